@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libmigrate backend API: for authors of storage backends, and for tests
+ * that drive the in-memory backend's fault injection. Applications that
+ * only migrate need libmigrate.h alone.
+ *
+ * A backend is a struct migrate_backend, usually the first member of a
+ * larger private struct, whose callbacks the library calls from one thread
+ * at a time. The library checks `version` before touching any field.
+ * Every fallible callback returns 0 or a negative enum migrate_error and
+ * describes a failure in the struct migrate_backend_error it is given
+ * (fixed buffers: reporting never allocates).
+ */
+#ifndef LIBMIGRATE_BACKEND_H
+#define LIBMIGRATE_BACKEND_H
+
+#include <libmigrate.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MIGRATE_BACKEND_VERSION 1
+
+/** What went wrong in a backend call. Cleared by the library before each. */
+struct migrate_backend_error {
+	char sqlstate[6];   /**< "" when not from the server */
+	char message[1024]; /**< primary message, one line, no password */
+	char detail[512];   /**< server DETAIL or "" */
+	char hint[512];     /**< server HINT or "" */
+	/** 1-based character position of the error in the SQL text given to
+	 * exec() or in migrate_backend_step.sql, 0 when unknown. */
+	long position;
+	/** 1 when the failure was in bookkeeping, not in the revision SQL. */
+	int in_bookkeeping;
+	/** 1 when the connection is gone (the handle becomes unusable). */
+	int connection_lost;
+};
+
+/** Settings given to connect(). Strings live until free(). */
+struct migrate_backend_config {
+	const char *version_table; /**< never NULL */
+	const char *log_table;     /**< never NULL */
+	const char *schema;        /**< NULL: the connection's default */
+	int read_only;             /**< 1: reads only, in read-only txns */
+};
+
+/**
+ * What the database holds, filled by read_state() through the
+ * migrate_state_* functions below (the library owns the memory).
+ */
+struct migrate_state;
+
+/** No version table exists (a never-migrated database). */
+int migrate_state_set_uninitialised(struct migrate_state *st);
+/** One row of the version table. */
+int migrate_state_add_head(struct migrate_state *st, const char *id);
+/**
+ * One revision that the history says is applied now (its last successful
+ * up/down step was up), with the checksum recorded then (may be "" or
+ * NULL). Backends without history never call it.
+ */
+int migrate_state_add_applied(struct migrate_state *st,
+			      const char *id,
+			      const char *checksum);
+/** Mark the database dirty: @p revision failed part-way at @p detail. */
+int migrate_state_set_dirty(struct migrate_state *st,
+			    const char *revision,
+			    int direction,
+			    const char *detail);
+
+/** Bookkeeping for one step: version table change plus a history row. */
+struct migrate_record {
+	const char *revision;
+	int direction;         /**< MIGRATE_UP or MIGRATE_DOWN */
+	const char *operation; /**< "upgrade", "downgrade", "stamp",
+				    "resolve", "dirty" */
+	/** Version table rows to remove and to add. One of each is an
+	 * UPDATE, which must affect exactly one row (else the database moved
+	 * under us: fail with MIGRATE_ECONFLICT). */
+	const char *const *remove_heads;
+	size_t n_remove;
+	const char *const *add_heads;
+	size_t n_add;
+	const char *checksum;   /**< of the revision, or "" */
+	double started_at;      /**< seconds since the epoch */
+	double duration_ms;
+	int success;            /**< 0 for a failed step's history row
+				     (then no version table change) */
+	const char *error;      /**< for failed/dirty rows, else "" */
+};
+
+/** One step for run_step(): its SQL and its bookkeeping together. */
+struct migrate_backend_step {
+	const char *sql;          /**< revision SQL (never NULL) */
+	int lock_timeout_ms;      /**< 0 = none */
+	int statement_timeout_ms; /**< 0 = none */
+	const struct migrate_record *record;
+	/** 1: a transaction is already open (single-transaction plans):
+	 * neither begin nor commit; 0: begin and commit around the step. */
+	int in_transaction;
+};
+
+struct migrate_backend {
+	unsigned int version; /**< MIGRATE_BACKEND_VERSION */
+	const char *name;     /**< "postgresql", "memory", ... */
+	/** 1 when DDL is transactional (PostgreSQL). */
+	int has_transactional_ddl;
+
+	/** Must provide. Connect; the config lives until free(). */
+	int (*connect)(struct migrate_backend *be,
+		       const struct migrate_backend_config *cfg,
+		       struct migrate_backend_error *err);
+	/** Must provide. Read version table, applied history and dirty mark,
+	 * with plain reads (ideally one round trip), never creating
+	 * anything. A missing history table is not an error. */
+	int (*read_state)(struct migrate_backend *be,
+			  struct migrate_state *st,
+			  struct migrate_backend_error *err);
+	/** Must provide. Take the migration lock, waiting at most @p wait_ms;
+	 * MIGRATE_ELOCKED when it could not be had. */
+	int (*lock)(struct migrate_backend *be,
+		    int wait_ms,
+		    struct migrate_backend_error *err);
+	/** Must provide. Release the migration lock. */
+	int (*unlock)(struct migrate_backend *be,
+		      struct migrate_backend_error *err);
+	/** Must provide. Create version and history tables if missing. */
+	int (*ensure_tables)(struct migrate_backend *be,
+			     struct migrate_backend_error *err);
+	/** Must provide. Transactions. */
+	int (*begin)(struct migrate_backend *be,
+		     struct migrate_backend_error *err);
+	int (*commit)(struct migrate_backend *be,
+		      struct migrate_backend_error *err);
+	int (*rollback)(struct migrate_backend *be,
+			struct migrate_backend_error *err);
+	/** May provide. Timeouts for the current transaction only. */
+	int (*set_timeouts)(struct migrate_backend *be,
+			    int lock_timeout_ms,
+			    int statement_timeout_ms,
+			    struct migrate_backend_error *err);
+	/** Must provide. Run SQL text (one or more statements). */
+	int (*exec)(struct migrate_backend *be,
+		    const char *sql,
+		    struct migrate_backend_error *err);
+	/** Must provide. Write bookkeeping, inside the open transaction if
+	 * there is one. */
+	int (*record)(struct migrate_backend *be,
+		      const struct migrate_record *rec,
+		      struct migrate_backend_error *err);
+	/** May provide. Do begin, set_timeouts, exec, record and commit as
+	 * one unit in as few round trips as possible; on failure nothing of
+	 * the step remains and no transaction is left open (unless
+	 * in_transaction, where the caller rolls back). */
+	int (*run_step)(struct migrate_backend *be,
+			const struct migrate_backend_step *step,
+			struct migrate_backend_error *err);
+	/** May provide. Rows of the history table, oldest first. */
+	int (*read_history)(struct migrate_backend *be,
+			    migrate_history_fn fn,
+			    void *payload,
+			    struct migrate_backend_error *err);
+	/** May provide. The native connection handle. */
+	void *(*native)(struct migrate_backend *be);
+	/** Must provide. Disconnect and free the backend itself. */
+	void (*free)(struct migrate_backend *be);
+};
+
+/* ------------------------------------------------------------------ */
+/* In-memory backend: sharing and fault injection (for tests)          */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Create an in-memory backend that shares the fake database of @p other
+ * (another memory backend), as two connections to one server would: the
+ * migration lock is shared, and committed changes are seen by both. The
+ * database lives until the last backend using it is freed. Thread-safe.
+ *
+ * @return 0, MIGRATE_EINVAL (@p other is not a memory backend) or
+ *         MIGRATE_ENOMEM.
+ */
+int migrate_backend_memory_new_shared(struct migrate_backend **out,
+				      struct migrate_backend *other);
+
+/**
+ * Fail the @p n-th exec()/run_step() SQL text from now on (1 = the next
+ * one) with SQLSTATE @p sqlstate (copied; NULL means "42000"). 0 disarms.
+ */
+int migrate_backend_memory_fail_nth(struct migrate_backend *be,
+				    unsigned long n,
+				    const char *sqlstate);
+
+/**
+ * Fail every SQL text containing @p substring (NULL disarms) with
+ * @p sqlstate (NULL means "42000"), reporting the error position at the
+ * match as the server would.
+ */
+int migrate_backend_memory_fail_match(struct migrate_backend *be,
+				      const char *substring,
+				      const char *sqlstate);
+
+/** Lose the connection at the @p n-th SQL text from now (0 disarms): that
+ * call and every later one fail with connection_lost. */
+int migrate_backend_memory_lose_connection(struct migrate_backend *be,
+					   unsigned long n);
+
+/** Make lock() report the migration lock as held by someone else. */
+int migrate_backend_memory_set_lock_taken(struct migrate_backend *be,
+					  int taken);
+
+/** Number of SQL texts given to exec()/run_step() so far (committed or
+ * not). */
+size_t migrate_backend_memory_sql_count(const struct migrate_backend *be);
+
+/** The @p i-th SQL text given so far, or NULL. Borrowed: valid until the
+ * backend is freed. */
+const char *migrate_backend_memory_sql(const struct migrate_backend *be,
+				       size_t i);
+
+/**
+ * Replace the fake database's version table (creating it), as if another
+ * tool had written it. @p n == 0 with @p ids NULL drops the table
+ * (uninitialised database). History is left as it is.
+ */
+int migrate_backend_memory_set_heads(struct migrate_backend *be,
+				     const char *const *ids,
+				     size_t n);
+
+/** Number of committed history rows in the fake database. */
+size_t migrate_backend_memory_history_count(const struct migrate_backend *be);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LIBMIGRATE_BACKEND_H */

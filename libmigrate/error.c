@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Return codes, their text, and the per-handle / per-registry error
+ * messages. Messages live in fixed buffers so that reporting an error never
+ * allocates (and so never fails).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmigrate-version.h>
+
+#include "private.h"
+
+MIGRATE_EXPORT
+const char *
+migrate_strerror(int code)
+{
+	switch (code) {
+	case MIGRATE_OK:
+		return "success";
+	case MIGRATE_ERROR:
+		return "error";
+	case MIGRATE_ENOMEM:
+		return "out of memory";
+	case MIGRATE_EINVAL:
+		return "invalid argument";
+	case MIGRATE_ENOTFOUND:
+		return "revision not found";
+	case MIGRATE_ECONFLICT:
+		return "conflict";
+	case MIGRATE_EVERIFY:
+		return "database is not at the expected revision";
+	case MIGRATE_EIRREVERSIBLE:
+		return "revision cannot be downgraded";
+	case MIGRATE_ELOCKED:
+		return "migration lock not obtained";
+	case MIGRATE_EBACKEND:
+		return "database error";
+	case MIGRATE_EPARSE:
+		return "malformed revision file";
+	case MIGRATE_EREADONLY:
+		return "handle is read-only";
+	case MIGRATE_EAMBIGUOUS:
+		return "ambiguous revision";
+	case MIGRATE_EDIRTY:
+		return "database is dirty";
+	case MIGRATE_EUNKNOWN:
+		return "database is at an unknown revision";
+	default:
+		return "unknown error code";
+	}
+}
+
+MIGRATE_EXPORT
+const char *
+migrate_status_name(int status)
+{
+	switch (status) {
+	case MIGRATE_STATUS_AT_HEAD:
+		return "at head";
+	case MIGRATE_STATUS_BEHIND:
+		return "behind";
+	case MIGRATE_STATUS_AHEAD:
+		return "ahead";
+	case MIGRATE_STATUS_UNKNOWN_REVISION:
+		return "unknown revision";
+	case MIGRATE_STATUS_UNINITIALISED:
+		return "uninitialised";
+	case MIGRATE_STATUS_DIRTY:
+		return "dirty";
+	case MIGRATE_STATUS_CANNOT_CONNECT:
+		return "cannot connect";
+	case MIGRATE_STATUS_CHANGED:
+		return "changed";
+	default:
+		return "unknown status";
+	}
+}
+
+MIGRATE_EXPORT
+int
+migrate_version_number(void)
+{
+	return MIGRATE_VERSION_MAJOR * 10000 + MIGRATE_VERSION_MINOR * 100 +
+	       MIGRATE_VERSION_MICRO;
+}
+
+MIGRATE_EXPORT
+const char *
+migrate_version_string(void)
+{
+	return MIGRATE_VERSION_STRING;
+}
+
+MIGRATE_EXPORT
+void
+migrate_free(void *p)
+{
+	free(p);
+}
+
+int
+migrate__set_error(struct migrate *m, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!m)
+		return code;
+	va_start(ap, fmt);
+	vsnprintf(m->errmsg, sizeof(m->errmsg), fmt, ap);
+	va_end(ap);
+	m->sqlstate[0] = '\0';
+	return code;
+}
+
+MIGRATE_EXPORT
+int
+migrate_set_error(struct migrate *m, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!m)
+		return code;
+	va_start(ap, fmt);
+	vsnprintf(m->errmsg, sizeof(m->errmsg), fmt, ap);
+	va_end(ap);
+	m->sqlstate[0] = '\0';
+	return code;
+}
+
+void
+migrate__clear_error(struct migrate *m)
+{
+	m->errmsg[0] = '\0';
+	m->sqlstate[0] = '\0';
+}
+
+int
+migrate__backend_failed(struct migrate *m, int code, const char *context)
+{
+	const struct migrate_backend_error *e = &m->berr;
+	char msg[sizeof(e->message)];
+	size_t len;
+
+	/* Backends should never put a password in a message; redact anyway,
+	 * since a server or libpq message can quote a connection string. */
+	migrate__redact(e->message[0] ? e->message : migrate_strerror(code),
+			msg, sizeof(msg));
+	len = strlen(msg);
+	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		msg[--len] = '\0';
+	if (context && *context)
+		snprintf(m->errmsg, sizeof(m->errmsg), "%s: %s", context, msg);
+	else
+		snprintf(m->errmsg, sizeof(m->errmsg), "%s", msg);
+	if (e->sqlstate[0]) {
+		len = strlen(m->errmsg);
+		snprintf(m->errmsg + len, sizeof(m->errmsg) - len,
+			 " (SQLSTATE %s)", e->sqlstate);
+	}
+	if (e->detail[0]) {
+		len = strlen(m->errmsg);
+		snprintf(m->errmsg + len, sizeof(m->errmsg) - len,
+			 "\nDETAIL: %s", e->detail);
+	}
+	if (e->hint[0]) {
+		len = strlen(m->errmsg);
+		snprintf(m->errmsg + len, sizeof(m->errmsg) - len,
+			 "\nHINT: %s", e->hint);
+	}
+	memcpy(m->sqlstate, e->sqlstate, sizeof(m->sqlstate));
+	m->sqlstate[sizeof(m->sqlstate) - 1] = '\0';
+	if (e->connection_lost)
+		m->poisoned = true;
+	return code;
+}
+
+MIGRATE_EXPORT
+const char *
+migrate_errmsg(const struct migrate *m)
+{
+	if (!m)
+		return "out of memory";
+	return m->errmsg;
+}
+
+MIGRATE_EXPORT
+const char *
+migrate_sqlstate(const struct migrate *m)
+{
+	if (!m || !m->sqlstate[0])
+		return NULL;
+	return m->sqlstate;
+}
+
+int
+migrate__registry_error(struct migrate_registry *reg,
+			int code,
+			const char *fmt,
+			...)
+{
+	va_list ap;
+
+	if (!reg)
+		return code;
+	va_start(ap, fmt);
+	vsnprintf(reg->errmsg, sizeof(reg->errmsg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void
+migrate__registry_clear_error(struct migrate_registry *reg)
+{
+	reg->errmsg[0] = '\0';
+}
+
+MIGRATE_EXPORT
+const char *
+migrate_registry_errmsg(const struct migrate_registry *reg)
+{
+	if (!reg)
+		return "out of memory";
+	return reg->errmsg;
+}

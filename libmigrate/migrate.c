@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* placeholder: not written yet */
+typedef int migrate__placeholder_migrate;

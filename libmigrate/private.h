@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal structures and helpers shared by the files of libmigrate.
+ * Nothing here is API. Non-static internal functions use the migrate__
+ * prefix; exported definitions carry MIGRATE_EXPORT.
+ */
+#ifndef LIBMIGRATE_PRIVATE_H
+#define LIBMIGRATE_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libmigrate-backend.h>
+#include <libmigrate.h>
+
+#include "util.h"
+
+#define MIGRATE_EXPORT __attribute__((visibility("default")))
+
+/* Revision ids are 1-32 characters of [A-Za-z0-9_] (alembic_version's
+ * version_num is varchar(32)). */
+#define MIGRATE_ID_MAX 32
+
+/* Size of the fixed error buffers of handles and registries. */
+#define MIGRATE_ERRMSG_SIZE 2048
+
+/* One section (upgrade or downgrade) of a revision. */
+struct migrate_section {
+	char *sql;         /* NUL-terminated SQL text, or NULL */
+	size_t first_line; /* 1-based file line of sql[0]; 0 if not from a
+			      file */
+	bool present;      /* the section exists (sql or fn) */
+	bool transactional;
+	int lock_timeout_ms;      /* -1: the handle's default */
+	int statement_timeout_ms; /* -1: the handle's default */
+	migrate_step_fn fn;       /* C callback instead of sql */
+};
+
+struct migrate_revision {
+	char *id;
+	char **parents; /* n_parents ids, in the order written */
+	size_t n_parents;
+	char *message;     /* never NULL ("" if none) */
+	char *create_date; /* never NULL ("" if none) */
+	char *file;        /* NULL when added in memory */
+	struct migrate_section up;
+	struct migrate_section down; /* down.present == false: irreversible */
+	void *payload;               /* for up.fn / down.fn */
+	char checksum[65];           /* hex SHA-256 or "" */
+
+	/* Graph, filled by migrate_registry_validate(). */
+	size_t index; /* insertion index */
+	size_t topo;  /* position in the topological order */
+	struct migrate_revision **parent_revs; /* n_parents entries */
+	struct migrate_revision **children;
+	size_t n_children;
+	size_t cap_children;
+};
+
+struct migrate_registry {
+	struct migrate_revision **revs; /* insertion order */
+	size_t n_revs;
+	size_t cap_revs;
+	/* Open-addressing hash table id -> revision (size a power of 2). */
+	struct migrate_revision **table;
+	size_t table_size;
+
+	bool validated; /* graph below is valid for the current revs */
+	struct migrate_revision **topo; /* n_revs entries */
+	struct migrate_revision **heads;
+	size_t n_heads;
+
+	char errmsg[MIGRATE_ERRMSG_SIZE];
+};
+
+/* Exact lookup by full id; NULL when absent. O(1). */
+struct migrate_revision *
+migrate__registry_get(const struct migrate_registry *reg, const char *id);
+
+/* Set the registry's message; returns @code. */
+int migrate__registry_error(struct migrate_registry *reg,
+			    int code,
+			    const char *fmt,
+			    ...) MIGRATE_PRINTF(3, 4);
+
+/* Clear the registry's message. */
+void migrate__registry_clear_error(struct migrate_registry *reg);
+
+/* true when @id is 1-32 characters of [A-Za-z0-9_]. */
+bool migrate__id_is_valid(const char *id, size_t len);
+
+/* Compute rev->checksum from its SQL sections (normalised). */
+void migrate__revision_checksum(struct migrate_revision *rev);
+
+/* Parse the options after a section marker ("transaction=false
+ * lock_timeout=2s statement_timeout=500ms") into @sec. Returns 0 or
+ * MIGRATE_EPARSE with the cause in @err (no file/line prefix). */
+int migrate__section_options(struct migrate_section *sec,
+			     const char *text,
+			     size_t len,
+			     char *err,
+			     size_t errlen);
+
+/* ------------------------------------------------------------------ */
+/* Plans                                                               */
+/* ------------------------------------------------------------------ */
+
+/* One step: a revision, a direction and the version-table change it makes
+ * (Alembic semantics: one removed + one added = UPDATE; a new branch only
+ * adds; a merge removes several and adds one; ...). */
+struct migrate_step {
+	const struct migrate_revision *rev;
+	int direction;
+	char **remove_heads;
+	size_t n_remove;
+	char **add_heads;
+	size_t n_add;
+};
+
+struct migrate_plan {
+	struct migrate_registry *reg; /* borrowed */
+	int direction;
+	struct migrate_step *steps;
+	size_t n_steps;
+	struct strv from_heads; /* version table before the plan */
+	struct strv to_heads;   /* version table after the plan */
+	char *text;             /* lazily built by migrate_plan_text() */
+};
+
+/*
+ * Compute the plan that takes a database whose version table holds
+ * @current (n_current ids) to @target in @direction. Pure: no I/O.
+ * On failure returns a negative code and writes the cause into
+ * @err (errlen bytes); *out is left NULL.
+ */
+int migrate__plan_compute(struct migrate_plan **out,
+			  struct migrate_registry *reg,
+			  const char *const *current,
+			  size_t n_current,
+			  int direction,
+			  const char *target,
+			  char *err,
+			  size_t errlen);
+
+/* ------------------------------------------------------------------ */
+/* Database state as read by a backend                                 */
+/* ------------------------------------------------------------------ */
+
+struct migrate_applied {
+	char *id;
+	char *checksum; /* "" when not recorded */
+};
+
+struct migrate_state {
+	bool uninitialised; /* no version table */
+	struct strv heads;  /* version table rows */
+	struct migrate_applied *applied; /* from history; may be empty */
+	size_t n_applied;
+	size_t cap_applied;
+	bool has_history; /* set when add_applied was called at least once */
+	bool dirty;
+	char *dirty_revision;
+	int dirty_direction;
+	char *dirty_detail;
+	bool oom; /* an add failed for lack of memory */
+};
+
+void migrate__state_init(struct migrate_state *st);
+void migrate__state_clear(struct migrate_state *st);
+
+/* ------------------------------------------------------------------ */
+/* Handle                                                              */
+/* ------------------------------------------------------------------ */
+
+struct migrate {
+	struct migrate_registry *reg;
+	struct migrate_backend *be;
+	struct migrate_backend_config cfg;
+	struct migrate_options opts; /* strings below are our copies */
+	char *database_url;
+	char *version_table;
+	char *log_table;
+	char *schema;
+
+	bool connected;
+	bool poisoned; /* connection lost: every call fails */
+	bool locked;
+	bool in_callback; /* inside a migrate_step_fn */
+
+	char errmsg[MIGRATE_ERRMSG_SIZE];
+	char sqlstate[6];
+	struct migrate_backend_error berr;
+
+	struct strv current; /* storage behind migrate_current() */
+	char verify_msg[512];
+	size_t verify_pending;
+};
+
+/* Set the handle's error; returns @code. */
+int migrate__set_error(struct migrate *m, int code, const char *fmt, ...)
+	MIGRATE_PRINTF(3, 4);
+void migrate__clear_error(struct migrate *m);
+
+/*
+ * Turn m->berr (filled by a failed backend call that returned @code) into
+ * the handle's message, prefixed by @context (e.g. "cannot connect"), and
+ * SQLSTATE; poisons the handle when the connection is lost. Returns @code.
+ */
+int migrate__backend_failed(struct migrate *m, int code, const char *context);
+
+/* Read the database state through the backend (clears @st first). */
+int migrate__read_state(struct migrate *m, struct migrate_state *st);
+
+/* ------------------------------------------------------------------ */
+/* SQL text helpers (sql-split.c, pg-sql.c, url.c)                     */
+/* ------------------------------------------------------------------ */
+
+/* One statement found by migrate__sql_split(). */
+struct migrate_sql_stmt {
+	size_t offset; /* byte offset in the text */
+	size_t len;    /* bytes, without the terminating ';' */
+	size_t line;   /* 1-based line of the first byte */
+	size_t column; /* 1-based column (in characters) of the first byte */
+};
+
+/*
+ * Split PostgreSQL SQL text into statements, understanding quotes, E''
+ * strings, quoted identifiers, dollar quoting, nested block comments, line
+ * comments and BEGIN ATOMIC ... END bodies. Statements that hold only white
+ * space and comments are dropped. *out is malloc'ed (free()).
+ * Returns 0, MIGRATE_EPARSE (unterminated quote/comment; cause in @err with
+ * the line) or MIGRATE_ENOMEM.
+ */
+int migrate__sql_split(const char *sql,
+		       size_t len,
+		       struct migrate_sql_stmt **out,
+		       size_t *n_out,
+		       char *err,
+		       size_t errlen);
+
+/*
+ * Turn a URL (postgresql://, postgres://, postgresql+DRIVER://) or a libpq
+ * conninfo string into something PQconnectdb accepts. Returns 0,
+ * MIGRATE_EINVAL (cause in @err, without any password) or MIGRATE_ENOMEM.
+ * *out is malloc'ed.
+ */
+int migrate__url_to_conninfo(const char *url,
+			     char **out,
+			     char *err,
+			     size_t errlen);
+
+/* Copy @in to @out (size @outlen) with any password replaced by "***",
+ * whether @in is a URL, a conninfo string or free text containing one. */
+void migrate__redact(const char *in, char *out, size_t outlen);
+
+#endif /* LIBMIGRATE_PRIVATE_H */
