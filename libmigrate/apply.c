@@ -1,3 +1,1265 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: not written yet */
-typedef int migrate__placeholder_apply;
+/*
+ * The engine: upgrade, downgrade, apply, stamp and resolve.
+ *
+ * Every entry point takes the migration lock, makes sure the bookkeeping
+ * tables exist, reads the state and plans under the lock, runs the steps and
+ * always releases the lock. A step is one transaction with its bookkeeping
+ * (or part of the single plan-wide transaction); a non-transactional section
+ * runs statement by statement between two history rows that mark the
+ * database dirty and clean again, so that a crash in between is visible.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "private.h"
+
+/* Backoff between retries of a step that hit lock_timeout. */
+#define RETRY_FIRST_MS 250
+#define RETRY_MAX_MS   4000
+
+static const char *
+dir_name(int direction)
+{
+	return direction == MIGRATE_DOWN ? "downgrade" : "upgrade";
+}
+
+static const struct migrate_section *
+step_section(const struct migrate_step *st)
+{
+	return st->direction == MIGRATE_DOWN ? &st->rev->down : &st->rev->up;
+}
+
+/* "60 s", "1.5 s", "250 ms". */
+static char *
+fmt_ms(char *buf, size_t size, long ms)
+{
+	if (ms >= 1000 && ms % 1000 == 0)
+		return xsnprintf(buf, size, "%ld s", ms / 1000);
+	if (ms >= 1000)
+		return xsnprintf(buf, size, "%.1f s", (double)ms / 1000.0);
+	return xsnprintf(buf, size, "%ld ms", ms);
+}
+
+/* Append to a fixed, NUL-terminated buffer, truncating. */
+static void msg_add(char *dst, size_t size, const char *fmt, ...)
+	MIGRATE__PRINTF(3, 4);
+
+static void
+msg_add(char *dst, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(dst);
+	va_list ap;
+
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(dst + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void
+progress(struct migrate *m,
+	 const struct migrate_step *st,
+	 int phase,
+	 double elapsed_ms)
+{
+	if (m->opts.progress)
+		m->opts.progress(st->rev->id, st->direction, phase, elapsed_ms,
+				 m->opts.progress_payload);
+}
+
+static int
+lock_timeout_of(const struct migrate *m, const struct migrate_section *sec)
+{
+	return sec->lock_timeout_ms >= 0 ? sec->lock_timeout_ms
+					 : m->opts.lock_timeout_ms;
+}
+
+static int
+statement_timeout_of(const struct migrate *m, const struct migrate_section *sec)
+{
+	return sec->statement_timeout_ms >= 0 ? sec->statement_timeout_ms
+					      : m->opts.statement_timeout_ms;
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Map a 1-based character position in @sql (PostgreSQL counts characters,
+ * not bytes) to a file line and a 1-based column in characters.
+ */
+static bool
+map_position(const char *sql,
+	     long pos,
+	     size_t first_line,
+	     size_t *line,
+	     size_t *col)
+{
+	const unsigned char *p;
+	size_t nl = 0, c = 1;
+	long ch = 0;
+
+	if (!sql || pos <= 0)
+		return false;
+	for (p = (const unsigned char *)sql; *p; p++) {
+		if ((*p & 0xC0) == 0x80)
+			continue;
+		if (++ch == pos) {
+			*line = first_line + nl;
+			*col = c;
+			return true;
+		}
+		if (*p == '\n') {
+			nl++;
+			c = 1;
+		} else {
+			c++;
+		}
+	}
+	return false;
+}
+
+/* Characters (not bytes) in the first @n bytes of @s. */
+static long
+char_count(const char *s, size_t n)
+{
+	long count = 0;
+	size_t i;
+
+	for (i = 0; i < n && s[i]; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			count++;
+	return count;
+}
+
+/* "FILE:LINE:COL: " / "FILE:LINE: " / "revision X (dir): " for a failure
+ * whose server position, if any, is @pos characters into the section. */
+static void
+location(char *out,
+	 size_t size,
+	 const struct migrate_step *st,
+	 bool with_position,
+	 long pos)
+{
+	const struct migrate_section *sec = step_section(st);
+	size_t line, col;
+
+	if (!st->rev->file) {
+		xsnprintf(out, size, "revision %s (%s): ", st->rev->id,
+			  dir_name(st->direction));
+		return;
+	}
+	if (with_position && sec->first_line &&
+	    map_position(sec->sql, pos, sec->first_line, &line, &col)) {
+		xsnprintf(out, size, "%s:%zu:%zu: ", st->rev->file, line, col);
+		return;
+	}
+	if (sec->first_line)
+		xsnprintf(out, size, "%s:%zu: ", st->rev->file,
+			  sec->first_line);
+	else
+		xsnprintf(out, size, "%s: ", st->rev->file);
+}
+
+/*
+ * Set the handle's message for a backend failure (the call returned @rc and
+ * filled m->berr) during step @st, compiler style:
+ *
+ *   FILE:LINE:COL: ERROR: message (SQLSTATE xxxxx)
+ *   DETAIL: ...
+ *   HINT: ...
+ *     in revision 003 (upgrade)EXTRA
+ *
+ * berr.position counts from @char_base characters into the section SQL when
+ * @sql_failed (the failing call ran revision SQL). Returns the code to
+ * report.
+ */
+static int
+step_backend_error(struct migrate *m,
+		   const struct migrate_step *st,
+		   int rc,
+		   bool sql_failed,
+		   long char_base,
+		   const char *extra)
+{
+	const struct migrate_backend_error *e = &m->berr;
+	char msg[MIGRATE_ERRMSG_SIZE];
+	char where[512];
+	char text[sizeof(e->message)];
+	size_t len;
+
+	migrate__redact(e->message[0] ? e->message : migrate_strerror(rc), text,
+			sizeof(text));
+	len = strlen(text);
+	while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		text[--len] = '\0';
+	if (e->in_bookkeeping) {
+		xsnprintf(where, sizeof(where),
+			  "revision %s (%s): ", st->rev->id,
+			  dir_name(st->direction));
+		xsnprintf(msg, sizeof(msg),
+			  "%sERROR in bookkeeping (version table or history): "
+			  "%s",
+			  where, text);
+	} else {
+		location(where, sizeof(where), st,
+			 sql_failed && e->position > 0,
+			 char_base + e->position);
+		xsnprintf(msg, sizeof(msg), "%sERROR: %s", where, text);
+	}
+	if (e->sqlstate[0])
+		msg_add(msg, sizeof(msg), " (SQLSTATE %s)", e->sqlstate);
+	if (e->detail[0])
+		msg_add(msg, sizeof(msg), "\nDETAIL: %s", e->detail);
+	if (e->hint[0])
+		msg_add(msg, sizeof(msg), "\nHINT: %s", e->hint);
+	if (st->rev->file && !e->in_bookkeeping)
+		msg_add(msg, sizeof(msg), "\n  in revision %s (%s)",
+			st->rev->id, dir_name(st->direction));
+	if (extra && *extra)
+		msg_add(msg, sizeof(msg), "%s", extra);
+	if (e->connection_lost) {
+		m->poisoned = true;
+		msg_add(msg, sizeof(msg),
+			"\nthe connection to the database was lost");
+	}
+	memcpy(m->errmsg, msg, sizeof(m->errmsg));
+	memcpy(m->sqlstate, e->sqlstate, sizeof(m->sqlstate));
+	m->sqlstate[sizeof(m->sqlstate) - 1] = '\0';
+	if (rc >= 0)
+		rc = MIGRATE_EBACKEND;
+	return rc;
+}
+
+/* A C callback failed with @rc; m->errmsg is what it (or migrate_exec())
+ * said. */
+static int
+step_callback_error(struct migrate *m,
+		    const struct migrate_step *st,
+		    int rc,
+		    const char *extra)
+{
+	char said[MIGRATE_ERRMSG_SIZE];
+	char state[sizeof(m->sqlstate)];
+
+	memcpy(said, m->errmsg, sizeof(said));
+	memcpy(state, m->sqlstate, sizeof(state));
+	if (!said[0])
+		xsnprintf(said, sizeof(said),
+			  "%s callback failed (returned %d)",
+			  dir_name(st->direction), rc);
+	xsnprintf(m->errmsg, sizeof(m->errmsg), "revision %s (%s): ERROR: %s%s",
+		  st->rev->id, dir_name(st->direction), said,
+		  extra ? extra : "");
+	memcpy(m->sqlstate, state, sizeof(m->sqlstate));
+	/* Report what the callback returned when it is one of ours. */
+	if (rc >= 0 || rc < MIGRATE_EUNKNOWN || rc == MIGRATE_OK)
+		rc = MIGRATE_ERROR;
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Backend calls                                                       */
+/* ------------------------------------------------------------------ */
+
+static void
+berr_clear(struct migrate *m)
+{
+	memset(&m->berr, 0, sizeof(m->berr));
+}
+
+/* Best-effort calls (cleanup after a failure) report into a scratch error
+ * so that m->berr and the message of the real failure survive. */
+static void
+quiet_rollback(struct migrate *m)
+{
+	struct migrate_backend_error err;
+
+	if (m->poisoned)
+		return;
+	memset(&err, 0, sizeof(err));
+	if (m->be->rollback(m->be, &err) < 0 && err.connection_lost)
+		m->poisoned = true;
+}
+
+/* Write one history row (no version table change) in its own transaction,
+ * best effort. */
+static void
+quiet_record(struct migrate *m,
+	     const struct migrate_step *st,
+	     const char *operation,
+	     double started_at,
+	     double duration_ms,
+	     const char *error)
+{
+	struct migrate_backend_error err;
+	struct migrate_record rec;
+
+	if (m->poisoned)
+		return;
+	memset(&rec, 0, sizeof(rec));
+	rec.revision = st->rev->id;
+	rec.direction = st->direction;
+	rec.operation = operation;
+	rec.checksum = st->rev->checksum;
+	rec.started_at = started_at;
+	rec.duration_ms = duration_ms;
+	rec.success = 0;
+	rec.error = error;
+	memset(&err, 0, sizeof(err));
+	if (m->be->begin(m->be, &err) < 0)
+		goto fail;
+	if (m->be->record(m->be, &rec, &err) < 0 ||
+	    m->be->commit(m->be, &err) < 0) {
+		struct migrate_backend_error err2;
+
+		memset(&err2, 0, sizeof(err2));
+		if (!err.connection_lost)
+			m->be->rollback(m->be, &err2);
+		goto fail;
+	}
+	return;
+fail:
+	if (err.connection_lost)
+		m->poisoned = true;
+}
+
+static void
+fill_record(struct migrate_record *rec,
+	    const struct migrate_step *st,
+	    const char *operation,
+	    double started_at)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->revision = st->rev->id;
+	rec->direction = st->direction;
+	rec->operation = operation ? operation : dir_name(st->direction);
+	rec->remove_heads = (const char *const *)st->remove_heads;
+	rec->n_remove = st->n_remove;
+	rec->add_heads = (const char *const *)st->add_heads;
+	rec->n_add = st->n_add;
+	rec->checksum = st->rev->checksum;
+	rec->started_at = started_at;
+	rec->success = 1;
+	rec->error = "";
+}
+
+/* ------------------------------------------------------------------ */
+/* Running steps                                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Run the transactional section of step @st. With @in_txn a transaction is
+ * open (single-transaction plans) and stays open; otherwise the step begins
+ * and commits its own, and rolls it back on failure. Sets the message on
+ * failure.
+ */
+static int
+run_tx_step(struct migrate *m,
+	    const struct migrate_step *st,
+	    bool in_txn,
+	    double started_at,
+	    double t0)
+{
+	const struct migrate_section *sec = step_section(st);
+	struct migrate_backend *be = m->be;
+	struct migrate_record rec;
+	bool opened = false;
+	bool sql_failed = false;
+	int rc;
+
+	fill_record(&rec, st, NULL, started_at);
+	berr_clear(m);
+	if (!sec->fn && be->run_step) {
+		struct migrate_backend_step bs;
+
+		rec.duration_ms = clock_ms() - t0;
+		bs.sql = sec->sql ? sec->sql : "";
+		bs.lock_timeout_ms = lock_timeout_of(m, sec);
+		bs.statement_timeout_ms = statement_timeout_of(m, sec);
+		bs.record = &rec;
+		bs.in_transaction = in_txn ? 1 : 0;
+		rc = be->run_step(be, &bs, &m->berr);
+		if (rc < 0)
+			return step_backend_error(m, st, rc, true, 0, NULL);
+		return 0;
+	}
+	if (!in_txn) {
+		rc = be->begin(be, &m->berr);
+		if (rc < 0)
+			goto fail;
+		opened = true;
+	}
+	if (be->set_timeouts) {
+		rc = be->set_timeouts(be, lock_timeout_of(m, sec),
+				      statement_timeout_of(m, sec), &m->berr);
+		if (rc < 0)
+			goto fail;
+	}
+	if (sec->fn) {
+		m->in_callback = true;
+		rc = sec->fn(m, st->rev->payload);
+		m->in_callback = false;
+		if (rc != 0) {
+			rc = step_callback_error(m, st, rc, NULL);
+			if (opened)
+				quiet_rollback(m);
+			return rc;
+		}
+	} else {
+		sql_failed = true;
+		rc = be->exec(be, sec->sql ? sec->sql : "", &m->berr);
+		if (rc < 0)
+			goto fail;
+		sql_failed = false;
+	}
+	rec.duration_ms = clock_ms() - t0;
+	berr_clear(m);
+	rc = be->record(be, &rec, &m->berr);
+	if (rc < 0) {
+		/* Backends should say so; the engine knows it anyway. */
+		m->berr.in_bookkeeping = 1;
+		goto fail;
+	}
+	if (opened) {
+		rc = be->commit(be, &m->berr);
+		opened = false;
+		if (rc < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	rc = step_backend_error(m, st, rc, sql_failed, 0, NULL);
+	if (opened)
+		quiet_rollback(m);
+	return rc;
+}
+
+/* Record a bookkeeping row in its own transaction; sets the message on
+ * failure (a bookkeeping failure, whichever call failed). */
+static int
+record_alone(struct migrate *m,
+	     const struct migrate_step *st,
+	     const struct migrate_record *rec,
+	     const char *extra)
+{
+	struct migrate_backend *be = m->be;
+	bool opened = false;
+	int rc;
+
+	berr_clear(m);
+	rc = be->begin(be, &m->berr);
+	if (rc < 0)
+		goto fail;
+	opened = true;
+	rc = be->record(be, rec, &m->berr);
+	if (rc < 0)
+		goto fail;
+	opened = false;
+	rc = be->commit(be, &m->berr);
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	m->berr.in_bookkeeping = 1;
+	rc = step_backend_error(m, st, rc, false, 0, extra);
+	if (opened)
+		quiet_rollback(m);
+	return rc;
+}
+
+/* "statement 2 of 3 failed: FIRST LINE OF THE MESSAGE", for the dirty
+ * history row. */
+static char *
+dirty_detail(const struct migrate *m, size_t i, size_t n)
+{
+	size_t len = strcspn(m->errmsg, "\n");
+	struct buf b = BUF_INIT;
+
+	if (n)
+		buf_printf(&b, "statement %zu of %zu failed: ", i + 1, n);
+	else
+		buf_puts(&b, "callback failed: ");
+	buf_append(&b, m->errmsg, len);
+	return buf_steal(&b);
+}
+
+/*
+ * Run a non-transactional section: a "dirty" history row first (so that a
+ * crash leaves the database marked dirty), then each statement on its own
+ * outside any transaction, then the normal bookkeeping row, which clears
+ * the mark. The backends' set_timeouts() only lasts for a transaction
+ * (SET LOCAL), so the section runs without lock or statement timeouts.
+ */
+static int
+run_nontx_step(struct migrate *m,
+	       const struct migrate_step *st,
+	       double started_at,
+	       double t0)
+{
+	const struct migrate_section *sec = step_section(st);
+	const char *sql = sec->sql ? sec->sql : "";
+	struct migrate_sql_stmt *stmts = NULL;
+	struct migrate_record rec;
+	char extra[512];
+	char err[512];
+	char *detail;
+	size_t n = 0, i = 0;
+	int rc;
+
+	if (!sec->fn) {
+		err[0] = '\0';
+		rc = migrate__sql_split(sql, strlen(sql), &stmts, &n, err,
+					sizeof(err));
+		if (rc < 0) {
+			char where[512];
+
+			if (rc == MIGRATE_ENOMEM)
+				return migrate__set_error(m, rc,
+							  "out of memory");
+			location(where, sizeof(where), st, false, 0);
+			return migrate__set_error(
+				m, rc,
+				"%sERROR: cannot split the %s section into "
+				"statements: %s\n  in revision %s (%s)",
+				where, dir_name(st->direction), err,
+				st->rev->id, dir_name(st->direction));
+		}
+	}
+
+	fill_record(&rec, st, "dirty", started_at);
+	rec.n_remove = rec.n_add = 0;
+	rec.success = 0;
+	rec.error = "started";
+	rc = record_alone(m, st, &rec, NULL);
+	if (rc < 0)
+		goto out;
+
+	xsnprintf(extra, sizeof(extra),
+		  "\nthe database is now dirty: fix the schema by hand, then "
+		  "run 'migrate resolve %s' (the %s is complete) or 'migrate "
+		  "resolve --undo %s' (it is not)",
+		  st->rev->id, dir_name(st->direction), st->rev->id);
+	if (sec->fn) {
+		m->in_callback = true;
+		rc = sec->fn(m, st->rev->payload);
+		m->in_callback = false;
+		if (rc != 0) {
+			rc = step_callback_error(m, st, rc, NULL);
+			goto dirty;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		char *text = xstrndup(sql + stmts[i].offset, stmts[i].len);
+		long base = char_count(sql, stmts[i].offset);
+
+		if (!text) {
+			rc = migrate__set_error(m, MIGRATE_ENOMEM,
+						"out of memory");
+			goto dirty;
+		}
+		berr_clear(m);
+		rc = m->be->exec(m->be, text, &m->berr);
+		free(text);
+		if (rc < 0) {
+			/* Without a server position, point at the
+			 * statement. */
+			if (m->berr.position <= 0)
+				m->berr.position = 1;
+			rc = step_backend_error(m, st, rc, true, base, NULL);
+			goto dirty;
+		}
+	}
+
+	fill_record(&rec, st, NULL, started_at);
+	rec.duration_ms = clock_ms() - t0;
+	rc = record_alone(m, st, &rec,
+			  "\nthe statements ran, but the database is still "
+			  "marked dirty");
+	goto out;
+dirty:
+	/* Say where it stopped; best effort (the "started" row already marks
+	 * the database dirty if this one cannot be written). */
+	detail = dirty_detail(m, i, n);
+	quiet_record(m, st, "dirty", started_at, clock_ms() - t0,
+		     detail ? detail : "failed");
+	free(detail);
+	if (n)
+		msg_add(m->errmsg, sizeof(m->errmsg),
+			"\n  statement %zu of %zu, run outside a transaction",
+			i + 1, n);
+	msg_add(m->errmsg, sizeof(m->errmsg), "%s", extra);
+out:
+	free(stmts);
+	return rc;
+}
+
+static bool
+is_lock_timeout(const struct migrate *m)
+{
+	return strcmp(m->sqlstate, "55P03") == 0;
+}
+
+static void
+gave_up(struct migrate *m, int attempts)
+{
+	char t[32];
+
+	if (attempts > 1 && is_lock_timeout(m))
+		msg_add(m->errmsg, sizeof(m->errmsg),
+			"\n  gave up after %d attempts waiting for locks "
+			"(lock_timeout %s)",
+			attempts,
+			fmt_ms(t, sizeof(t), m->opts.lock_timeout_ms));
+}
+
+static long
+backoff_ms(int attempt)
+{
+	long ms = RETRY_FIRST_MS;
+
+	while (--attempt > 0 && ms < RETRY_MAX_MS)
+		ms *= 2;
+	return ms < RETRY_MAX_MS ? ms : RETRY_MAX_MS;
+}
+
+/* One step in its own transaction, retried on lock timeouts. */
+static int
+run_one_step(struct migrate *m, const struct migrate_step *st)
+{
+	const struct migrate_section *sec = step_section(st);
+	double t0 = clock_ms();
+	double started_at = clock_wall();
+	int attempt, rc;
+
+	progress(m, st, MIGRATE_PROGRESS_START, 0);
+	if (!sec->transactional) {
+		rc = run_nontx_step(m, st, started_at, t0);
+		progress(m, st,
+			 rc < 0 ? MIGRATE_PROGRESS_FAILED
+				: MIGRATE_PROGRESS_DONE,
+			 clock_ms() - t0);
+		return rc;
+	}
+	for (attempt = 1;; attempt++) {
+		rc = run_tx_step(m, st, false, started_at, t0);
+		if (rc == 0) {
+			progress(m, st, MIGRATE_PROGRESS_DONE, clock_ms() - t0);
+			return 0;
+		}
+		if (!is_lock_timeout(m) || m->poisoned ||
+		    attempt > m->opts.lock_retries)
+			break;
+		progress(m, st, MIGRATE_PROGRESS_RETRY, clock_ms() - t0);
+		sleep_ms(backoff_ms(attempt));
+	}
+	gave_up(m, attempt);
+	quiet_record(m, st, dir_name(st->direction), started_at,
+		     clock_ms() - t0, m->errmsg);
+	progress(m, st, MIGRATE_PROGRESS_FAILED, clock_ms() - t0);
+	return rc;
+}
+
+/* The whole plan in one transaction, retried as a whole on lock
+ * timeouts. */
+static int
+run_single(struct migrate *m, const struct migrate_plan *plan)
+{
+	const struct migrate_step *failed = NULL;
+	double t0 = 0, started_at = 0;
+	int attempt, rc;
+	size_t i;
+
+	for (attempt = 1;; attempt++) {
+		failed = NULL;
+		berr_clear(m);
+		rc = m->be->begin(m->be, &m->berr);
+		if (rc < 0)
+			return migrate__backend_failed(
+				m, rc, "cannot begin a transaction");
+		for (i = 0; i < plan->n_steps; i++) {
+			const struct migrate_step *st = &plan->steps[i];
+
+			t0 = clock_ms();
+			started_at = clock_wall();
+			if (attempt == 1)
+				progress(m, st, MIGRATE_PROGRESS_START, 0);
+			rc = run_tx_step(m, st, true, started_at, t0);
+			if (rc < 0) {
+				failed = st;
+				break;
+			}
+			progress(m, st, MIGRATE_PROGRESS_DONE, clock_ms() - t0);
+		}
+		if (rc == 0) {
+			berr_clear(m);
+			rc = m->be->commit(m->be, &m->berr);
+			if (rc == 0)
+				return 0;
+			rc = migrate__backend_failed(
+				m, rc, "cannot commit the migration");
+		}
+		quiet_rollback(m);
+		if (!failed || !is_lock_timeout(m) || m->poisoned ||
+		    attempt > m->opts.lock_retries)
+			break;
+		progress(m, failed, MIGRATE_PROGRESS_RETRY, clock_ms() - t0);
+		sleep_ms(backoff_ms(attempt));
+	}
+	if (failed) {
+		gave_up(m, attempt);
+		msg_add(m->errmsg, sizeof(m->errmsg),
+			"\nthe whole plan was rolled back (single "
+			"transaction)");
+		quiet_record(m, failed, dir_name(failed->direction), started_at,
+			     clock_ms() - t0, m->errmsg);
+		progress(m, failed, MIGRATE_PROGRESS_FAILED, clock_ms() - t0);
+	}
+	return rc;
+}
+
+static int
+run_plan(struct migrate *m, const struct migrate_plan *plan)
+{
+	size_t i;
+	int rc;
+
+	if (plan->n_steps == 0)
+		return 0;
+	if (m->opts.flags & MIGRATE_OPEN_SINGLE_TRANSACTION) {
+		for (i = 0; i < plan->n_steps; i++) {
+			const struct migrate_step *st = &plan->steps[i];
+
+			if (!step_section(st)->transactional)
+				return migrate__set_error(
+					m, MIGRATE_EINVAL,
+					"revision %s cannot run in a single "
+					"transaction: its %s section has "
+					"transaction=false",
+					st->rev->id, dir_name(st->direction));
+		}
+		return run_single(m, plan);
+	}
+	for (i = 0; i < plan->n_steps; i++) {
+		rc = run_one_step(m, &plan->steps[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Stamp: only bookkeeping, all in one transaction. */
+static int
+run_stamp(struct migrate *m, const struct migrate_plan *plan)
+{
+	struct migrate_record rec;
+	size_t i;
+	int rc;
+
+	if (plan->n_steps == 0)
+		return 0;
+	berr_clear(m);
+	rc = m->be->begin(m->be, &m->berr);
+	if (rc < 0)
+		return migrate__backend_failed(m, rc,
+					       "cannot begin a transaction");
+	for (i = 0; i < plan->n_steps; i++) {
+		const struct migrate_step *st = &plan->steps[i];
+		double t0 = clock_ms();
+
+		progress(m, st, MIGRATE_PROGRESS_START, 0);
+		fill_record(&rec, st, "stamp", clock_wall());
+		rc = m->be->record(m->be, &rec, &m->berr);
+		if (rc < 0) {
+			m->berr.in_bookkeeping = 1;
+			rc = step_backend_error(m, st, rc, false, 0, NULL);
+			quiet_rollback(m);
+			progress(m, st, MIGRATE_PROGRESS_FAILED,
+				 clock_ms() - t0);
+			return rc;
+		}
+		progress(m, st, MIGRATE_PROGRESS_DONE, clock_ms() - t0);
+	}
+	rc = m->be->commit(m->be, &m->berr);
+	if (rc < 0)
+		return migrate__backend_failed(m, rc,
+					       "cannot commit the stamp");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry points                                                        */
+/* ------------------------------------------------------------------ */
+
+static int
+check_writable(struct migrate *m)
+{
+	if (m->in_callback)
+		return migrate__set_error(
+			m, MIGRATE_EINVAL,
+			"cannot migrate from inside a revision callback");
+	if (m->opts.flags & MIGRATE_OPEN_READONLY)
+		return migrate__set_error(
+			m, MIGRATE_EREADONLY,
+			"the handle is read-only: upgrade, downgrade, stamp "
+			"and resolve are refused");
+	return migrate__check_usable(m);
+}
+
+static int
+take_lock(struct migrate *m)
+{
+	char t[32];
+	int rc;
+
+	berr_clear(m);
+	rc = m->be->lock(m->be, m->opts.lock_wait_ms, &m->berr);
+	if (rc == MIGRATE_ELOCKED) {
+		if (m->berr.connection_lost)
+			m->poisoned = true;
+		return migrate__set_error(
+			m, MIGRATE_ELOCKED,
+			"another migration holds the lock (waited %s)",
+			fmt_ms(t, sizeof(t), m->opts.lock_wait_ms));
+	}
+	if (rc < 0)
+		return migrate__backend_failed(
+			m, rc, "cannot take the migration lock");
+	m->locked = true;
+	return 0;
+}
+
+static void
+release_lock(struct migrate *m)
+{
+	struct migrate_backend_error err;
+
+	if (!m->locked)
+		return;
+	m->locked = false;
+	if (m->poisoned)
+		return;
+	memset(&err, 0, sizeof(err));
+	if (m->be->unlock(m->be, &err) < 0 && err.connection_lost)
+		m->poisoned = true;
+}
+
+static int
+dirty_error(struct migrate *m, const struct migrate_state *st)
+{
+	const char *what =
+		st->dirty_direction == MIGRATE_DOWN ? "downgrade" : "upgrade";
+	const char *detail = st->dirty_detail ? st->dirty_detail : "";
+
+	if (strcmp(detail, "started") == 0)
+		detail = "it was interrupted";
+	return migrate__set_error(
+		m, MIGRATE_EDIRTY,
+		"database is dirty: the %s of revision %s stopped part-way "
+		"(%s)\nHINT: fix the schema by hand, then run 'migrate "
+		"resolve %s' (the %s is complete) or 'migrate resolve --undo "
+		"%s' (it is not)",
+		what, st->dirty_revision, detail, st->dirty_revision, what,
+		st->dirty_revision);
+}
+
+/* Lock, create the tables, read the state (refusing a dirty database
+ * unless @allow_dirty). On success the lock is held. */
+static int
+begin_run(struct migrate *m, struct migrate_state *st, bool allow_dirty)
+{
+	int rc;
+
+	migrate__state_init(st);
+	rc = check_writable(m);
+	if (rc < 0)
+		return rc;
+	migrate__clear_error(m);
+	rc = migrate_registry_validate(m->reg);
+	if (rc < 0)
+		return migrate__set_error(m, rc, "%s",
+					  migrate_registry_errmsg(m->reg));
+	rc = take_lock(m);
+	if (rc < 0)
+		return rc;
+	berr_clear(m);
+	rc = m->be->ensure_tables(m->be, &m->berr);
+	if (rc < 0) {
+		rc = migrate__backend_failed(
+			m, rc, "cannot create the bookkeeping tables");
+		goto fail;
+	}
+	rc = migrate__read_state(m, st);
+	if (rc < 0)
+		goto fail;
+	if (st->dirty && !allow_dirty) {
+		rc = dirty_error(m, st);
+		goto fail;
+	}
+	return 0;
+fail:
+	release_lock(m);
+	migrate__state_clear(st);
+	return rc;
+}
+
+static int
+plan_from(struct migrate *m,
+	  struct migrate_plan **out,
+	  const struct migrate_state *st,
+	  int direction,
+	  const char *target)
+{
+	char err[MIGRATE_ERRMSG_SIZE];
+	int rc;
+
+	*out = NULL;
+	err[0] = '\0';
+	rc = migrate__plan_compute(
+		out, m->reg, (const char *const *)st->heads.v, st->heads.n,
+		direction, target, err, sizeof(err));
+	if (rc < 0) {
+		*out = NULL;
+		if (!err[0])
+			xsnprintf(err, sizeof(err), "cannot plan to '%s': %s",
+				  target, migrate_strerror(rc));
+		return migrate__set_error(m, rc, "%s", err);
+	}
+	return 0;
+}
+
+static int
+migrate_run(struct migrate *m, int direction, const char *target)
+{
+	struct migrate_plan *plan = NULL;
+	struct migrate_state st;
+	int rc;
+
+	rc = begin_run(m, &st, false);
+	if (rc < 0)
+		return rc;
+	rc = plan_from(m, &plan, &st, direction, target);
+	if (rc == 0)
+		rc = run_plan(m, plan);
+	release_lock(m);
+	migrate_plan_free(plan);
+	migrate__state_clear(&st);
+	return rc;
+}
+
+MIGRATE_EXPORT
+int
+migrate_upgrade(struct migrate *m, const char *target)
+{
+	if (!m)
+		return MIGRATE_EINVAL;
+	return migrate_run(m, MIGRATE_UP, target ? target : "head");
+}
+
+MIGRATE_EXPORT
+int
+migrate_downgrade(struct migrate *m, const char *target)
+{
+	if (!m)
+		return MIGRATE_EINVAL;
+	if (!target || !*target)
+		return migrate__set_error(m, MIGRATE_EINVAL,
+					  "downgrade needs a target (e.g. "
+					  "'-1', 'base' or a revision id)");
+	return migrate_run(m, MIGRATE_DOWN, target);
+}
+
+/* The version table as a set: same ids, whatever the order. */
+static bool
+same_heads(const struct strv *a, const struct strv *b)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (strv_find(b, a->v[i]) < 0)
+			return false;
+	for (i = 0; i < b->n; i++)
+		if (strv_find(a, b->v[i]) < 0)
+			return false;
+	return true;
+}
+
+static void
+join_heads(char *out, size_t size, const struct strv *sv)
+{
+	size_t i;
+
+	out[0] = '\0';
+	if (sv->n == 0) {
+		xsnprintf(out, size, "<base>");
+		return;
+	}
+	for (i = 0; i < sv->n; i++)
+		msg_add(out, size, "%s%s", i ? "," : "", sv->v[i]);
+}
+
+MIGRATE_EXPORT
+int
+migrate_apply(struct migrate *m, const struct migrate_plan *plan)
+{
+	struct migrate_state st;
+	char now[256], from[256];
+	int rc;
+
+	if (!m)
+		return MIGRATE_EINVAL;
+	if (!plan)
+		return migrate__set_error(m, MIGRATE_EINVAL,
+					  "migrate_apply: NULL plan");
+	if (plan->reg != m->reg)
+		return migrate__set_error(
+			m, MIGRATE_EINVAL,
+			"the plan was made for another registry");
+	rc = begin_run(m, &st, false);
+	if (rc < 0)
+		return rc;
+	/* The plan was made before the lock was ours: run it only if the
+	 * database is still where the plan starts. */
+	if (!same_heads(&st.heads, &plan->from_heads)) {
+		join_heads(now, sizeof(now), &st.heads);
+		join_heads(from, sizeof(from), &plan->from_heads);
+		rc = migrate__set_error(m, MIGRATE_ECONFLICT,
+					"the database moved since the plan was "
+					"made: it is at %s, the plan starts "
+					"at %s",
+					now, from);
+	} else {
+		rc = run_plan(m, plan);
+	}
+	release_lock(m);
+	migrate__state_clear(&st);
+	return rc;
+}
+
+MIGRATE_EXPORT
+int
+migrate_stamp(struct migrate *m, const char *target)
+{
+	struct migrate_plan *plan = NULL, *down = NULL;
+	char uperr[MIGRATE_ERRMSG_SIZE];
+	struct migrate_state st;
+	int rc, uprc;
+
+	if (!m)
+		return MIGRATE_EINVAL;
+	if (!target || !*target)
+		return migrate__set_error(m, MIGRATE_EINVAL,
+					  "stamp needs a target");
+	rc = begin_run(m, &st, false);
+	if (rc < 0)
+		return rc;
+	/* A stamp goes either way: up first; down when the target is not
+	 * above the current revision. */
+	uprc = plan_from(m, &plan, &st, MIGRATE_UP, target);
+	if (uprc == MIGRATE_EINVAL ||
+	    (uprc == 0 && migrate_plan_count(plan) == 0)) {
+		memcpy(uperr, m->errmsg, sizeof(uperr));
+		rc = plan_from(m, &down, &st, MIGRATE_DOWN, target);
+		if (rc == 0 && migrate_plan_count(down) > 0) {
+			migrate_plan_free(plan);
+			plan = down;
+			down = NULL;
+			uprc = 0;
+		} else if (uprc < 0 && rc < 0 && rc != MIGRATE_EINVAL) {
+			/* Up was the wrong way; down says what is wrong
+			 * (e.g. an irreversible revision). */
+			uprc = rc;
+		} else if (uprc < 0) {
+			memcpy(m->errmsg, uperr, sizeof(uperr));
+		}
+		migrate_plan_free(down);
+	}
+	rc = uprc;
+	if (rc == 0) {
+		migrate__clear_error(m);
+		rc = run_stamp(m, plan);
+	}
+	release_lock(m);
+	migrate_plan_free(plan);
+	migrate__state_clear(&st);
+	return rc;
+}
+
+/* Version table change of downgrading @rev (Alembic): remove it, and make
+ * each parent a head again unless a remaining head descends from it. */
+static int
+down_change(struct migrate *m,
+	    const struct migrate_state *st,
+	    const struct migrate_revision *rev,
+	    struct strv *remove,
+	    struct strv *add)
+{
+	struct migrate_registry *reg = m->reg;
+	struct migrate_revision **stack = NULL;
+	bool *seen = NULL;
+	size_t n = 0, i, j;
+	int rc = MIGRATE_ENOMEM;
+
+	if (strv_push(remove, rev->id) < 0)
+		return MIGRATE_ENOMEM;
+	seen = calloc(reg->n_revs ? reg->n_revs : 1, sizeof(*seen));
+	stack = calloc(reg->n_revs ? reg->n_revs : 1, sizeof(*stack));
+	if (!seen || !stack)
+		goto out;
+	/* Iterative walk from the other heads to everything below them. */
+	for (i = 0; i < st->heads.n; i++) {
+		struct migrate_revision *h =
+			migrate__registry_get(reg, st->heads.v[i]);
+
+		if (!h || h == rev || seen[h->index])
+			continue;
+		seen[h->index] = true;
+		stack[n++] = h;
+	}
+	while (n) {
+		struct migrate_revision *r = stack[--n];
+
+		for (j = 0; j < r->n_parents; j++) {
+			struct migrate_revision *p = r->parent_revs[j];
+
+			if (p && !seen[p->index]) {
+				seen[p->index] = true;
+				stack[n++] = p;
+			}
+		}
+	}
+	for (j = 0; j < rev->n_parents; j++) {
+		const struct migrate_revision *p = rev->parent_revs[j];
+
+		if (p && !seen[p->index] && strv_find(add, p->id) < 0 &&
+		    strv_push(add, p->id) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(seen);
+	free(stack);
+	return rc;
+}
+
+/* Version table change of upgrading @rev: its parents that are heads go,
+ * it comes. */
+static int
+up_change(const struct migrate_state *st,
+	  const struct migrate_revision *rev,
+	  struct strv *remove,
+	  struct strv *add)
+{
+	size_t j;
+
+	for (j = 0; j < rev->n_parents; j++)
+		if (strv_find(&st->heads, rev->parents[j]) >= 0 &&
+		    strv_push(remove, rev->parents[j]) < 0)
+			return MIGRATE_ENOMEM;
+	if (strv_push(add, rev->id) < 0)
+		return MIGRATE_ENOMEM;
+	return 0;
+}
+
+MIGRATE_EXPORT
+int
+migrate_resolve(struct migrate *m, const char *revision, int undo)
+{
+	const struct migrate_revision *rev = NULL;
+	struct strv remove = STRV_INIT, add = STRV_INIT;
+	struct migrate_record rec;
+	struct migrate_step step;
+	struct migrate_state st;
+	int dir, rc;
+
+	if (!m)
+		return MIGRATE_EINVAL;
+	if (!revision || !*revision)
+		return migrate__set_error(m, MIGRATE_EINVAL,
+					  "resolve needs a revision");
+	rc = begin_run(m, &st, true);
+	if (rc < 0)
+		return rc;
+	if (!st.dirty) {
+		rc = migrate__set_error(m, MIGRATE_EINVAL,
+					"database is not dirty");
+		goto out;
+	}
+	rc = migrate_registry_find(m->reg, revision, &rev);
+	if (rc < 0 && strcmp(revision, st.dirty_revision) != 0) {
+		rc = migrate__set_error(m, rc, "%s",
+					migrate_registry_errmsg(m->reg));
+		goto out;
+	}
+	if (rc < 0 || strcmp(rev->id, st.dirty_revision) != 0) {
+		if (rc == 0)
+			rc = migrate__set_error(
+				m, MIGRATE_EINVAL,
+				"database is dirty on %s, not %s",
+				st.dirty_revision, rev->id);
+		else
+			rc = migrate__set_error(
+				m, MIGRATE_ENOTFOUND,
+				"database is dirty on %s, which this build "
+				"does not know",
+				st.dirty_revision);
+		goto out;
+	}
+	dir = st.dirty_direction;
+	if (!undo) {
+		/* The step is complete now: make its version table change. */
+		bool at = strv_find(&st.heads, rev->id) >= 0;
+
+		if ((dir == MIGRATE_UP && at) || (dir == MIGRATE_DOWN && !at)) {
+			rc = migrate__set_error(
+				m, MIGRATE_ECONFLICT,
+				"cannot resolve %s: the version table already "
+				"shows its %s",
+				rev->id, dir_name(dir));
+			goto out;
+		}
+		rc = dir == MIGRATE_UP
+			     ? up_change(&st, rev, &remove, &add)
+			     : down_change(m, &st, rev, &remove, &add);
+		if (rc < 0) {
+			rc = migrate__set_error(m, rc, "out of memory");
+			goto out;
+		}
+	} else {
+		/* Not done: the opposite meaning, version table untouched. */
+		dir = dir == MIGRATE_UP ? MIGRATE_DOWN : MIGRATE_UP;
+	}
+	memset(&step, 0, sizeof(step));
+	step.rev = rev;
+	step.direction = dir;
+	step.remove_heads = remove.v;
+	step.n_remove = remove.n;
+	step.add_heads = add.v;
+	step.n_add = add.n;
+	fill_record(&rec, &step, "resolve", clock_wall());
+	rc = record_alone(m, &step, &rec, NULL);
+out:
+	release_lock(m);
+	strv_clear(&remove);
+	strv_clear(&add);
+	migrate__state_clear(&st);
+	return rc;
+}

@@ -1,3 +1,1058 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: not written yet */
-typedef int migrate__placeholder_backend_pq;
+/*
+ * The libpq backend: the only file that includes <libpq-fe.h>.
+ *
+ * Round trips are the cost that matters: read_state() is one simple query
+ * of plain reads (it works through pgbouncer in transaction pooling mode),
+ * and run_step() sends BEGIN, the timeouts, the revision SQL, the
+ * bookkeeping and COMMIT as one simple query. The SQL texts come from
+ * pg-sql.c, which the offline script shares.
+ *
+ * Messages are one line (libpq's multi-line messages are joined), and
+ * every message goes through migrate__redact(): no password ever leaves.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "pg-sql.h"
+#include "private.h"
+
+struct pq_backend {
+	struct migrate_backend base;
+	char *conninfo;
+	PGconn *conn;
+	bool read_only;
+	char *schema; /* cfg->schema, or current_schema() at connect */
+	struct migrate_pg_names names;
+};
+
+static struct pq_backend *
+pq_of(struct migrate_backend *be)
+{
+	return (struct pq_backend *)be;
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Copy @in to @out as one line: lines are trimmed and joined (with "; "
+ * where a new sentence starts, else a space), repeated lines dropped
+ * (libpq repeats its hint for every address it tried), "FATAL:  " style
+ * double blanks collapsed, then passwords redacted.
+ */
+/* memmem() is a GNU extension. */
+static bool
+contains(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	size_t i;
+
+	for (i = 0; i + nlen <= hlen; i++)
+		if (memcmp(hay + i, needle, nlen) == 0)
+			return true;
+	return false;
+}
+
+static void
+one_line(const char *in, char *out, size_t outlen)
+{
+	struct buf b = BUF_INIT;
+	const char *p = in ? in : "";
+
+	while (*p) {
+		const char *end = strchr(p, '\n');
+		const char *s = p, *e;
+		size_t len;
+
+		if (!end)
+			end = p + strlen(p);
+		e = end;
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+		len = (size_t)(e - s);
+		/* Skip a line already said (libpq repeats its hint for
+		 * every address it tried). */
+		if (len && !(b.data && len > 20 &&
+			     contains(b.data, b.len, s, len))) {
+			if (b.len) {
+				char last = b.data[b.len - 1];
+
+				if (isupper((unsigned char)*s) &&
+				    !strchr(".:;?!", last))
+					buf_puts(&b, "; ");
+				else
+					buf_puts(&b, " ");
+			}
+			for (; s < e; s++) {
+				char c = (*s == '\t' || *s == '\r') ? ' ' : *s;
+
+				if (c == ' ' && b.len &&
+				    b.data[b.len - 1] == ' ')
+					continue;
+				buf_append(&b, &c, 1);
+			}
+		}
+		p = *end ? end + 1 : end;
+	}
+	if (b.oom)
+		migrate__redact("out of memory", out, outlen);
+	else
+		migrate__redact(b.data ? b.data : "", out, outlen);
+	buf_free(&b);
+}
+
+static int
+fail(struct migrate_backend_error *err, int code, const char *fmt, ...)
+	MIGRATE__PRINTF(3, 4);
+
+static int
+fail(struct migrate_backend_error *err, int code, const char *fmt, ...)
+{
+	char tmp[sizeof(err->message)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	one_line(tmp, err->message, sizeof(err->message));
+	return code;
+}
+
+static bool
+conn_lost(const struct pq_backend *pq)
+{
+	return !pq->conn || PQstatus(pq->conn) == CONNECTION_BAD;
+}
+
+static void
+copy_field(char *dst, size_t size, const char *src)
+{
+	if (src)
+		one_line(src, dst, size);
+	else
+		dst[0] = '\0';
+}
+
+/* Fill @err from the error result @res (or from the connection when @res
+ * is NULL). */
+static void
+fill_error(struct pq_backend *pq,
+	   const PGresult *res,
+	   struct migrate_backend_error *err)
+{
+	const char *state = NULL, *primary = NULL, *pos = NULL;
+
+	if (res) {
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+		copy_field(err->detail, sizeof(err->detail),
+			   PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
+		copy_field(err->hint, sizeof(err->hint),
+			   PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
+		if (!primary || !*primary)
+			primary = PQresultErrorMessage(res);
+	}
+	if ((!primary || !*primary) && pq->conn)
+		primary = PQerrorMessage(pq->conn);
+	if (!primary || !*primary)
+		primary = "unknown libpq error";
+	one_line(primary, err->message, sizeof(err->message));
+	if (state && strlen(state) == 5)
+		memcpy(err->sqlstate, state, 6);
+	else
+		err->sqlstate[0] = '\0';
+	err->position = pos ? strtol(pos, NULL, 10) : 0;
+	err->connection_lost = conn_lost(pq) ? 1 : 0;
+	if (err->connection_lost && !strstr(err->message, "connection"))
+		fail(err, 0, "connection to the server lost: %s", primary);
+}
+
+static bool
+sqlstate_is(const PGresult *res, const char *state)
+{
+	const char *s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return s && strcmp(s, state) == 0;
+}
+
+/* A missing table (or schema) in a read. */
+static bool
+is_missing_relation(const PGresult *res)
+{
+	return sqlstate_is(res, "42P01") || sqlstate_is(res, "3F000");
+}
+
+/* ------------------------------------------------------------------ */
+/* Queries                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Called for every row-returning result of a batch, by statement index. */
+typedef int (*rows_fn)(struct pq_backend *pq,
+		       const PGresult *res,
+		       size_t index,
+		       void *payload);
+
+struct batch {
+	size_t n_ok;       /* results before the first error */
+	PGresult *error;   /* the first error result (caller clears), or
+			      NULL with failed set: a connection failure */
+	bool failed;
+	int cb_rc;         /* first non-zero return of the rows callback */
+};
+
+/*
+ * Send @sql (one or more statements) as one simple query and read every
+ * result. Statements after a failing one are not run by the server.
+ * COPY is not supported (ended with an error).
+ */
+static void
+run_batch(struct pq_backend *pq,
+	  const char *sql,
+	  rows_fn fn,
+	  void *payload,
+	  struct batch *bt)
+{
+	PGresult *res;
+
+	memset(bt, 0, sizeof(*bt));
+	if (!PQsendQuery(pq->conn, sql)) {
+		bt->failed = true;
+		return;
+	}
+	while ((res = PQgetResult(pq->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+
+		switch (st) {
+		case PGRES_TUPLES_OK:
+			if (fn && !bt->failed && bt->cb_rc == 0)
+				bt->cb_rc = fn(pq, res, bt->n_ok, payload);
+			/* fall through */
+		case PGRES_COMMAND_OK:
+		case PGRES_EMPTY_QUERY:
+			if (!bt->failed)
+				bt->n_ok++;
+			PQclear(res);
+			break;
+		case PGRES_COPY_IN:
+			PQputCopyEnd(pq->conn,
+				     "COPY FROM STDIN is not supported here");
+			PQclear(res);
+			break;
+		case PGRES_COPY_OUT: {
+			char *row;
+
+			while (PQgetCopyData(pq->conn, &row, 0) > 0)
+				PQfreemem(row);
+			PQclear(res);
+			break;
+		}
+		default:
+			if (!bt->failed) {
+				bt->failed = true;
+				bt->error = res;
+			} else {
+				PQclear(res);
+			}
+			break;
+		}
+	}
+	if (PQstatus(pq->conn) == CONNECTION_BAD)
+		bt->failed = true;
+}
+
+/* Run @sql for its effect; 0 or MIGRATE_EBACKEND with @err filled. */
+static int
+exec_sql(struct pq_backend *pq,
+	 const char *sql,
+	 struct migrate_backend_error *err)
+{
+	struct batch bt;
+
+	if (!pq->conn)
+		return fail(err, MIGRATE_EBACKEND, "not connected");
+	run_batch(pq, sql, NULL, NULL, &bt);
+	if (!bt.failed)
+		return 0;
+	fill_error(pq, bt.error, err);
+	PQclear(bt.error);
+	return MIGRATE_EBACKEND;
+}
+
+static int
+exec_buf(struct pq_backend *pq,
+	 struct buf *b,
+	 struct migrate_backend_error *err)
+{
+	int rc;
+
+	if (b->oom) {
+		buf_free(b);
+		return fail(err, MIGRATE_ENOMEM, "out of memory");
+	}
+	rc = exec_sql(pq, b->data ? b->data : "", err);
+	buf_free(b);
+	return rc;
+}
+
+/* Roll back whatever transaction the connection is in, best effort. */
+static void
+rollback_if_open(struct pq_backend *pq)
+{
+	PGTransactionStatusType ts;
+
+	if (conn_lost(pq))
+		return;
+	ts = PQtransactionStatus(pq->conn);
+	if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
+		PQclear(PQexec(pq->conn, "ROLLBACK"));
+}
+
+/* ------------------------------------------------------------------ */
+/* Connect                                                             */
+/* ------------------------------------------------------------------ */
+
+static void
+ignore_notice(void *arg, const char *message)
+{
+	/* A library must not write to stderr: notices such as "relation
+	 * already exists, skipping" are dropped. */
+	(void)arg;
+	(void)message;
+}
+
+static int
+resolve_schema(struct pq_backend *pq,
+	       const struct migrate_backend_config *cfg,
+	       struct migrate_backend_error *err)
+{
+	PGresult *res;
+
+	if (cfg->schema && *cfg->schema) {
+		pq->schema = xstrdup(cfg->schema);
+		return pq->schema ? 0 : fail(err, MIGRATE_ENOMEM, "out of memory");
+	}
+	res = PQexec(pq->conn, "SELECT current_schema()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fill_error(pq, res, err);
+		PQclear(res);
+		return MIGRATE_EBACKEND;
+	}
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		return fail(err, MIGRATE_EBACKEND,
+			    "no schema to keep the version table in: no schema "
+			    "of search_path exists (give a schema)");
+	}
+	pq->schema = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return pq->schema ? 0 : fail(err, MIGRATE_ENOMEM, "out of memory");
+}
+
+static int
+pq_connect(struct migrate_backend *be,
+	   const struct migrate_backend_config *cfg,
+	   struct migrate_backend_error *err)
+{
+	struct pq_backend *pq = pq_of(be);
+	/* dbname is expanded as a conninfo; the two after it are defaults
+	 * for what it leaves unset (fallback_application_name) or fixed:
+	 * revision files are UTF-8, and error positions count characters
+	 * of what we send. */
+	const char *const keys[] = { "dbname", "fallback_application_name",
+				     "client_encoding", NULL };
+	const char *const vals[] = { pq->conninfo, "migrate", "UTF8", NULL };
+	int rc;
+
+	if (pq->conn)
+		return fail(err, MIGRATE_EINVAL, "already connected");
+	pq->conn = PQconnectdbParams(keys, vals, 1);
+	if (!pq->conn)
+		return fail(err, MIGRATE_ENOMEM, "out of memory");
+	if (PQstatus(pq->conn) != CONNECTION_OK) {
+		one_line(PQerrorMessage(pq->conn), err->message,
+			 sizeof(err->message));
+		if (!err->message[0])
+			fail(err, 0, "connection failed");
+		PQfinish(pq->conn);
+		pq->conn = NULL;
+		return MIGRATE_EBACKEND;
+	}
+	PQsetNoticeProcessor(pq->conn, ignore_notice, NULL);
+	pq->read_only = cfg->read_only != 0;
+	rc = resolve_schema(pq, cfg, err);
+	if (rc < 0) {
+		PQfinish(pq->conn);
+		pq->conn = NULL;
+		return rc;
+	}
+	pq->names.schema = pq->schema;
+	pq->names.version_table = cfg->version_table;
+	pq->names.log_table = cfg->log_table;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* State                                                               */
+/* ------------------------------------------------------------------ */
+
+struct state_read {
+	struct migrate_state *st;
+	size_t version_index; /* statement index of each SELECT */
+	size_t history_index;
+};
+
+static int
+direction_of(const char *s)
+{
+	return strcmp(s, "down") == 0 ? MIGRATE_DOWN : MIGRATE_UP;
+}
+
+static int
+state_rows(struct pq_backend *pq,
+	   const PGresult *res,
+	   size_t index,
+	   void *payload)
+{
+	struct state_read *sr = payload;
+	int i, n = PQntuples(res), rc = 0;
+
+	(void)pq;
+	if (index == sr->version_index) {
+		for (i = 0; i < n && rc == 0; i++)
+			rc = migrate_state_add_head(sr->st,
+						    PQgetvalue(res, i, 0));
+	} else if (index == sr->history_index) {
+		for (i = 0; i < n && rc == 0; i++) {
+			const char *kind = PQgetvalue(res, i, 0);
+			const char *rev = PQgetvalue(res, i, 1);
+			const char *dir = PQgetvalue(res, i, 2);
+			const char *txt = PQgetvalue(res, i, 3);
+
+			if (kind[0] == 'a')
+				rc = migrate_state_add_applied(sr->st, rev, txt);
+			else
+				rc = migrate_state_set_dirty(
+					sr->st, rev, direction_of(dir), txt);
+		}
+	}
+	return rc;
+}
+
+static int
+pq_read_state(struct migrate_backend *be,
+	      struct migrate_state *st,
+	      struct migrate_backend_error *err)
+{
+	struct pq_backend *pq = pq_of(be);
+	struct buf b = BUF_INIT;
+	struct state_read sr;
+	struct batch bt;
+	int rc = 0;
+
+	if (!pq->conn)
+		return fail(err, MIGRATE_EBACKEND, "not connected");
+	migrate__pg_read_state(&b, &pq->names, pq->read_only);
+	if (b.oom) {
+		buf_free(&b);
+		return fail(err, MIGRATE_ENOMEM, "out of memory");
+	}
+	sr.st = st;
+	sr.version_index = pq->read_only ? 1 : 0;
+	sr.history_index = sr.version_index + 1;
+	run_batch(pq, b.data, state_rows, &sr, &bt);
+	buf_free(&b);
+	if (bt.cb_rc < 0)
+		rc = fail(err, bt.cb_rc, "out of memory");
+	if (bt.failed && rc == 0) {
+		/* A missing version table: never migrated (the history query
+		 * did not run). A missing history table: no history. */
+		if (bt.error && bt.n_ok == sr.version_index &&
+		    is_missing_relation(bt.error)) {
+			rc = migrate_state_set_uninitialised(st);
+			if (rc < 0)
+				fail(err, rc, "out of memory");
+		} else if (bt.error && bt.n_ok == sr.history_index &&
+			   is_missing_relation(bt.error)) {
+			rc = 0;
+		} else {
+			fill_error(pq, bt.error, err);
+			rc = MIGRATE_EBACKEND;
+		}
+	}
+	PQclear(bt.error);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lock                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Who holds the lock, for the message: " (pid 42, application "x")". */
+static void
+lock_holder(struct pq_backend *pq, char *out, size_t outlen)
+{
+	struct buf b = BUF_INIT;
+	PGresult *res;
+
+	out[0] = '\0';
+	buf_puts(&b, "SELECT a.pid, coalesce(a.application_name, ''), "
+		     "coalesce(a.usename::text, '') FROM pg_locks l JOIN "
+		     "pg_stat_activity a ON a.pid = l.pid, (SELECT ");
+	migrate__pg_lock_key(&b, &pq->names);
+	buf_puts(&b, " AS k) key WHERE l.locktype = 'advisory' AND l.granted "
+		     "AND l.objsubid = 1 AND l.database = (SELECT oid FROM "
+		     "pg_database WHERE datname = current_database()) AND "
+		     "l.classid = ((key.k >> 32) & 4294967295)::text::oid AND "
+		     "l.objid = (key.k & 4294967295)::text::oid LIMIT 1");
+	if (b.oom) {
+		buf_free(&b);
+		return;
+	}
+	res = PQexec(pq->conn, b.data);
+	buf_free(&b);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		snprintf(out, outlen, " (pid %s, application \"%s\", user \"%s\")",
+			 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+			 PQgetvalue(res, 0, 2));
+	PQclear(res);
+}
+
+static int
+locked_elsewhere(struct pq_backend *pq,
+		 struct migrate_backend_error *err,
+		 int wait_ms)
+{
+	struct buf name = BUF_INIT;
+	char holder[256];
+
+	lock_holder(pq, holder, sizeof(holder));
+	migrate__pg_version_table(&name, &pq->names);
+	fail(err, MIGRATE_ELOCKED,
+	     "the migration lock of %s is held by another session%s; waited "
+	     "%d ms",
+	     name.data ? name.data : "the version table", holder,
+	     wait_ms < 0 ? 0 : wait_ms);
+	buf_free(&name);
+	return MIGRATE_ELOCKED;
+}
+
+static int
+pq_lock(struct migrate_backend *be,
+	int wait_ms,
+	struct migrate_backend_error *err)
+{
+	struct pq_backend *pq = pq_of(be);
+	struct buf b = BUF_INIT;
+	PGresult *res;
+	bool got;
+	struct batch bt;
+
+	if (!pq->conn)
+		return fail(err, MIGRATE_EBACKEND, "not connected");
+	buf_puts(&b, "SELECT pg_try_advisory_lock(");
+	migrate__pg_lock_key(&b, &pq->names);
+	buf_puts(&b, ")");
+	if (b.oom) {
+		buf_free(&b);
+		return fail(err, MIGRATE_ENOMEM, "out of memory");
+	}
+	res = PQexec(pq->conn, b.data);
+	buf_free(&b);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		fill_error(pq, res, err);
+		PQclear(res);
+		return MIGRATE_EBACKEND;
+	}
+	got = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	if (got)
+		return 0;
+	if (wait_ms == 0)
+		return locked_elsewhere(pq, err, wait_ms);
+
+	/* Wait in the server, woken as soon as the holder lets go; a
+	 * session lock taken in a transaction outlives it. */
+	buf_printf(&b,
+		   "BEGIN;\nSELECT set_config('lock_timeout', '%dms', true), "
+		   "set_config('statement_timeout', '0', true);\n"
+		   "SELECT pg_advisory_lock(",
+		   wait_ms < 0 ? 0 : wait_ms);
+	migrate__pg_lock_key(&b, &pq->names);
+	buf_puts(&b, ");\nCOMMIT;");
+	if (b.oom) {
+		buf_free(&b);
+		return fail(err, MIGRATE_ENOMEM, "out of memory");
+	}
+	run_batch(pq, b.data, NULL, NULL, &bt);
+	buf_free(&b);
+	if (!bt.failed)
+		return 0;
+	if (bt.error && sqlstate_is(bt.error, "55P03")) {
+		PQclear(bt.error);
+		rollback_if_open(pq);
+		return locked_elsewhere(pq, err, wait_ms);
+	}
+	fill_error(pq, bt.error, err);
+	PQclear(bt.error);
+	rollback_if_open(pq);
+	return MIGRATE_EBACKEND;
+}
+
+static int
+pq_unlock(struct migrate_backend *be, struct migrate_backend_error *err)
+{
+	struct pq_backend *pq = pq_of(be);
+	struct buf b = BUF_INIT;
+
+	if (!pq->conn)
+		return fail(err, MIGRATE_EBACKEND, "not connected");
+	buf_puts(&b, "SELECT pg_advisory_unlock(");
+	migrate__pg_lock_key(&b, &pq->names);
+	buf_puts(&b, ")");
+	return exec_buf(pq, &b, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Writes                                                              */
+/* ------------------------------------------------------------------ */
+
+static int
+refuse_read_only(struct pq_backend *pq, struct migrate_backend_error *err)
+{
+	if (pq->read_only)
+		return fail(err, MIGRATE_EREADONLY,
+			    "the connection is read-only");
+	return 0;
+}
+
+static int
+pq_ensure_tables(struct migrate_backend *be,
+		 struct migrate_backend_error *err)
+{
+	struct pq_backend *pq = pq_of(be);
+	struct buf b = BUF_INIT;
+	int rc = refuse_read_only(pq, err);
+
+	if (rc < 0)
+		return rc;
+	/* A schema that was asked for is created; the connection's own
+	 * current_schema() exists by definition. */
+	migrate__pg_ensure_tables(&b, &pq->names, true);
+	return exec_buf(pq, &b, err);
+}
+
+static int
+pq_begin(struct migrate_backend *be, struct migrate_backend_error *err)
+{
+	struct pq_backend *pq = pq_of(be);
+
+	return exec_sql(pq, pq->read_only ? "BEGIN READ ONLY" : "BEGIN", err);
+}
+
+static int
+pq_commit(struct migrate_backend *be, struct migrate_backend_error *err)
+{
+	struct pq_backend *pq = pq_of(be);
+	PGresult *res;
+	int rc = 0;
+
+	if (!pq->conn)
+		return fail(err, MIGRATE_EBACKEND, "not connected");
+	res = PQexec(pq->conn, "COMMIT");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fill_error(pq, res, err);
+		rc = MIGRATE_EBACKEND;
+	} else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		/* COMMIT of a failed transaction "succeeds" as ROLLBACK. */
+		rc = fail(err, MIGRATE_EBACKEND,
+			  "the transaction was rolled back (an earlier "
+			  "statement in it failed)");
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+pq_rollback(struct migrate_backend *be, struct migrate_backend_error *err)
+{
+	return exec_sql(pq_of(be), "ROLLBACK", err);
+}
+
+static int
+pq_set_timeouts(struct migrate_backend *be,
+		int lock_timeout_ms,
+		int statement_timeout_ms,
+		struct migrate_backend_error *err)
+{
+	struct pq_backend *pq = pq_of(be);
+	struct buf b = BUF_INIT;
+
+	migrate__pg_step_settings(&b, lock_timeout_ms < 0 ? 0 : lock_timeout_ms,
+				  statement_timeout_ms < 0 ? 0
+							   : statement_timeout_ms,
+				  true);
+	return exec_buf(pq, &b, err);
+}
+
+static int
+pq_exec(struct migrate_backend *be,
+	const char *sql,
+	struct migrate_backend_error *err)
+{
+	return exec_sql(pq_of(be), sql ? sql : "", err);
+}
+
+/* Our bookkeeping found the version table moved under us. */
+static bool
+is_conflict(const struct migrate_backend_error *err)
+{
+	return strcmp(err->sqlstate, MIGRATE_PG_CONFLICT_STATE) == 0 &&
+	       strncmp(err->message, MIGRATE_PG_CONFLICT_PREFIX,
+		       strlen(MIGRATE_PG_CONFLICT_PREFIX)) == 0;
+}
+
+static int
+pq_record(struct migrate_backend *be,
+	  const struct migrate_record *rec,
+	  struct migrate_backend_error *err)
+{
+	struct pq_backend *pq = pq_of(be);
+	struct buf b = BUF_INIT;
+	int rc = refuse_read_only(pq, err);
+
+	if (rc < 0)
+		return rc;
+	migrate__pg_bookkeeping(&b, &pq->names, rec, MIGRATE_PG_TIMING_RECORD);
+	rc = exec_buf(pq, &b, err);
+	if (rc == MIGRATE_EBACKEND) {
+		err->in_bookkeeping = 1;
+		err->position = 0;
+		if (is_conflict(err))
+			rc = MIGRATE_ECONFLICT;
+	}
+	return rc;
+}
+
+/* Characters (not bytes: the server counts characters) in @n bytes. */
+static long
+chars_in(const char *s, size_t n)
+{
+	long c = 0;
+	size_t i;
+
+	for (i = 0; i < n && s[i]; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			c++;
+	return c;
+}
+
+/*
+ * Where did a step batch fail? The server's position counts from the start
+ * of the batch: subtract what precedes the SQL. Without a position (most
+ * run-time errors), the number of statements that completed says which
+ * statement failed, and the statement splitter where it starts.
+ */
+static void
+locate_step_error(const struct migrate_backend_step *step,
+		  const struct migrate_pg_step_layout *lay,
+		  size_t n_ok,
+		  struct migrate_backend_error *err)
+{
+	long sql_chars = chars_in(step->sql, strlen(step->sql));
+	struct migrate_sql_stmt *stmts = NULL;
+	size_t n_stmts = 0;
+	char scratch[64];
+
+	if (err->position > 0) {
+		long rel = err->position - (long)lay->sql_offset;
+
+		if (rel >= 1 && rel <= sql_chars) {
+			err->position = rel;
+			err->in_bookkeeping = 0;
+		} else {
+			err->position = 0;
+			err->in_bookkeeping = 1;
+		}
+		return;
+	}
+	err->position = 0;
+	if (migrate__sql_split(step->sql, strlen(step->sql), &stmts, &n_stmts,
+			       scratch, sizeof(scratch)) < 0) {
+		/* Cannot count: only our own conflict error is known. */
+		err->in_bookkeeping = is_conflict(err) ? 1 : 0;
+		return;
+	}
+	if (n_ok < lay->n_before) {
+		err->in_bookkeeping = 1;
+	} else if (n_ok < lay->n_before + n_stmts) {
+		err->in_bookkeeping = 0;
+		err->position =
+			chars_in(step->sql, stmts[n_ok - lay->n_before].offset) +
+			1;
+	} else if (n_ok == lay->n_before + n_stmts) {
+		err->in_bookkeeping = 1;
+	} else {
+		/* COMMIT: deferred constraints of the revision's own
+		 * changes. */
+		err->in_bookkeeping = 0;
+	}
+	free(stmts);
+}
+
+static int
+pq_run_step(struct migrate_backend *be,
+	    const struct migrate_backend_step *step,
+	    struct migrate_backend_error *err)
+{
+	struct pq_backend *pq = pq_of(be);
+	struct migrate_pg_step_layout lay;
+	struct buf b = BUF_INIT;
+	struct batch bt;
+	int rc = refuse_read_only(pq, err);
+
+	if (rc < 0)
+		return rc;
+	if (!pq->conn)
+		return fail(err, MIGRATE_EBACKEND, "not connected");
+	if (!step->sql || !step->record)
+		return fail(err, MIGRATE_EINVAL, "run_step: no SQL or record");
+	migrate__pg_step(&b, &pq->names, step, &lay);
+	if (b.oom) {
+		buf_free(&b);
+		return fail(err, MIGRATE_ENOMEM, "out of memory");
+	}
+	run_batch(pq, b.data, NULL, NULL, &bt);
+	buf_free(&b);
+	if (!bt.failed)
+		return 0;
+	fill_error(pq, bt.error, err);
+	PQclear(bt.error);
+	locate_step_error(step, &lay, bt.n_ok, err);
+	rc = MIGRATE_EBACKEND;
+	if (err->in_bookkeeping && is_conflict(err))
+		rc = MIGRATE_ECONFLICT;
+	/* Nothing of the step may remain, and no transaction stay open,
+	 * unless the caller owns the transaction. */
+	if (!step->in_transaction)
+		rollback_if_open(pq);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* History                                                             */
+/* ------------------------------------------------------------------ */
+
+struct history_read {
+	migrate_history_fn fn;
+	void *payload;
+	size_t index; /* statement index of the SELECT */
+	int stop;
+};
+
+static int
+history_rows(struct pq_backend *pq,
+	     const PGresult *res,
+	     size_t index,
+	     void *payload)
+{
+	struct history_read *hr = payload;
+	int i, n = PQntuples(res);
+
+	(void)pq;
+	if (index != hr->index)
+		return 0;
+	for (i = 0; i < n; i++) {
+		struct migrate_history_entry e;
+
+		e.revision = PQgetvalue(res, i, 0);
+		e.direction = direction_of(PQgetvalue(res, i, 1));
+		e.operation = PQgetvalue(res, i, 2);
+		e.checksum = PQgetvalue(res, i, 3);
+		e.started_at = PQgetvalue(res, i, 4);
+		e.duration_ms =
+			(double)strtoll(PQgetvalue(res, i, 5), NULL, 10) /
+			1000.0;
+		e.db_user = PQgetvalue(res, i, 6);
+		e.success = PQgetvalue(res, i, 7)[0] == 't' ? 1 : 0;
+		e.error = PQgetvalue(res, i, 8);
+		hr->stop = hr->fn(&e, hr->payload);
+		if (hr->stop != 0)
+			return hr->stop;
+	}
+	return 0;
+}
+
+static int
+pq_read_history(struct migrate_backend *be,
+		migrate_history_fn fn,
+		void *payload,
+		struct migrate_backend_error *err)
+{
+	struct pq_backend *pq = pq_of(be);
+	struct history_read hr;
+	struct buf b = BUF_INIT;
+	struct batch bt;
+	int rc = 0;
+
+	if (!pq->conn)
+		return fail(err, MIGRATE_EBACKEND, "not connected");
+	migrate__pg_read_history(&b, &pq->names, pq->read_only);
+	if (b.oom) {
+		buf_free(&b);
+		return fail(err, MIGRATE_ENOMEM, "out of memory");
+	}
+	hr.fn = fn;
+	hr.payload = payload;
+	hr.index = pq->read_only ? 1 : 0;
+	hr.stop = 0;
+	run_batch(pq, b.data, history_rows, &hr, &bt);
+	buf_free(&b);
+	if (bt.failed && !(bt.error && bt.n_ok == hr.index &&
+			   is_missing_relation(bt.error))) {
+		fill_error(pq, bt.error, err);
+		rc = MIGRATE_EBACKEND;
+	} else if (hr.stop != 0) {
+		rc = hr.stop;
+	}
+	PQclear(bt.error);
+	return rc;
+}
+
+static void *
+pq_native(struct migrate_backend *be)
+{
+	return pq_of(be)->conn;
+}
+
+static void
+pq_free(struct migrate_backend *be)
+{
+	struct pq_backend *pq = pq_of(be);
+
+	if (!pq)
+		return;
+	if (pq->conn)
+		PQfinish(pq->conn);
+	free(pq->conninfo);
+	free(pq->schema);
+	free(pq);
+}
+
+/* ------------------------------------------------------------------ */
+/* Construction                                                        */
+/* ------------------------------------------------------------------ */
+
+static int
+set_err(char *err, size_t errlen, const char *msg)
+{
+	if (err && errlen)
+		one_line(msg, err, errlen);
+	return MIGRATE_EINVAL;
+}
+
+/* Let libpq check the keywords (and quoting) of a conninfo string. */
+static int
+check_conninfo(const char *conninfo, char *err, size_t errlen)
+{
+	PQconninfoOption *opts;
+	char *msg = NULL;
+	const char *p = conninfo;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!*p)
+		return 0;
+	if (!strchr(p, '='))
+		return set_err(err, errlen,
+			       "expected a postgresql:// URL or keyword=value "
+			       "connection parameters");
+	opts = PQconninfoParse(conninfo, &msg);
+	if (opts) {
+		PQconninfoFree(opts);
+		return 0;
+	}
+	if (!msg)
+		return MIGRATE_ENOMEM;
+	/* "missing "=" after "WORD"" quotes a word that may be a piece of
+	 * an unquoted password: say it without the word. */
+	if (strstr(msg, "missing \"=\""))
+		set_err(err, errlen,
+			"malformed connection parameters: a word without "
+			"'=value' (quote values that hold spaces)");
+	else
+		set_err(err, errlen, msg);
+	PQfreemem(msg);
+	return MIGRATE_EINVAL;
+}
+
+int
+migrate__backend_pq_new(struct migrate_backend **out,
+			const char *url,
+			char *err,
+			size_t errlen)
+{
+	struct pq_backend *pq;
+	char *conninfo = NULL;
+	char tmp[512];
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!out)
+		return set_err(err, errlen, "no place for the backend");
+	*out = NULL;
+	tmp[0] = '\0';
+	rc = migrate__url_to_conninfo(url, &conninfo, tmp, sizeof(tmp));
+	if (rc < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s", tmp);
+		return rc;
+	}
+	rc = check_conninfo(conninfo, err, errlen);
+	if (rc < 0) {
+		free(conninfo);
+		return rc;
+	}
+	pq = calloc(1, sizeof(*pq));
+	if (!pq) {
+		free(conninfo);
+		return MIGRATE_ENOMEM;
+	}
+	pq->conninfo = conninfo;
+	pq->base.version = MIGRATE_BACKEND_VERSION;
+	pq->base.name = "postgresql";
+	pq->base.has_transactional_ddl = 1;
+	pq->base.connect = pq_connect;
+	pq->base.read_state = pq_read_state;
+	pq->base.lock = pq_lock;
+	pq->base.unlock = pq_unlock;
+	pq->base.ensure_tables = pq_ensure_tables;
+	pq->base.begin = pq_begin;
+	pq->base.commit = pq_commit;
+	pq->base.rollback = pq_rollback;
+	pq->base.set_timeouts = pq_set_timeouts;
+	pq->base.exec = pq_exec;
+	pq->base.record = pq_record;
+	pq->base.run_step = pq_run_step;
+	pq->base.read_history = pq_read_history;
+	pq->base.native = pq_native;
+	pq->base.free = pq_free;
+	*out = &pq->base;
+	return 0;
+}
+
+MIGRATE_EXPORT
+int
+migrate_backend_pq_new(struct migrate_backend **out, const char *url)
+{
+	return migrate__backend_pq_new(out, url, NULL, 0);
+}

@@ -1,3 +1,402 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: not written yet */
-typedef int migrate__placeholder_migrate;
+/*
+ * The handle: options, open/close, and the small calls that go straight to
+ * the backend (current, exec, native connection, history).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "private.h"
+
+MIGRATE_EXPORT
+int
+migrate_options_init(struct migrate_options *opts, unsigned int version)
+{
+	const struct migrate_options def = MIGRATE_OPTIONS_INIT;
+
+	if (!opts || version != MIGRATE_OPTIONS_VERSION)
+		return MIGRATE_EINVAL;
+	*opts = def;
+	return 0;
+}
+
+/* The library may only touch a backend's fields once it knows the layout
+ * (sqlite3_vfs iVersion rule). */
+static bool
+backend_version_ok(const struct migrate_backend *be)
+{
+	return be && be->version == MIGRATE_BACKEND_VERSION;
+}
+
+MIGRATE_EXPORT
+void
+migrate_backend_free(struct migrate_backend *be)
+{
+	if (backend_version_ok(be) && be->free)
+		be->free(be);
+}
+
+static const char *
+missing_callback(const struct migrate_backend *be)
+{
+	if (!be->connect)
+		return "connect";
+	if (!be->read_state)
+		return "read_state";
+	if (!be->lock)
+		return "lock";
+	if (!be->unlock)
+		return "unlock";
+	if (!be->ensure_tables)
+		return "ensure_tables";
+	if (!be->begin)
+		return "begin";
+	if (!be->commit)
+		return "commit";
+	if (!be->rollback)
+		return "rollback";
+	if (!be->exec)
+		return "exec";
+	if (!be->record)
+		return "record";
+	if (!be->free)
+		return "free";
+	return NULL;
+}
+
+static int
+copy_options(struct migrate *m, const struct migrate_options *opts)
+{
+	m->opts = *opts;
+	m->opts.database_url = NULL;
+	m->opts.version_table = NULL;
+	m->opts.log_table = NULL;
+	m->opts.schema = NULL;
+	if (opts->database_url) {
+		m->database_url = xstrdup(opts->database_url);
+		if (!m->database_url)
+			return MIGRATE_ENOMEM;
+	}
+	m->version_table = xstrdup(opts->version_table && *opts->version_table
+					   ? opts->version_table
+					   : "alembic_version");
+	m->log_table =
+		xstrdup(opts->log_table && *opts->log_table ? opts->log_table
+							    : "migrate_log");
+	if (!m->version_table || !m->log_table)
+		return MIGRATE_ENOMEM;
+	if (opts->schema && *opts->schema) {
+		m->schema = xstrdup(opts->schema);
+		if (!m->schema)
+			return MIGRATE_ENOMEM;
+	}
+	m->opts.database_url = m->database_url;
+	m->opts.version_table = m->version_table;
+	m->opts.log_table = m->log_table;
+	m->opts.schema = m->schema;
+	m->cfg.version_table = m->version_table;
+	m->cfg.log_table = m->log_table;
+	m->cfg.schema = m->schema;
+	m->cfg.read_only = (opts->flags & MIGRATE_OPEN_READONLY) ? 1 : 0;
+	return 0;
+}
+
+static int
+check_options(struct migrate *m, const struct migrate_options *opts)
+{
+	if (opts->lock_wait_ms < 0)
+		return migrate__set_error(m, MIGRATE_EINVAL,
+					  "lock_wait_ms must not be negative");
+	if (opts->lock_timeout_ms < 0)
+		return migrate__set_error(
+			m, MIGRATE_EINVAL,
+			"lock_timeout_ms must not be negative");
+	if (opts->statement_timeout_ms < 0)
+		return migrate__set_error(
+			m, MIGRATE_EINVAL,
+			"statement_timeout_ms must not be negative");
+	if (opts->lock_retries < 0)
+		return migrate__set_error(m, MIGRATE_EINVAL,
+					  "lock_retries must not be negative");
+	if (opts->flags & ~(unsigned int)(MIGRATE_OPEN_READONLY |
+					  MIGRATE_OPEN_SINGLE_TRANSACTION))
+		return migrate__set_error(m, MIGRATE_EINVAL,
+					  "unknown flags 0x%x in options",
+					  opts->flags);
+	return 0;
+}
+
+/* Create the libpq backend for opts->database_url, with a message that
+ * says what is wrong with the URL when it is malformed. */
+static int
+default_backend(struct migrate *m)
+{
+	char err[512];
+	int rc;
+
+	err[0] = '\0';
+	rc = migrate__backend_pq_new(&m->be, m->database_url, err, sizeof(err));
+	if (rc == 0)
+		return 0;
+	m->be = NULL;
+	if (rc == MIGRATE_ENOMEM)
+		return rc;
+	return migrate__set_error(m, rc, "invalid database URL: %s",
+				  err[0] ? err : migrate_strerror(rc));
+}
+
+/* Open's failures leave the handle unconnected; migrate_verify() reports
+ * them as "cannot connect" from verify_msg, and every other call from
+ * migrate__check_usable(). */
+static int
+open_failed(struct migrate *m, int rc)
+{
+	xsnprintf(m->verify_msg, sizeof(m->verify_msg), "%s", m->errmsg);
+	return rc;
+}
+
+MIGRATE_EXPORT
+int
+migrate_open(struct migrate **out,
+	     struct migrate_registry *registry,
+	     struct migrate_backend *backend,
+	     const struct migrate_options *opts)
+{
+	const struct migrate_options def = MIGRATE_OPTIONS_INIT;
+	const char *missing;
+	struct migrate *m;
+	int rc;
+
+	if (!out) {
+		migrate_registry_free(registry);
+		migrate_backend_free(backend);
+		return MIGRATE_EINVAL;
+	}
+	*out = NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		migrate_registry_free(registry);
+		migrate_backend_free(backend);
+		return MIGRATE_ENOMEM;
+	}
+	/* From here on the handle owns both, whatever happens. */
+	m->reg = registry;
+	m->be = backend;
+	if (!opts)
+		opts = &def;
+	if (opts->version != MIGRATE_OPTIONS_VERSION) {
+		rc = copy_options(m, &def);
+		if (rc < 0)
+			goto oom;
+		*out = m;
+		return open_failed(
+			m, migrate__set_error(m, MIGRATE_EINVAL,
+					      "unsupported options version %u",
+					      opts->version));
+	}
+	rc = copy_options(m, opts);
+	if (rc < 0)
+		goto oom;
+	*out = m;
+	rc = check_options(m, opts);
+	if (rc < 0)
+		return open_failed(m, rc);
+
+	if (backend && !backend_version_ok(backend)) {
+		/* Unknown layout: not even free() may be called. */
+		m->be = NULL;
+		return open_failed(
+			m, migrate__set_error(
+				   m, MIGRATE_EINVAL,
+				   "backend version %u is not supported (this "
+				   "library knows version %d)",
+				   backend->version, MIGRATE_BACKEND_VERSION));
+	}
+	if (!backend) {
+		rc = default_backend(m);
+		if (rc == MIGRATE_ENOMEM)
+			goto oom;
+		if (rc < 0)
+			return open_failed(m, rc);
+	}
+	missing = missing_callback(m->be);
+	if (missing)
+		return open_failed(
+			m, migrate__set_error(
+				   m, MIGRATE_EINVAL,
+				   "backend '%s' does not provide %s()",
+				   m->be->name ? m->be->name : "?", missing));
+
+	if (!registry)
+		return open_failed(m, migrate__set_error(m, MIGRATE_EINVAL,
+							 "no registry given"));
+	rc = migrate_registry_validate(registry);
+	if (rc == MIGRATE_ENOMEM)
+		goto oom;
+	if (rc < 0)
+		return open_failed(
+			m,
+			migrate__set_error(m, rc, "%s",
+					   migrate_registry_errmsg(registry)));
+
+	memset(&m->berr, 0, sizeof(m->berr));
+	rc = m->be->connect(m->be, &m->cfg, &m->berr);
+	if (rc == MIGRATE_ENOMEM)
+		goto oom;
+	if (rc < 0) {
+		migrate__backend_failed(m, MIGRATE_EBACKEND,
+					"cannot connect to the database");
+		/* A connect failure is no lost connection: the handle stays
+		 * closed, not poisoned, so the message stays the reason. */
+		m->poisoned = false;
+		return open_failed(m, MIGRATE_EBACKEND);
+	}
+	m->connected = true;
+	migrate__clear_error(m);
+	return 0;
+oom:
+	migrate_close(m);
+	*out = NULL;
+	return MIGRATE_ENOMEM;
+}
+
+MIGRATE_EXPORT
+void
+migrate_close(struct migrate *m)
+{
+	if (!m)
+		return;
+	if (m->be) {
+		if (m->locked && m->connected && !m->poisoned) {
+			struct migrate_backend_error err;
+
+			memset(&err, 0, sizeof(err));
+			m->be->unlock(m->be, &err);
+		}
+		migrate_backend_free(m->be);
+	}
+	migrate_registry_free(m->reg);
+	strv_clear(&m->current);
+	free(m->database_url);
+	free(m->version_table);
+	free(m->log_table);
+	free(m->schema);
+	free(m);
+}
+
+MIGRATE_EXPORT
+struct migrate_registry *
+migrate_registry(struct migrate *m)
+{
+	return m ? m->reg : NULL;
+}
+
+MIGRATE_EXPORT
+int
+migrate_current(struct migrate *m, const char *const **out, size_t *count)
+{
+	struct migrate_state st;
+	int rc;
+
+	if (!m)
+		return MIGRATE_EINVAL;
+	if (!out || !count)
+		return migrate__set_error(m, MIGRATE_EINVAL,
+					  "migrate_current: NULL argument");
+	*out = NULL;
+	*count = 0;
+	migrate__clear_error(m);
+	migrate__state_init(&st);
+	rc = migrate__read_state(m, &st);
+	if (rc < 0)
+		return rc;
+	if (strv_copy(&m->current, &st.heads) < 0) {
+		migrate__state_clear(&st);
+		return migrate__set_error(m, MIGRATE_ENOMEM, "out of memory");
+	}
+	migrate__state_clear(&st);
+	*out = (const char *const *)m->current.v;
+	*count = m->current.n;
+	return 0;
+}
+
+MIGRATE_EXPORT
+int
+migrate_exec(struct migrate *m, const char *sql)
+{
+	int rc;
+
+	if (!m)
+		return MIGRATE_EINVAL;
+	if (!sql)
+		return migrate__set_error(m, MIGRATE_EINVAL,
+					  "migrate_exec: NULL SQL");
+	migrate__clear_error(m);
+	rc = migrate__check_usable(m);
+	if (rc < 0)
+		return rc;
+	memset(&m->berr, 0, sizeof(m->berr));
+	rc = m->be->exec(m->be, sql, &m->berr);
+	if (rc < 0)
+		return migrate__backend_failed(m, rc, NULL);
+	return 0;
+}
+
+MIGRATE_EXPORT
+void *
+migrate_native_connection(struct migrate *m)
+{
+	if (!m || !m->connected || m->poisoned || !m->be->native)
+		return NULL;
+	return m->be->native(m->be);
+}
+
+/* Tells the callback's own stop value apart from a backend failure,
+ * whatever the backend returns after the callback stopped it. */
+struct history_call {
+	migrate_history_fn fn;
+	void *payload;
+	int stop;
+};
+
+static int
+history_trampoline(const struct migrate_history_entry *e, void *payload)
+{
+	struct history_call *hc = payload;
+	int rc = hc->fn(e, hc->payload);
+
+	if (rc != 0)
+		hc->stop = rc;
+	return rc;
+}
+
+MIGRATE_EXPORT
+int
+migrate_history(struct migrate *m, migrate_history_fn fn, void *payload)
+{
+	struct history_call hc;
+	int rc;
+
+	if (!m)
+		return MIGRATE_EINVAL;
+	if (!fn)
+		return migrate__set_error(m, MIGRATE_EINVAL,
+					  "migrate_history: NULL callback");
+	migrate__clear_error(m);
+	rc = migrate__check_usable(m);
+	if (rc < 0)
+		return rc;
+	if (!m->be->read_history)
+		return 0;
+	hc.fn = fn;
+	hc.payload = payload;
+	hc.stop = 0;
+	memset(&m->berr, 0, sizeof(m->berr));
+	rc = m->be->read_history(m->be, history_trampoline, &hc, &m->berr);
+	if (hc.stop)
+		return hc.stop;
+	if (rc < 0)
+		return migrate__backend_failed(m, rc,
+					       "cannot read the history");
+	return 0;
+}

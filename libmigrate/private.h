@@ -55,6 +55,11 @@ struct migrate_revision {
 	struct migrate_revision **children;
 	size_t n_children;
 	size_t cap_children;
+
+	/* File lines of the Revision ID: and Revises: headers (0 when added
+	 * in memory), for messages about duplicates and unknown parents. */
+	size_t id_line;
+	size_t revises_line;
 };
 
 struct migrate_registry {
@@ -91,6 +96,24 @@ bool migrate__id_is_valid(const char *id, size_t len);
 
 /* Compute rev->checksum from its SQL sections (normalised). */
 void migrate__revision_checksum(struct migrate_revision *rev);
+
+/*
+ * Add a fully built revision (registry.c owns the duplicate check, the
+ * hash table and the checksum). Takes ownership of @rev in every case:
+ * on failure it is freed. Returns 0, MIGRATE_ECONFLICT or MIGRATE_ENOMEM.
+ */
+int migrate__registry_add_rev(struct migrate_registry *reg,
+			      struct migrate_revision *rev);
+
+/* Free a revision and everything it owns. NULL is a no-op. */
+void migrate__revision_free(struct migrate_revision *rev);
+
+/* Lower-case hex SHA-256 of @len bytes (FIPS 180-4). */
+void migrate__sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Copy at most 40 characters of @s (@len bytes) into @out for a message,
+ * control characters replaced by '?', "..." appended when cut. */
+void migrate__printable(char *out, size_t outlen, const char *s, size_t len);
 
 /* Parse the options after a section marker ("transaction=false
  * lock_timeout=2s statement_timeout=500ms") into @sec. Returns 0 or
@@ -211,6 +234,10 @@ int migrate__backend_failed(struct migrate *m, int code, const char *context);
 /* Read the database state through the backend (clears @st first). */
 int migrate__read_state(struct migrate *m, struct migrate_state *st);
 
+/* 0 when @m has a live connection, else MIGRATE_EBACKEND with the reason
+ * (connection lost, or the connect failure of migrate_open()). */
+int migrate__check_usable(struct migrate *m);
+
 /* ------------------------------------------------------------------ */
 /* SQL text helpers (sql-split.c, pg-sql.c, url.c)                     */
 /* ------------------------------------------------------------------ */
@@ -252,5 +279,15 @@ int migrate__url_to_conninfo(const char *url,
 /* Copy @in to @out (size @outlen) with any password replaced by "***",
  * whether @in is a URL, a conninfo string or free text containing one. */
 void migrate__redact(const char *in, char *out, size_t outlen);
+
+/*
+ * migrate_backend_pq_new() with the reason of a MIGRATE_EINVAL (malformed
+ * URL, unknown conninfo keyword; never the password) in @err, for
+ * migrate_open()'s message. *out is NULL on failure.
+ */
+int migrate__backend_pq_new(struct migrate_backend **out,
+			    const char *url,
+			    char *err,
+			    size_t errlen);
 
 #endif /* LIBMIGRATE_PRIVATE_H */

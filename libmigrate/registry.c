@@ -1,3 +1,930 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: not written yet */
-typedef int migrate__placeholder_registry;
+/*
+ * The revision registry: revisions by id (open-addressing hash table), the
+ * graph of parents and children, its topological order and its heads.
+ * Everything is iterative and linear (the topological sort is O(n log n)
+ * because of its heap), so 100,000-revision chains are fine.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "private.h"
+
+/* How many ids an error message lists before it says "...". */
+#define LIST_MAX 10
+
+/* Longest revision text copied into a message by migrate__printable(). */
+#define PRINTABLE_MAX 40
+
+bool
+migrate__id_is_valid(const char *id, size_t len)
+{
+	size_t i;
+
+	if (!id || len == 0 || len > MIGRATE_ID_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = id[i];
+
+		/* Not isalnum(): the locale must not widen the set. */
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+void
+migrate__printable(char *out, size_t outlen, const char *s, size_t len)
+{
+	size_t i, o = 0;
+
+	if (!outlen)
+		return;
+	for (i = 0; i < len && i < PRINTABLE_MAX && o + 1 < outlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		/* Plain ASCII only, so that hostile input cannot put escape
+		 * sequences or broken UTF-8 on a terminal. */
+		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	if (i < len && o + 4 <= outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+static size_t
+hash_id(const char *id)
+{
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+
+	for (; *id; id++) {
+		h ^= (unsigned char)*id;
+		h *= 1099511628211ULL;
+	}
+	return (size_t)(h ^ (h >> 32));
+}
+
+struct migrate_revision *
+migrate__registry_get(const struct migrate_registry *reg, const char *id)
+{
+	size_t mask, i;
+
+	if (!reg || !id || !reg->table_size)
+		return NULL;
+	mask = reg->table_size - 1;
+	for (i = hash_id(id) & mask; reg->table[i]; i = (i + 1) & mask)
+		if (strcmp(reg->table[i]->id, id) == 0)
+			return reg->table[i];
+	return NULL;
+}
+
+static void
+table_insert(struct migrate_revision **table,
+	     size_t size,
+	     struct migrate_revision *rev)
+{
+	size_t mask = size - 1, i;
+
+	for (i = hash_id(rev->id) & mask; table[i]; i = (i + 1) & mask)
+		;
+	table[i] = rev;
+}
+
+/* Make room for @n entries with a load factor of at most 1/2. */
+static bool
+table_reserve(struct migrate_registry *reg, size_t n)
+{
+	struct migrate_revision **table;
+	size_t size = reg->table_size ? reg->table_size : 16, i;
+
+	while (size / 2 < n) {
+		if (size > SIZE_MAX / (2 * sizeof(*table)))
+			return false;
+		size *= 2;
+	}
+	if (size == reg->table_size)
+		return true;
+	table = calloc(size, sizeof(*table));
+	if (!table)
+		return false;
+	for (i = 0; i < reg->n_revs; i++)
+		table_insert(table, size, reg->revs[i]);
+	free(reg->table);
+	reg->table = table;
+	reg->table_size = size;
+	return true;
+}
+
+/*
+ * Drop the graph (after an add, or when building it failed). Callers keep
+ * the invariant that graph arrays exist only while reg->validated. The
+ * revisions' parent_revs and children point into reg->topo's block (one
+ * allocation for the whole graph), so they are not freed one by one.
+ */
+static void
+graph_clear(struct migrate_registry *reg)
+{
+	size_t i;
+
+	for (i = 0; i < reg->n_revs; i++) {
+		struct migrate_revision *rev = reg->revs[i];
+
+		rev->parent_revs = NULL;
+		rev->children = NULL;
+		rev->n_children = 0;
+		rev->cap_children = 0;
+		rev->topo = 0;
+	}
+	free(reg->topo);
+	reg->topo = NULL;
+	free(reg->heads);
+	reg->heads = NULL;
+	reg->n_heads = 0;
+	reg->validated = false;
+}
+
+void
+migrate__revision_free(struct migrate_revision *rev)
+{
+	size_t i;
+
+	if (!rev)
+		return;
+	free(rev->id);
+	if (rev->parents)
+		for (i = 0; i < rev->n_parents; i++)
+			free(rev->parents[i]);
+	free(rev->parents);
+	free(rev->message);
+	free(rev->create_date);
+	free(rev->file);
+	free(rev->up.sql);
+	free(rev->down.sql);
+	free(rev);
+}
+
+MIGRATE_EXPORT
+int
+migrate_registry_new(struct migrate_registry **out)
+{
+	if (!out)
+		return MIGRATE_EINVAL;
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : MIGRATE_ENOMEM;
+}
+
+MIGRATE_EXPORT
+void
+migrate_registry_free(struct migrate_registry *reg)
+{
+	size_t i;
+
+	if (!reg)
+		return;
+	graph_clear(reg);
+	for (i = 0; i < reg->n_revs; i++)
+		migrate__revision_free(reg->revs[i]);
+	free(reg->revs);
+	free(reg->table);
+	free(reg);
+}
+
+static int
+oom(struct migrate_registry *reg)
+{
+	return migrate__registry_error(reg, MIGRATE_ENOMEM, "out of memory");
+}
+
+/* "FILE:LINE", "FILE" or "added in memory", for duplicate messages. */
+static void
+where(const struct migrate_revision *rev, char *out, size_t outlen)
+{
+	if (rev->file && rev->id_line)
+		snprintf(out, outlen, "%s:%zu", rev->file, rev->id_line);
+	else if (rev->file)
+		snprintf(out, outlen, "%s", rev->file);
+	else
+		snprintf(out, outlen, "added in memory");
+}
+
+/* true when some id appears twice in @ids. Linear on average; -1 on OOM. */
+static int
+has_duplicate(char *const *ids, size_t n, size_t *dup)
+{
+	const char **table;
+	size_t size = 16, mask, i, j;
+
+	if (n < 2)
+		return 0;
+	if (n <= 8) {
+		for (i = 1; i < n; i++)
+			for (j = 0; j < i; j++)
+				if (strcmp(ids[i], ids[j]) == 0) {
+					*dup = i;
+					return 1;
+				}
+		return 0;
+	}
+	while (size / 2 < n) {
+		if (size > SIZE_MAX / (2 * sizeof(*table)))
+			return -1;
+		size *= 2;
+	}
+	table = calloc(size, sizeof(*table));
+	if (!table)
+		return -1;
+	mask = size - 1;
+	for (i = 0; i < n; i++) {
+		for (j = hash_id(ids[i]) & mask; table[j]; j = (j + 1) & mask) {
+			if (strcmp(table[j], ids[i]) == 0) {
+				free(table);
+				*dup = i;
+				return 1;
+			}
+		}
+		table[j] = ids[i];
+	}
+	free(table);
+	return 0;
+}
+
+int
+migrate__registry_add_rev(struct migrate_registry *reg,
+			  struct migrate_revision *rev)
+{
+	struct migrate_revision *existing;
+	size_t dup = 0;
+	int rc;
+
+	rc = has_duplicate(rev->parents, rev->n_parents, &dup);
+	if (rc < 0) {
+		rc = oom(reg);
+		goto fail;
+	}
+	if (rc > 0) {
+		if (rev->file)
+			rc = migrate__registry_error(
+				reg, MIGRATE_EPARSE,
+				"%s:%zu: revision %s lists parent '%s' twice",
+				rev->file, rev->revises_line, rev->id,
+				rev->parents[dup]);
+		else
+			rc = migrate__registry_error(
+				reg, MIGRATE_EINVAL,
+				"revision %s lists parent '%s' twice", rev->id,
+				rev->parents[dup]);
+		goto fail;
+	}
+	existing = migrate__registry_get(reg, rev->id);
+	if (existing) {
+		char a[1024], b[1024];
+
+		if (!existing->file && !rev->file) {
+			rc = migrate__registry_error(
+				reg, MIGRATE_ECONFLICT,
+				"duplicate revision id '%s'", rev->id);
+		} else {
+			where(existing, a, sizeof(a));
+			where(rev, b, sizeof(b));
+			rc = migrate__registry_error(
+				reg, MIGRATE_ECONFLICT,
+				"duplicate revision id '%s' (%s and %s)",
+				rev->id, a, b);
+		}
+		goto fail;
+	}
+	if (reg->n_revs == reg->cap_revs) {
+		size_t cap = reg->cap_revs ? reg->cap_revs * 2 : 16;
+		struct migrate_revision **revs;
+
+		if (cap > SIZE_MAX / sizeof(*revs)) {
+			rc = oom(reg);
+			goto fail;
+		}
+		revs = realloc(reg->revs, cap * sizeof(*revs));
+		if (!revs) {
+			rc = oom(reg);
+			goto fail;
+		}
+		reg->revs = revs;
+		reg->cap_revs = cap;
+	}
+	if (!table_reserve(reg, reg->n_revs + 1)) {
+		rc = oom(reg);
+		goto fail;
+	}
+	/* Nothing can fail from here on: the registry changes only now. */
+	migrate__revision_checksum(rev);
+	/* Graph arrays exist only while validated (a failed build frees
+	 * them), so this is O(1) on the usual add-add-add-validate path. */
+	if (reg->validated)
+		graph_clear(reg);
+	rev->index = reg->n_revs;
+	reg->revs[reg->n_revs++] = rev;
+	table_insert(reg->table, reg->table_size, rev);
+	return 0;
+
+fail:
+	migrate__revision_free(rev);
+	return rc;
+}
+
+static bool
+is_blank(const char *s)
+{
+	for (; *s; s++)
+		if (!(*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' ||
+		      *s == '\f' || *s == '\v'))
+			return false;
+	return true;
+}
+
+/* Check a definition before anything is allocated. */
+static int
+check_def(struct migrate_registry *reg, const struct migrate_revision_def *def)
+{
+	char shown[64];
+	size_t i;
+
+	if (!def)
+		return migrate__registry_error(reg, MIGRATE_EINVAL,
+					       "no revision definition given");
+	if (def->version != MIGRATE_REVISION_DEF_VERSION)
+		return migrate__registry_error(
+			reg, MIGRATE_EINVAL,
+			"unsupported migrate_revision_def version %u",
+			def->version);
+	if (!def->id)
+		return migrate__registry_error(reg, MIGRATE_EINVAL,
+					       "revision without an id");
+	if (!migrate__id_is_valid(def->id, strlen(def->id))) {
+		migrate__printable(shown, sizeof(shown), def->id,
+				   strlen(def->id));
+		return migrate__registry_error(
+			reg, MIGRATE_EINVAL,
+			"invalid revision id '%s': ids are 1-32 characters of [A-Za-z0-9_]",
+			shown);
+	}
+	if (def->n_parents && !def->parents)
+		return migrate__registry_error(
+			reg, MIGRATE_EINVAL,
+			"revision %s: n_parents is %zu but parents is NULL",
+			def->id, def->n_parents);
+	for (i = 0; i < def->n_parents; i++) {
+		const char *p = def->parents[i];
+
+		if (!p)
+			return migrate__registry_error(
+				reg, MIGRATE_EINVAL,
+				"revision %s: parent %zu is NULL", def->id, i);
+		if (!migrate__id_is_valid(p, strlen(p))) {
+			migrate__printable(shown, sizeof(shown), p, strlen(p));
+			return migrate__registry_error(
+				reg, MIGRATE_EINVAL,
+				"revision %s: invalid parent id '%s'", def->id,
+				shown);
+		}
+	}
+	if (def->upgrade_sql && def->upgrade_fn)
+		return migrate__registry_error(
+			reg, MIGRATE_EINVAL,
+			"revision %s has both upgrade_sql and upgrade_fn",
+			def->id);
+	if (!def->upgrade_fn &&
+	    (!def->upgrade_sql || is_blank(def->upgrade_sql)))
+		return migrate__registry_error(
+			reg, MIGRATE_EINVAL,
+			"revision %s has no upgrade (empty upgrade_sql and no upgrade_fn)",
+			def->id);
+	if (def->downgrade_sql && def->downgrade_fn)
+		return migrate__registry_error(
+			reg, MIGRATE_EINVAL,
+			"revision %s has both downgrade_sql and downgrade_fn",
+			def->id);
+	if (def->flags & ~(unsigned int)(MIGRATE_REV_UP_NO_TRANSACTION |
+					 MIGRATE_REV_DOWN_NO_TRANSACTION))
+		return migrate__registry_error(
+			reg, MIGRATE_EINVAL, "revision %s: unknown flags 0x%x",
+			def->id, def->flags);
+	if (def->up_lock_timeout_ms < -1 || def->up_statement_timeout_ms < -1 ||
+	    def->down_lock_timeout_ms < -1 ||
+	    def->down_statement_timeout_ms < -1)
+		return migrate__registry_error(
+			reg, MIGRATE_EINVAL,
+			"revision %s: timeouts must be -1 (default), 0 (none) or positive",
+			def->id);
+	return 0;
+}
+
+MIGRATE_EXPORT
+int
+migrate_registry_add(struct migrate_registry *reg,
+		     const struct migrate_revision_def *def)
+{
+	struct migrate_revision *rev;
+	size_t i;
+	int rc;
+
+	if (!reg)
+		return MIGRATE_EINVAL;
+	migrate__registry_clear_error(reg);
+	rc = check_def(reg, def);
+	if (rc)
+		return rc;
+	rev = calloc(1, sizeof(*rev));
+	if (!rev)
+		return oom(reg);
+	rev->id = xstrdup(def->id);
+	if (def->n_parents) {
+		rev->parents = calloc(def->n_parents, sizeof(*rev->parents));
+		if (!rev->parents)
+			goto nomem;
+		rev->n_parents = def->n_parents;
+		for (i = 0; i < def->n_parents; i++) {
+			rev->parents[i] = xstrdup(def->parents[i]);
+			if (!rev->parents[i])
+				goto nomem;
+		}
+	}
+	rev->message = xstrdup(def->message ? def->message : "");
+	rev->create_date = xstrdup("");
+	if (!rev->id || !rev->message || !rev->create_date)
+		goto nomem;
+
+	rev->up.present = true;
+	rev->up.transactional = !(def->flags & MIGRATE_REV_UP_NO_TRANSACTION);
+	rev->up.lock_timeout_ms = def->up_lock_timeout_ms;
+	rev->up.statement_timeout_ms = def->up_statement_timeout_ms;
+	rev->up.fn = def->upgrade_fn;
+	if (def->upgrade_sql) {
+		rev->up.sql = xstrdup(def->upgrade_sql);
+		if (!rev->up.sql)
+			goto nomem;
+	}
+	rev->down.present = def->downgrade_sql || def->downgrade_fn;
+	rev->down.transactional =
+		!(def->flags & MIGRATE_REV_DOWN_NO_TRANSACTION);
+	rev->down.lock_timeout_ms = def->down_lock_timeout_ms;
+	rev->down.statement_timeout_ms = def->down_statement_timeout_ms;
+	rev->down.fn = def->downgrade_fn;
+	if (def->downgrade_sql) {
+		rev->down.sql = xstrdup(def->downgrade_sql);
+		if (!rev->down.sql)
+			goto nomem;
+	}
+	rev->payload = def->payload;
+	return migrate__registry_add_rev(reg, rev);
+
+nomem:
+	migrate__revision_free(rev);
+	return oom(reg);
+}
+
+/* Binary min-heap of insertion indices: ties in the topological sort go
+ * to the revision added first. */
+static void
+heap_push(size_t *heap, size_t *n, size_t v)
+{
+	size_t i = (*n)++;
+
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+
+		if (heap[parent] <= v)
+			break;
+		heap[i] = heap[parent];
+		i = parent;
+	}
+	heap[i] = v;
+}
+
+static size_t
+heap_pop(size_t *heap, size_t *n)
+{
+	size_t top = heap[0], last = heap[--*n], i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && heap[c + 1] < heap[c])
+			c++;
+		if (last <= heap[c])
+			break;
+		heap[i] = heap[c];
+		i = c;
+	}
+	if (*n)
+		heap[i] = last;
+	return top;
+}
+
+static int
+unknown_parent(struct migrate_registry *reg,
+	       const struct migrate_revision *rev,
+	       const char *parent)
+{
+	if (rev->file)
+		return migrate__registry_error(
+			reg, MIGRATE_ECONFLICT,
+			"%s:%zu: revision %s revises unknown revision '%s'",
+			rev->file, rev->revises_line, rev->id, parent);
+	return migrate__registry_error(
+		reg, MIGRATE_ECONFLICT,
+		"revision %s revises unknown revision '%s'", rev->id, parent);
+}
+
+static struct migrate_revision *
+cycle_member(struct migrate_revision **path, size_t start, size_t len, size_t m)
+{
+	return m == 0 ? path[start] : path[len - m];
+}
+
+/*
+ * Report a cycle. Every revision left over by Kahn's algorithm still has a
+ * parent that is left over, so walking parents from one of them must come
+ * back to a revision already seen: that loop is a cycle. @indeg tells the
+ * left-over revisions (> 0), @mark (zeroed, n entries) and @path (room for
+ * every left-over revision) are scratch space.
+ */
+static int
+cycle_error(struct migrate_registry *reg,
+	    const size_t *indeg,
+	    size_t *mark,
+	    struct migrate_revision **path)
+{
+	struct migrate_revision *v = NULL, *first;
+	char list[LIST_MAX * (MIGRATE_ID_MAX + 4) + 64];
+	size_t i, len = 0, start, k, lo, shown, used;
+
+	for (i = 0; i < reg->n_revs; i++) {
+		if (indeg[i]) {
+			v = reg->revs[i];
+			break;
+		}
+	}
+	while (!mark[v->index]) {
+		struct migrate_revision *next = NULL;
+
+		mark[v->index] = len + 1;
+		path[len++] = v;
+		for (i = 0; i < v->n_parents; i++) {
+			if (indeg[v->parent_revs[i]->index]) {
+				next = v->parent_revs[i];
+				break;
+			}
+		}
+		v = next;
+	}
+	/* path[start..len) walks child -> parent; print parent -> child
+	 * (member m = 0 is path[start], m >= 1 is path[len - m]), starting
+	 * at the member added first so that the message is stable. */
+	start = mark[v->index] - 1;
+	k = len - start;
+	lo = 0;
+	for (i = 1; i < k; i++)
+		if (cycle_member(path, start, len, i)->index <
+		    cycle_member(path, start, len, lo)->index)
+			lo = i;
+	used = 0;
+	list[0] = '\0';
+	shown = k < LIST_MAX ? k : LIST_MAX;
+	for (i = 0; i <= shown; i++) {
+		const struct migrate_revision *r =
+			cycle_member(path, start, len, (lo + i) % k);
+
+		if (i == shown && shown < k) {
+			snprintf(list + used, sizeof(list) - used,
+				 " -> ... (%zu revisions in the cycle)", k);
+			break;
+		}
+		used += (size_t)snprintf(list + used, sizeof(list) - used,
+					 "%s%s", i ? " -> " : "", r->id);
+	}
+	first = cycle_member(path, start, len, lo);
+	if (first->file)
+		return migrate__registry_error(
+			reg, MIGRATE_ECONFLICT, "%s:%zu: revision cycle: %s",
+			first->file, first->revises_line, list);
+	return migrate__registry_error(reg, MIGRATE_ECONFLICT,
+				       "revision cycle: %s", list);
+}
+
+static int
+build_graph(struct migrate_registry *reg)
+{
+	struct migrate_revision **block, **parents, **children, **heads;
+	size_t n = reg->n_revs, i, j, edges = 0, *indeg = NULL, *heap = NULL;
+	size_t nheap = 0, ntopo = 0, nheads = 0;
+	int rc;
+
+	if (n == 0)
+		return migrate__registry_error(reg, MIGRATE_EINVAL,
+					       "no revisions");
+	for (i = 0; i < n; i++) {
+		if (reg->revs[i]->n_parents > SIZE_MAX / 8 - edges)
+			return oom(reg);
+		edges += reg->revs[i]->n_parents;
+	}
+	if (n > SIZE_MAX / 8 - 2 * edges)
+		return oom(reg);
+	/* One block: the topological order, then every revision's
+	 * parent_revs, then every revision's children. */
+	block = calloc(n + 2 * edges, sizeof(*block));
+	if (!block)
+		return oom(reg);
+	reg->topo = block;
+	parents = block + n;
+	children = parents + edges;
+
+	/* Resolve parents, count children. */
+	for (i = 0; i < n; i++) {
+		struct migrate_revision *rev = reg->revs[i];
+
+		rev->parent_revs = parents;
+		parents += rev->n_parents;
+		for (j = 0; j < rev->n_parents; j++) {
+			struct migrate_revision *p =
+				migrate__registry_get(reg, rev->parents[j]);
+
+			if (!p) {
+				rc = unknown_parent(reg, rev, rev->parents[j]);
+				goto fail;
+			}
+			rev->parent_revs[j] = p;
+			p->cap_children++;
+		}
+	}
+	/* Children, in insertion order of the child. */
+	for (i = 0; i < n; i++) {
+		struct migrate_revision *rev = reg->revs[i];
+
+		rev->children = rev->cap_children ? children : NULL;
+		children += rev->cap_children;
+	}
+	for (i = 0; i < n; i++) {
+		struct migrate_revision *rev = reg->revs[i];
+
+		for (j = 0; j < rev->n_parents; j++) {
+			struct migrate_revision *p = rev->parent_revs[j];
+
+			p->children[p->n_children++] = rev;
+		}
+	}
+
+	/* Kahn's algorithm with a min-heap on the insertion index. */
+	indeg = calloc(n, sizeof(*indeg));
+	heap = calloc(n, sizeof(*heap));
+	if (!indeg || !heap) {
+		rc = oom(reg);
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		indeg[i] = reg->revs[i]->n_parents;
+		if (!indeg[i])
+			heap_push(heap, &nheap, i);
+	}
+	while (nheap) {
+		struct migrate_revision *rev =
+			reg->revs[heap_pop(heap, &nheap)];
+
+		rev->topo = ntopo;
+		reg->topo[ntopo++] = rev;
+		for (j = 0; j < rev->n_children; j++) {
+			size_t c = rev->children[j]->index;
+
+			if (--indeg[c] == 0)
+				heap_push(heap, &nheap, c);
+		}
+	}
+	if (ntopo < n) {
+		memset(heap, 0, n * sizeof(*heap));
+		rc = cycle_error(reg, indeg, heap, reg->topo + ntopo);
+		goto fail;
+	}
+
+	for (i = 0; i < n; i++)
+		if (!reg->topo[i]->n_children)
+			nheads++;
+	heads = calloc(nheads, sizeof(*heads));
+	if (!heads) {
+		rc = oom(reg);
+		goto fail;
+	}
+	nheads = 0;
+	for (i = 0; i < n; i++)
+		if (!reg->topo[i]->n_children)
+			heads[nheads++] = reg->topo[i];
+
+	free(indeg);
+	free(heap);
+	reg->heads = heads;
+	reg->n_heads = nheads;
+	reg->validated = true;
+	return 0;
+
+fail:
+	free(indeg);
+	free(heap);
+	graph_clear(reg);
+	return rc;
+}
+
+MIGRATE_EXPORT
+int
+migrate_registry_validate(struct migrate_registry *reg)
+{
+	if (!reg)
+		return MIGRATE_EINVAL;
+	migrate__registry_clear_error(reg);
+	if (reg->validated)
+		return 0;
+	return build_graph(reg);
+}
+
+MIGRATE_EXPORT
+size_t
+migrate_registry_count(const struct migrate_registry *reg)
+{
+	return reg ? reg->n_revs : 0;
+}
+
+MIGRATE_EXPORT
+const struct migrate_revision *
+migrate_registry_at(struct migrate_registry *reg, size_t i)
+{
+	if (!reg || migrate_registry_validate(reg) != 0)
+		return NULL;
+	if (i >= reg->n_revs) {
+		migrate__registry_error(
+			reg, MIGRATE_EINVAL,
+			"revision index %zu out of range (%zu revisions)", i,
+			reg->n_revs);
+		return NULL;
+	}
+	return reg->topo[i];
+}
+
+MIGRATE_EXPORT
+size_t
+migrate_registry_head_count(struct migrate_registry *reg)
+{
+	if (!reg || migrate_registry_validate(reg) != 0)
+		return 0;
+	return reg->n_heads;
+}
+
+MIGRATE_EXPORT
+const struct migrate_revision *
+migrate_registry_head(struct migrate_registry *reg, size_t i)
+{
+	if (!reg || migrate_registry_validate(reg) != 0)
+		return NULL;
+	if (i >= reg->n_heads) {
+		migrate__registry_error(
+			reg, MIGRATE_EINVAL,
+			"head index %zu out of range (%zu heads)", i,
+			reg->n_heads);
+		return NULL;
+	}
+	return reg->heads[i];
+}
+
+MIGRATE_EXPORT
+int
+migrate_registry_find(struct migrate_registry *reg,
+		      const char *id_or_prefix,
+		      const struct migrate_revision **out)
+{
+	const struct migrate_revision *match = NULL;
+	char list[LIST_MAX * (MIGRATE_ID_MAX + 2) + 64], shown[64];
+	size_t len, i, count = 0, used = 0;
+
+	if (out)
+		*out = NULL;
+	if (!reg)
+		return MIGRATE_EINVAL;
+	migrate__registry_clear_error(reg);
+	if (!out || !id_or_prefix)
+		return migrate__registry_error(reg, MIGRATE_EINVAL,
+					       "no revision id given");
+	match = migrate__registry_get(reg, id_or_prefix);
+	if (match) {
+		*out = match;
+		return 0;
+	}
+	len = strlen(id_or_prefix);
+	list[0] = '\0';
+	/* An empty or over-long prefix cannot name a revision. */
+	if (len && len <= MIGRATE_ID_MAX) {
+		for (i = 0; i < reg->n_revs; i++) {
+			const struct migrate_revision *rev = reg->revs[i];
+
+			if (strncmp(rev->id, id_or_prefix, len) != 0)
+				continue;
+			if (count < LIST_MAX)
+				used += (size_t)snprintf(
+					list + used, sizeof(list) - used,
+					"%s%s", count ? ", " : "", rev->id);
+			if (!count)
+				match = rev;
+			count++;
+		}
+	}
+	migrate__printable(shown, sizeof(shown), id_or_prefix, len);
+	if (count == 1) {
+		*out = match;
+		return 0;
+	}
+	if (count == 0)
+		return migrate__registry_error(reg, MIGRATE_ENOTFOUND,
+					       "unknown revision '%s'", shown);
+	if (count > LIST_MAX)
+		snprintf(list + used, sizeof(list) - used,
+			 ", ... (%zu revisions)", count);
+	return migrate__registry_error(reg, MIGRATE_EAMBIGUOUS,
+				       "revision prefix '%s' is ambiguous: %s",
+				       shown, list);
+}
+
+/* ------------------------------------------------------------------ */
+/* Revision getters                                                    */
+/* ------------------------------------------------------------------ */
+
+MIGRATE_EXPORT
+const char *
+migrate_revision_id(const struct migrate_revision *rev)
+{
+	return rev ? rev->id : NULL;
+}
+
+MIGRATE_EXPORT
+const char *
+migrate_revision_message(const struct migrate_revision *rev)
+{
+	return rev && rev->message ? rev->message : "";
+}
+
+MIGRATE_EXPORT
+const char *
+migrate_revision_create_date(const struct migrate_revision *rev)
+{
+	return rev && rev->create_date ? rev->create_date : "";
+}
+
+MIGRATE_EXPORT
+const char *
+migrate_revision_file(const struct migrate_revision *rev)
+{
+	return rev ? rev->file : NULL;
+}
+
+MIGRATE_EXPORT
+size_t
+migrate_revision_parent_count(const struct migrate_revision *rev)
+{
+	return rev ? rev->n_parents : 0;
+}
+
+MIGRATE_EXPORT
+const char *
+migrate_revision_parent(const struct migrate_revision *rev, size_t i)
+{
+	if (!rev || i >= rev->n_parents)
+		return NULL;
+	return rev->parents[i];
+}
+
+MIGRATE_EXPORT
+const char *
+migrate_revision_upgrade_sql(const struct migrate_revision *rev)
+{
+	return rev ? rev->up.sql : NULL;
+}
+
+MIGRATE_EXPORT
+const char *
+migrate_revision_downgrade_sql(const struct migrate_revision *rev)
+{
+	return rev ? rev->down.sql : NULL;
+}
+
+MIGRATE_EXPORT
+int
+migrate_revision_is_reversible(const struct migrate_revision *rev)
+{
+	return rev && rev->down.present ? 1 : 0;
+}
+
+MIGRATE_EXPORT
+const char *
+migrate_revision_checksum(const struct migrate_revision *rev)
+{
+	return rev ? rev->checksum : "";
+}

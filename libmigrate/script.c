@@ -1,3 +1,329 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: not written yet */
-typedef int migrate__placeholder_script;
+/*
+ * migrate_plan_sql(): a plan as a psql script (offline mode, --sql).
+ *
+ * The script does what an online run does, with the same SQL (pg-sql.c):
+ * it takes the same advisory lock, refuses to run unless the version table
+ * holds exactly the plan's starting point (and the database is not dirty),
+ * creates the bookkeeping tables if they are missing, runs every step with
+ * its bookkeeping in the same transaction structure, and unlocks. A
+ * non-transactional section is framed by a "dirty" history row and the
+ * normal one, as online, so that a script stopped part-way leaves the
+ * database marked dirty.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg-sql.h"
+#include "private.h"
+
+static const char *
+dir_name(int direction)
+{
+	return direction == MIGRATE_DOWN ? "downgrade" : "upgrade";
+}
+
+static const struct migrate_section *
+step_section(const struct migrate_step *st)
+{
+	return st->direction == MIGRATE_DOWN ? &st->rev->down : &st->rev->up;
+}
+
+/* A revision message as a one-line SQL comment. */
+static void
+comment_text(struct buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		char c = (*s == '\n' || *s == '\r') ? ' ' : *s;
+
+		buf_append(b, &c, 1);
+	}
+}
+
+static void
+heads_text(struct buf *b, const struct strv *heads)
+{
+	size_t i;
+
+	if (heads->n == 0) {
+		buf_puts(b, "<base>");
+		return;
+	}
+	for (i = 0; i < heads->n; i++) {
+		if (i)
+			buf_puts(b, ", ");
+		buf_puts(b, heads->v[i]);
+	}
+}
+
+static void
+lock_stmt(struct buf *b,
+	  const struct migrate_pg_names *n,
+	  const char *fn,
+	  int wait_ms)
+{
+	struct buf body = BUF_INIT;
+
+	/* The same key as online; the wait is bounded like --lock-wait
+	 * (lock_timeout applies to advisory locks too). */
+	if (wait_ms >= 0)
+		buf_printf(&body,
+			   "\tPERFORM set_config('lock_timeout', '%dms', "
+			   "true);\n",
+			   wait_ms);
+	buf_printf(&body, "\tPERFORM %s(", fn);
+	migrate__pg_lock_key(&body, n);
+	buf_puts(&body, ");\n");
+	migrate__pg_do_block(b, NULL, &body);
+	buf_free(&body);
+}
+
+/* Refuse (before any change) unless the version table holds exactly
+ * @from (an absent table is <base>) and the database is not dirty. */
+static void
+guard_stmt(struct buf *b,
+	   const struct migrate_pg_names *n,
+	   const struct strv *from)
+{
+	struct buf body = BUF_INIT, q = BUF_INIT, name = BUF_INIT;
+	struct buf expect = BUF_INIT, msg = BUF_INIT;
+	size_t i;
+
+	migrate__pg_version_table(&name, n);
+	buf_puts(&expect, "ARRAY[");
+	for (i = 0; i < from->n; i++) {
+		if (i)
+			buf_puts(&expect, ", ");
+		buf_sql_literal(&expect, from->v[i]);
+	}
+	buf_puts(&expect, "]::text[]");
+	heads_text(&msg, from);
+
+	buf_puts(&q, "SELECT count(*), count(*) FILTER (WHERE version_num "
+		     "<> ALL ($1)), coalesce(string_agg(version_num, ', ' "
+		     "ORDER BY version_num COLLATE \"C\"), '') FROM ");
+	buf_puts(&q, name.data ? name.data : "");
+	if (q.oom || name.oom || expect.oom || msg.oom)
+		body.oom = true;
+
+	buf_puts(&body, "\tIF to_regclass(");
+	buf_sql_literal(&body, name.data ? name.data : "");
+	buf_puts(&body, ") IS NOT NULL THEN\n\t\tEXECUTE ");
+	buf_sql_literal(&body, q.data ? q.data : "");
+	buf_printf(&body,
+		   "\n\t\t\tINTO migrate_n, migrate_bad, migrate_at USING "
+		   "%s;\n\tEND IF;\n",
+		   expect.data ? expect.data : "");
+	buf_printf(&body,
+		   "\tIF migrate_n <> %zu OR migrate_bad <> 0 THEN\n"
+		   "\t\tRAISE EXCEPTION USING MESSAGE = 'libmigrate: the "
+		   "database is at ' || CASE WHEN migrate_at = '' THEN "
+		   "'<base>' ELSE migrate_at END || ', but this script starts "
+		   "from ' || ",
+		   from->n);
+	buf_sql_literal(&body, msg.data ? msg.data : "");
+	buf_puts(&body, " || ': nothing was changed';\n\tEND IF;\n");
+
+	buf_free(&q);
+	buf_puts(&q, "SELECT revision FROM (SELECT id, revision, operation "
+		     "FROM ");
+	migrate__pg_log_table(&q, n);
+	buf_puts(&q, " WHERE success OR operation = 'dirty' ORDER BY id "
+		     "DESC LIMIT 1) newest WHERE operation = 'dirty'");
+	buf_free(&name);
+	migrate__pg_log_table(&name, n);
+	if (q.oom || name.oom)
+		body.oom = true;
+	buf_puts(&body, "\tIF to_regclass(");
+	buf_sql_literal(&body, name.data ? name.data : "");
+	buf_puts(&body, ") IS NOT NULL THEN\n\t\tEXECUTE ");
+	buf_sql_literal(&body, q.data ? q.data : "");
+	buf_puts(&body,
+		 " INTO migrate_dirty;\n"
+		 "\t\tIF migrate_dirty IS NOT NULL THEN\n"
+		 "\t\t\tRAISE EXCEPTION USING MESSAGE = 'libmigrate: the "
+		 "database is dirty: revision ' || migrate_dirty || ' stopped "
+		 "part-way; fix the schema and run migrate resolve first: "
+		 "nothing was changed';\n"
+		 "\t\tEND IF;\n\tEND IF;\n");
+	migrate__pg_do_block(b,
+		 "\tmigrate_n bigint := 0;\n\tmigrate_bad bigint := 0;\n"
+		 "\tmigrate_at text := '';\n\tmigrate_dirty text;\n",
+		 &body);
+	buf_free(&body);
+	buf_free(&q);
+	buf_free(&name);
+	buf_free(&expect);
+	buf_free(&msg);
+}
+
+static void
+fill_record(struct migrate_record *rec, const struct migrate_step *st)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->revision = st->rev->id;
+	rec->direction = st->direction;
+	rec->operation = dir_name(st->direction);
+	rec->remove_heads = (const char *const *)st->remove_heads;
+	rec->n_remove = st->n_remove;
+	rec->add_heads = (const char *const *)st->add_heads;
+	rec->n_add = st->n_add;
+	rec->checksum = st->rev->checksum;
+	rec->success = 1;
+	rec->error = "";
+}
+
+/* A non-transactional section: statements run one by one (psql sends
+ * them separately, in autocommit), between a dirty mark and the normal
+ * bookkeeping, as online (no timeouts there either: online they only last
+ * for a transaction). */
+static void
+nontx_step(struct buf *b,
+	   const struct migrate_pg_names *n,
+	   const struct migrate_step *st,
+	   const struct migrate_section *sec)
+{
+	struct migrate_record rec;
+
+	migrate__pg_step_settings(b, -1, -1, false);
+	fill_record(&rec, st);
+	rec.operation = "dirty";
+	rec.success = 0;
+	rec.error = "started";
+	rec.n_remove = rec.n_add = 0;
+	migrate__pg_bookkeeping(b, n, &rec, MIGRATE_PG_TIMING_SERVER);
+	buf_puts(b, sec->sql);
+	buf_puts(b, "\n;\n");
+	fill_record(&rec, st);
+	migrate__pg_bookkeeping(b, n, &rec, MIGRATE_PG_TIMING_SERVER);
+}
+
+static int
+fail(const char **errmsg, const char *msg)
+{
+	if (errmsg)
+		*errmsg = msg;
+	return MIGRATE_EINVAL;
+}
+
+MIGRATE_EXPORT
+int
+migrate_plan_sql(const struct migrate_plan *plan,
+		 const struct migrate_options *opts,
+		 char **out,
+		 const char **errmsg)
+{
+	const struct migrate_options def = MIGRATE_OPTIONS_INIT;
+	struct migrate_pg_names names;
+	struct buf b = BUF_INIT;
+	bool single;
+	size_t i;
+
+	if (errmsg)
+		*errmsg = NULL;
+	if (out)
+		*out = NULL;
+	if (!plan || !out)
+		return fail(errmsg, "migrate_plan_sql: no plan or no output");
+	if (!opts)
+		opts = &def;
+	if (opts->version != MIGRATE_OPTIONS_VERSION)
+		return fail(errmsg, "migrate_plan_sql: unsupported options "
+				    "version");
+	single = (opts->flags & MIGRATE_OPEN_SINGLE_TRANSACTION) != 0;
+	for (i = 0; i < plan->n_steps; i++) {
+		const struct migrate_section *sec = step_section(&plan->steps[i]);
+
+		if (!sec->sql)
+			return fail(errmsg,
+				    "the plan holds a revision written in C (a "
+				    "callback): it cannot be rendered as SQL");
+		if (single && !sec->transactional)
+			return fail(errmsg,
+				    "the plan holds a revision with "
+				    "transaction=false: it cannot run in a "
+				    "single transaction");
+	}
+	names.schema = opts->schema && *opts->schema ? opts->schema : NULL;
+	names.version_table = opts->version_table && *opts->version_table
+				      ? opts->version_table
+				      : "alembic_version";
+	names.log_table = opts->log_table && *opts->log_table
+				  ? opts->log_table
+				  : "migrate_log";
+
+	buf_printf(&b, "-- Generated by libmigrate %s: %s from ",
+		   migrate_version_string(), dir_name(plan->direction));
+	heads_text(&b, &plan->from_heads);
+	buf_puts(&b, " to ");
+	heads_text(&b, &plan->to_heads);
+	buf_printf(&b, " (%zu step%s).\n", plan->n_steps,
+		   plan->n_steps == 1 ? "" : "s");
+	for (i = 0; i < plan->n_steps; i++) {
+		const struct migrate_step *st = &plan->steps[i];
+
+		buf_printf(&b, "--   %s %s", dir_name(st->direction),
+			   st->rev->id);
+		if (st->rev->message && *st->rev->message) {
+			buf_puts(&b, ": ");
+			comment_text(&b, st->rev->message);
+		}
+		buf_puts(&b, "\n");
+	}
+	buf_puts(&b,
+		 "-- Run it with psql (psql -X -f FILE). It takes the migration "
+		 "lock, stops\n-- before any change unless the database is at "
+		 "the starting point above,\n-- and keeps the version table "
+		 "and the history as an online run does.\n"
+		 "\\set ON_ERROR_STOP on\n\n");
+
+	lock_stmt(&b, &names, "pg_advisory_lock", opts->lock_wait_ms);
+	guard_stmt(&b, &names, &plan->from_heads);
+	migrate__pg_ensure_tables(&b, &names, true);
+	if (single && plan->n_steps)
+		buf_puts(&b, "\nBEGIN;\n");
+
+	for (i = 0; i < plan->n_steps; i++) {
+		const struct migrate_step *st = &plan->steps[i];
+		const struct migrate_section *sec = step_section(st);
+		struct migrate_backend_step bs;
+		struct migrate_pg_step_layout lay;
+		struct migrate_record rec;
+
+		buf_printf(&b, "\n-- %s %s", dir_name(st->direction),
+			   st->rev->id);
+		if (st->rev->message && *st->rev->message) {
+			buf_puts(&b, ": ");
+			comment_text(&b, st->rev->message);
+		}
+		buf_printf(&b, "\n\\echo %s %s\n", dir_name(st->direction),
+			   st->rev->id);
+		if (!sec->transactional) {
+			nontx_step(&b, &names, st, sec);
+			continue;
+		}
+		fill_record(&rec, st);
+		bs.sql = sec->sql;
+		bs.lock_timeout_ms = sec->lock_timeout_ms >= 0
+					     ? sec->lock_timeout_ms
+					     : opts->lock_timeout_ms;
+		bs.statement_timeout_ms = sec->statement_timeout_ms >= 0
+						  ? sec->statement_timeout_ms
+						  : opts->statement_timeout_ms;
+		bs.record = &rec;
+		bs.in_transaction = single ? 1 : 0;
+		migrate__pg_step(&b, &names, &bs, &lay);
+	}
+	if (single && plan->n_steps)
+		buf_puts(&b, "COMMIT;\n");
+
+	buf_puts(&b, "\n");
+	lock_stmt(&b, &names, "pg_advisory_unlock", -1);
+	*out = buf_steal(&b);
+	if (!*out) {
+		if (errmsg)
+			*errmsg = "out of memory";
+		return MIGRATE_ENOMEM;
+	}
+	return 0;
+}

@@ -1,9 +1,1126 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder: tests not written yet */
+/* Revision files: the parser, section options, and loading a directory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "private.h"
 #include "suites.h"
+#include "test-common.h"
+
+static const char sample[] = "-- Baseline: create all tables.\n"
+			     "--\n"
+			     "-- Revision ID: 001\n"
+			     "-- Revises:\n"
+			     "-- Create Date: 2026-01-31\n"
+			     "\n"
+			     "-- migrate:upgrade\n"
+			     "CREATE TABLE t (id int);\n"
+			     "\n"
+			     "-- migrate:downgrade\n"
+			     "DROP TABLE t;\n";
+
+static struct migrate_registry *
+new_reg(void)
+{
+	struct migrate_registry *reg = NULL;
+
+	ck_assert_int_eq(migrate_registry_new(&reg), 0);
+	return reg;
+}
+
+static const struct migrate_revision *
+get(struct migrate_registry *reg, const char *id)
+{
+	const struct migrate_revision *r = NULL;
+
+	assert_reg_ok(reg, migrate_registry_find(reg, id, &r));
+	return r;
+}
+
+/* Parse @text as the only revision of a fresh registry. */
+static struct migrate_registry *
+parse_one(const char *name, const char *text, size_t len)
+{
+	struct migrate_registry *reg = new_reg();
+
+	assert_reg_ok(reg, migrate_registry_parse(reg, name, text, len));
+	ck_assert_uint_eq(migrate_registry_count(reg), 1);
+	return reg;
+}
+
+START_TEST(test_revfile_sample)
+{
+	struct migrate_registry *reg =
+		parse_one("revisions/001_base.sql", sample, strlen(sample));
+	const struct migrate_revision *r = get(reg, "001");
+
+	ck_assert_str_eq(migrate_revision_id(r), "001");
+	ck_assert_str_eq(migrate_revision_message(r),
+			 "Baseline: create all tables.");
+	ck_assert_str_eq(migrate_revision_create_date(r), "2026-01-31");
+	ck_assert_str_eq(migrate_revision_file(r), "revisions/001_base.sql");
+	ck_assert_uint_eq(migrate_revision_parent_count(r), 0);
+	ck_assert_str_eq(migrate_revision_upgrade_sql(r),
+			 "CREATE TABLE t (id int);\n\n");
+	ck_assert_str_eq(migrate_revision_downgrade_sql(r), "DROP TABLE t;\n");
+	ck_assert_int_eq(migrate_revision_is_reversible(r), 1);
+	ck_assert_uint_eq(r->up.first_line, 8);
+	ck_assert_uint_eq(r->down.first_line, 11);
+	ck_assert(r->up.transactional);
+	ck_assert(r->down.transactional);
+	ck_assert_int_eq(r->up.lock_timeout_ms, -1);
+	ck_assert_int_eq(r->up.statement_timeout_ms, -1);
+	ck_assert_uint_eq(r->id_line, 3);
+	ck_assert_uint_eq(r->revises_line, 4);
+	ck_assert_uint_eq(strlen(migrate_revision_checksum(r)), 64);
+	ck_assert_str_eq(migrate_registry_errmsg(reg), "");
+	assert_reg_ok(reg, migrate_registry_validate(reg));
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
+START_TEST(test_revfile_merge)
+{
+	static const char f[] = "-- Merge the branches\n"
+				"-- Revision ID: m1\n"
+				"-- Revises:  a1 ,b_2,\tc3  \n"
+				"-- migrate:upgrade\n"
+				"SELECT 1;";
+	struct migrate_registry *reg = parse_one("m1.sql", f, strlen(f));
+	const struct migrate_revision *r = get(reg, "m1");
+
+	ck_assert_uint_eq(migrate_revision_parent_count(r), 3);
+	ck_assert_str_eq(migrate_revision_parent(r, 0), "a1");
+	ck_assert_str_eq(migrate_revision_parent(r, 1), "b_2");
+	ck_assert_str_eq(migrate_revision_parent(r, 2), "c3");
+	ck_assert_str_eq(migrate_revision_upgrade_sql(r), "SELECT 1;");
+	/* no downgrade section: irreversible */
+	ck_assert_int_eq(migrate_revision_is_reversible(r), 0);
+	ck_assert_ptr_null(migrate_revision_downgrade_sql(r));
+	ck_assert_str_eq(migrate_revision_create_date(r), "");
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
+START_TEST(test_revfile_empty_downgrade)
+{
+	static const char f[] = "-- Revision ID: 002\n-- Revises: 001\n"
+				"-- migrate:upgrade\nSELECT 1;\n"
+				"-- migrate:downgrade\n";
+	struct migrate_registry *reg = parse_one("002.sql", f, strlen(f));
+	const struct migrate_revision *r = get(reg, "002");
+
+	/* present but empty: a reversible no-op */
+	ck_assert_int_eq(migrate_revision_is_reversible(r), 1);
+	ck_assert_str_eq(migrate_revision_downgrade_sql(r), "");
+	ck_assert_str_eq(migrate_revision_message(r), "");
+	ck_assert_uint_eq(r->down.first_line, 6);
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
+START_TEST(test_revfile_downgrade_first)
+{
+	/* sections may come in either order */
+	static const char f[] = "-- Revision ID: 002\n-- Revises: 001\n"
+				"-- migrate:downgrade\nDROP TABLE t;\n"
+				"-- migrate:upgrade\nCREATE TABLE t ();\n";
+	struct migrate_registry *reg = parse_one("002.sql", f, strlen(f));
+	const struct migrate_revision *r = get(reg, "002");
+
+	ck_assert_str_eq(migrate_revision_upgrade_sql(r),
+			 "CREATE TABLE t ();\n");
+	ck_assert_str_eq(migrate_revision_downgrade_sql(r), "DROP TABLE t;\n");
+	ck_assert_uint_eq(r->up.first_line, 6);
+	ck_assert_uint_eq(r->down.first_line, 4);
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
+START_TEST(test_revfile_header_details)
+{
+	/* case-insensitive keys, blank lines and extra comments in the
+	 * header, message after the fields, indented comments, "--x" */
+	static const char f[] = "\n"
+				"--revision id:abc\n"
+				"   --  REVISES :  001  \n"
+				"\n"
+				"--\n"
+				"-- Author: someone\n"
+				"-- second comment\n"
+				"\t-- migrate:upgrade\n"
+				"  SELECT 1; -- trailing\n";
+	struct migrate_registry *reg = parse_one("abc.sql", f, strlen(f));
+	const struct migrate_revision *r = get(reg, "abc");
+
+	ck_assert_str_eq(migrate_revision_parent(r, 0), "001");
+	/* "Author: someone" is not a field we know: it is the message */
+	ck_assert_str_eq(migrate_revision_message(r), "Author: someone");
+	ck_assert_str_eq(migrate_revision_upgrade_sql(r),
+			 "  SELECT 1; -- trailing\n");
+	ck_assert_uint_eq(r->id_line, 2);
+	ck_assert_uint_eq(r->revises_line, 3);
+	ck_assert_uint_eq(r->up.first_line, 9);
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
+START_TEST(test_revfile_body_kept_exactly)
+{
+	/* comments, dollar quotes and odd white space survive byte for
+	 * byte; only the section markers cut */
+	static const char f[] = "-- Revision ID: 5\n-- Revises:\n"
+				"-- migrate:upgrade   \n"
+				"\n"
+				"CREATE FUNCTION f() RETURNS int AS $$\n"
+				"  -- not a marker\n"
+				"  SELECT 1 /* c */;\n"
+				"$$ LANGUAGE sql;  \t\n"
+				"\n"
+				"\n"
+				"-- migrate:downgrade\n"
+				"DROP FUNCTION f();";
+	struct migrate_registry *reg = parse_one("5.sql", f, strlen(f));
+	const struct migrate_revision *r = get(reg, "5");
+
+	ck_assert_str_eq(migrate_revision_upgrade_sql(r),
+			 "\n"
+			 "CREATE FUNCTION f() RETURNS int AS $$\n"
+			 "  -- not a marker\n"
+			 "  SELECT 1 /* c */;\n"
+			 "$$ LANGUAGE sql;  \t\n"
+			 "\n"
+			 "\n");
+	ck_assert_str_eq(migrate_revision_downgrade_sql(r),
+			 "DROP FUNCTION f();");
+	ck_assert_uint_eq(r->up.first_line, 4);
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
+START_TEST(test_revfile_bom)
+{
+	char buf[512];
+	struct migrate_registry *reg, *plain;
+	const struct migrate_revision *r;
+
+	snprintf(buf, sizeof(buf), "\xEF\xBB\xBF%s", sample);
+	reg = parse_one("001.sql", buf, strlen(buf));
+	plain = parse_one("001.sql", sample, strlen(sample));
+	r = get(reg, "001");
+	ck_assert_str_eq(migrate_revision_message(r),
+			 "Baseline: create all tables.");
+	ck_assert_uint_eq(r->up.first_line, 8);
+	ck_assert_str_eq(migrate_revision_checksum(r),
+			 migrate_revision_checksum(get(plain, "001")));
+	migrate_registry_free(reg);
+	migrate_registry_free(plain);
+
+	/* a BOM does not shift line numbers in errors */
+	reg = new_reg();
+	snprintf(buf, sizeof(buf),
+		 "\xEF\xBB\xBF-- Revision ID: 1\n-- Revises:\nSELECT;\n");
+	ck_assert_int_eq(migrate_registry_parse(reg, "b.sql", buf, strlen(buf)),
+			 MIGRATE_EPARSE);
+	ck_assert_ptr_nonnull(
+		strstr(migrate_registry_errmsg(reg), "b.sql:3: "));
+	/* a BOM alone is an empty file */
+	ck_assert_int_eq(
+		migrate_registry_parse(reg, "b.sql", "\xEF\xBB\xBF", 3),
+		MIGRATE_EPARSE);
+	ck_assert_str_eq(migrate_registry_errmsg(reg),
+			 "b.sql:1: empty revision file");
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
+/* Replace every "\n" of @in by "\r\n". */
+static void
+to_crlf(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (; *in && o + 3 < outlen; in++) {
+		if (*in == '\n')
+			out[o++] = '\r';
+		out[o++] = *in;
+	}
+	out[o] = '\0';
+}
+
+START_TEST(test_revfile_crlf)
+{
+	char buf[1024];
+	struct migrate_registry *reg, *lf;
+	const struct migrate_revision *r, *l;
+
+	to_crlf(sample, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "\r\n-- migrate:upgrade\r\n"));
+	reg = parse_one("001.sql", buf, strlen(buf));
+	lf = parse_one("001.sql", sample, strlen(sample));
+	r = get(reg, "001");
+	l = get(lf, "001");
+	ck_assert_str_eq(migrate_revision_upgrade_sql(r),
+			 migrate_revision_upgrade_sql(l));
+	ck_assert_str_eq(migrate_revision_downgrade_sql(r),
+			 migrate_revision_downgrade_sql(l));
+	ck_assert_ptr_null(strchr(migrate_revision_upgrade_sql(r), '\r'));
+	ck_assert_str_eq(migrate_revision_message(r),
+			 "Baseline: create all tables.");
+	ck_assert_str_eq(migrate_revision_create_date(r), "2026-01-31");
+	ck_assert_str_eq(migrate_revision_checksum(r),
+			 migrate_revision_checksum(l));
+	migrate_registry_free(reg);
+	migrate_registry_free(lf);
+
+	/* a lone CR is text, kept as it is */
+	reg = parse_one("x.sql",
+			"-- Revision ID: 1\n-- Revises:\n-- migrate:upgrade\n"
+			"SELECT '\r';\n",
+			strlen("-- Revision ID: 1\n-- Revises:\n"
+			       "-- migrate:upgrade\nSELECT '\r';\n"));
+	ck_assert_str_eq(migrate_revision_upgrade_sql(get(reg, "1")),
+			 "SELECT '\r';\n");
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
+static const char *
+checksum_of(struct migrate_registry **keep, const char *text)
+{
+	*keep = parse_one("c.sql", text, strlen(text));
+	return migrate_revision_checksum(get(*keep, "c"));
+}
+
+START_TEST(test_revfile_checksum_normalisation)
+{
+	struct migrate_registry *r1, *r2, *r3, *r4, *r5, *r6;
+	const char *base = checksum_of(
+		&r1, "-- Revision ID: c\n-- Revises:\n-- migrate:upgrade\n"
+		     "CREATE TABLE t (id int);\nSELECT 1;\n"
+		     "-- migrate:downgrade\nDROP TABLE t;\n");
+	/* trailing white space, extra blank lines around, CRLF: same */
+	const char *ws = checksum_of(
+		&r2, "-- Revision ID: c\r\n-- Revises:\r\n"
+		     "-- migrate:upgrade transaction=false\r\n\r\n"
+		     "CREATE TABLE t (id int);  \t\r\nSELECT 1;\t\r\n\r\n\r\n"
+		     "-- migrate:downgrade\r\n\r\nDROP TABLE t;   \r\n\r\n");
+	/* a SQL change: different */
+	const char *sql = checksum_of(
+		&r3, "-- Revision ID: c\n-- Revises:\n-- migrate:upgrade\n"
+		     "CREATE TABLE t (id bigint);\nSELECT 1;\n"
+		     "-- migrate:downgrade\nDROP TABLE t;\n");
+	/* leading white space is a change */
+	const char *lead = checksum_of(
+		&r4, "-- Revision ID: c\n-- Revises:\n-- migrate:upgrade\n"
+		     " CREATE TABLE t (id int);\nSELECT 1;\n"
+		     "-- migrate:downgrade\nDROP TABLE t;\n");
+	/* dropping the downgrade is a change */
+	const char *nodown = checksum_of(
+		&r5, "-- Revision ID: c\n-- Revises:\n-- migrate:upgrade\n"
+		     "CREATE TABLE t (id int);\nSELECT 1;\n");
+	/* header changes (message, date) are not */
+	const char *hdr = checksum_of(
+		&r6, "-- Other message\n-- Revision ID: c\n-- Revises: \n"
+		     "-- Create Date: 2020-01-01\n-- migrate:upgrade\n"
+		     "CREATE TABLE t (id int);\nSELECT 1;\n"
+		     "-- migrate:downgrade\nDROP TABLE t;");
+
+	ck_assert_str_eq(base, ws);
+	ck_assert_str_eq(base, hdr);
+	ck_assert_str_ne(base, sql);
+	ck_assert_str_ne(base, lead);
+	ck_assert_str_ne(base, nodown);
+	migrate_registry_free(r1);
+	migrate_registry_free(r2);
+	migrate_registry_free(r3);
+	migrate_registry_free(r4);
+	migrate_registry_free(r5);
+	migrate_registry_free(r6);
+}
+
+END_TEST
+
+START_TEST(test_revfile_options)
+{
+	static const char f[] =
+		"-- Revision ID: 7\n-- Revises:\n"
+		"-- migrate:upgrade transaction=false lock_timeout=5s statement_timeout=500ms\n"
+		"CREATE INDEX CONCURRENTLY i ON t (a);\n"
+		"--migrate:downgrade\tstatement_timeout=0  lock_timeout=2min transaction=true\n"
+		"DROP INDEX CONCURRENTLY i;\n";
+	struct migrate_registry *reg = parse_one("7.sql", f, strlen(f));
+	const struct migrate_revision *r = get(reg, "7");
+
+	ck_assert(!r->up.transactional);
+	ck_assert_int_eq(r->up.lock_timeout_ms, 5000);
+	ck_assert_int_eq(r->up.statement_timeout_ms, 500);
+	ck_assert(r->down.transactional);
+	ck_assert_int_eq(r->down.lock_timeout_ms, 120000);
+	ck_assert_int_eq(r->down.statement_timeout_ms, 0);
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
+START_TEST(test_revfile_section_options_direct)
+{
+	struct {
+		const char *text;
+		int rc;
+		const char *err;
+	} cases[] = {
+		{ "", 0, NULL },
+		{ "   \t ", 0, NULL },
+		{ "lock_timeout=250", 0, NULL },
+		{ "lock_timeout=0", 0, NULL },
+		{ "statement_timeout=2147483647", 0, NULL },
+		{ "statement_timeout=2147483648", MIGRATE_EPARSE,
+		  "invalid value '2147483648' for option 'statement_timeout'" },
+		{ "lock_timeout=99999999999999999999", MIGRATE_EPARSE,
+		  "invalid value" },
+		{ "lock_timeout=40000min", MIGRATE_EPARSE, "invalid value" },
+		{ "lock_timeout=5h", MIGRATE_EPARSE,
+		  "invalid value '5h' for option 'lock_timeout'" },
+		{ "lock_timeout=-5s", MIGRATE_EPARSE, "invalid value '-5s'" },
+		{ "lock_timeout=", MIGRATE_EPARSE, "invalid value ''" },
+		{ "lock_timeout=s", MIGRATE_EPARSE, "invalid value 's'" },
+		{ "lock_timeout=5 s", MIGRATE_EPARSE,
+		  "malformed section option 's' (expected name=value)" },
+		{ "transaction=maybe", MIGRATE_EPARSE,
+		  "invalid value 'maybe' for option 'transaction' (expected true or false)" },
+		{ "transaction=FALSE", MIGRATE_EPARSE,
+		  "invalid value 'FALSE'" },
+		{ "transaction", MIGRATE_EPARSE,
+		  "malformed section option 'transaction'" },
+		{ "isolation=serializable", MIGRATE_EPARSE,
+		  "unknown section option 'isolation' (known: transaction, lock_timeout, statement_timeout)" },
+		{ "transaction=false transaction=true", MIGRATE_EPARSE,
+		  "section option 'transaction' given twice" },
+		{ "lock_timeout=1 lock_timeout=2", MIGRATE_EPARSE,
+		  "section option 'lock_timeout' given twice" },
+		{ "-- comment", MIGRATE_EPARSE,
+		  "malformed section option '--'" },
+	};
+
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct migrate_section sec;
+		char err[512];
+		int rc;
+
+		memset(&sec, 0, sizeof(sec));
+		sec.transactional = true;
+		sec.lock_timeout_ms = -1;
+		sec.statement_timeout_ms = -1;
+		rc = migrate__section_options(&sec, cases[i].text,
+					      strlen(cases[i].text), err,
+					      sizeof(err));
+		ck_assert_msg(rc == cases[i].rc, "'%s': rc %d, err %s",
+			      cases[i].text, rc, err);
+		if (cases[i].err)
+			ck_assert_msg(strstr(err, cases[i].err),
+				      "'%s': got '%s', want '%s'",
+				      cases[i].text, err, cases[i].err);
+		else
+			ck_assert_str_eq(err, "");
+	}
+}
+
+END_TEST
+
+START_TEST(test_revfile_section_options_values)
+{
+	struct migrate_section sec;
+	char err[256];
+	const char *t = "statement_timeout=3min lock_timeout=1500";
+
+	memset(&sec, 0, sizeof(sec));
+	sec.transactional = true;
+	sec.lock_timeout_ms = -1;
+	sec.statement_timeout_ms = -1;
+	ck_assert_int_eq(
+		migrate__section_options(&sec, t, strlen(t), err, sizeof(err)),
+		0);
+	ck_assert_int_eq(sec.statement_timeout_ms, 180000);
+	ck_assert_int_eq(sec.lock_timeout_ms, 1500);
+	ck_assert(sec.transactional);
+	/* only @len bytes count */
+	ck_assert_int_eq(migrate__section_options(&sec, "transaction=falseXX",
+						  17, err, sizeof(err)),
+			 0);
+	ck_assert(!sec.transactional);
+	/* a NULL error buffer is allowed */
+	ck_assert_int_eq(migrate__section_options(&sec, "x=1", 3, NULL, 0),
+			 MIGRATE_EPARSE);
+}
+
+END_TEST
+
+#define CASE(name, text, code, want)                                           \
+	{                                                                      \
+		name, text, sizeof(text) - 1, code, want                       \
+	}
+
+static const struct bad_case {
+	const char *name;
+	const char *text;
+	size_t len;
+	int code;
+	const char *want; /* must appear in the message */
+} bad_cases[] = {
+	CASE("missing id",
+	     "-- msg\n-- Revises: 001\n\n-- migrate:upgrade\nSELECT 1;\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:4: missing 'Revision ID:' header line"),
+	CASE("missing revises",
+	     "-- Revision ID: 003\n-- migrate:upgrade\nSELECT 1;\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:2: missing 'Revises:' header line"),
+	CASE("missing both, no markers",
+	     "-- just a comment\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:1: missing 'Revision ID:'"),
+	CASE("two ids",
+	     "-- Revision ID: 003\n-- Revision ID: 004\n-- Revises:\n"
+	     "-- migrate:upgrade\nSELECT 1;\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:2: second 'Revision ID:' line (the first is on line 1)"),
+	CASE("two revises",
+	     "-- Revision ID: 003\n-- Revises:\n-- revises: 001\n"
+	     "-- migrate:upgrade\nSELECT 1;\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:3: second 'Revises:' line"),
+	CASE("two dates",
+	     "-- Revision ID: 003\n-- Revises:\n-- Create Date: 1\n"
+	     "-- Create Date: 2\n-- migrate:upgrade\nSELECT 1;\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:4: second 'Create Date:' line"),
+	CASE("empty id",
+	     "-- Revision ID:   \n",
+	     MIGRATE_EPARSE,
+	     "003.sql:1: empty 'Revision ID:'"),
+	CASE("quoted id",
+	     "-- Revision ID: '003'\n-- Revises:\n-- migrate:upgrade\nS;\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:1: invalid revision id ''003'': ids are 1-32 characters of [A-Za-z0-9_]"),
+	CASE("double-quoted id",
+	     "-- x\n-- Revision ID: \"003\"\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:2: invalid revision id '\"003\"'"),
+	CASE("id with space",
+	     "-- Revision ID: 0 3\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:1: invalid revision id '0 3'"),
+	CASE("id too long",
+	     "-- Revision ID: 123456789012345678901234567890123\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:1: invalid revision id '123456789012345678901234567890123': too long (33 bytes, at most 32)"),
+	CASE("id with escape",
+	     "-- Revision ID: a\x1b[31m\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:1: invalid revision id 'a?[31m'"),
+	CASE("bad parent id",
+	     "-- Revision ID: 003\n-- Revises: 001, 00-2\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:2: invalid revision id '00-2' in 'Revises:'"),
+	CASE("stray comma",
+	     "-- Revision ID: 003\n-- Revises: 001,\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:2: empty revision id in 'Revises:'"),
+	CASE("double comma",
+	     "-- Revision ID: 003\n-- Revises: 001,,002\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:2: empty revision id in 'Revises:'"),
+	CASE("parent twice",
+	     "-- Revision ID: 003\n-- Revises: 001, 001\n"
+	     "-- migrate:upgrade\nSELECT 1;\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:2: revision 003 lists parent '001' twice"),
+	CASE("upgrade twice",
+	     "-- Revision ID: 003\n-- Revises:\n-- migrate:upgrade\nSELECT 1;\n"
+	     "-- migrate:upgrade\nSELECT 2;\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:5: second '-- migrate:upgrade' section (the first is on line 3)"),
+	CASE("downgrade twice",
+	     "-- Revision ID: 003\n-- Revises:\n-- migrate:upgrade\nSELECT 1;\n"
+	     "-- migrate:downgrade\n\n-- migrate:downgrade\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:7: second '-- migrate:downgrade' section"),
+	CASE("unknown marker",
+	     "-- Revision ID: 003\n-- Revises:\n-- migrate:upgrade\nSELECT 1;\n"
+	     "-- migrate:sideways\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:5: unknown section marker 'migrate:sideways' (expected 'migrate:upgrade' or 'migrate:downgrade')"),
+	CASE("marker in header with typo",
+	     "-- Revision ID: 003\n-- Revises:\n-- migrate:Upgrade\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:3: unknown section marker 'migrate:Upgrade'"),
+	CASE("space after colon",
+	     "-- Revision ID: 003\n-- Revises:\n-- migrate: upgrade\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:3: unknown section marker 'migrate:'"),
+	CASE("empty upgrade",
+	     "-- Revision ID: 003\n-- Revises:\n-- migrate:upgrade\n\n  \t\n"
+	     "-- migrate:downgrade\nDROP TABLE t;\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:3: empty upgrade section"),
+	CASE("comment-only upgrade",
+	     "-- Revision ID: 003\n-- Revises:\n\n-- migrate:upgrade\n"
+	     "-- nothing here\n/* nor /* nested */ here */\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:4: empty upgrade section"),
+	CASE("upgrade marker at end of file",
+	     "-- Revision ID: 003\n-- Revises:\n-- migrate:upgrade",
+	     MIGRATE_EPARSE,
+	     "003.sql:3: empty upgrade section"),
+	CASE("no upgrade section",
+	     "-- Revision ID: 003\n-- Revises:\n-- migrate:downgrade\n"
+	     "DROP TABLE t;\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:4: no '-- migrate:upgrade' section"),
+	CASE("header only",
+	     "-- Revision ID: 003\n-- Revises: 002\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:2: no '-- migrate:upgrade' section"),
+	CASE("truncated header",
+	     "-- Revision ID: 003\n-- Revi",
+	     MIGRATE_EPARSE,
+	     "003.sql:1: missing 'Revises:' header line"),
+	CASE("sql before marker",
+	     "-- Revision ID: 003\n-- Revises:\nCREATE TABLE x ();\n"
+	     "-- migrate:upgrade\nSELECT 1;\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:3: text before the first section marker"),
+	CASE("block comment before marker",
+	     "/* Revision ID: 003 */\n-- migrate:upgrade\nSELECT 1;\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:1: text before the first section marker"),
+	CASE("bad UTF-8",
+	     "-- Revision ID: 003\n-- Revises:\n-- migrate:upgrade\n"
+	     "SELECT 'caf\xe9';\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:4: invalid UTF-8 at byte column 12 (byte 0xE9)"),
+	CASE("overlong UTF-8",
+	     "-- Revision ID: 003\n-- \xc0\xaf\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:2: invalid UTF-8 at byte column 4"),
+	CASE("UTF-8 surrogate",
+	     "-- \xed\xa0\x80\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:1: invalid UTF-8 at byte column 4 (byte 0xED)"),
+	CASE("UTF-8 above U+10FFFF",
+	     "-- \xf4\x90\x80\x80\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:1: invalid UTF-8 at byte column 4"),
+	CASE("UTF-8 cut at end",
+	     "-- x\n-- caf\xc3",
+	     MIGRATE_EPARSE,
+	     "003.sql:2: invalid UTF-8 at byte column 7 (byte 0xC3)"),
+	CASE("lone continuation byte",
+	     "-- \x80\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:1: invalid UTF-8 at byte column 4 (byte 0x80)"),
+	CASE("NUL byte",
+	     "-- Revision ID: 003\n-- Revises:\n-- migrate:upgrade\n"
+	     "SELECT 1;\0 DROP TABLE t;\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:4: NUL byte at byte column 10"),
+	CASE("bad option",
+	     "-- Revision ID: 003\n-- Revises:\n"
+	     "-- migrate:upgrade transaction=maybe\nSELECT 1;\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:3: invalid value 'maybe' for option 'transaction'"),
+	CASE("unknown option",
+	     "-- Revision ID: 003\n-- Revises:\n-- migrate:upgrade\nSELECT 1;\n"
+	     "-- migrate:downgrade isolation=serializable\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:5: unknown section option 'isolation'"),
+	CASE("bad duration",
+	     "-- Revision ID: 003\n-- Revises:\n"
+	     "-- migrate:upgrade lock_timeout=5h\nSELECT 1;\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:3: invalid value '5h' for option 'lock_timeout'"),
+	CASE("empty file",
+	     "",
+	     MIGRATE_EPARSE,
+	     "003.sql:1: empty revision file"),
+	CASE("blank file",
+	     "\n \n\t\r\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:1: empty revision file"),
+	CASE("only dashes",
+	     "--\n--\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:1: empty revision file"),
+	CASE("plain SQL file",
+	     "CREATE TABLE t ();\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:1: text before the first section marker"),
+};
+
+START_TEST(test_revfile_errors)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *c = &bad_cases[i];
+		struct migrate_registry *reg = new_reg();
+		int rc = migrate_registry_parse(reg, "dir/003.sql", c->text,
+						c->len);
+		const char *msg = migrate_registry_errmsg(reg);
+
+		ck_assert_msg(rc == c->code, "%s: rc %d (%s)", c->name, rc,
+			      msg);
+		ck_assert_msg(strstr(msg, c->want), "%s: got '%s', want '%s'",
+			      c->name, msg, c->want);
+		/* every message starts with FILE:LINE: */
+		ck_assert_msg(strncmp(msg, "dir/003.sql:", 12) == 0, "%s: '%s'",
+			      c->name, msg);
+		/* one line, no control characters */
+		ck_assert_msg(!strchr(msg, '\n') && !strchr(msg, '\x1b'),
+			      "%s: '%s'", c->name, msg);
+		ck_assert_uint_eq(migrate_registry_count(reg), 0);
+		migrate_registry_free(reg);
+	}
+}
+
+END_TEST
+
+START_TEST(test_revfile_args)
+{
+	struct migrate_registry *reg = new_reg();
+	static const char f[] = "-- Revision ID: 1\n-- Revises:\n"
+				"-- migrate:upgrade\nSELECT 1;\n";
+	static const char g[] = "-- Revision ID: 2\n-- Revises:\n"
+				"-- migrate:upgrade\nSELECT 1;GARBAGE";
+
+	ck_assert_int_eq(migrate_registry_parse(NULL, "x", f, strlen(f)),
+			 MIGRATE_EINVAL);
+	ck_assert_int_eq(migrate_registry_parse(reg, "x", NULL, 5),
+			 MIGRATE_EINVAL);
+	ck_assert_int_eq(migrate_registry_parse(reg, "x", NULL, 0),
+			 MIGRATE_EPARSE);
+	ck_assert_str_eq(migrate_registry_errmsg(reg),
+			 "x:1: empty revision file");
+	/* no file name: a placeholder in messages and in the revision */
+	assert_reg_ok(reg, migrate_registry_parse(reg, NULL, f, strlen(f)));
+	ck_assert_str_eq(migrate_revision_file(get(reg, "1")), "<input>");
+	/* @len bounds the buffer: no NUL terminator needed */
+	ck_assert_int_eq(migrate_registry_parse(reg, "y", g,
+						strlen(g) - strlen("GARBAGE")),
+			 0);
+	ck_assert_str_eq(migrate_revision_upgrade_sql(get(reg, "2")),
+			 "SELECT 1;");
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
+START_TEST(test_revfile_big_file)
+{
+	/* 10 MB of SQL: parsed (linearly) and kept exactly */
+	static const char head[] = "-- Big\n-- Revision ID: big\n-- Revises:\n"
+				   "-- migrate:upgrade\n";
+	static const char line[] = "INSERT INTO t VALUES (1, 'x');\n";
+	size_t n = 10 * 1024 * 1024 / (sizeof(line) - 1), i, len;
+	struct migrate_registry *reg;
+	const struct migrate_revision *r;
+	char *buf, *p;
+
+	len = sizeof(head) - 1 + n * (sizeof(line) - 1);
+	buf = malloc(len);
+	ck_assert_ptr_nonnull(buf);
+	memcpy(buf, head, sizeof(head) - 1);
+	p = buf + sizeof(head) - 1;
+	for (i = 0; i < n; i++, p += sizeof(line) - 1)
+		memcpy(p, line, sizeof(line) - 1);
+	reg = parse_one("big.sql", buf, len);
+	r = get(reg, "big");
+	ck_assert_uint_eq(strlen(migrate_revision_upgrade_sql(r)),
+			  n * (sizeof(line) - 1));
+	ck_assert_uint_eq(strlen(migrate_revision_checksum(r)), 64);
+	migrate_registry_free(reg);
+
+	/* one 10 MB line with a bad byte at its end */
+	memset(buf, 'a', len);
+	memcpy(buf, "-- ", 3);
+	buf[len - 1] = '\xff';
+	reg = new_reg();
+	ck_assert_int_eq(migrate_registry_parse(reg, "big.sql", buf, len),
+			 MIGRATE_EPARSE);
+	ck_assert_ptr_nonnull(
+		strstr(migrate_registry_errmsg(reg),
+		       "big.sql:1: invalid UTF-8 at byte column"));
+	migrate_registry_free(reg);
+	free(buf);
+}
+
+END_TEST
+
+START_TEST(test_revfile_many_markers_linear)
+{
+	/* 200,000 marker-like comment lines in the header stay linear and
+	 * the error comes out at the right line */
+	size_t n = 200000, i, len = 0;
+	char *buf = malloc(n * 8 + 64);
+	struct migrate_registry *reg = new_reg();
+	char want[64];
+
+	ck_assert_ptr_nonnull(buf);
+	for (i = 0; i < n; i++) {
+		memcpy(buf + len, "-- x: y\n", 8);
+		len += 8;
+	}
+	memcpy(buf + len, "-- migrate:upgrade\n", 19);
+	len += 19;
+	ck_assert_int_eq(migrate_registry_parse(reg, "m.sql", buf, len),
+			 MIGRATE_EPARSE);
+	snprintf(want, sizeof(want), "m.sql:%zu: missing 'Revision ID:'",
+		 n + 1);
+	ck_assert_ptr_nonnull(strstr(migrate_registry_errmsg(reg), want));
+	migrate_registry_free(reg);
+	free(buf);
+}
+
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Directories                                                         */
+/* ------------------------------------------------------------------ */
+
+struct tmp {
+	char root[200];
+	char made[32][400]; /* removed in reverse order */
+	int n;
+};
+
+static void
+tmp_init(struct tmp *t)
+{
+	const char *base = getenv("TMPDIR");
+
+	snprintf(t->root, sizeof(t->root), "%s/libmigrate-test-XXXXXX",
+		 base && *base ? base : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(t->root));
+	t->n = 0;
+}
+
+static const char *
+tmp_path(struct tmp *t, const char *rel)
+{
+	char path[sizeof(t->made[0])];
+
+	ck_assert_int_lt(t->n, 32);
+	ck_assert_uint_lt(strlen(t->root) + strlen(rel) + 2, sizeof(path));
+	snprintf(path, sizeof(path), "%s/%s", t->root, rel);
+	memcpy(t->made[t->n], path, sizeof(path));
+	return t->made[t->n++];
+}
+
+static void
+tmp_dir(struct tmp *t, const char *rel)
+{
+	ck_assert_int_eq(mkdir(tmp_path(t, rel), 0700), 0);
+}
+
+static void
+tmp_file(struct tmp *t, const char *rel, const char *content)
+{
+	FILE *f = fopen(tmp_path(t, rel), "wb");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(content, 1, strlen(content), f),
+			  strlen(content));
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void
+tmp_link(struct tmp *t, const char *target, const char *rel)
+{
+	ck_assert_int_eq(symlink(target, tmp_path(t, rel)), 0);
+}
+
+static void
+tmp_cleanup(struct tmp *t)
+{
+	while (t->n > 0)
+		ck_assert_msg(remove(t->made[--t->n]) == 0, "remove %s: %s",
+			      t->made[t->n], strerror(errno));
+	ck_assert_int_eq(rmdir(t->root), 0);
+}
+
+static const char rev001[] = "-- Base\n-- Revision ID: 001\n-- Revises:\n"
+			     "-- migrate:upgrade\nCREATE TABLE a ();\n"
+			     "-- migrate:downgrade\nDROP TABLE a;\n";
+static const char rev002[] = "-- Users\n-- Revision ID: 002\n"
+			     "-- Revises: 001\n"
+			     "-- migrate:upgrade\nCREATE TABLE b ();\n";
+static const char rev003[] = "-- Linked\n-- Revision ID: 003\n"
+			     "-- Revises: 002\n"
+			     "-- migrate:upgrade\nCREATE TABLE c ();\n";
+
+START_TEST(test_revfile_load_dir)
+{
+	struct tmp t;
+	struct migrate_registry *reg = new_reg();
+	char dir[256], want[1024];
+	const struct migrate_revision *r;
+
+	tmp_init(&t);
+	tmp_file(&t, "outside.txt", rev003);
+	tmp_dir(&t, "rev");
+	/* written out of name order on purpose */
+	tmp_file(&t, "rev/002_users.sql", rev002);
+	tmp_file(&t, "rev/001_base.sql", rev001);
+	tmp_link(&t, "../outside.txt", "rev/003_link.sql");
+	tmp_file(&t, "rev/README.md", "not a revision\n");
+	tmp_file(&t, "rev/.004_hidden.sql", "garbage\n");
+	tmp_file(&t, "rev/005.sql~", "garbage\n");
+	tmp_file(&t, "rev/.sql", "garbage\n");
+	tmp_dir(&t, "rev/006_dir.sql");
+	ck_assert_int_eq(mkfifo(tmp_path(&t, "rev/007_fifo.sql"), 0600), 0);
+
+	snprintf(dir, sizeof(dir), "%s/rev", t.root);
+	assert_reg_ok(reg, migrate_registry_load_dir(reg, dir));
+	ck_assert_str_eq(migrate_registry_errmsg(reg), "");
+	ck_assert_uint_eq(migrate_registry_count(reg), 3);
+	assert_reg_ok(reg, migrate_registry_validate(reg));
+	/* insertion order = name order */
+	ck_assert_str_eq(reg->revs[0]->id, "001");
+	ck_assert_str_eq(reg->revs[1]->id, "002");
+	ck_assert_str_eq(reg->revs[2]->id, "003");
+	r = get(reg, "003");
+	snprintf(want, sizeof(want), "%s/003_link.sql", dir);
+	ck_assert_str_eq(migrate_revision_file(r), want);
+	ck_assert_str_eq(migrate_revision_message(r), "Linked");
+	ck_assert_str_eq(migrate_revision_id(migrate_registry_head(reg, 0)),
+			 "003");
+	migrate_registry_free(reg);
+
+	/* a trailing slash does not double */
+	reg = new_reg();
+	snprintf(dir, sizeof(dir), "%s/rev/", t.root);
+	assert_reg_ok(reg, migrate_registry_load_dir(reg, dir));
+	snprintf(want, sizeof(want), "%s/rev/001_base.sql", t.root);
+	ck_assert_str_eq(migrate_revision_file(get(reg, "001")), want);
+	/* loading again: duplicates, naming both files */
+	ck_assert_int_eq(migrate_registry_load_dir(reg, dir),
+			 MIGRATE_ECONFLICT);
+	snprintf(
+		want, sizeof(want),
+		"duplicate revision id '001' (%s/rev/001_base.sql:2 and %s/rev/001_base.sql:2)",
+		t.root, t.root);
+	ck_assert_str_eq(migrate_registry_errmsg(reg), want);
+	migrate_registry_free(reg);
+	tmp_cleanup(&t);
+}
+
+END_TEST
+
+START_TEST(test_revfile_load_dir_missing)
+{
+	struct tmp t;
+	struct migrate_registry *reg = new_reg();
+	char dir[256], want[1024];
+
+	tmp_init(&t);
+	snprintf(dir, sizeof(dir), "%s/nope", t.root);
+	ck_assert_int_eq(migrate_registry_load_dir(reg, dir),
+			 MIGRATE_ENOTFOUND);
+	snprintf(want, sizeof(want),
+		 "revisions directory '%s': No such file or directory", dir);
+	ck_assert_str_eq(migrate_registry_errmsg(reg), want);
+
+	/* a file is not a directory */
+	tmp_file(&t, "file", "x");
+	snprintf(dir, sizeof(dir), "%s/file", t.root);
+	ck_assert_int_eq(migrate_registry_load_dir(reg, dir),
+			 MIGRATE_ENOTFOUND);
+	ck_assert_ptr_nonnull(
+		strstr(migrate_registry_errmsg(reg), "Not a directory"));
+
+	ck_assert_int_eq(migrate_registry_load_dir(reg, NULL), MIGRATE_EINVAL);
+	ck_assert_int_eq(migrate_registry_load_dir(reg, ""), MIGRATE_EINVAL);
+	ck_assert_int_eq(migrate_registry_load_dir(NULL, "x"), MIGRATE_EINVAL);
+	ck_assert_uint_eq(migrate_registry_count(reg), 0);
+	migrate_registry_free(reg);
+	tmp_cleanup(&t);
+}
+
+END_TEST
+
+START_TEST(test_revfile_load_dir_empty)
+{
+	struct tmp t;
+	struct migrate_registry *reg = new_reg();
+	char dir[256];
+
+	tmp_init(&t);
+	tmp_dir(&t, "rev");
+	tmp_file(&t, "rev/notes.txt", "nothing\n");
+	snprintf(dir, sizeof(dir), "%s/rev", t.root);
+	assert_reg_ok(reg, migrate_registry_load_dir(reg, dir));
+	ck_assert_uint_eq(migrate_registry_count(reg), 0);
+	ck_assert_int_eq(migrate_registry_validate(reg), MIGRATE_EINVAL);
+	ck_assert_str_eq(migrate_registry_errmsg(reg), "no revisions");
+	migrate_registry_free(reg);
+	tmp_cleanup(&t);
+}
+
+END_TEST
+
+START_TEST(test_revfile_load_dir_symlink_loop)
+{
+	struct tmp t;
+	struct migrate_registry *reg = new_reg();
+	char dir[256], want[1024];
+	const char *msg;
+
+	tmp_init(&t);
+	tmp_dir(&t, "rev");
+	tmp_file(&t, "rev/001.sql", rev001);
+	tmp_link(&t, "b.sql", "rev/a.sql");
+	tmp_link(&t, "a.sql", "rev/b.sql");
+	snprintf(dir, sizeof(dir), "%s/rev", t.root);
+	ck_assert_int_eq(migrate_registry_load_dir(reg, dir), MIGRATE_ERROR);
+	msg = migrate_registry_errmsg(reg);
+	snprintf(want, sizeof(want), "%s/a.sql: cannot open: ", dir);
+	ck_assert_msg(strncmp(msg, want, strlen(want)) == 0, "'%s'", msg);
+	ck_assert_ptr_nonnull(strstr(msg, "(symbolic link loop)"));
+	migrate_registry_free(reg);
+
+	/* a link to itself */
+	reg = new_reg();
+	tmp_dir(&t, "self");
+	tmp_link(&t, "s.sql", "self/s.sql");
+	snprintf(dir, sizeof(dir), "%s/self", t.root);
+	ck_assert_int_eq(migrate_registry_load_dir(reg, dir), MIGRATE_ERROR);
+	ck_assert_ptr_nonnull(strstr(migrate_registry_errmsg(reg),
+				     "self/s.sql: cannot open: "));
+	migrate_registry_free(reg);
+	tmp_cleanup(&t);
+}
+
+END_TEST
+
+START_TEST(test_revfile_load_dir_dangling)
+{
+	struct tmp t;
+	struct migrate_registry *reg = new_reg();
+	char dir[256], want[1024];
+
+	tmp_init(&t);
+	tmp_dir(&t, "rev");
+	tmp_link(&t, "gone.sql", "rev/009.sql");
+	snprintf(dir, sizeof(dir), "%s/rev", t.root);
+	ck_assert_int_eq(migrate_registry_load_dir(reg, dir), MIGRATE_ERROR);
+	snprintf(
+		want, sizeof(want),
+		"%s/009.sql: cannot open: No such file or directory (dangling symbolic link)",
+		dir);
+	ck_assert_str_eq(migrate_registry_errmsg(reg), want);
+	migrate_registry_free(reg);
+	tmp_cleanup(&t);
+}
+
+END_TEST
+
+START_TEST(test_revfile_load_dir_parse_error)
+{
+	struct tmp t;
+	struct migrate_registry *reg = new_reg();
+	char dir[256], want[1024];
+
+	tmp_init(&t);
+	tmp_dir(&t, "rev");
+	tmp_file(&t, "rev/001.sql", rev001);
+	tmp_file(&t, "rev/003.sql",
+		 "-- Revision ID: 003\n-- Revises: 001\n-- migrate:upgrade\n"
+		 "SELECT 1;\n-- migrate:upgrade\n");
+	snprintf(dir, sizeof(dir), "%s/rev", t.root);
+	ck_assert_int_eq(migrate_registry_load_dir(reg, dir), MIGRATE_EPARSE);
+	snprintf(
+		want, sizeof(want),
+		"%s/003.sql:5: second '-- migrate:upgrade' section (the first is on line 3)",
+		dir);
+	ck_assert_str_eq(migrate_registry_errmsg(reg), want);
+	migrate_registry_free(reg);
+	tmp_cleanup(&t);
+}
+
+END_TEST
+
+START_TEST(test_revfile_load_dir_unreadable)
+{
+	struct tmp t;
+	struct migrate_registry *reg;
+	char dir[256];
+	const char *p;
+
+	/* root reads everything: nothing to test then */
+	if (geteuid() == 0)
+		return;
+	reg = new_reg();
+	tmp_init(&t);
+	tmp_dir(&t, "rev");
+	tmp_file(&t, "rev/001.sql", rev001);
+	p = t.made[t.n - 1];
+	ck_assert_int_eq(chmod(p, 0), 0);
+	snprintf(dir, sizeof(dir), "%s/rev", t.root);
+	ck_assert_int_eq(migrate_registry_load_dir(reg, dir), MIGRATE_ERROR);
+	ck_assert_ptr_nonnull(
+		strstr(migrate_registry_errmsg(reg),
+		       "001.sql: cannot open: Permission denied"));
+	migrate_registry_free(reg);
+	tmp_cleanup(&t);
+}
+
+END_TEST
 
 Suite *
 revision_file_suite(void)
 {
-	return suite_create("revision_file");
+	Suite *s = suite_create("revision_file");
+
+	add_test(s, test_revfile_sample);
+	add_test(s, test_revfile_merge);
+	add_test(s, test_revfile_empty_downgrade);
+	add_test(s, test_revfile_downgrade_first);
+	add_test(s, test_revfile_header_details);
+	add_test(s, test_revfile_body_kept_exactly);
+	add_test(s, test_revfile_bom);
+	add_test(s, test_revfile_crlf);
+	add_test(s, test_revfile_checksum_normalisation);
+	add_test(s, test_revfile_options);
+	add_test(s, test_revfile_section_options_direct);
+	add_test(s, test_revfile_section_options_values);
+	add_test(s, test_revfile_errors);
+	add_test(s, test_revfile_args);
+	add_test(s, test_revfile_big_file);
+	add_test(s, test_revfile_many_markers_linear);
+	add_test(s, test_revfile_load_dir);
+	add_test(s, test_revfile_load_dir_missing);
+	add_test(s, test_revfile_load_dir_empty);
+	add_test(s, test_revfile_load_dir_symlink_loop);
+	add_test(s, test_revfile_load_dir_dangling);
+	add_test(s, test_revfile_load_dir_parse_error);
+	add_test(s, test_revfile_load_dir_unreadable);
+	return s;
 }

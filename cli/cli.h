@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `migrate` command-line tool: shared state of main.c (options, exit
+ * codes, opening the database) and commands.c / new-revision.c (one
+ * function per command). Uses only the public API of libmigrate.
+ */
+#ifndef MIGRATE_CLI_H
+#define MIGRATE_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libmigrate.h>
+
+/* Exit codes: documented in `migrate --help` and README.md. */
+enum cli_exit {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_CHECK = 1,     /* check: the database is not at head */
+	CLI_EXIT_USAGE = 2,     /* bad option, argument or target */
+	CLI_EXIT_REVISIONS = 3, /* bad revision files */
+	CLI_EXIT_DATABASE = 4,  /* cannot connect, SQL failed, bad state */
+	CLI_EXIT_LOCKED = 5,    /* migration lock not obtained */
+};
+
+/* Where a library return code came from: the same code can mean different
+ * things (EINVAL from migrate_open() is a malformed URL, from a plan it is a
+ * bad target). */
+enum cli_phase {
+	CLI_PHASE_REVISIONS, /* loading / validating the registry */
+	CLI_PHASE_CONNECT,   /* migrate_open() */
+	CLI_PHASE_RUN,       /* the command itself */
+};
+
+/* Command-specific options, as bits (which command accepts which). */
+enum cli_cmd_opt {
+	CLI_OPT_SQL = 1u << 0,
+	CLI_OPT_DOWN = 1u << 1,
+	CLI_OPT_UNDO = 1u << 2,
+	CLI_OPT_ALLOW_AHEAD = 1u << 3,
+	CLI_OPT_ALLOW_CHANGED = 1u << 4,
+	CLI_OPT_MESSAGE = 1u << 5,
+};
+
+struct cli {
+	/* Global options. */
+	const char *database_url;  /* resolved; NULL = libpq PG* defaults */
+	const char *revisions_dir; /* NULL = embedded revisions */
+	const char *version_table;
+	const char *schema;
+	int lock_wait_ms;
+	int lock_timeout_ms;
+	int statement_timeout_ms;
+	int retries;
+	bool single_transaction;
+	int verbose;
+	bool quiet;
+
+	/* Command options. */
+	unsigned int cmd_opts; /* enum cli_cmd_opt: those given */
+	const char *message;   /* revision -m */
+
+	/* Positional arguments after the command. */
+	const char **args;
+	size_t nargs;
+
+	/* State. */
+	struct migrate_registry *reg; /* until handed to migrate_open() */
+	struct migrate *m;
+	size_t steps_done; /* progress DONE events */
+};
+
+/* Map a library return code to the exit code. The only place that does. */
+int cli_exit_code(int rc, enum cli_phase phase);
+
+/* Print "migrate: MESSAGE" to stderr. */
+void cli_errorf(const char *fmt, ...) MIGRATE_PRINTF(1, 2);
+
+/* Print a library error message as "migrate: first line" followed by its
+ * DETAIL/HINT lines, plus the SQLSTATE when there is one and the message
+ * does not already name it. */
+void cli_print_error(const char *msg, const char *sqlstate, int rc);
+
+/* Report the handle's last error for @rc; returns the exit code. */
+int cli_fail(struct cli *c, int rc, enum cli_phase phase);
+
+/* Load the registry (embedded or --revisions) into c->reg and validate it
+ * unless @allow_empty and it holds no revision. Returns an exit code. */
+int cli_load_registry(struct cli *c, bool allow_empty);
+
+/* Load the registry and open the database (read-only or not) into c->m.
+ * Returns an exit code. */
+int cli_open(struct cli *c, bool read_only);
+
+/* Fill @opts from the global options (for migrate_open and
+ * migrate_plan_sql). */
+void cli_fill_options(struct cli *c, struct migrate_options *opts);
+
+/* Milliseconds from a monotonic clock. */
+double cli_now_ms(void);
+
+/* The commands; each returns an exit code. */
+int cmd_upgrade(struct cli *c);
+int cmd_downgrade(struct cli *c);
+int cmd_current(struct cli *c);
+int cmd_history(struct cli *c);
+int cmd_heads(struct cli *c);
+int cmd_check(struct cli *c);
+int cmd_stamp(struct cli *c);
+int cmd_plan(struct cli *c);
+int cmd_resolve(struct cli *c);
+int cmd_revision(struct cli *c);
+
+#endif /* MIGRATE_CLI_H */

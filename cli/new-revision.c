@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `migrate revision -m MESSAGE`: write the next revision file from a
+ * template. Needs no database; never overwrites a file (O_EXCL).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmigrate.h>
+
+#include "cli.h"
+
+#define SLUG_MAX 40
+
+static bool
+all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+	}
+	return true;
+}
+
+static bool
+id_taken(struct migrate_registry *reg, const char *id)
+{
+	size_t i, n = migrate_registry_count(reg);
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(migrate_revision_id(migrate_registry_at(reg, i)),
+			   id) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+random_hex_id(char *out, size_t outlen)
+{
+	unsigned char bytes[6];
+	size_t i;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	bool ok = false;
+
+	if (fd >= 0) {
+		ok = read(fd, bytes, sizeof(bytes)) == (ssize_t)sizeof(bytes);
+		close(fd);
+	}
+	if (!ok) {
+		/* No /dev/urandom: mix the clock and the pid. */
+		struct timespec ts;
+		unsigned long long x;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		x = (unsigned long long)ts.tv_nsec * 2654435761ULL ^
+		    (unsigned long long)ts.tv_sec << 20 ^
+		    (unsigned long long)getpid();
+		for (i = 0; i < sizeof(bytes); i++)
+			bytes[i] = (unsigned char)(x >> (8 * i));
+	}
+	for (i = 0; i < sizeof(bytes) && 2 * i + 2 < outlen; i++)
+		snprintf(out + 2 * i, 3, "%02x", bytes[i]);
+}
+
+/* Next id: one more than the highest all-digit id, at least 3 digits
+ * ("001" for an empty directory); else a random 12-digit hex id. */
+static void
+next_id(struct migrate_registry *reg, char *out, size_t outlen)
+{
+	size_t i, n = migrate_registry_count(reg);
+	unsigned long long max = 0;
+	bool numeric = n == 0;
+	int width = 3, tries;
+
+	for (i = 0; i < n; i++) {
+		const char *id =
+			migrate_revision_id(migrate_registry_at(reg, i));
+		size_t len = strlen(id);
+
+		if (!all_digits(id) || len > 18)
+			continue;
+		numeric = true;
+		if (strtoull(id, NULL, 10) >= max) {
+			max = strtoull(id, NULL, 10);
+			if ((int)len > width)
+				width = (int)len;
+		}
+	}
+	if (numeric) {
+		snprintf(out, outlen, "%0*llu", width, max + 1);
+		return;
+	}
+	for (tries = 0; tries < 16; tries++) {
+		random_hex_id(out, outlen);
+		if (!id_taken(reg, out))
+			return;
+	}
+}
+
+/* "Add foo column!" -> "add_foo_column" */
+static void
+slugify(const char *msg, char *out, size_t outlen)
+{
+	size_t n = 0;
+	bool sep = false;
+
+	for (; *msg && n + 1 < outlen && n < SLUG_MAX; msg++) {
+		unsigned char ch = (unsigned char)*msg;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
+			if (sep && n > 0)
+				out[n++] = '_';
+			sep = false;
+			if (n + 1 < outlen)
+				out[n++] = (char)ch;
+		} else if (ch >= 'A' && ch <= 'Z') {
+			if (sep && n > 0)
+				out[n++] = '_';
+			sep = false;
+			if (n + 1 < outlen)
+				out[n++] = (char)(ch - 'A' + 'a');
+		} else {
+			sep = true;
+		}
+	}
+	while (n > 0 && out[n - 1] == '_')
+		n--;
+	out[n] = '\0';
+	if (n == 0)
+		snprintf(out, outlen, "revision");
+}
+
+static int
+write_all(int fd, const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+cmd_revision(struct cli *c)
+{
+	const char *dir = c->revisions_dir ? c->revisions_dir : "revisions";
+	char id[64], slug[SLUG_MAX + 1], date[32], *path = NULL, *text = NULL;
+	char *msg = NULL;
+	size_t i, n_heads, len;
+	time_t now = time(NULL);
+	struct tm tm;
+	int code, fd, wrc;
+	FILE *mem = NULL;
+
+	if (!c->message || !*c->message) {
+		cli_errorf("'revision' needs -m MESSAGE");
+		fputs("usage: migrate [OPTIONS] revision -m MESSAGE\n", stderr);
+		return CLI_EXIT_USAGE;
+	}
+	c->revisions_dir = dir;
+	code = cli_load_registry(c, true);
+	if (code != CLI_EXIT_OK)
+		return code;
+
+	/* The message goes on one comment line. */
+	msg = malloc(strlen(c->message) + 1);
+	if (!msg) {
+		cli_errorf("out of memory");
+		return CLI_EXIT_DATABASE;
+	}
+	for (i = 0; c->message[i]; i++) {
+		char ch = c->message[i];
+
+		msg[i] = (ch == '\n' || ch == '\r' || ch == '\t') ? ' ' : ch;
+	}
+	msg[i] = '\0';
+
+	next_id(c->reg, id, sizeof(id));
+	slugify(msg, slug, sizeof(slug));
+	if (!localtime_r(&now, &tm) ||
+	    strftime(date, sizeof(date), "%Y-%m-%d", &tm) == 0)
+		snprintf(date, sizeof(date), "1970-01-01");
+
+	len = strlen(dir) + strlen(id) + strlen(slug) + 8;
+	path = malloc(len);
+	mem = open_memstream(&text, &len);
+	if (!path || !mem) {
+		cli_errorf("out of memory");
+		code = CLI_EXIT_DATABASE;
+		goto out;
+	}
+	snprintf(path, strlen(dir) + strlen(id) + strlen(slug) + 8,
+		 "%s/%s_%s.sql", dir, id, slug);
+
+	fprintf(mem,
+		"-- %s\n"
+		"--\n"
+		"-- Revision ID: %s\n"
+		"-- Revises:",
+		msg, id);
+	n_heads = migrate_registry_count(c->reg)
+			  ? migrate_registry_head_count(c->reg)
+			  : 0;
+	for (i = 0; i < n_heads; i++)
+		fprintf(mem, "%s%s", i ? ", " : " ",
+			migrate_revision_id(migrate_registry_head(c->reg, i)));
+	fprintf(mem,
+		"\n"
+		"-- Create Date: %s\n"
+		"\n"
+		"-- migrate:upgrade\n"
+		"-- Write the upgrade SQL here. It runs in one transaction "
+		"with the\n"
+		"-- version update (for CREATE INDEX CONCURRENTLY and the "
+		"like, write\n"
+		"-- \"-- migrate:upgrade transaction=false\" above instead).\n"
+		"\n"
+		"\n"
+		"-- migrate:downgrade\n"
+		"-- Write the SQL that undoes the upgrade here, or delete this "
+		"section\n"
+		"-- to make the revision irreversible.\n"
+		"\n",
+		date);
+	if (fclose(mem) != 0) {
+		mem = NULL;
+		cli_errorf("out of memory");
+		code = CLI_EXIT_DATABASE;
+		goto out;
+	}
+	mem = NULL;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		cli_errorf("cannot create %s: %s", path, strerror(errno));
+		code = CLI_EXIT_REVISIONS;
+		goto out;
+	}
+	wrc = write_all(fd, text, len);
+	if (close(fd) != 0)
+		wrc = -1;
+	if (wrc != 0) {
+		cli_errorf("cannot write %s: %s", path, strerror(errno));
+		unlink(path);
+		code = CLI_EXIT_REVISIONS;
+		goto out;
+	}
+	if (c->quiet)
+		printf("%s\n", path);
+	else
+		printf("created %s: revision %s, edit it, then 'migrate "
+		       "upgrade'\n",
+		       path, id);
+	code = CLI_EXIT_OK;
+out:
+	if (mem)
+		fclose(mem);
+	free(text);
+	free(path);
+	free(msg);
+	return code;
+}

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: CC0-1.0 */
+/*
+ * mirage-api: stand-in for the Mirage HTTP API. All it does is the
+ * startup schema check every Mirage service performs (service-common.c).
+ */
+#include "service-common.h"
+
+int
+main(int argc, char **argv)
+{
+	return service_main("mirage-api", argc, argv);
+}

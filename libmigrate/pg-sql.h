@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SQL texts of the PostgreSQL bookkeeping, shared by the libpq backend
+ * (backend-pq.c) and the offline psql script (script.c), so that an online
+ * run and a script write exactly the same tables and rows.
+ *
+ * Every builder appends to a struct buf; callers check buf.oom once at the
+ * end. Identifiers are always quoted (buf_sql_ident) and literals always
+ * quoted (buf_sql_literal); numbers are printed without the C locale's
+ * help, so that a host application's LC_NUMERIC cannot break the SQL.
+ *
+ * The migration lock is a session advisory lock whose key is the first 8
+ * bytes of SHA-256(UTF-8 of SCHEMA || '.' || VERSION_TABLE) read as a
+ * big-endian signed 64-bit integer. It is computed by the server (sha256()
+ * exists since PostgreSQL 11), so the psql script, which may not know the
+ * schema before it runs, gets the same key as the library.
+ */
+#ifndef LIBMIGRATE_PG_SQL_H
+#define LIBMIGRATE_PG_SQL_H
+
+#include <stdbool.h>
+
+#include "private.h"
+
+/* Where the bookkeeping lives. */
+struct migrate_pg_names {
+	/* NULL: unqualified names, found through search_path, and
+	 * current_schema() in the lock key (the script without a schema). */
+	const char *schema;
+	const char *version_table;
+	const char *log_table;
+};
+
+/* Message prefix of the errors our own bookkeeping raises (SQLSTATE
+ * 40001) when the version table is not what the step expects. */
+#define MIGRATE_PG_CONFLICT_PREFIX "libmigrate: version table"
+#define MIGRATE_PG_CONFLICT_STATE  "40001"
+
+/* "schema"."table", or "table" without a schema. */
+void migrate__pg_version_table(struct buf *b, const struct migrate_pg_names *n);
+void migrate__pg_log_table(struct buf *b, const struct migrate_pg_names *n);
+
+/* Wrap @body (PL/pgSQL statements, each line ending in '\n') and the
+ * optional @declare section into "DO $tag$ ... $tag$;\n", with a dollar
+ * tag that does not occur in them. */
+void migrate__pg_do_block(struct buf *b,
+			  const char *declare,
+			  const struct buf *body);
+
+/* A bigint SQL expression: the advisory lock key (see above). */
+void migrate__pg_lock_key(struct buf *b, const struct migrate_pg_names *n);
+
+/*
+ * One DO statement (with its ';') that creates what is missing: the schema
+ * (when @create_schema and n->schema), the version table with Alembic's
+ * exact DDL, and the history table. Needs no CREATE privilege when
+ * everything exists.
+ */
+void migrate__pg_ensure_tables(struct buf *b,
+			       const struct migrate_pg_names *n,
+			       bool create_schema);
+
+/*
+ * The state query: two statements, sent as one simple query.
+ *  1. SELECT version_num FROM version table
+ *     (42P01/3F000: no version table: uninitialised)
+ *  2. rows (kind, revision, direction, text) from the history table
+ *     (42P01: no history), kind 'a' = applied (text = checksum), kind 'd'
+ *     = dirty (text = error of the dirty row).
+ * With @read_only it starts with SET TRANSACTION READ ONLY (three results).
+ */
+void migrate__pg_read_state(struct buf *b,
+			    const struct migrate_pg_names *n,
+			    bool read_only);
+
+/* The history query: revision, direction, operation, checksum,
+ * started_at (ISO 8601, UTC), duration_ms, db_user, success ('t'/'f'),
+ * error; oldest first. With @read_only, SET TRANSACTION READ ONLY first. */
+void migrate__pg_read_history(struct buf *b,
+			      const struct migrate_pg_names *n,
+			      bool read_only);
+
+/* How a bookkeeping row gets its start time and duration. */
+enum migrate_pg_timing {
+	/* rec->started_at and rec->duration_ms */
+	MIGRATE_PG_TIMING_RECORD,
+	/* measured by the server from the migrate.step_start setting that
+	 * migrate__pg_step_settings() stored */
+	MIGRATE_PG_TIMING_SERVER,
+};
+
+/*
+ * The bookkeeping of @rec as one DO statement (with its ';'): the version
+ * table change (one removed + one added is an UPDATE; further removals
+ * DELETE, further additions INSERT) where every statement must touch
+ * exactly one row, else it raises SQLSTATE 40001 with a message starting
+ * with MIGRATE_PG_CONFLICT_PREFIX; then the history row.
+ */
+void migrate__pg_bookkeeping(struct buf *b,
+			     const struct migrate_pg_names *n,
+			     const struct migrate_record *rec,
+			     enum migrate_pg_timing timing);
+
+/*
+ * One statement (with its ';') that records the step's start time for
+ * MIGRATE_PG_TIMING_SERVER and sets lock_timeout and statement_timeout
+ * (0 = none; a negative value leaves the setting alone); @local: for the
+ * current transaction only, else for the session.
+ */
+void migrate__pg_step_settings(struct buf *b,
+			       int lock_timeout_ms,
+			       int statement_timeout_ms,
+			       bool local);
+
+/* Where the parts of a step batch are. */
+struct migrate_pg_step_layout {
+	size_t sql_offset;    /* byte offset of step->sql in the batch */
+	size_t n_before;      /* statements (results) before step->sql */
+	bool has_commit;      /* the batch ends with COMMIT */
+};
+
+/*
+ * A whole transactional step as one text:
+ *   BEGIN;                  (unless step->in_transaction)
+ *   <step settings>
+ *   <step->sql>
+ *   ;                       (on its own line: the SQL may end in a line
+ *                            comment or without ';')
+ *   <bookkeeping>           (MIGRATE_PG_TIMING_SERVER)
+ *   COMMIT;                 (unless step->in_transaction)
+ */
+void migrate__pg_step(struct buf *b,
+		      const struct migrate_pg_names *n,
+		      const struct migrate_backend_step *step,
+		      struct migrate_pg_step_layout *layout);
+
+#endif /* LIBMIGRATE_PG_SQL_H */

@@ -1,0 +1,8 @@
+CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;
+CREATE FUNCTION g() RETURNS void AS $fn$
+BEGIN
+  PERFORM 1; RAISE NOTICE $$x;$$;
+  EXECUTE $_x1$SELECT ';'$_x1$;
+END;
+$fn$ LANGUAGE plpgsql;
+DO $é$ BEGIN NULL; END $é$;

@@ -1,0 +1,2 @@
+SELECT E'it\'s; here', e'\\', E'a''b;c';
+SELECT fe'x\';

@@ -1,0 +1,2 @@
+CREATE TABLE "a;""b" ("x'" int, "--" int, "/*" int);
+SELECT "$$" FROM "a;""b";

@@ -1,0 +1,3 @@
+SELECT 1;
+\connect other
+SELECT 2;

@@ -1,0 +1,4 @@
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_docs_status ON documents (status);
+ALTER TYPE mood ADD VALUE IF NOT EXISTS 'ok;';
+VACUUM (ANALYZE) documents;
+REINDEX INDEX CONCURRENTLY idx_docs_status

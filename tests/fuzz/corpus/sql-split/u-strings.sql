@@ -1,0 +1,2 @@
+SELECT U&'d\0061t\+000061;', U&'!0441' UESCAPE '!';
+SELECT U&"a;""b" FROM t;

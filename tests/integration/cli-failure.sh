@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# A failing revision: the error names file:line and what the server said,
+# the exit code is 4, the database stays at the previous revision with
+# nothing of the failed one left. A revision without downgrade section
+# refuses a downgrade (exit 3). A lock not obtained exits 5.
+#
+# usage: pg-harness.sh bash cli-failure.sh   (MIGRATE in the environment)
+. "$(dirname "$0")/cli-lib.sh"
+cli_init needs-pg
+
+T=$T_TMP
+D=$T/revs
+gen_chain "$D" 2
+# Line 9 of the file holds the failing statement.
+cat >"$D/003_bad.sql" <<'SQL'
+-- A revision that fails half-way
+--
+-- Revision ID: r003
+-- Revises: r002
+-- Create Date: 2026-01-31
+
+-- migrate:upgrade
+CREATE TABLE t_003 (id integer PRIMARY KEY);
+SELECT nosuchcolumn FROM t_003;
+
+-- migrate:downgrade
+DROP TABLE t_003;
+SQL
+DB=fail_db
+fresh_db "$DB"
+
+m "$DB" "$T/u1" --revisions "$D" upgrade head
+expect 4 "upgrade through a failing revision"
+has "$T/u1.err" "003_bad.sql:9" "the error names file:line"
+has "$T/u1.err" "nosuchcolumn" "the error says what the server said"
+has "$T/u1.err" "42703" "the error carries the SQLSTATE"
+same "$(head -c 9 "$T/u1.err")" "migrate: " "the error starts with 'migrate: '"
+same "$(version_of "$DB")" "r002" "the database stays at r002"
+table_exists "$DB" public.t_003 && fail "t_003 of the failed revision exists"
+ok "nothing of the failed revision is left"
+table_exists "$DB" public.t_002 || fail "t_002 is gone"
+ok "the previous revisions are intact"
+
+# Fixed: the rerun goes on from r002.
+sed -i 's/^SELECT nosuchcolumn FROM t_003;$/SELECT id FROM t_003;/' "$D/003_bad.sql"
+m "$DB" "$T/u2" --revisions "$D" upgrade head
+expect 0 "the fixed revision applies"
+same "$(version_of "$DB")" "r003" "at r003"
+
+# Irreversible: no downgrade section.
+DI=$T/revs-irrev
+gen_chain "$DI" 1
+cat >"$DI/002_irrev.sql" <<'SQL'
+-- Irreversible
+--
+-- Revision ID: r002
+-- Revises: r001
+-- Create Date: 2026-01-31
+
+-- migrate:upgrade
+CREATE TABLE t_irrev (id integer);
+SQL
+DB2=irrev_db
+fresh_db "$DB2"
+m "$DB2" "$T/i1" --revisions "$DI" upgrade head
+expect 0 "upgrade with an irreversible revision"
+m "$DB2" "$T/i2" --revisions "$DI" downgrade base
+expect 3 "downgrade through an irreversible revision"
+has "$T/i2.err" "r002" "the error names the irreversible revision"
+same "$(version_of "$DB2")" "r002" "the refused downgrade changed nothing"
+
+# The migration lock held by someone else: exit 5 after --lock-wait.
+key=$(q -d "$DB" -c "SELECT ('x' || left(encode(sha256(convert_to(current_schema() || '.alembic_version', 'UTF8')), 'hex'), 16))::bit(64)::bigint")
+coproc HOLDER { PGAPPNAME=cli-test psql -X -q -At -d "$DB" 2>&1; }
+T_PIDS+=("$HOLDER_PID")
+echo "SELECT 'locked' FROM (SELECT pg_advisory_lock($key)) l;" >&"${HOLDER[1]}"
+read -r -t 20 line <&"${HOLDER[0]}" || fail "could not take the lock in psql"
+same "$line" "locked" "another session holds the migration lock"
+m "$DB" "$T/l1" --revisions "$D" --lock-wait 1 downgrade -1
+expect 5 "downgrade while the lock is held elsewhere"
+one_line "$T/l1.err" "one error line for the lock"
+same "$(version_of "$DB")" "r003" "nothing changed while locked"
+m "$DB" "$T/l1c" --revisions "$D" check
+expect 0 "check does not wait for the lock"
+echo "\\q" >&"${HOLDER[1]}"
+wait "$HOLDER_PID" 2>/dev/null || true
+T_PIDS=()
+m "$DB" "$T/l2" --revisions "$D" --lock-wait 10 downgrade -1
+expect 0 "the downgrade runs once the lock is free"
+same "$(version_of "$DB")" "r002" "at r002"

@@ -1,0 +1,76 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# The CLI under valgrind (memcheck, --leak-check=full): upgrade, current,
+# history -v, check, plan, --sql, downgrade, and error paths (connection
+# failure, SQL failure, bad revisions, usage) report no error and no leak.
+#
+# usage: pg-harness.sh bash cli-valgrind.sh   (MIGRATE in the environment)
+. "$(dirname "$0")/cli-lib.sh"
+cli_init needs-pg
+command -v valgrind >/dev/null || skip "valgrind is not installed"
+
+T=$T_TMP
+D=$T/revs
+gen_chain "$D" 5
+DB=vg_db
+fresh_db "$DB"
+VG_ERR=99
+
+# vg OUT WANT ARGS...: migrate under valgrind must exit WANT, with no
+# memcheck error and no definite or indirect leak.
+vg()
+{
+	local out=$1 want=$2
+	shift 2
+	RC=0
+	PGDATABASE=$DB timeout -k 5 240 valgrind -q --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+		--error-exitcode=$VG_ERR --log-file="$out.vg" \
+		"$MIGRATE" "$@" >"$out.out" 2>"$out.err" </dev/null || RC=$?
+	LAST=$out
+	if [ "$RC" -eq "$VG_ERR" ] || [ -s "$out.vg" ]; then
+		show "valgrind log" "$out.vg"
+		fail "valgrind migrate $*: memcheck errors or leaks"
+	fi
+	expect "$want" "valgrind migrate $*"
+}
+
+vg "$T/up" 0 --revisions "$D" -v upgrade r003
+vg "$T/cur" 0 --revisions "$D" current
+vg "$T/hist" 0 --revisions "$D" -v history
+vg "$T/plan" 0 --revisions "$D" plan
+vg "$T/up2" 0 --revisions "$D" upgrade head
+vg "$T/chk" 0 --revisions "$D" check
+vg "$T/heads" 0 --revisions "$D" heads
+vg "$T/sql" 0 --revisions "$D" upgrade --sql r001:r005
+vg "$T/down" 0 --revisions "$D" downgrade -2
+vg "$T/chk1" 1 --revisions "$D" check
+vg "$T/stamp" 0 --revisions "$D" stamp head
+# Error paths.
+vg "$T/noconn" 4 --revisions "$D" --database-url "postgresql://nobody:secret@127.0.0.1:1/x" upgrade head
+vg "$T/badtarget" 2 --revisions "$D" upgrade nosuchrev
+vg "$T/usage" 2 --revisions "$D" frobnicate
+vg "$T/baddir" 3 --revisions "$T/nonexistent" current
+cp -r "$D" "$T/revs-bad"
+cat >"$T/revs-bad/006_bad.sql" <<'SQL'
+-- Fails
+--
+-- Revision ID: r006
+-- Revises: r005
+-- Create Date: 2026-01-31
+
+-- migrate:upgrade
+SELECT nosuchcolumn FROM t_001;
+
+-- migrate:downgrade
+SELECT 1;
+SQL
+vg "$T/sqlfail" 4 --revisions "$T/revs-bad" upgrade head
+mkdir -p "$T/revs-new"
+vg "$T/rev" 0 --revisions "$T/revs-new" revision -m "first one"
+if [ "${MIGRATE_TEST_VECTOR:-none}" != none ]; then
+	fresh_db vg_mirage
+	DB=vg_mirage vg "$T/emb" 0 upgrade head
+	DB=vg_mirage vg "$T/embh" 0 -v history
+fi

@@ -1,0 +1,688 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine against a real PostgreSQL: upgrade, downgrade, verify,
+ * failures, the lock, bookkeeping and the repository's own revisions.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <libpq-fe.h>
+
+#include <libmigrate.h>
+
+#include "pg-test.h"
+
+static long
+count_tables(PGconn *c, const char *schema)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM pg_tables WHERE schemaname = '%s'",
+		 schema);
+	return pgt_long(c, sql);
+}
+
+START_TEST(test_pg_upgrade_from_empty)
+{
+	struct migrate *m = pgt_open(pgt_chain(), NULL, NULL);
+	const char *const *cur;
+	size_t n;
+	PGconn *c;
+	char *v;
+
+	assert_ok(m, migrate_upgrade(m, "head"));
+	assert_ok(m, migrate_current(m, &cur, &n));
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(cur[0], "003");
+
+	c = pgt_connect(NULL);
+	v = pgt_rows(c, "SELECT version_num FROM alembic_version");
+	ck_assert_str_eq(v, "003\n");
+	free(v);
+	/* Alembic's DDL exactly: varchar(32) primary key named *_pkc */
+	v = pgt_rows(c, "SELECT format_type(atttypid, atttypmod), attnotnull "
+			"FROM pg_attribute WHERE attrelid = "
+			"'alembic_version'::regclass AND attnum > 0");
+	ck_assert_str_eq(v, "character varying(32)|t\n");
+	free(v);
+	v = pgt_value(c, "SELECT conname FROM pg_constraint WHERE conrelid = "
+			 "'alembic_version'::regclass AND contype = 'p'");
+	ck_assert_str_eq(v, "alembic_version_pkc");
+	free(v);
+	v = pgt_rows(c, "SELECT tablename FROM pg_tables WHERE schemaname = "
+			"'public' ORDER BY 1");
+	ck_assert_str_eq(v, "alembic_version\nitems\nmigrate_log\ntags\n");
+	free(v);
+	v = pgt_rows(c, "SELECT column_name FROM information_schema.columns "
+			"WHERE table_name = 'items' ORDER BY ordinal_position");
+	ck_assert_str_eq(v, "id\nname\nprice\n");
+	free(v);
+	v = pgt_rows(c, "SELECT revision, direction, operation, success FROM "
+			"migrate_log ORDER BY id");
+	ck_assert_str_eq(v, "001|up|upgrade|t\n002|up|upgrade|t\n"
+			    "003|up|upgrade|t\n");
+	free(v);
+	PQfinish(c);
+	migrate_close(m);
+}
+END_TEST
+
+START_TEST(test_pg_second_upgrade_is_noop)
+{
+	struct migrate *m = pgt_open(pgt_chain(), NULL, NULL);
+	PGconn *c;
+	char *v;
+
+	assert_ok(m, migrate_upgrade(m, NULL));
+	migrate_close(m);
+	c = pgt_connect(NULL);
+	pgt_exec(c, "INSERT INTO items VALUES (1, 'one', 1.50), (2, 'two', "
+		    "NULL); INSERT INTO tags VALUES (1, 'red')");
+
+	/* a restart: a new handle, upgrade again */
+	m = pgt_open(pgt_chain(), NULL, NULL);
+	assert_ok(m, migrate_upgrade(m, "head"));
+	migrate_close(m);
+
+	v = pgt_rows(c, "SELECT id, name, price FROM items ORDER BY id");
+	ck_assert_str_eq(v, "1|one|1.50\n2|two|\n");
+	free(v);
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM tags"), 1);
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM migrate_log"), 3);
+	v = pgt_value(c, "SELECT version_num FROM alembic_version");
+	ck_assert_str_eq(v, "003");
+	free(v);
+	PQfinish(c);
+}
+END_TEST
+
+START_TEST(test_pg_downgrade_base_and_again)
+{
+	struct migrate *m = pgt_open(pgt_chain(), NULL, NULL);
+	const char *const *cur;
+	size_t n = 9;
+	PGconn *c;
+	char *v;
+
+	assert_ok(m, migrate_upgrade(m, "head"));
+	assert_ok(m, migrate_downgrade(m, "-1"));
+	c = pgt_connect(NULL);
+	v = pgt_value(c, "SELECT version_num FROM alembic_version");
+	ck_assert_str_eq(v, "002");
+	free(v);
+	assert_ok(m, migrate_downgrade(m, "base"));
+	assert_ok(m, migrate_current(m, &cur, &n));
+	ck_assert_uint_eq(n, 0);
+	/* only the bookkeeping is left, the version table empty */
+	v = pgt_rows(c, "SELECT tablename FROM pg_tables WHERE schemaname = "
+			"'public' ORDER BY 1");
+	ck_assert_str_eq(v, "alembic_version\nmigrate_log\n");
+	free(v);
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM alembic_version"),
+			 0);
+	v = pgt_rows(c, "SELECT revision, direction, operation FROM "
+			"migrate_log WHERE id > 3 ORDER BY id");
+	ck_assert_str_eq(v, "003|down|downgrade\n002|down|downgrade\n"
+			    "001|down|downgrade\n");
+	free(v);
+
+	assert_ok(m, migrate_upgrade(m, "head"));
+	ck_assert_int_eq(count_tables(c, "public"), 4);
+	PQfinish(c);
+	migrate_close(m);
+}
+END_TEST
+
+static int
+verify_status(struct migrate *m, unsigned int flags, int *status)
+{
+	const char *msg = NULL;
+	int rc = migrate_verify(m, flags, status, &msg);
+
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_msg(strchr(msg, '\n') == NULL, "multi-line: %s", msg);
+	return rc;
+}
+
+START_TEST(test_pg_verify_every_status)
+{
+	struct migrate_options ro = MIGRATE_OPTIONS_INIT;
+	struct migrate *w, *m;
+	int status = -1;
+	PGconn *c = pgt_connect(NULL);
+
+	ro.flags = MIGRATE_OPEN_READONLY;
+	m = pgt_open(pgt_chain(), NULL, &ro);
+
+	/* never migrated, and verify creates nothing */
+	ck_assert_int_eq(verify_status(m, 0, &status), MIGRATE_EVERIFY);
+	ck_assert_int_eq(status, MIGRATE_STATUS_UNINITIALISED);
+	ck_assert_int_eq(count_tables(c, "public"), 0);
+
+	w = pgt_open(pgt_chain(), NULL, NULL);
+	assert_ok(w, migrate_upgrade(w, "001"));
+	ck_assert_int_eq(verify_status(m, 0, &status), MIGRATE_EVERIFY);
+	ck_assert_int_eq(status, MIGRATE_STATUS_BEHIND);
+	ck_assert_uint_eq(migrate_verify_pending(m), 2);
+
+	assert_ok(w, migrate_upgrade(w, "head"));
+	assert_ok(m, verify_status(m, MIGRATE_VERIFY_CHECKSUMS, &status));
+	ck_assert_int_eq(status, MIGRATE_STATUS_AT_HEAD);
+	migrate_close(m);
+
+	/* a build that knows only 001 and 002: the database is ahead */
+	{
+		static const char *const files[] = {
+			"a/001.sql",
+			"-- Revision ID: 001\n-- Revises:\n-- migrate:upgrade\n"
+			"CREATE TABLE items (id integer PRIMARY KEY, name text "
+			"NOT NULL);\n\n-- migrate:downgrade\nDROP TABLE "
+			"items;\n",
+			NULL,
+		};
+		struct migrate_registry *reg = pgt_registry(files);
+
+		m = pgt_open(reg, NULL, &ro);
+		ck_assert_int_eq(verify_status(m, 0, &status),
+				 MIGRATE_EVERIFY);
+		ck_assert_int_eq(status, MIGRATE_STATUS_AHEAD);
+		assert_ok(m, verify_status(m, MIGRATE_VERIFY_ALLOW_AHEAD,
+					   &status));
+		/* and 001's content differs from what was applied */
+		ck_assert_int_eq(verify_status(m,
+					       MIGRATE_VERIFY_CHECKSUMS |
+						       MIGRATE_VERIFY_ALLOW_AHEAD,
+					       &status),
+				 MIGRATE_EVERIFY);
+		ck_assert_int_eq(status, MIGRATE_STATUS_CHANGED);
+		migrate_close(m);
+	}
+
+	/* dirty: a non-transactional revision stopped part-way */
+	pgt_exec(c, "INSERT INTO migrate_log (revision, direction, operation, "
+		    "checksum, success, error) VALUES ('003', 'up', 'dirty', "
+		    "'', false, 'statement 2 of 2 failed')");
+	m = pgt_open(pgt_chain(), NULL, &ro);
+	ck_assert_int_eq(verify_status(m, 0, &status), MIGRATE_EVERIFY);
+	ck_assert_int_eq(status, MIGRATE_STATUS_DIRTY);
+	migrate_close(m);
+	pgt_exec(c, "DELETE FROM migrate_log WHERE operation = 'dirty'");
+
+	/* an unknown revision, written by another tool (no history) */
+	pgt_exec(c, "UPDATE alembic_version SET version_num = 'feedface'");
+	m = pgt_open(pgt_chain(), NULL, &ro);
+	ck_assert_int_eq(verify_status(m, 0, &status), MIGRATE_EVERIFY);
+	ck_assert_int_eq(status, MIGRATE_STATUS_UNKNOWN_REVISION);
+	migrate_close(m);
+
+	migrate_close(w);
+	PQfinish(c);
+}
+END_TEST
+
+START_TEST(test_pg_verify_cannot_connect)
+{
+	struct migrate_options o = MIGRATE_OPTIONS_INIT;
+	struct migrate *m = NULL;
+	const char *msg = NULL;
+	int status = -1;
+
+	o.database_url = "postgresql://nobody@127.0.0.1:1/none";
+	ck_assert_int_eq(migrate_open(&m, pgt_chain(), NULL, &o),
+			 MIGRATE_EBACKEND);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(migrate_verify(m, 0, &status, &msg), MIGRATE_EVERIFY);
+	ck_assert_int_eq(status, MIGRATE_STATUS_CANNOT_CONNECT);
+	ck_assert_ptr_nonnull(msg);
+	migrate_close(m);
+}
+END_TEST
+
+START_TEST(test_pg_uninitialised_creates_nothing)
+{
+	struct migrate *m = pgt_open(pgt_chain(), NULL, NULL);
+	const char *const *cur;
+	size_t n = 9;
+	PGconn *c = pgt_connect(NULL);
+	int status;
+
+	assert_ok(m, migrate_current(m, &cur, &n));
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(verify_status(m, 0, &status), MIGRATE_EVERIFY);
+	ck_assert_int_eq(status, MIGRATE_STATUS_UNINITIALISED);
+	{
+		struct migrate_plan *plan = NULL;
+
+		assert_ok(m, migrate_plan(&plan, m, MIGRATE_UP, "head"));
+		ck_assert_uint_eq(migrate_plan_count(plan), 3);
+		migrate_plan_free(plan);
+	}
+	ck_assert_int_eq(count_tables(c, "public"), 0);
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM pg_class c JOIN "
+				     "pg_namespace n ON n.oid = "
+				     "c.relnamespace WHERE n.nspname = "
+				     "'public'"),
+			 0);
+	PQfinish(c);
+	migrate_close(m);
+}
+END_TEST
+
+START_TEST(test_pg_failing_revision_reports_position)
+{
+	static const char *const files[] = {
+		"revisions/001_ok.sql",
+		"-- Revision ID: 001\n"
+		"-- Revises:\n"
+		"\n"
+		"-- migrate:upgrade\n"
+		"CREATE TABLE ok (id integer);\n"
+		"\n"
+		"-- migrate:downgrade\n"
+		"DROP TABLE ok;\n",
+		"revisions/002_bad.sql",
+		"-- Revision ID: 002\n"      /* line 1 */
+		"-- Revises: 001\n"          /* 2 */
+		"\n"                         /* 3 */
+		"-- migrate:upgrade\n"       /* 4 */
+		"CREATE TABLE half (id integer);\n" /* 5 */
+		"INSERT INTO half\n"         /* 6 */
+		"    SELECT no_such_column FROM ok;\n" /* 7 */
+		"\n"
+		"-- migrate:downgrade\n"
+		"DROP TABLE half;\n",
+		NULL,
+	};
+	struct migrate *m = pgt_open(pgt_registry(files), NULL, NULL);
+	PGconn *c = pgt_connect(NULL);
+	const char *msg;
+	char *v;
+	int rc;
+
+	rc = migrate_upgrade(m, "head");
+	ck_assert_int_eq(rc, MIGRATE_EBACKEND);
+	msg = migrate_errmsg(m);
+	ck_assert_msg(strstr(msg, "revisions/002_bad.sql:7:12: ") == msg,
+		      "message: %s", msg);
+	ck_assert_msg(strstr(msg, "no_such_column") != NULL, "%s", msg);
+	ck_assert_str_eq(migrate_sqlstate(m), "42703");
+	/* the previous revision stays, nothing of 002 remains */
+	v = pgt_rows(c, "SELECT version_num FROM alembic_version");
+	ck_assert_str_eq(v, "001\n");
+	free(v);
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM pg_tables WHERE "
+				     "tablename = 'half'"),
+			 0);
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM pg_tables WHERE "
+				     "tablename = 'ok'"),
+			 1);
+	/* and the connection is still usable (no transaction left open) */
+	assert_ok(m, migrate_upgrade(m, "001"));
+	PQfinish(c);
+	migrate_close(m);
+}
+END_TEST
+
+START_TEST(test_pg_runtime_error_names_statement)
+{
+	static const char *const files[] = {
+		"revisions/001_div.sql",
+		"-- Revision ID: 001\n" /* 1 */
+		"-- Revises:\n"         /* 2 */
+		"-- migrate:upgrade\n"  /* 3 */
+		"CREATE TABLE d (x integer);\n" /* 4 */
+		"  INSERT INTO d VALUES (1 / 0);\n" /* 5: no server position */
+		"-- migrate:downgrade\n"
+		"DROP TABLE d;\n",
+		NULL,
+	};
+	struct migrate *m = pgt_open(pgt_registry(files), NULL, NULL);
+	const char *msg;
+
+	ck_assert_int_eq(migrate_upgrade(m, "head"), MIGRATE_EBACKEND);
+	msg = migrate_errmsg(m);
+	ck_assert_msg(strstr(msg, "revisions/001_div.sql:5:3: ") == msg,
+		      "message: %s", msg);
+	ck_assert_str_eq(migrate_sqlstate(m), "22012");
+	migrate_close(m);
+}
+END_TEST
+
+START_TEST(test_pg_lock_held_elsewhere)
+{
+	struct migrate_options o = MIGRATE_OPTIONS_INIT;
+	PGconn *c = pgt_connect(NULL);
+	struct migrate *m;
+	double t0, ms;
+	char *v;
+
+	/* the documented key: SHA-256 of "schema.version_table" */
+	v = pgt_value(c, "SELECT pg_advisory_lock(('x' || "
+			 "substr(encode(sha256(convert_to('public' || '.' || "
+			 "'alembic_version', 'UTF8')), 'hex'), 1, "
+			 "16))::bit(64)::bigint)");
+	free(v);
+	o.lock_wait_ms = 300;
+	m = pgt_open(pgt_chain(), NULL, &o);
+	t0 = pgt_now_ms();
+	ck_assert_int_eq(migrate_upgrade(m, "head"), MIGRATE_ELOCKED);
+	ms = pgt_now_ms() - t0;
+	ck_assert_msg(ms >= 250 && ms < 5000, "waited %.0f ms", ms);
+	ck_assert_msg(strchr(migrate_errmsg(m), '\n') == NULL, "%s",
+		      migrate_errmsg(m));
+	/* nothing happened, and the lock on verify is never taken */
+	{
+		int status;
+
+		ck_assert_int_eq(verify_status(m, 0, &status), MIGRATE_EVERIFY);
+		ck_assert_int_eq(status, MIGRATE_STATUS_UNINITIALISED);
+	}
+	ck_assert_int_eq(count_tables(c, "public"), 0);
+
+	/* released while the other one waits: it goes on at once */
+	pgt_exec(c, "SELECT pg_advisory_unlock_all()");
+	assert_ok(m, migrate_upgrade(m, "head"));
+	migrate_close(m);
+	PQfinish(c);
+}
+END_TEST
+
+START_TEST(test_pg_lock_waits_for_release)
+{
+	struct migrate_options o = MIGRATE_OPTIONS_INIT;
+	struct migrate *a, *b;
+
+	/* two handles on one database: the second waits for the first's
+	 * lock and finds nothing left to do */
+	o.lock_wait_ms = 200;
+	a = pgt_open(pgt_chain(), NULL, &o);
+	b = pgt_open(pgt_chain(), NULL, &o);
+	assert_ok(a, migrate_upgrade(a, "001"));
+	assert_ok(b, migrate_upgrade(b, "head"));
+	assert_ok(a, migrate_upgrade(a, "head"));
+	migrate_close(a);
+	migrate_close(b);
+}
+END_TEST
+
+static int
+count_history(const struct migrate_history_entry *e, void *payload)
+{
+	size_t *n = payload;
+
+	ck_assert_int_eq(e->success, 1);
+	ck_assert_int_eq(e->direction, MIGRATE_UP);
+	ck_assert_str_eq(e->operation, "upgrade");
+	ck_assert_uint_eq(strlen(e->checksum), 64);
+	ck_assert_msg(e->duration_ms >= 0, "%f", e->duration_ms);
+	ck_assert_msg(strlen(e->started_at) >= 20 &&
+			      e->started_at[strlen(e->started_at) - 1] == 'Z',
+		      "%s", e->started_at);
+	ck_assert_str_eq(e->db_user, "postgres");
+	(*n)++;
+	return 0;
+}
+
+START_TEST(test_pg_checksums_recorded)
+{
+	struct migrate_registry *reg = pgt_chain();
+	struct migrate *m = pgt_open(reg, NULL, NULL);
+	PGconn *c = pgt_connect(NULL);
+	size_t i, n = 0;
+
+	assert_ok(m, migrate_history(m, count_history, &n));
+	ck_assert_uint_eq(n, 0); /* no table yet: no rows, no error */
+	assert_ok(m, migrate_upgrade(m, "head"));
+	reg = migrate_registry(m);
+	for (i = 0; i < migrate_registry_count(reg); i++) {
+		const struct migrate_revision *r = migrate_registry_at(reg, i);
+		char sql[256];
+		char *v;
+
+		snprintf(sql, sizeof(sql),
+			 "SELECT checksum FROM migrate_log WHERE revision = "
+			 "'%s'",
+			 migrate_revision_id(r));
+		v = pgt_value(c, sql);
+		ck_assert_str_eq(v, migrate_revision_checksum(r));
+		free(v);
+	}
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM migrate_log WHERE "
+				     "db_user = current_user AND started_at "
+				     "IS NOT NULL AND duration_ms >= 0"),
+			 3);
+	assert_ok(m, migrate_history(m, count_history, &n));
+	ck_assert_uint_eq(n, 3);
+	PQfinish(c);
+	migrate_close(m);
+}
+END_TEST
+
+START_TEST(test_pg_alembic_database_is_continued)
+{
+	struct migrate *m;
+	PGconn *c = pgt_connect(NULL);
+	char *v;
+	int status;
+
+	/* what Alembic leaves behind after revision 001 */
+	pgt_exec(c, "CREATE TABLE alembic_version (version_num VARCHAR(32) "
+		    "NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY "
+		    "(version_num)); INSERT INTO alembic_version VALUES "
+		    "('001'); CREATE TABLE items (id integer PRIMARY KEY, "
+		    "name text NOT NULL)");
+	m = pgt_open(pgt_chain(), NULL, NULL);
+	ck_assert_int_eq(verify_status(m, MIGRATE_VERIFY_CHECKSUMS, &status),
+			 MIGRATE_EVERIFY);
+	ck_assert_int_eq(status, MIGRATE_STATUS_BEHIND);
+	assert_ok(m, migrate_upgrade(m, "head"));
+	v = pgt_rows(c, "SELECT version_num FROM alembic_version");
+	ck_assert_str_eq(v, "003\n");
+	free(v);
+	v = pgt_rows(c, "SELECT revision FROM migrate_log ORDER BY id");
+	ck_assert_str_eq(v, "002\n003\n");
+	free(v);
+	assert_ok(m, verify_status(m, MIGRATE_VERIFY_CHECKSUMS, &status));
+	migrate_close(m);
+	PQfinish(c);
+}
+END_TEST
+
+START_TEST(test_pg_custom_schema_and_tables)
+{
+	struct migrate_options o = MIGRATE_OPTIONS_INIT;
+	struct migrate *m;
+	PGconn *c = pgt_connect(NULL);
+	char *v;
+	int status;
+
+	o.schema = "My \"Schema\"";
+	o.version_table = "ver'sion";
+	o.log_table = "Log";
+	m = pgt_open(pgt_chain(), NULL, &o);
+	assert_ok(m, migrate_upgrade(m, "002"));
+	v = pgt_rows(c, "SELECT version_num FROM \"My \"\"Schema\"\"\"."
+			"\"ver'sion\"");
+	ck_assert_str_eq(v, "002\n");
+	free(v);
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM \"My "
+				     "\"\"Schema\"\"\".\"Log\""),
+			 2);
+	v = pgt_value(c, "SELECT conname FROM pg_constraint WHERE conrelid = "
+			 "'\"My \"\"Schema\"\"\".\"ver''sion\"'::regclass AND "
+			 "contype = 'p'");
+	ck_assert_str_eq(v, "ver'sion_pkc");
+	free(v);
+	/* the revisions' own tables follow search_path (public) */
+	ck_assert_int_eq(count_tables(c, "public"), 1);
+	ck_assert_int_eq(verify_status(m, 0, &status), MIGRATE_EVERIFY);
+	ck_assert_int_eq(status, MIGRATE_STATUS_BEHIND);
+	assert_ok(m, migrate_upgrade(m, "head"));
+	assert_ok(m, verify_status(m, 0, &status));
+	migrate_close(m);
+	PQfinish(c);
+}
+END_TEST
+
+START_TEST(test_pg_readonly_handle)
+{
+	struct migrate_options o = MIGRATE_OPTIONS_INIT;
+	struct migrate *m;
+	PGconn *c = pgt_connect(NULL);
+
+	o.flags = MIGRATE_OPEN_READONLY;
+	m = pgt_open(pgt_chain(), NULL, &o);
+	ck_assert_int_eq(migrate_upgrade(m, "head"), MIGRATE_EREADONLY);
+	ck_assert_int_eq(count_tables(c, "public"), 0);
+	migrate_close(m);
+	PQfinish(c);
+}
+END_TEST
+
+START_TEST(test_pg_single_transaction_rolls_back_all)
+{
+	static const char *const files[] = {
+		"r/001.sql",
+		"-- Revision ID: 001\n-- Revises:\n-- migrate:upgrade\n"
+		"CREATE TABLE s1 (x integer);\n-- migrate:downgrade\n"
+		"DROP TABLE s1;\n",
+		"r/002.sql",
+		"-- Revision ID: 002\n-- Revises: 001\n-- migrate:upgrade\n"
+		"CREATE TABLE s2 (x integer);\nSELECT broken FROM s2;\n"
+		"-- migrate:downgrade\nDROP TABLE s2;\n",
+		NULL,
+	};
+	struct migrate_options o = MIGRATE_OPTIONS_INIT;
+	struct migrate *m;
+	PGconn *c = pgt_connect(NULL);
+
+	o.flags = MIGRATE_OPEN_SINGLE_TRANSACTION;
+	m = pgt_open(pgt_registry(files), NULL, &o);
+	ck_assert_int_eq(migrate_upgrade(m, "head"), MIGRATE_EBACKEND);
+	ck_assert_msg(strstr(migrate_errmsg(m), "r/002.sql:5:8: ") ==
+			      migrate_errmsg(m),
+		      "%s", migrate_errmsg(m));
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM alembic_version"),
+			 0);
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM pg_tables WHERE "
+				     "tablename IN ('s1', 's2')"),
+			 0);
+	migrate_close(m);
+	PQfinish(c);
+}
+END_TEST
+
+START_TEST(test_pg_non_transactional_revision)
+{
+	static const char *const files[] = {
+		"r/001.sql",
+		"-- Revision ID: 001\n-- Revises:\n-- migrate:upgrade\n"
+		"CREATE TABLE n1 (x integer);\n-- migrate:downgrade\n"
+		"DROP TABLE n1;\n",
+		"r/002.sql",
+		"-- Revision ID: 002\n-- Revises: 001\n"
+		"-- migrate:upgrade transaction=false\n"
+		"CREATE INDEX CONCURRENTLY n1_x ON n1 (x);\n"
+		"CREATE INDEX CONCURRENTLY n1_x2 ON n1 ((x * 2));\n"
+		"-- migrate:downgrade transaction=false\n"
+		"DROP INDEX CONCURRENTLY n1_x2;\nDROP INDEX CONCURRENTLY n1_x;\n",
+		NULL,
+	};
+	struct migrate *m = pgt_open(pgt_registry(files), NULL, NULL);
+	PGconn *c = pgt_connect(NULL);
+	int status;
+
+	assert_ok(m, migrate_upgrade(m, "head"));
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM pg_indexes WHERE "
+				     "tablename = 'n1'"),
+			 2);
+	assert_ok(m, verify_status(m, 0, &status));
+	assert_ok(m, migrate_downgrade(m, "001"));
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM pg_indexes WHERE "
+				     "tablename = 'n1'"),
+			 0);
+	migrate_close(m);
+	PQfinish(c);
+}
+END_TEST
+
+START_TEST(test_pg_repository_revisions)
+{
+	struct migrate_registry *reg = NULL;
+	struct migrate *m;
+	PGconn *c;
+	const char *vec = getenv("MIGRATE_TEST_VECTOR");
+	char *v;
+	int status;
+
+	if (!pgt_revisions_dir || !vec || strcmp(vec, "none") == 0) {
+		fprintf(stderr, "test_pg_repository_revisions: skipped (no "
+				"revisions dir or no vector extension)\n");
+		return;
+	}
+	ck_assert_int_eq(migrate_registry_new(&reg), 0);
+	assert_reg_ok(reg, migrate_registry_load_dir(reg, pgt_revisions_dir));
+	m = pgt_open(reg, NULL, NULL);
+	assert_ok(m, migrate_upgrade(m, "head"));
+	c = pgt_connect(NULL);
+	v = pgt_rows(c, "SELECT tablename FROM pg_tables WHERE schemaname = "
+			"'public' AND tablename NOT IN ('alembic_version', "
+			"'migrate_log') ORDER BY 1");
+	ck_assert_str_eq(v, "chunks\ndocuments\nindexing_tasks\nprojects\n");
+	free(v);
+	v = pgt_value(c, "SELECT min(version_num) FROM alembic_version");
+	ck_assert_str_eq(v, "001");
+	free(v);
+	v = pgt_value(c, "SELECT format_type(atttypid, atttypmod) FROM "
+			 "pg_attribute WHERE attrelid = 'chunks'::regclass AND "
+			 "attname = 'embedding'");
+	ck_assert_str_eq(v, "vector(768)");
+	free(v);
+	pgt_exec(c, "INSERT INTO projects VALUES ('p1', 'Project', now())");
+	migrate_close(m);
+
+	/* a restart of the service: a new handle, upgrade again */
+	ck_assert_int_eq(migrate_registry_new(&reg), 0);
+	assert_reg_ok(reg, migrate_registry_load_dir(reg, pgt_revisions_dir));
+	m = pgt_open(reg, NULL, NULL);
+	assert_ok(m, migrate_upgrade(m, "head"));
+	assert_ok(m, verify_status(m, MIGRATE_VERIFY_CHECKSUMS, &status));
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM projects"), 1);
+	assert_ok(m, migrate_downgrade(m, "base"));
+	ck_assert_int_eq(count_tables(c, "public"), 2);
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM pg_extension WHERE "
+				     "extname = 'vector'"),
+			 0);
+	assert_ok(m, migrate_upgrade(m, "head"));
+	migrate_close(m);
+	PQfinish(c);
+}
+END_TEST
+
+Suite *
+pg_apply_suite(void)
+{
+	Suite *s = suite_create("pg_apply");
+
+	add_test(s, test_pg_upgrade_from_empty);
+	add_test(s, test_pg_second_upgrade_is_noop);
+	add_test(s, test_pg_downgrade_base_and_again);
+	add_test(s, test_pg_verify_every_status);
+	add_test(s, test_pg_verify_cannot_connect);
+	add_test(s, test_pg_uninitialised_creates_nothing);
+	add_test(s, test_pg_failing_revision_reports_position);
+	add_test(s, test_pg_runtime_error_names_statement);
+	add_test(s, test_pg_lock_held_elsewhere);
+	add_test(s, test_pg_lock_waits_for_release);
+	add_test(s, test_pg_checksums_recorded);
+	add_test(s, test_pg_alembic_database_is_continued);
+	add_test(s, test_pg_custom_schema_and_tables);
+	add_test(s, test_pg_readonly_handle);
+	add_test(s, test_pg_single_transaction_rolls_back_all);
+	add_test(s, test_pg_non_transactional_revision);
+	add_test(s, test_pg_repository_revisions);
+	return s;
+}

@@ -1,0 +1,5 @@
+-- A header and nothing else.
+--
+-- Revision ID: h001
+-- Revises:
+-- Create Date: 2026-01-31

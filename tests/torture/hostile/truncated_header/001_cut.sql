@@ -1,0 +1,3 @@
+-- Cut in the middle of the header.
+--
+-- Revision ID: h0

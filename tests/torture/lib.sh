@@ -1,0 +1,361 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash disable=SC2034 # CHAIN_AT, MIGRATE, T_SEED are used by the scripts
+# Shared helpers of the torture tests; sourced, never run.
+#
+# Every script is run by tests/pg-harness.sh, which starts a throwaway
+# PostgreSQL and exports PGHOST/PGPORT/PGUSER/PGDATABASE. The scripts take
+# the path of the `migrate` binary as their first argument (or $MIGRATE).
+#
+# Conventions: every loop is bounded in count and in time, every child is
+# started by us and stopped by its pid, and only the harness's unix socket or
+# loopback port is used.
+
+set -euo pipefail
+export LC_ALL=C
+
+T_NAME=${0##*/}
+T_NAME=${T_NAME%.sh}
+
+# The CLI picks its URL from these before libpq's PG* defaults: make sure a
+# caller's environment cannot point the torture tests at a real database.
+unset MIRAGE_DATABASE_URL DATABASE_URL PGSERVICE PGSERVICEFILE PGAPPNAME \
+	PGOPTIONS PGTARGETSESSIONATTRS || true
+
+fail()
+{
+	printf '%s: FAIL: %s\n' "$T_NAME" "$*" >&2
+	exit 1
+}
+
+note()
+{
+	printf '%s: %s\n' "$T_NAME" "$*"
+}
+
+skip()
+{
+	printf '%s: SKIP: %s\n' "$T_NAME" "$*"
+	exit 77
+}
+
+# Milliseconds since the epoch (bash 5 EPOCHREALTIME, no fork).
+now_ms()
+{
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((10#$t / 1000))
+}
+
+# sleep_ms MS: sleep MS milliseconds.
+sleep_ms()
+{
+	sleep "$(($1 / 1000)).$(printf '%03d' $(($1 % 1000)))"
+}
+
+# Print a file indented, for failure reports (at most 40 lines).
+show()
+{
+	local label=$1 file=$2
+	printf -- '--- %s (%s) ---\n' "$label" "$file" >&2
+	if [ -s "$file" ]; then
+		head -n 40 "$file" | sed 's/^/  | /' >&2
+	else
+		echo '  | (empty)' >&2
+	fi
+}
+
+T_PIDS=()
+T_TMP=
+
+t_cleanup()
+{
+	local rc=$? pid
+	# Only the processes we started, by pid.
+	for pid in "${T_PIDS[@]+"${T_PIDS[@]}"}"; do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	for pid in "${T_PIDS[@]+"${T_PIDS[@]}"}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	if [ -n "$T_TMP" ] && [ -d "$T_TMP" ]; then
+		if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "${TORTURE_KEEP:-}" ]; then
+			note "keeping $T_TMP"
+		else
+			chmod -R u+rwX "$T_TMP" 2>/dev/null || true
+			rm -rf "$T_TMP"
+		fi
+	fi
+	exit "$rc"
+}
+
+# Remember a background child so that cleanup stops it.
+t_track()
+{
+	T_PIDS+=("$1")
+}
+
+# torture_init "$@": checks the environment, sets MIGRATE, T_TMP, T_MAINT.
+torture_init()
+{
+	MIGRATE=${1:-${MIGRATE:-}}
+	[ -n "$MIGRATE" ] || fail "usage: $0 PATH-TO-migrate (or set MIGRATE)"
+	[ -x "$MIGRATE" ] || fail "migrate binary '$MIGRATE' is not executable"
+	case $MIGRATE in
+	/*) ;;
+	*) MIGRATE=$PWD/$MIGRATE ;;
+	esac
+	local v
+	for v in PGHOST PGPORT PGUSER PGDATABASE; do
+		[ -n "${!v:-}" ] ||
+			fail "$v is not set: run me through tests/pg-harness.sh"
+	done
+	case $PGHOST in
+	/* | 127.0.0.1 | localhost | ::1) ;;
+	*) fail "PGHOST=$PGHOST is neither a unix socket nor loopback" ;;
+	esac
+	command -v psql >/dev/null || fail "psql not found"
+	T_MAINT=$PGDATABASE
+	T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/torture-$T_NAME.XXXXXX")
+	chmod 755 "$T_TMP"
+	trap t_cleanup EXIT
+	trap 'exit 130' INT TERM
+	T_SEED=${TORTURE_SEED:-$(($$ ^ $(date +%s)))}
+	RANDOM=$T_SEED
+	note "seed $T_SEED (TORTURE_SEED=$T_SEED reproduces the random choices)"
+}
+
+# q [-d DB] ARGS...: psql, quiet, unaligned, stops on error, bounded.
+# Our own sessions are named 'torture' so that they are never mistaken for
+# the migrate CLI in pg_stat_activity.
+q()
+{
+	local db=$T_MAINT
+	if [ "${1:-}" = -d ]; then
+		db=$2
+		shift 2
+	fi
+	PGAPPNAME=torture PGOPTIONS='-c statement_timeout=60000 -c client_min_messages=warning' \
+		PGCONNECT_TIMEOUT=10 timeout -k 5 90 \
+		psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"
+}
+
+# Fresh, empty database NAME (dropped first when it exists).
+fresh_db()
+{
+	local db=$1
+	q -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" \
+		-c "CREATE DATABASE \"$db\"" >/dev/null ||
+		fail "cannot create database $db"
+}
+
+drop_db()
+{
+	q -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null ||
+		fail "cannot drop database $1"
+}
+
+# run_migrate DB OUT SECONDS ARGS...: run the CLI on DB with a time limit.
+# stdout/stderr go to OUT.out/OUT.err; the exit status is left in RC.
+# A crash, a hang or sanitizer output fails the test on the spot.
+run_migrate()
+{
+	local db=$1 out=$2 limit=$3
+	shift 3
+	RC=0
+	PGDATABASE=$db timeout -k 5 "$limit" "$MIGRATE" "$@" \
+		>"$out.out" 2>"$out.err" </dev/null || RC=$?
+	check_no_crash "$RC" "$out" "migrate $*"
+}
+
+# check_no_crash RC OUT WHAT: exit status and stderr of a finished run.
+check_no_crash()
+{
+	local rc=$1 out=$2 what=$3
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		show stderr "$out.err"
+		fail "$what: did not finish in time (exit $rc)"
+	fi
+	if [ "$rc" -ge 128 ]; then
+		show stderr "$out.err"
+		fail "$what: crashed (exit $rc = signal $((rc - 128)))"
+	fi
+	if grep -Eq 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:|ThreadSanitizer' \
+		"$out.err" "$out.out" 2>/dev/null; then
+		show stderr "$out.err"
+		fail "$what: sanitizer report"
+	fi
+}
+
+# expect_rc WANT WHAT OUT: fail unless RC is WANT.
+expect_rc()
+{
+	local want=$1 what=$2 out=$3
+	if [ "$RC" -ne "$want" ]; then
+		show stdout "$out.out"
+		show stderr "$out.err"
+		fail "$what: exit $RC, expected $want"
+	fi
+}
+
+# wait_sessions_gone DB SECONDS: wait until no other session is connected
+# to DB. After a SIGKILL of the client, the server finishes the statement
+# it was running (and may still commit!) before it notices: the state is
+# only final once that backend is gone.
+wait_sessions_gone()
+{
+	local db=$1 secs=${2:-20} i n=
+	for ((i = 0; i < secs * 20; i++)); do
+		n=$(q -c "SELECT count(*) FROM pg_stat_activity
+			  WHERE datname = '$db' AND pid <> pg_backend_pid()") ||
+			fail "cannot read pg_stat_activity"
+		[ "$n" = 0 ] && return 0
+		sleep 0.05
+	done
+	q -c "SELECT pid, application_name, state, left(query, 80)
+	      FROM pg_stat_activity WHERE datname = '$db'" >&2 || true
+	fail "$n session(s) still connected to $db after ${secs}s"
+}
+
+# wait_migrate_session DB SECONDS: print the pid of the backend of the
+# migrate CLI (application_name 'migrate') connected to DB.
+wait_migrate_session()
+{
+	local db=$1 secs=${2:-20} i pid
+	for ((i = 0; i < secs * 50; i++)); do
+		pid=$(q -c "SELECT pid FROM pg_stat_activity
+			    WHERE datname = '$db' AND application_name = 'migrate'
+			    ORDER BY backend_start LIMIT 1") ||
+			fail "cannot read pg_stat_activity"
+		if [ -n "$pid" ]; then
+			echo "$pid"
+			return 0
+		fi
+		sleep 0.02
+	done
+	q -c "SELECT pid, application_name, state, left(query, 80)
+	      FROM pg_stat_activity WHERE datname = '$db'" >&2 || true
+	fail "no session with application_name 'migrate' on $db after ${secs}s (does the CLI set application_name?)"
+}
+
+# ---------------------------------------------------------------------
+# Generated revision chains
+#
+# Revision i (1-based) has id rNNN, creates table t_NNN with index i_NNN,
+# and when i % 3 == 0 inserts i rows. Its downgrade drops the table.
+# ---------------------------------------------------------------------
+
+rev_id()
+{
+	printf 'r%03d' "$1"
+}
+
+# gen_chain DIR N SLEEP: write N revision files; SLEEP (seconds, may be 0)
+# is slept in each upgrade so that a run lasts long enough to be hit.
+gen_chain()
+{
+	local dir=$1 n=$2 sleep=$3 i id parent
+	mkdir -p "$dir"
+	for ((i = 1; i <= n; i++)); do
+		id=$(rev_id "$i")
+		parent=
+		[ "$i" -gt 1 ] && parent=$(rev_id $((i - 1)))
+		{
+			printf -- '-- torture revision %d\n--\n' "$i"
+			printf -- '-- Revision ID: %s\n' "$id"
+			printf -- '-- Revises: %s\n' "$parent"
+			printf -- '-- Create Date: 2026-01-31\n\n'
+			printf -- '-- migrate:upgrade\n'
+			printf 'CREATE TABLE t_%03d (id integer PRIMARY KEY, v text);\n' "$i"
+			printf 'CREATE INDEX i_%03d ON t_%03d (v);\n' "$i" "$i"
+			if [ "$sleep" != 0 ]; then
+				printf 'SELECT pg_sleep(%s);\n' "$sleep"
+			fi
+			if ((i % 3 == 0)); then
+				printf "INSERT INTO t_%03d SELECT g, 'row ' || g FROM generate_series(1, %d) g;\n" "$i" "$i"
+			fi
+			printf '\n-- migrate:downgrade\n'
+			printf 'DROP TABLE t_%03d;\n' "$i"
+		} >"$dir/$(printf '%03d' "$i")_t_$(printf '%03d' "$i").sql"
+	done
+}
+
+# chain_state DB: print the number of applied revisions according to the
+# version table: "none" (no table), or N (0 = table but no row).
+chain_version()
+{
+	local db=$1 reg v
+	reg=$(q -d "$db" -c "SELECT to_regclass('public.alembic_version') IS NOT NULL") ||
+		fail "cannot query $db"
+	if [ "$reg" != t ]; then
+		echo none
+		return 0
+	fi
+	v=$(q -d "$db" -c "SELECT string_agg(version_num, ',') FROM public.alembic_version") ||
+		fail "cannot read alembic_version of $db"
+	case $v in
+	'') echo 0 ;;
+	r[0-9][0-9][0-9]) echo $((10#${v#r})) ;;
+	*) fail "$db: alembic_version holds '$v', not one chain revision" ;;
+	esac
+}
+
+# check_chain DB N CONTEXT: the version table and the schema agree exactly.
+# Every revision <= the version has its table, index and rows; no later one
+# has anything; the history table (when it exists) records exactly one
+# successful upgrade of each applied revision. Sets CHAIN_AT.
+check_chain()
+{
+	local db=$1 n=$2 ctx=$3 v at tables indexes want_t='' want_i='' i sel='' counts want_c=''
+	v=$(chain_version "$db")
+	at=$v
+	[ "$v" = none ] && at=0
+	[ "$at" -le "$n" ] || fail "$ctx: version r$at beyond the chain of $n"
+	tables=$(q -d "$db" -c "SELECT coalesce(string_agg(relname, ' ' ORDER BY relname), '')
+		FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+		WHERE s.nspname = 'public' AND c.relkind = 'r' AND c.relname ~ '^t_[0-9]+\$'")
+	indexes=$(q -d "$db" -c "SELECT coalesce(string_agg(relname, ' ' ORDER BY relname), '')
+		FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+		WHERE s.nspname = 'public' AND c.relkind = 'i' AND c.relname ~ '^i_[0-9]+\$'")
+	for ((i = 1; i <= at; i++)); do
+		want_t+="${want_t:+ }$(printf 't_%03d' "$i")"
+		want_i+="${want_i:+ }$(printf 'i_%03d' "$i")"
+		if ((i % 3 == 0)); then
+			sel+="${sel:+ UNION ALL }SELECT $i, count(*) FROM $(printf 't_%03d' "$i")"
+			want_c+="${want_c:+ }$i:$i"
+		fi
+	done
+	if [ "$tables" != "$want_t" ]; then
+		fail "$ctx: version table says '$v' but the tables are [$tables], expected [$want_t]"
+	fi
+	if [ "$indexes" != "$want_i" ]; then
+		fail "$ctx: version table says '$v' but the indexes are [$indexes], expected [$want_i]"
+	fi
+	if [ -n "$sel" ]; then
+		counts=$(q -d "$db" -F: -c "$sel ORDER BY 1" | tr '\n' ' ')
+		counts=${counts% }
+		[ "$counts" = "$want_c" ] ||
+			fail "$ctx: row counts [$counts], expected [$want_c] (a data insert was lost or doubled)"
+	fi
+	check_history "$db" "$at" "$ctx"
+	CHAIN_AT=$at
+}
+
+# check_history DB N CONTEXT: successful upgrade rows in migrate_log.
+check_history()
+{
+	local db=$1 at=$2 ctx=$3 reg rows want='' i
+	reg=$(q -d "$db" -c "SELECT to_regclass('public.migrate_log') IS NOT NULL")
+	if [ "$reg" != t ]; then
+		[ "$at" -eq 0 ] ||
+			fail "$ctx: at r$at but there is no migrate_log table"
+		return 0
+	fi
+	rows=$(q -d "$db" -F: -c "SELECT revision, count(*) FROM public.migrate_log
+		WHERE success AND operation = 'upgrade'
+		GROUP BY revision ORDER BY revision" | tr '\n' ' ')
+	rows=${rows% }
+	for ((i = 1; i <= at; i++)); do
+		want+="${want:+ }$(rev_id "$i"):1"
+	done
+	[ "$rows" = "$want" ] ||
+		fail "$ctx: migrate_log successful upgrades [$rows], expected [$want]"
+}
