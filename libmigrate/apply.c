@@ -926,7 +926,8 @@ plan_from(struct migrate *m,
 	  struct migrate_plan **out,
 	  const struct migrate_state *st,
 	  int direction,
-	  const char *target)
+	  const char *target,
+	  unsigned int flags)
 {
 	char err[MIGRATE_ERRMSG_SIZE];
 	int rc;
@@ -935,7 +936,7 @@ plan_from(struct migrate *m,
 	err[0] = '\0';
 	rc = migrate__plan_compute(
 		out, m->reg, (const char *const *)st->heads.v, st->heads.n,
-		direction, target, err, sizeof(err));
+		direction, target, flags, err, sizeof(err));
 	if (rc < 0) {
 		*out = NULL;
 		if (!err[0])
@@ -956,7 +957,7 @@ migrate_run(struct migrate *m, int direction, const char *target)
 	rc = begin_run(m, &st, false);
 	if (rc < 0)
 		return rc;
-	rc = plan_from(m, &plan, &st, direction, target);
+	rc = plan_from(m, &plan, &st, direction, target, 0);
 	if (rc == 0)
 		rc = run_plan(m, plan);
 	release_lock(m);
@@ -1073,11 +1074,13 @@ migrate_stamp(struct migrate *m, const char *target)
 		return rc;
 	/* A stamp goes either way: up first; down when the target is not
 	 * above the current revision. */
-	uprc = plan_from(m, &plan, &st, MIGRATE_UP, target);
+	uprc = plan_from(m, &plan, &st, MIGRATE_UP, target,
+			 MIGRATE__PLAN_BOOKKEEPING_ONLY);
 	if (uprc == MIGRATE_EINVAL ||
 	    (uprc == 0 && migrate_plan_count(plan) == 0)) {
 		memcpy(uperr, m->errmsg, sizeof(uperr));
-		rc = plan_from(m, &down, &st, MIGRATE_DOWN, target);
+		rc = plan_from(m, &down, &st, MIGRATE_DOWN, target,
+			       MIGRATE__PLAN_BOOKKEEPING_ONLY);
 		if (rc == 0 && migrate_plan_count(down) > 0) {
 			migrate_plan_free(plan);
 			plan = down;

@@ -650,6 +650,7 @@ migrate__plan_compute(struct migrate_plan **out,
 		      size_t n_current,
 		      int direction,
 		      const char *target,
+		      unsigned int flags,
 		      char *err,
 		      size_t errlen)
 {
@@ -729,7 +730,8 @@ migrate__plan_compute(struct migrate_plan **out,
 		}
 		order_down(&p, kind == TARGET_REV ? t : NULL);
 		for (i = 0; i < p.n_order; i++) {
-			if (p.order[i]->down.present)
+			if (p.order[i]->down.present ||
+			    (flags & MIGRATE__PLAN_BOOKKEEPING_ONLY))
 				continue;
 			rc = fail(&p, MIGRATE_EIRREVERSIBLE,
 				  "revision %s has no downgrade; cannot "
@@ -780,7 +782,7 @@ migrate_plan(struct migrate_plan **out,
 		goto out;
 	}
 	rc = migrate__plan_compute(out, m->reg, (const char *const *)st.heads.v,
-				   st.heads.n, direction, target, err,
+				   st.heads.n, direction, target, 0, err,
 				   sizeof(err));
 	if (rc < 0)
 		migrate__set_error(m, rc, "%s", err);
@@ -863,7 +865,7 @@ migrate_plan_offline(struct migrate_plan **out,
 	}
 
 	rc = migrate__plan_compute(out, reg, (const char *const *)heads.v,
-				   heads.n, direction, target, err,
+				   heads.n, direction, target, 0, err,
 				   sizeof(err));
 	if (rc < 0)
 		migrate__registry_error(reg, rc, "%s", err);

@@ -100,7 +100,9 @@ void migrate__revision_checksum(struct migrate_revision *rev);
 /*
  * Add a fully built revision (registry.c owns the duplicate check, the
  * hash table and the checksum). Takes ownership of @rev in every case:
- * on failure it is freed. Returns 0, MIGRATE_ECONFLICT or MIGRATE_ENOMEM.
+ * on failure it is freed. Returns 0, MIGRATE_ECONFLICT (duplicate id),
+ * MIGRATE_EPARSE / MIGRATE_EINVAL (a parent listed twice; EPARSE when
+ * rev->file is set) or MIGRATE_ENOMEM.
  */
 int migrate__registry_add_rev(struct migrate_registry *reg,
 			      struct migrate_revision *rev);
@@ -153,8 +155,8 @@ struct migrate_plan {
 /*
  * Compute the plan that takes a database whose version table holds
  * @current (n_current ids) to @target in @direction. Pure: no I/O.
- * On failure returns a negative code and writes the cause into
- * @err (errlen bytes); *out is left NULL.
+ * @flags: MIGRATE__PLAN_* below. On failure returns a negative code and
+ * writes the cause into @err (errlen bytes); *out is left NULL.
  */
 int migrate__plan_compute(struct migrate_plan **out,
 			  struct migrate_registry *reg,
@@ -162,8 +164,13 @@ int migrate__plan_compute(struct migrate_plan **out,
 			  size_t n_current,
 			  int direction,
 			  const char *target,
+			  unsigned int flags,
 			  char *err,
 			  size_t errlen);
+
+/* The plan only moves bookkeeping (stamp): no SQL runs, so a revision
+ * without downgrade does not stop a downgrade (Alembic allows it too). */
+#define MIGRATE__PLAN_BOOKKEEPING_ONLY (1u << 0)
 
 /* ------------------------------------------------------------------ */
 /* Database state as read by a backend                                 */

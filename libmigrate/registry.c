@@ -209,10 +209,11 @@ where(const struct migrate_revision *rev, char *out, size_t outlen)
 	else if (rev->file)
 		snprintf(out, outlen, "%s", rev->file);
 	else
-		snprintf(out, outlen, "added in memory");
+		snprintf(out, outlen, "a revision added in memory");
 }
 
-/* true when some id appears twice in @ids. Linear on average; -1 on OOM. */
+/* 1 (index of the repeat in *dup) when some id appears twice in @ids, 0
+ * when none does, -1 on OOM. Linear on average. */
 static int
 has_duplicate(char *const *ids, size_t n, size_t *dup)
 {
@@ -288,13 +289,21 @@ migrate__registry_add_rev(struct migrate_registry *reg,
 			rc = migrate__registry_error(
 				reg, MIGRATE_ECONFLICT,
 				"duplicate revision id '%s'", rev->id);
-		} else {
+		} else if (rev->file) {
+			/* Lead with the new file's position, like every other
+			 * revision-file error, and name the first one. */
 			where(existing, a, sizeof(a));
 			where(rev, b, sizeof(b));
 			rc = migrate__registry_error(
 				reg, MIGRATE_ECONFLICT,
-				"duplicate revision id '%s' (%s and %s)",
-				rev->id, a, b);
+				"%s: duplicate revision id '%s' (first defined at %s)",
+				b, rev->id, a);
+		} else {
+			where(existing, a, sizeof(a));
+			rc = migrate__registry_error(
+				reg, MIGRATE_ECONFLICT,
+				"duplicate revision id '%s' (first defined at %s)",
+				rev->id, a);
 		}
 		goto fail;
 	}

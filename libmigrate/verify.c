@@ -169,7 +169,7 @@ head_status(struct migrate *m, const struct migrate_state *st)
 	}
 	err[0] = '\0';
 	rc = migrate__plan_compute(&plan, reg, (const char *const *)st->heads.v,
-				   st->heads.n, MIGRATE_UP, "heads", err,
+				   st->heads.n, MIGRATE_UP, "heads", 0, err,
 				   sizeof(err));
 	if (rc < 0) {
 		if (rc == MIGRATE_ENOMEM)
@@ -204,7 +204,7 @@ count_all_pending(struct migrate *m)
 	struct migrate_plan *plan = NULL;
 	char err[256];
 
-	if (migrate__plan_compute(&plan, m->reg, NULL, 0, MIGRATE_UP, "heads",
+	if (migrate__plan_compute(&plan, m->reg, NULL, 0, MIGRATE_UP, "heads", 0,
 				  err, sizeof(err)) == 0) {
 		m->verify_pending = plan->n_steps;
 		migrate_plan_free(plan);

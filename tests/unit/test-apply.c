@@ -685,6 +685,38 @@ START_TEST(test_stamp)
 
 END_TEST
 
+START_TEST(test_stamp_down_through_irreversible)
+{
+	struct migrate_registry *reg;
+	struct migrate_revision_def def = MIGRATE_REVISION_DEF_INIT;
+	const char *parents[] = { "001" };
+	struct migrate_backend *be;
+	struct migrate *m;
+
+	ck_assert_int_eq(migrate_registry_new(&reg), 0);
+	def.id = "001";
+	def.upgrade_sql = "CREATE TABLE a (id int);";
+	def.downgrade_sql = "DROP TABLE a;";
+	assert_reg_ok(reg, migrate_registry_add(reg, &def));
+	def.id = "002";
+	def.parents = parents;
+	def.n_parents = 1;
+	def.upgrade_sql = "INSERT INTO a VALUES (1);";
+	def.downgrade_sql = NULL; /* irreversible */
+	assert_reg_ok(reg, migrate_registry_add(reg, &def));
+	m = open_mem(reg, &be, 0, true);
+	assert_ok(m, migrate_upgrade(m, "head"));
+	/* A real downgrade is refused... */
+	ck_assert_int_eq(migrate_downgrade(m, "base"), MIGRATE_EIRREVERSIBLE);
+	ck_assert_str_eq(current(m), "002");
+	/* ...but a stamp runs no SQL, so it may move below it. */
+	assert_ok(m, migrate_stamp(m, "001"));
+	ck_assert_str_eq(current(m), "001");
+	migrate_close(m);
+}
+
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* C revisions and progress                                            */
 /* ------------------------------------------------------------------ */
@@ -1437,6 +1469,7 @@ apply_suite(void)
 	add_test(s, test_readonly_refuses_writes);
 	add_test(s, test_apply_plan_and_conflict);
 	add_test(s, test_stamp);
+	add_test(s, test_stamp_down_through_irreversible);
 	add_test(s, test_callbacks);
 	add_test(s, test_callback_failure);
 	add_test(s, test_progress_events);

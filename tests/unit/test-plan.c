@@ -622,7 +622,7 @@ START_TEST(test_plan_unknown_current)
 
 	build_linear();
 	p = (struct migrate_plan *)err; /* must be reset to NULL */
-	rc = migrate__plan_compute(&p, reg, cur, 2, MIGRATE_UP, "head", err,
+	rc = migrate__plan_compute(&p, reg, cur, 2, MIGRATE_UP, "head", 0, err,
 				   sizeof(err));
 	ck_assert_int_eq(rc, MIGRATE_EUNKNOWN);
 	ck_assert_ptr_null(p);
@@ -630,7 +630,7 @@ START_TEST(test_plan_unknown_current)
 			      "do not know");
 
 	/* Unknown rows win over target errors. */
-	rc = migrate__plan_compute(&p, reg, cur + 1, 1, MIGRATE_UP, "base", err,
+	rc = migrate__plan_compute(&p, reg, cur + 1, 1, MIGRATE_UP, "base", 0, err,
 				   sizeof(err));
 	ck_assert_int_eq(rc, MIGRATE_EUNKNOWN);
 	ck_assert_ptr_null(p);
@@ -649,7 +649,7 @@ START_TEST(test_plan_compute_rows)
 
 	build_linear();
 	ck_assert_int_eq(migrate__plan_compute(&plan, reg, dup, 2, MIGRATE_UP,
-					       "+1", err, sizeof(err)),
+					       "+1", 0, err, sizeof(err)),
 			 0);
 	assert_steps("+003");
 	assert_from("002");
@@ -659,7 +659,7 @@ START_TEST(test_plan_compute_rows)
 	/* A stale row (001 under 002) is kept, not touched: the steps
 	 * change only the rows they replace. */
 	ck_assert_int_eq(migrate__plan_compute(&plan, reg, redundant, 2,
-					       MIGRATE_UP, "head", err,
+					       MIGRATE_UP, "head", 0, err,
 					       sizeof(err)),
 			 0);
 	assert_steps("+003 +004");
@@ -667,7 +667,7 @@ START_TEST(test_plan_compute_rows)
 	assert_to("001,004");
 	migrate_plan_free(plan);
 	ck_assert_int_eq(migrate__plan_compute(&plan, reg, redundant, 2,
-					       MIGRATE_DOWN, "-1", err,
+					       MIGRATE_DOWN, "-1", 0, err,
 					       sizeof(err)),
 			 0);
 	assert_steps("-002");
@@ -676,20 +676,20 @@ START_TEST(test_plan_compute_rows)
 	migrate_plan_free(plan);
 
 	ck_assert_int_eq(migrate__plan_compute(&plan, reg, NULL, 0, MIGRATE_UP,
-					       "002", err, sizeof(err)),
+					       "002", 0, err, sizeof(err)),
 			 0);
 	assert_steps("+001 +002");
 	migrate_plan_free(plan);
 	plan = NULL;
 
 	ck_assert_int_eq(migrate__plan_compute(&plan, NULL, NULL, 0, MIGRATE_UP,
-					       "head", err, sizeof(err)),
+					       "head", 0, err, sizeof(err)),
 			 MIGRATE_EINVAL);
 	ck_assert_int_eq(migrate__plan_compute(NULL, reg, NULL, 0, MIGRATE_UP,
-					       "head", err, sizeof(err)),
+					       "head", 0, err, sizeof(err)),
 			 MIGRATE_EINVAL);
 	ck_assert_int_eq(migrate__plan_compute(&plan, reg, NULL, 1, MIGRATE_UP,
-					       "head", NULL, 0),
+					       "head", 0, NULL, 0),
 			 MIGRATE_EINVAL);
 	ck_assert_ptr_null(plan);
 }

@@ -421,12 +421,12 @@ START_TEST(test_registry_duplicate_files)
 			 MIGRATE_ECONFLICT);
 	ck_assert_str_eq(
 		migrate_registry_errmsg(reg),
-		"duplicate revision id '002' (revisions/002_a.sql:2 and revisions/002_b.sql:3)");
+		"revisions/002_b.sql:3: duplicate revision id '002' (first defined at revisions/002_a.sql:2)");
 	/* file first, then in memory */
 	ck_assert_int_eq(add_sql(reg, "002", NULL), MIGRATE_ECONFLICT);
 	ck_assert_str_eq(
 		migrate_registry_errmsg(reg),
-		"duplicate revision id '002' (revisions/002_a.sql:2 and added in memory)");
+		"duplicate revision id '002' (first defined at revisions/002_a.sql:2)");
 	ck_assert_uint_eq(migrate_registry_count(reg), 1);
 	migrate_registry_free(reg);
 }

@@ -925,7 +925,7 @@ START_TEST(test_revfile_load_dir)
 			 MIGRATE_ECONFLICT);
 	snprintf(
 		want, sizeof(want),
-		"duplicate revision id '001' (%s/rev/001_base.sql:2 and %s/rev/001_base.sql:2)",
+		"%s/rev/001_base.sql:2: duplicate revision id '001' (first defined at %s/rev/001_base.sql:2)",
 		t.root, t.root);
 	ck_assert_str_eq(migrate_registry_errmsg(reg), want);
 	migrate_registry_free(reg);
