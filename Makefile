@@ -12,6 +12,7 @@ SHELL := /bin/bash
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+FUZZ_SECONDS ?= 30
 MIGRATE    := $(BUILD)/cli/migrate
 API        := $(BUILD)/examples/mirage-api
 INDEXER    := $(BUILD)/examples/mirage-indexer
@@ -79,9 +80,11 @@ if [ -n "$$missing" ]; then
 fi
 endef
 
-build: deps-run ## Build everything into build/
+# Only what run/migrate need (the test suites are built by `make test`).
+build: deps-run ## Build migrate, the library and the services into build/
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
-	meson compile -C $(BUILD)
+	meson compile -C $(BUILD) cli/migrate:executable mirage-api mirage-indexer \
+		connect-select1
 
 run: build $(DB_TARGET) ## Build, migrate the database to head, show it, check the services
 	@$(if $(DB_ENV),export $(DB_ENV),:)
@@ -170,9 +173,10 @@ psql: db-start ## psql on the local database
 
 # make test: a -Dwerror=true build running every suite (unit, integration,
 # examples, torture, static...), then an ASan+UBSan build (clang, with the
-# libFuzzer targets) running the unit and fuzz suites. Ends with one
-# "test: N passed, N failed" line.
-test: deps-test ## Install, build (-Dwerror=true), run every suite, then ASan+UBSan
+# libFuzzer targets) running the unit and fuzz (corpus replay) suites, then
+# each fuzz target for FUZZ_SECONDS. Ends with one "test: N passed, N failed"
+# line.
+test: deps-test ## Install, build (-Dwerror=true), run every suite, ASan+UBSan, fuzz
 	@log=$$(mktemp)
 	trap 'rm -f "$$log"' EXIT
 	if [ -f $(BUILD)/build.ninja ]; then
@@ -198,6 +202,15 @@ test: deps-test ## Install, build (-Dwerror=true), run every suite, then ASan+UB
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C $(BUILD_ASAN) --print-errorlogs "$${suites[@]}" 2>&1 |
 		tee -a "$$log" || status=1
+	if command -v clang >/dev/null; then
+		echo "==> libFuzzer targets, $(FUZZ_SECONDS)s each (tests/fuzz/run.sh)"
+		if sh tests/fuzz/run.sh $(BUILD_ASAN) $(FUZZ_SECONDS); then
+			echo "Ok: 1" >>"$$log"
+		else
+			echo "Fail: 1" >>"$$log"
+			status=1
+		fi
+	fi
 	awk '/^Ok:/ { ok += $$2 } /^Expected Fail:/ { ok += $$3 }
 	     /^Fail:/ { bad += $$2 } /^Unexpected Pass:/ { bad += $$3 }
 	     /^Timeout:/ { bad += $$2 } /^Skipped:/ { skip += $$2 }

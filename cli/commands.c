@@ -164,11 +164,15 @@ print_summary(struct cli *c, const char *what, double elapsed_ms)
 		fputs("; nothing to do\n", stdout);
 		return CLI_EXIT_OK;
 	}
-	printf("%s to ", what);
-	print_position(stdout, migrate_registry(c->m), ids, n);
-	if (what[0] != 's')
+	if (what[0] == 's') {
+		fputs("stamped: the database is at ", stdout);
+		print_position(stdout, migrate_registry(c->m), ids, n);
+	} else {
+		printf("%s to ", what);
+		print_position(stdout, migrate_registry(c->m), ids, n);
 		printf(": %zu revision%s in %.1f ms", c->steps_done,
 		       c->steps_done == 1 ? "" : "s", elapsed_ms);
+	}
 	putchar('\n');
 	return CLI_EXIT_OK;
 }

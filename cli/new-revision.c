@@ -219,24 +219,29 @@ cmd_revision(struct cli *c)
 	for (i = 0; i < n_heads; i++)
 		fprintf(mem, "%s%s", i ? ", " : " ",
 			migrate_revision_id(migrate_registry_head(c->reg, i)));
+	/* An unedited upgrade section holds only comments, which the parser
+	 * rejects ("empty upgrade section"); an unedited downgrade fails when
+	 * run instead of silently doing nothing. */
 	fprintf(mem,
 		"\n"
 		"-- Create Date: %s\n"
 		"\n"
 		"-- migrate:upgrade\n"
-		"-- Write the upgrade SQL here. It runs in one transaction "
-		"with the\n"
-		"-- version update (for CREATE INDEX CONCURRENTLY and the "
-		"like, write\n"
-		"-- \"-- migrate:upgrade transaction=false\" above instead).\n"
+		"-- Write the upgrade SQL here. It runs in one transaction with "
+		"the\n"
+		"-- version update (for CREATE INDEX CONCURRENTLY and the like, "
+		"add\n"
+		"-- transaction=false after the marker above).\n"
 		"\n"
 		"\n"
 		"-- migrate:downgrade\n"
-		"-- Write the SQL that undoes the upgrade here, or delete this "
-		"section\n"
-		"-- to make the revision irreversible.\n"
-		"\n",
-		date);
+		"-- Replace the statement below with the SQL that undoes the "
+		"upgrade,\n"
+		"-- or delete this section to make the revision "
+		"irreversible.\n"
+		"DO $$ BEGIN RAISE EXCEPTION 'the downgrade of revision %s is "
+		"not written yet'; END $$;\n",
+		date, id);
 	if (fclose(mem) != 0) {
 		mem = NULL;
 		cli_errorf("out of memory");

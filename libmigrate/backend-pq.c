@@ -80,8 +80,8 @@ one_line(const char *in, char *out, size_t outlen)
 		len = (size_t)(e - s);
 		/* Skip a line already said (libpq repeats its hint for
 		 * every address it tried). */
-		if (len && !(b.data && len > 20 &&
-			     contains(b.data, b.len, s, len))) {
+		if (len &&
+		    !(b.data && len > 20 && contains(b.data, b.len, s, len))) {
 			if (b.len) {
 				char last = b.data[b.len - 1];
 
@@ -202,11 +202,11 @@ typedef int (*rows_fn)(struct pq_backend *pq,
 		       void *payload);
 
 struct batch {
-	size_t n_ok;       /* results before the first error */
-	PGresult *error;   /* the first error result (caller clears), or
-			      NULL with failed set: a connection failure */
+	size_t n_ok;     /* results before the first error */
+	PGresult *error; /* the first error result (caller clears), or
+			    NULL with failed set: a connection failure */
 	bool failed;
-	int cb_rc;         /* first non-zero return of the rows callback */
+	int cb_rc; /* first non-zero return of the rows callback */
 };
 
 /*
@@ -338,7 +338,8 @@ resolve_schema(struct pq_backend *pq,
 
 	if (cfg->schema && *cfg->schema) {
 		pq->schema = xstrdup(cfg->schema);
-		return pq->schema ? 0 : fail(err, MIGRATE_ENOMEM, "out of memory");
+		return pq->schema ? 0
+				  : fail(err, MIGRATE_ENOMEM, "out of memory");
 	}
 	res = PQexec(pq->conn, "SELECT current_schema()");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -438,7 +439,8 @@ state_rows(struct pq_backend *pq,
 			const char *txt = PQgetvalue(res, i, 3);
 
 			if (kind[0] == 'a')
-				rc = migrate_state_add_applied(sr->st, rev, txt);
+				rc = migrate_state_add_applied(sr->st, rev,
+							       txt);
 			else
 				rc = migrate_state_set_dirty(
 					sr->st, rev, direction_of(dir), txt);
@@ -520,7 +522,8 @@ lock_holder(struct pq_backend *pq, char *out, size_t outlen)
 	res = PQexec(pq->conn, b.data);
 	buf_free(&b);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		snprintf(out, outlen, " (pid %s, application \"%s\", user \"%s\")",
+		snprintf(out, outlen,
+			 " (pid %s, application \"%s\", user \"%s\")",
 			 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
 			 PQgetvalue(res, 0, 2));
 	PQclear(res);
@@ -635,8 +638,7 @@ refuse_read_only(struct pq_backend *pq, struct migrate_backend_error *err)
 }
 
 static int
-pq_ensure_tables(struct migrate_backend *be,
-		 struct migrate_backend_error *err)
+pq_ensure_tables(struct migrate_backend *be, struct migrate_backend_error *err)
 {
 	struct pq_backend *pq = pq_of(be);
 	struct buf b = BUF_INIT;
@@ -696,10 +698,9 @@ pq_set_timeouts(struct migrate_backend *be,
 	struct pq_backend *pq = pq_of(be);
 	struct buf b = BUF_INIT;
 
-	migrate__pg_step_settings(&b, lock_timeout_ms < 0 ? 0 : lock_timeout_ms,
-				  statement_timeout_ms < 0 ? 0
-							   : statement_timeout_ms,
-				  true);
+	migrate__pg_step_settings(
+		&b, lock_timeout_ms < 0 ? 0 : lock_timeout_ms,
+		statement_timeout_ms < 0 ? 0 : statement_timeout_ms, true);
 	return exec_buf(pq, &b, err);
 }
 
@@ -795,9 +796,9 @@ locate_step_error(const struct migrate_backend_step *step,
 		err->in_bookkeeping = 1;
 	} else if (n_ok < lay->n_before + n_stmts) {
 		err->in_bookkeeping = 0;
-		err->position =
-			chars_in(step->sql, stmts[n_ok - lay->n_before].offset) +
-			1;
+		err->position = chars_in(step->sql,
+					 stmts[n_ok - lay->n_before].offset) +
+				1;
 	} else if (n_ok == lay->n_before + n_stmts) {
 		err->in_bookkeeping = 1;
 	} else {

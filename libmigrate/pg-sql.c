@@ -3,9 +3,9 @@
  * SQL texts of the PostgreSQL bookkeeping (see pg-sql.h), shared by the
  * libpq backend and the offline psql script.
  */
-#include <string.h>
-
 #include "pg-sql.h"
+
+#include <string.h>
 
 static void
 qualified(struct buf *b, const struct migrate_pg_names *n, const char *table)
@@ -194,11 +194,12 @@ migrate__pg_read_history(struct buf *b,
 		buf_puts(b, "SET TRANSACTION READ ONLY;\n");
 	/* Duration as whole microseconds: integers parse the same in every
 	 * C locale, decimal fractions do not. */
-	buf_puts(b, "SELECT revision, direction, operation, "
-		    "coalesce(checksum, ''), coalesce(to_char(started_at AT "
-		    "TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-		    "''), coalesce(round(duration_ms * 1000)::bigint, 0), "
-		    "coalesce(db_user, ''), success, coalesce(error, '') FROM ");
+	buf_puts(b,
+		 "SELECT revision, direction, operation, "
+		 "coalesce(checksum, ''), coalesce(to_char(started_at AT "
+		 "TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+		 "''), coalesce(round(duration_ms * 1000)::bigint, 0), "
+		 "coalesce(db_user, ''), success, coalesce(error, '') FROM ");
 	migrate__pg_log_table(b, n);
 	buf_puts(b, " ORDER BY id;\n");
 }
@@ -230,13 +231,16 @@ expect_one_row(struct buf *body,
 
 	buf_puts(&msg, MIGRATE_PG_CONFLICT_PREFIX " ");
 	migrate__pg_version_table(&msg, n);
-	buf_printf(&msg, " %s %s: the database was changed by another "
-			 "migration or tool",
+	buf_printf(&msg,
+		   " %s %s: the database was changed by another "
+		   "migration or tool",
 		   what, id);
-	buf_puts(body, "\tGET DIAGNOSTICS migrate_rows = ROW_COUNT;\n"
-		       "\tIF migrate_rows <> 1 THEN\n"
-		       "\t\tRAISE EXCEPTION USING ERRCODE = '" MIGRATE_PG_CONFLICT_STATE
-		       "', MESSAGE = ");
+	buf_puts(
+		body,
+		"\tGET DIAGNOSTICS migrate_rows = ROW_COUNT;\n"
+		"\tIF migrate_rows <> 1 THEN\n"
+		"\t\tRAISE EXCEPTION USING ERRCODE = '" MIGRATE_PG_CONFLICT_STATE
+		"', MESSAGE = ");
 	if (msg.oom)
 		body->oom = true;
 	else
@@ -316,8 +320,8 @@ migrate__pg_bookkeeping(struct buf *b,
 	buf_puts(&body, " (revision, direction, operation, checksum, "
 			"started_at, duration_ms, success, error)\n\tVALUES (");
 	buf_sql_literal(&body, rec->revision ? rec->revision : "");
-	buf_puts(&body, rec->direction == MIGRATE_DOWN ? ", 'down', "
-						       : ", 'up', ");
+	buf_puts(&body,
+		 rec->direction == MIGRATE_DOWN ? ", 'down', " : ", 'up', ");
 	buf_sql_literal(&body, rec->operation ? rec->operation : "");
 	buf_puts(&body, ", ");
 	buf_sql_literal(&body, rec->checksum ? rec->checksum : "");
@@ -339,10 +343,10 @@ migrate__pg_bookkeeping(struct buf *b,
 	buf_sql_literal(&body, rec->error ? rec->error : "");
 	buf_puts(&body, ");\n");
 	migrate__pg_do_block(b,
-		 (rec->success && (rec->n_remove || rec->n_add))
-			 ? "\tmigrate_rows bigint;\n"
-			 : NULL,
-		 &body);
+			     (rec->success && (rec->n_remove || rec->n_add))
+				     ? "\tmigrate_rows bigint;\n"
+				     : NULL,
+			     &body);
 	buf_free(&body);
 }
 
@@ -356,10 +360,11 @@ migrate__pg_step_settings(struct buf *b,
 
 	/* A DO block rather than a SELECT: the same statement in the psql
 	 * script then prints no result table. */
-	buf_printf(b,
-		   "DO $migrate$ BEGIN PERFORM set_config('migrate.step_start', "
-		   "extract(epoch FROM clock_timestamp())::text, %s)",
-		   is_local);
+	buf_printf(
+		b,
+		"DO $migrate$ BEGIN PERFORM set_config('migrate.step_start', "
+		"extract(epoch FROM clock_timestamp())::text, %s)",
+		is_local);
 	if (lock_timeout_ms >= 0)
 		buf_printf(b, ", set_config('lock_timeout', '%dms', %s)",
 			   lock_timeout_ms, is_local);

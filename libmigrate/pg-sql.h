@@ -114,9 +114,9 @@ void migrate__pg_step_settings(struct buf *b,
 
 /* Where the parts of a step batch are. */
 struct migrate_pg_step_layout {
-	size_t sql_offset;    /* byte offset of step->sql in the batch */
-	size_t n_before;      /* statements (results) before step->sql */
-	bool has_commit;      /* the batch ends with COMMIT */
+	size_t sql_offset; /* byte offset of step->sql in the batch */
+	size_t n_before;   /* statements (results) before step->sql */
+	bool has_commit;   /* the batch ends with COMMIT */
 };
 
 /*

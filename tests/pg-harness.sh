@@ -27,6 +27,10 @@
 #   MIGRATE_TEST_PW_URL        postgresql://migrate_pw:<percent-encoded
 #                              password>@127.0.0.1:PORT/postgres
 #   MIGRATE_TEST_PGBIN         the server's bin directory (psql, pg_ctl...)
+#   MIGRATE_TEST_PGDATA        the cluster's data directory ($PGHOST/data;
+#                              owned by postgres when run as root), for
+#                              tests that restart the server with pg_ctl
+#                              (its log is $PGHOST/server.log)
 #   MIGRATE_TEST_VECTOR        real | stand-in | none: what
 #                              `CREATE EXTENSION vector` gives (the harness
 #                              installs tools/install-vector-stand-in.sh's
@@ -135,7 +139,7 @@ done
 
 export PGHOST="$tmp" PGPORT="$port" PGUSER=postgres PGDATABASE=postgres
 export MIGRATE_TEST_PORT="$port" MIGRATE_TEST_TCP_HOST=127.0.0.1
-export MIGRATE_TEST_PGBIN="$bindir"
+export MIGRATE_TEST_PGBIN="$bindir" MIGRATE_TEST_PGDATA="$tmp/data"
 
 psql_q()
 {

@@ -74,14 +74,15 @@ url_scheme_end(const char *s)
 }
 
 /* A password that must not show: an alphanumeric run of at least
- * MIN_SECRET characters, appearing exactly once in @s, either between
- * "user:" and '@' in the authority of a postgres URL or right after a
- * "password=" that starts a word. Copies it into @out and returns true. */
+ * MIN_SECRET characters with a digit and a letter, appearing exactly once in
+ * @s, either between "user:" and '@' in the authority of a postgres URL or
+ * right after a "password=" that starts a word. Copies it into @out and returns
+ * true. */
 static bool
 find_secret(const char *s, char *out, size_t outlen)
 {
 	const char *p = NULL, *q;
-	size_t n;
+	size_t n, k, l;
 
 	if (url_scheme_end(s)) {
 		const char *auth = url_scheme_end(s);
@@ -112,6 +113,14 @@ find_secret(const char *s, char *out, size_t outlen)
 	    (p[n] != '\0' && p[n] != '@' && p[n] != ' ' && p[n] != '&'))
 		return false;
 	if (count(s, p, n) != 1)
+		return false;
+	/* A digit and a letter, so that it cannot be a word of the
+	 * library's own messages ("postgresql"). */
+	for (k = 0; k < n && !(p[k] >= '0' && p[k] <= '9'); k++)
+		;
+	for (l = 0; l < n && (p[l] >= '0' && p[l] <= '9'); l++)
+		;
+	if (k == n || l == n)
 		return false;
 	memcpy(out, p, n);
 	out[n] = '\0';

@@ -188,6 +188,15 @@ fresh_db "$DB4"
 m "$DB4" "$T/n3" --revisions "$DN" upgrade head
 expect 0 "the new revision applies"
 same "$(version_of "$DB4")" "004" "at the new revision"
+m "$DB4" "$T/n3d" --revisions "$DN" downgrade -1
+expect 4 "the template's unwritten downgrade fails when run"
+has "$T/n3d.err" "not written yet" "it says the downgrade is not written"
+same "$(version_of "$DB4")" "004" "and changes nothing"
+sed -i '/^DO \$\$ BEGIN RAISE EXCEPTION/d' "$f"
+m "$DB4" "$T/n3e" --revisions "$DN" downgrade -1
+expect 0 "the written downgrade runs"
+same "$(table_exists "$DB4" public.t_001 && q -d "$DB4" -c "SELECT count(*) FROM information_schema.columns WHERE table_name = 't_001' AND column_name = 'foo'")" \
+	0 "the column is gone"
 # Never overwrite: the next file name is taken (by a directory).
 mkdir "$DN/005_again.sql"
 m "$DB" "$T/n4" --revisions "$DN" revision -m "again"

@@ -171,9 +171,12 @@ m "$DB" "$T/check2" check
 expect 1 "migrate check at base"
 svc "$T/api2" "$MIRAGE_API" --once
 expect 1 "mirage-api refuses a database at base"
-same "$(cat "$T/api2.err")" \
-	"mirage-api: database is at <base>, this build needs 001: run 'migrate upgrade head'" \
-	"mirage-api says what to run"
+# One line: "mirage-api: database is at <base>, this build needs 001[ (1
+# pending)]: run 'migrate upgrade head'" (the rest is verify's message).
+same "$(wc -l <"$T/api2.err")" 1 "mirage-api logs one line"
+[[ $(cat "$T/api2.err") =~ ^"mirage-api: database is at <base>, this build needs 001".*": run 'migrate upgrade head'"$ ]] ||
+	fail "mirage-api's message: $(cat "$T/api2.err")"
+ok "mirage-api says where the database is, what it needs and what to run"
 
 # --- upgrade again --------------------------------------------------------
 m "$DB" "$T/up3" upgrade head

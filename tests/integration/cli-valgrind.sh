@@ -17,23 +17,30 @@ DB=vg_db
 fresh_db "$DB"
 VG_ERR=99
 
-# vg OUT WANT ARGS...: migrate under valgrind must exit WANT, with no
-# memcheck error and no definite or indirect leak.
-vg()
+# vgp OUT WANT PROGRAM ARGS...: PROGRAM under valgrind must exit WANT,
+# with no memcheck error and no definite or indirect leak.
+vgp()
 {
-	local out=$1 want=$2
-	shift 2
+	local out=$1 want=$2 prog=$3
+	shift 3
 	RC=0
 	PGDATABASE=$DB timeout -k 5 240 valgrind -q --leak-check=full \
 		--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
 		--error-exitcode=$VG_ERR --log-file="$out.vg" \
-		"$MIGRATE" "$@" >"$out.out" 2>"$out.err" </dev/null || RC=$?
+		"$prog" "$@" >"$out.out" 2>"$out.err" </dev/null || RC=$?
 	LAST=$out
 	if [ "$RC" -eq "$VG_ERR" ] || [ -s "$out.vg" ]; then
 		show "valgrind log" "$out.vg"
-		fail "valgrind migrate $*: memcheck errors or leaks"
+		fail "valgrind ${prog##*/} $*: memcheck errors or leaks"
 	fi
-	expect "$want" "valgrind migrate $*"
+	expect "$want" "valgrind ${prog##*/} $*"
+}
+
+vg()
+{
+	local out=$1 want=$2
+	shift 2
+	vgp "$out" "$want" "$MIGRATE" "$@"
 }
 
 vg "$T/up" 0 --revisions "$D" -v upgrade r003
@@ -69,8 +76,16 @@ SQL
 vg "$T/sqlfail" 4 --revisions "$T/revs-bad" upgrade head
 mkdir -p "$T/revs-new"
 vg "$T/rev" 0 --revisions "$T/revs-new" revision -m "first one"
+# The services: refusing (this database is not at the Mirage head), and
+# starting when it is.
+if [ -x "${MIRAGE_API:-}" ]; then
+	vgp "$T/api1" 1 "$MIRAGE_API" --once
+fi
 if [ "${MIGRATE_TEST_VECTOR:-none}" != none ]; then
 	fresh_db vg_mirage
 	DB=vg_mirage vg "$T/emb" 0 upgrade head
 	DB=vg_mirage vg "$T/embh" 0 -v history
+	if [ -x "${MIRAGE_INDEXER:-}" ]; then
+		DB=vg_mirage vgp "$T/idx" 0 "$MIRAGE_INDEXER" --once
+	fi
 fi

@@ -44,6 +44,13 @@ pgt_now_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+static void
+quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 PGconn *
 pgt_connect(const char *db)
 {
@@ -54,6 +61,7 @@ pgt_connect(const char *db)
 	ck_assert_msg(c && PQstatus(c) == CONNECTION_OK,
 		      "cannot connect to %s: %s", vals[0],
 		      c ? PQerrorMessage(c) : "out of memory");
+	PQsetNoticeProcessor(c, quiet, NULL);
 	return c;
 }
 
@@ -63,8 +71,8 @@ pgt_exec(PGconn *c, const char *sql)
 	PGresult *res = PQexec(c, sql);
 	ExecStatusType st = PQresultStatus(res);
 
-	ck_assert_msg(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK,
-		      "%s: %s", sql, PQresultErrorMessage(res));
+	ck_assert_msg(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, "%s: %s",
+		      sql, PQresultErrorMessage(res));
 	PQclear(res);
 }
 
@@ -134,8 +142,8 @@ pgt_create_db(const char *name)
 	PGconn *c = pgt_connect("postgres");
 	char sql[256];
 
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)",
-		 name);
+	snprintf(sql, sizeof(sql),
+		 "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", name);
 	pgt_exec(c, sql);
 	snprintf(sql, sizeof(sql), "CREATE DATABASE \"%s\"", name);
 	pgt_exec(c, sql);
@@ -148,8 +156,8 @@ pgt_drop_db(const char *name)
 	PGconn *c = pgt_connect("postgres");
 	char sql[256];
 
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)",
-		 name);
+	snprintf(sql, sizeof(sql),
+		 "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", name);
 	pgt_exec(c, sql);
 	PQfinish(c);
 }
@@ -177,9 +185,9 @@ pgt_registry(const char *const *files)
 
 	ck_assert_int_eq(migrate_registry_new(&reg), 0);
 	for (i = 0; files[i]; i += 2)
-		assert_reg_ok(reg,
-			      migrate_registry_parse(reg, files[i], files[i + 1],
-						     strlen(files[i + 1])));
+		assert_reg_ok(
+			reg, migrate_registry_parse(reg, files[i], files[i + 1],
+						    strlen(files[i + 1])));
 	return reg;
 }
 
@@ -258,7 +266,8 @@ main(int argc, char **argv)
 	if (argc > 1 && argv[1][0])
 		pgt_revisions_dir = argv[1];
 	if (!getenv("PGHOST") || !getenv("MIGRATE_TEST_PORT")) {
-		fprintf(stderr, "test-pg: run me through tests/pg-harness.sh\n");
+		fprintf(stderr,
+			"test-pg: run me through tests/pg-harness.sh\n");
 		return 77;
 	}
 	sr = srunner_create(pg_apply_suite());

@@ -17,21 +17,20 @@
 #include <libmigrate.h>
 
 /* One TCase per test, named after the function (CK_RUN_CASE=name). */
-#define add_test(suite, fn)                               \
-	do {                                              \
-		TCase *tc_ = tcase_create(#fn);           \
-		tcase_add_checked_fixture(tc_, pgt_setup, \
-					  pgt_teardown);  \
-		tcase_add_test(tc_, fn);                  \
-		suite_add_tcase((suite), tc_);            \
+#define add_test(suite, fn)                                                    \
+	do {                                                                   \
+		TCase *tc_ = tcase_create(#fn);                                \
+		tcase_add_checked_fixture(tc_, pgt_setup, pgt_teardown);       \
+		tcase_add_test(tc_, fn);                                       \
+		suite_add_tcase((suite), tc_);                                 \
 	} while (0)
 
-#define assert_ok(m, rc)                                               \
-	ck_assert_msg((rc) == 0, "%s returned %d: %s", #rc, (int)(rc), \
+#define assert_ok(m, rc)                                                       \
+	ck_assert_msg((rc) == 0, "%s returned %d: %s", #rc, (int)(rc),         \
 		      migrate_errmsg(m))
 
-#define assert_reg_ok(reg, rc)                                         \
-	ck_assert_msg((rc) == 0, "%s returned %d: %s", #rc, (int)(rc), \
+#define assert_reg_ok(reg, rc)                                                 \
+	ck_assert_msg((rc) == 0, "%s returned %d: %s", #rc, (int)(rc),         \
 		      migrate_registry_errmsg(reg))
 
 /* The test's own database and a conninfo for it (unix socket). */

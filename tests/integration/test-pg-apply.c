@@ -68,6 +68,7 @@ START_TEST(test_pg_upgrade_from_empty)
 	PQfinish(c);
 	migrate_close(m);
 }
+
 END_TEST
 
 START_TEST(test_pg_second_upgrade_is_noop)
@@ -97,6 +98,7 @@ START_TEST(test_pg_second_upgrade_is_noop)
 	free(v);
 	PQfinish(c);
 }
+
 END_TEST
 
 START_TEST(test_pg_downgrade_base_and_again)
@@ -134,6 +136,7 @@ START_TEST(test_pg_downgrade_base_and_again)
 	PQfinish(c);
 	migrate_close(m);
 }
+
 END_TEST
 
 static int
@@ -173,30 +176,31 @@ START_TEST(test_pg_verify_every_status)
 	ck_assert_int_eq(status, MIGRATE_STATUS_AT_HEAD);
 	migrate_close(m);
 
-	/* a build that knows only 001 and 002: the database is ahead */
+	/* a build that knows only 001 (edited since): the database is
+	 * ahead */
 	{
 		static const char *const files[] = {
 			"a/001.sql",
 			"-- Revision ID: 001\n-- Revises:\n-- migrate:upgrade\n"
-			"CREATE TABLE items (id integer PRIMARY KEY, name text "
-			"NOT NULL);\n\n-- migrate:downgrade\nDROP TABLE "
-			"items;\n",
+			"CREATE TABLE items (id integer PRIMARY KEY, name "
+			"varchar(80) NOT NULL);\n\n-- migrate:downgrade\nDROP "
+			"TABLE items;\n",
 			NULL,
 		};
 		struct migrate_registry *reg = pgt_registry(files);
 
 		m = pgt_open(reg, NULL, &ro);
-		ck_assert_int_eq(verify_status(m, 0, &status),
-				 MIGRATE_EVERIFY);
+		ck_assert_int_eq(verify_status(m, 0, &status), MIGRATE_EVERIFY);
 		ck_assert_int_eq(status, MIGRATE_STATUS_AHEAD);
 		assert_ok(m, verify_status(m, MIGRATE_VERIFY_ALLOW_AHEAD,
 					   &status));
 		/* and 001's content differs from what was applied */
-		ck_assert_int_eq(verify_status(m,
-					       MIGRATE_VERIFY_CHECKSUMS |
-						       MIGRATE_VERIFY_ALLOW_AHEAD,
-					       &status),
-				 MIGRATE_EVERIFY);
+		ck_assert_int_eq(
+			verify_status(m,
+				      MIGRATE_VERIFY_CHECKSUMS |
+					      MIGRATE_VERIFY_ALLOW_AHEAD,
+				      &status),
+			MIGRATE_EVERIFY);
 		ck_assert_int_eq(status, MIGRATE_STATUS_CHANGED);
 		migrate_close(m);
 	}
@@ -212,7 +216,8 @@ START_TEST(test_pg_verify_every_status)
 	pgt_exec(c, "DELETE FROM migrate_log WHERE operation = 'dirty'");
 
 	/* an unknown revision, written by another tool (no history) */
-	pgt_exec(c, "UPDATE alembic_version SET version_num = 'feedface'");
+	pgt_exec(c, "UPDATE alembic_version SET version_num = 'feedface'; "
+		    "DELETE FROM migrate_log");
 	m = pgt_open(pgt_chain(), NULL, &ro);
 	ck_assert_int_eq(verify_status(m, 0, &status), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_UNKNOWN_REVISION);
@@ -221,6 +226,7 @@ START_TEST(test_pg_verify_every_status)
 	migrate_close(w);
 	PQfinish(c);
 }
+
 END_TEST
 
 START_TEST(test_pg_verify_cannot_connect)
@@ -239,6 +245,7 @@ START_TEST(test_pg_verify_cannot_connect)
 	ck_assert_ptr_nonnull(msg);
 	migrate_close(m);
 }
+
 END_TEST
 
 START_TEST(test_pg_uninitialised_creates_nothing)
@@ -269,6 +276,7 @@ START_TEST(test_pg_uninitialised_creates_nothing)
 	PQfinish(c);
 	migrate_close(m);
 }
+
 END_TEST
 
 START_TEST(test_pg_failing_revision_reports_position)
@@ -284,12 +292,12 @@ START_TEST(test_pg_failing_revision_reports_position)
 		"-- migrate:downgrade\n"
 		"DROP TABLE ok;\n",
 		"revisions/002_bad.sql",
-		"-- Revision ID: 002\n"      /* line 1 */
-		"-- Revises: 001\n"          /* 2 */
-		"\n"                         /* 3 */
-		"-- migrate:upgrade\n"       /* 4 */
-		"CREATE TABLE half (id integer);\n" /* 5 */
-		"INSERT INTO half\n"         /* 6 */
+		"-- Revision ID: 002\n"                /* line 1 */
+		"-- Revises: 001\n"                    /* 2 */
+		"\n"                                   /* 3 */
+		"-- migrate:upgrade\n"                 /* 4 */
+		"CREATE TABLE half (id integer);\n"    /* 5 */
+		"INSERT INTO half\n"                   /* 6 */
 		"    SELECT no_such_column FROM ok;\n" /* 7 */
 		"\n"
 		"-- migrate:downgrade\n"
@@ -324,16 +332,17 @@ START_TEST(test_pg_failing_revision_reports_position)
 	PQfinish(c);
 	migrate_close(m);
 }
+
 END_TEST
 
 START_TEST(test_pg_runtime_error_names_statement)
 {
 	static const char *const files[] = {
 		"revisions/001_div.sql",
-		"-- Revision ID: 001\n" /* 1 */
-		"-- Revises:\n"         /* 2 */
-		"-- migrate:upgrade\n"  /* 3 */
-		"CREATE TABLE d (x integer);\n" /* 4 */
+		"-- Revision ID: 001\n"             /* 1 */
+		"-- Revises:\n"                     /* 2 */
+		"-- migrate:upgrade\n"              /* 3 */
+		"CREATE TABLE d (x integer);\n"     /* 4 */
 		"  INSERT INTO d VALUES (1 / 0);\n" /* 5: no server position */
 		"-- migrate:downgrade\n"
 		"DROP TABLE d;\n",
@@ -349,6 +358,7 @@ START_TEST(test_pg_runtime_error_names_statement)
 	ck_assert_str_eq(migrate_sqlstate(m), "22012");
 	migrate_close(m);
 }
+
 END_TEST
 
 START_TEST(test_pg_lock_held_elsewhere)
@@ -388,6 +398,7 @@ START_TEST(test_pg_lock_held_elsewhere)
 	migrate_close(m);
 	PQfinish(c);
 }
+
 END_TEST
 
 START_TEST(test_pg_lock_waits_for_release)
@@ -406,6 +417,7 @@ START_TEST(test_pg_lock_waits_for_release)
 	migrate_close(a);
 	migrate_close(b);
 }
+
 END_TEST
 
 static int
@@ -459,6 +471,7 @@ START_TEST(test_pg_checksums_recorded)
 	PQfinish(c);
 	migrate_close(m);
 }
+
 END_TEST
 
 START_TEST(test_pg_alembic_database_is_continued)
@@ -489,6 +502,7 @@ START_TEST(test_pg_alembic_database_is_continued)
 	migrate_close(m);
 	PQfinish(c);
 }
+
 END_TEST
 
 START_TEST(test_pg_custom_schema_and_tables)
@@ -525,6 +539,7 @@ START_TEST(test_pg_custom_schema_and_tables)
 	migrate_close(m);
 	PQfinish(c);
 }
+
 END_TEST
 
 START_TEST(test_pg_readonly_handle)
@@ -540,6 +555,7 @@ START_TEST(test_pg_readonly_handle)
 	migrate_close(m);
 	PQfinish(c);
 }
+
 END_TEST
 
 START_TEST(test_pg_single_transaction_rolls_back_all)
@@ -573,6 +589,7 @@ START_TEST(test_pg_single_transaction_rolls_back_all)
 	migrate_close(m);
 	PQfinish(c);
 }
+
 END_TEST
 
 START_TEST(test_pg_non_transactional_revision)
@@ -607,6 +624,7 @@ START_TEST(test_pg_non_transactional_revision)
 	migrate_close(m);
 	PQfinish(c);
 }
+
 END_TEST
 
 START_TEST(test_pg_repository_revisions)
@@ -660,6 +678,7 @@ START_TEST(test_pg_repository_revisions)
 	migrate_close(m);
 	PQfinish(c);
 }
+
 END_TEST
 
 Suite *

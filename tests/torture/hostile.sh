@@ -53,7 +53,6 @@ to_crlf()
 # A 100,000-revision chain, generated once (creating 100,000 files takes
 # seconds) and shared by the chain_100k_* cases, which reset it and make
 # their change in place: they use it as their revisions directory.
-CHAIN_100K=
 chain_link()
 {
 	{
@@ -64,8 +63,9 @@ chain_link()
 
 chain_100k()
 {
-	if [ -z "$CHAIN_100K" ]; then
-		CHAIN_100K=$T_TMP/chain-100k
+	CHAIN_100K=$T_TMP/chain-100k
+	if [ ! -e "$CHAIN_100K.done" ]; then
+		rm -rf "$CHAIN_100K"
 		mkdir -p "$CHAIN_100K"
 		awk -v dir="$CHAIN_100K" 'BEGIN {
 			for (i = 1; i <= 100000; i++) {
@@ -75,6 +75,7 @@ chain_100k()
 				close(f)
 			}
 		}' || fail "cannot generate the 100,000-revision chain"
+		touch "$CHAIN_100K.done"
 	fi
 	# Undo the other cases' changes.
 	rm -f "$CHAIN_100K/100001.sql"
@@ -397,19 +398,24 @@ gen_filename_255_bytes()
 # db_fingerprint DB FILE: everything an upgrade could have changed.
 db_fingerprint()
 {
-	PGAPPNAME=torture timeout -k 5 60 pg_dump --no-owner -d "$1" >"$2" ||
+	# \restrict lines (pg_dump >= 15.14) carry a random key.
+	PGAPPNAME=torture timeout -k 5 60 pg_dump --no-owner -d "$1" >"$2.raw" ||
 		fail "pg_dump of $1 failed"
+	grep -Ev '^\\(un)?restrict ' "$2.raw" >"$2"
 	q -d "$1" -c "SELECT 'alembic_version=' || coalesce(string_agg(version_num, ','), '')
 		FROM alembic_version" >>"$2" || fail "cannot read alembic_version of $1"
 }
 
-# seed DB: the sentinel table and a version table no hostile set knows.
+# seed DB [legit]: an empty public schema with the sentinel table, plus
+# (unless legit) a version table no hostile set knows.
 seed()
 {
-	fresh_db "$1"
+	reset_schema "$1"
 	q -d "$1" -c "CREATE TABLE victim (id integer PRIMARY KEY, secret text);
-		INSERT INTO victim VALUES (1, 'a'), (2, 'b'), (3, 'c');
-		CREATE TABLE alembic_version (version_num varchar(32) NOT NULL,
+		INSERT INTO victim VALUES (1, 'a'), (2, 'b'), (3, 'c');" >/dev/null ||
+		fail "cannot seed $1"
+	[ -n "${2:-}" ] && return 0
+	q -d "$1" -c "CREATE TABLE alembic_version (version_num varchar(32) NOT NULL,
 			CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));" >/dev/null ||
 		fail "cannot seed $1"
 }
@@ -445,47 +451,31 @@ fi
 torture_init "$ARG_MIGRATE"
 command -v pg_dump >/dev/null || fail "pg_dump not found"
 
+fresh_db "$VICTIM"
+fresh_db "$LEGIT"
 seed "$VICTIM"
 db_fingerprint "$VICTIM" "$T_TMP/victim.before"
 
-ncases=0
-nrejected=0
-nlegit=0
-nskipped=0
-start=$(now_ms)
-declare -A done_case=()
-while IFS='|' read -r -u 3 name want cmd subs; do
-	name=${name//[[:space:]]/}
-	want=${want//[[:space:]]/}
-	case $name in '' | '#'*) continue ;; esac
-	[ -z "${done_case[$name]:-}" ] || fail "EXPECTED lists $name twice"
-	done_case[$name]=1
-	if [ "${#ONLY[@]}" -gt 0 ] && [[ " ${ONLY[*]} " != *" $name "* ]]; then
-		continue
-	fi
-	(($(now_ms) - start < 200000)) || fail "hostile cases took more than 200 s"
-	cmd=$(echo "$cmd" | sed 's/^[[:space:]]*//; s/[[:space:]]*$//')
-	[ -n "$cmd" ] || cmd="upgrade head"
-
+# run_case NAME WANT CMD SUBS: one case; runs in a subshell, so that fail()
+# ends only this case. Exit 0: as expected; 77: skipped; else failed.
+run_case()
+{
+	local name=$1 want=$2 cmd=$3 subs=$4 dir out db where rest sub n size t0
 	dir=$T_TMP/cases/$name
+	t0=$(now_ms)
 	build_case "$name" "$dir"
 	if [ "$name" = unreadable_file ] && [ "$(id -u)" = 0 ]; then
 		note "skip $name: root reads any file"
-		nskipped=$((nskipped + 1))
-		continue
+		exit 77
 	fi
-
 	out=$T_TMP/out-$name
+	db=$VICTIM
 	if [ "$want" = 0 ]; then
 		db=$LEGIT
-		seed "$db"
-		q -d "$db" -c "DROP TABLE alembic_version" >/dev/null
-	else
-		db=$VICTIM
+		seed "$db" legit
 	fi
 	# shellcheck disable=SC2086 # the command is words
 	run_migrate "$db" "$out" 120 --revisions "$CASE_DIR" $cmd
-	ncases=$((ncases + 1))
 	cat "$out.out" "$out.err" >"$out.all"
 	if [ "$RC" -ne "$want" ]; then
 		show stdout "$out.out"
@@ -511,7 +501,6 @@ while IFS='|' read -r -u 3 name want cmd subs; do
 		n=$(q -d "$db" -c "SELECT count(*) FROM victim") ||
 			fail "case $name: the sentinel table is gone"
 		[ "$n" = 3 ] || fail "case $name: the sentinel table holds $n rows, not 3"
-		nlegit=$((nlegit + 1))
 	else
 		# A clear message: one "migrate: " line first, not a dump.
 		if ! head -n 1 "$out.err" | grep -q '^migrate: '; then
@@ -530,11 +519,59 @@ while IFS='|' read -r -u 3 name want cmd subs; do
 			diff -u "$T_TMP/victim.before" "$T_TMP/victim.after" | head -n 40 >&2 || true
 			fail "case $name: a rejected revision set changed the database"
 		fi
-		nrejected=$((nrejected + 1))
 	fi
-	note "ok $name (exit $RC): $(head -n 1 "$out.err" | cut -c1-160)"
+	note "ok $name (exit $RC, $(($(now_ms) - t0)) ms): $(head -n 1 "$out.err" | cut -c1-160)"
 	chmod -R u+rwX "$dir" 2>/dev/null || true
 	rm -rf "$dir" "$out".*
+}
+
+ncases=0
+nrejected=0
+nlegit=0
+nskipped=0
+failed=()
+start=$(now_ms)
+declare -A done_case=()
+while IFS='|' read -r -u 3 name want cmd subs; do
+	name=${name//[[:space:]]/}
+	want=${want//[[:space:]]/}
+	case $name in '' | '#'*) continue ;; esac
+	[ -z "${done_case[$name]:-}" ] || fail "EXPECTED lists $name twice"
+	done_case[$name]=1
+	case $want in 0 | 3) ;; *) fail "EXPECTED: case $name: exit '$want' is neither 0 nor 3" ;; esac
+	if [ "${#ONLY[@]}" -gt 0 ] && [[ " ${ONLY[*]} " != *" $name "* ]]; then
+		continue
+	fi
+	(($(now_ms) - start < 200000)) || fail "hostile cases took more than 200 s"
+	cmd=$(echo "$cmd" | sed 's/^[[:space:]]*//; s/[[:space:]]*$//')
+	[ -n "$cmd" ] || cmd="upgrade head"
+
+	# Not "( ... ) || rc=$?": that would turn off set -e inside.
+	set +e
+	(
+		set -e
+		run_case "$name" "$want" "$cmd" "$subs"
+	)
+	rc=$?
+	set -e
+	case $rc in
+	0)
+		ncases=$((ncases + 1))
+		if [ "$want" = 0 ]; then
+			nlegit=$((nlegit + 1))
+		else
+			nrejected=$((nrejected + 1))
+		fi
+		;;
+	77) nskipped=$((nskipped + 1)) ;;
+	*)
+		ncases=$((ncases + 1))
+		failed+=("$name")
+		# Go on with an intact victim for the next cases.
+		seed "$VICTIM"
+		db_fingerprint "$VICTIM" "$T_TMP/victim.before"
+		;;
+	esac
 done 3<"$CORPUS/EXPECTED"
 
 drop_db "$VICTIM"
@@ -542,5 +579,6 @@ drop_db "$LEGIT"
 if [ "${#ONLY[@]}" -eq 0 ] && [ $((ncases + nskipped)) -lt 40 ]; then
 	fail "only $ncases cases: the corpus must hold at least 40"
 fi
-note "$ncases cases in $(($(now_ms) - start)) ms: $nrejected rejected cleanly, $nlegit legitimate, $nskipped skipped"
+note "$ncases cases in $(($(now_ms) - start)) ms: $nrejected rejected cleanly, $nlegit legitimate, $nskipped skipped, ${#failed[@]} failed"
+[ "${#failed[@]}" -eq 0 ] || fail "${#failed[@]} case(s) failed: ${failed[*]}"
 note "PASS"

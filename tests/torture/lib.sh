@@ -74,7 +74,7 @@ t_cleanup()
 		kill -KILL "$pid" 2>/dev/null || true
 	done
 	for pid in "${T_PIDS[@]+"${T_PIDS[@]}"}"; do
-		wait "$pid" 2>/dev/null || true
+		{ wait "$pid"; } 2>/dev/null || true
 	done
 	if [ -n "$T_TMP" ] && [ -d "$T_TMP" ]; then
 		if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "${TORTURE_KEEP:-}" ]; then
@@ -278,84 +278,80 @@ gen_chain()
 	done
 }
 
-# chain_state DB: print the number of applied revisions according to the
-# version table: "none" (no table), or N (0 = table but no row).
-chain_version()
-{
-	local db=$1 reg v
-	reg=$(q -d "$db" -c "SELECT to_regclass('public.alembic_version') IS NOT NULL") ||
-		fail "cannot query $db"
-	if [ "$reg" != t ]; then
-		echo none
-		return 0
-	fi
-	v=$(q -d "$db" -c "SELECT string_agg(version_num, ',') FROM public.alembic_version") ||
-		fail "cannot read alembic_version of $db"
-	case $v in
-	'') echo 0 ;;
-	r[0-9][0-9][0-9]) echo $((10#${v#r})) ;;
-	*) fail "$db: alembic_version holds '$v', not one chain revision" ;;
-	esac
-}
+# A query that describes a chain database in one line, in one round trip:
+# VERSION|TABLES|INDEXES|COUNTS|HISTORY where VERSION is "none" (no version
+# table) or the rows of alembic_version, TABLES and INDEXES the t_NNN tables
+# and i_NNN indexes, COUNTS "N:rows" of every t_NNN with N % 3 = 0, HISTORY
+# "rev:count" of successful upgrade rows in migrate_log (or "none").
+# query_to_xml() runs the queries on tables that may not exist only when
+# they do.
+CHAIN_STATE_SQL="
+WITH rel AS (
+	SELECT c.relname, c.relkind FROM pg_class c
+	JOIN pg_namespace s ON s.oid = c.relnamespace
+	WHERE s.nspname = 'public')
+SELECT concat_ws('|',
+	CASE WHEN to_regclass('public.alembic_version') IS NULL THEN 'none'
+	ELSE coalesce((xpath('/row/v/text()', query_to_xml(
+		'SELECT string_agg(version_num, '','' ORDER BY version_num) AS v
+		 FROM public.alembic_version', false, true, '')))[1]::text, '') END,
+	(SELECT coalesce(string_agg(relname, ' ' ORDER BY relname), '') FROM rel
+	 WHERE relkind = 'r' AND relname ~ '^t_[0-9]+\$'),
+	(SELECT coalesce(string_agg(relname, ' ' ORDER BY relname), '') FROM rel
+	 WHERE relkind = 'i' AND relname ~ '^i_[0-9]+\$'),
+	(SELECT coalesce(string_agg(substr(relname, 3)::int || ':' ||
+		(xpath('/row/c/text()', query_to_xml(format(
+			'SELECT count(*) AS c FROM public.%I', relname),
+			false, true, '')))[1]::text, ' ' ORDER BY relname), '')
+	 FROM rel WHERE relkind = 'r' AND relname ~ '^t_[0-9]+\$'
+	   AND substr(relname, 3)::int % 3 = 0),
+	CASE WHEN to_regclass('public.migrate_log') IS NULL THEN 'none'
+	ELSE coalesce((xpath('/row/h/text()', query_to_xml(
+		'SELECT string_agg(revision || '':'' || n, '' '' ORDER BY revision) AS h
+		 FROM (SELECT revision, count(*) AS n FROM public.migrate_log
+		       WHERE success AND operation = ''upgrade''
+		       GROUP BY revision) x', false, true, '')))[1]::text, '') END)"
 
 # check_chain DB N CONTEXT: the version table and the schema agree exactly.
 # Every revision <= the version has its table, index and rows; no later one
 # has anything; the history table (when it exists) records exactly one
-# successful upgrade of each applied revision. Sets CHAIN_AT.
+# successful upgrade of each applied revision and none of a later one.
+# Sets CHAIN_AT (0 for no version table or no row).
 check_chain()
 {
-	local db=$1 n=$2 ctx=$3 v at tables indexes want_t='' want_i='' i sel='' counts want_c=''
-	v=$(chain_version "$db")
-	at=$v
-	[ "$v" = none ] && at=0
+	local db=$1 n=$2 ctx=$3 line v tables indexes counts hist at i
+	local want_t='' want_i='' want_c='' want_h=''
+	line=$(q -d "$db" -c "$CHAIN_STATE_SQL") || fail "$ctx: cannot query $db"
+	IFS='|' read -r v tables indexes counts hist <<<"$line"
+	case $v in
+	none | '') at=0 ;;
+	r[0-9][0-9][0-9]) at=$((10#${v#r})) ;;
+	*) fail "$ctx: alembic_version holds '$v', not one chain revision" ;;
+	esac
 	[ "$at" -le "$n" ] || fail "$ctx: version r$at beyond the chain of $n"
-	tables=$(q -d "$db" -c "SELECT coalesce(string_agg(relname, ' ' ORDER BY relname), '')
-		FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
-		WHERE s.nspname = 'public' AND c.relkind = 'r' AND c.relname ~ '^t_[0-9]+\$'")
-	indexes=$(q -d "$db" -c "SELECT coalesce(string_agg(relname, ' ' ORDER BY relname), '')
-		FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
-		WHERE s.nspname = 'public' AND c.relkind = 'i' AND c.relname ~ '^i_[0-9]+\$'")
 	for ((i = 1; i <= at; i++)); do
 		want_t+="${want_t:+ }$(printf 't_%03d' "$i")"
 		want_i+="${want_i:+ }$(printf 'i_%03d' "$i")"
-		if ((i % 3 == 0)); then
-			sel+="${sel:+ UNION ALL }SELECT $i, count(*) FROM $(printf 't_%03d' "$i")"
-			want_c+="${want_c:+ }$i:$i"
-		fi
+		((i % 3 == 0)) && want_c+="${want_c:+ }$i:$i"
+		want_h+="${want_h:+ }$(rev_id "$i"):1"
 	done
-	if [ "$tables" != "$want_t" ]; then
+	[ "$tables" = "$want_t" ] ||
 		fail "$ctx: version table says '$v' but the tables are [$tables], expected [$want_t]"
-	fi
-	if [ "$indexes" != "$want_i" ]; then
+	[ "$indexes" = "$want_i" ] ||
 		fail "$ctx: version table says '$v' but the indexes are [$indexes], expected [$want_i]"
+	[ "$counts" = "$want_c" ] ||
+		fail "$ctx: row counts [$counts], expected [$want_c] (a data insert was lost or doubled)"
+	if [ "$hist" = none ]; then
+		[ "$at" -eq 0 ] || fail "$ctx: at r$at but there is no migrate_log table"
+	elif [ "$hist" != "$want_h" ]; then
+		fail "$ctx: migrate_log successful upgrades [$hist], expected [$want_h]"
 	fi
-	if [ -n "$sel" ]; then
-		counts=$(q -d "$db" -F: -c "$sel ORDER BY 1" | tr '\n' ' ')
-		counts=${counts% }
-		[ "$counts" = "$want_c" ] ||
-			fail "$ctx: row counts [$counts], expected [$want_c] (a data insert was lost or doubled)"
-	fi
-	check_history "$db" "$at" "$ctx"
 	CHAIN_AT=$at
 }
 
-# check_history DB N CONTEXT: successful upgrade rows in migrate_log.
-check_history()
+# reset_schema DB: an empty public schema (faster than a new database).
+reset_schema()
 {
-	local db=$1 at=$2 ctx=$3 reg rows want='' i
-	reg=$(q -d "$db" -c "SELECT to_regclass('public.migrate_log') IS NOT NULL")
-	if [ "$reg" != t ]; then
-		[ "$at" -eq 0 ] ||
-			fail "$ctx: at r$at but there is no migrate_log table"
-		return 0
-	fi
-	rows=$(q -d "$db" -F: -c "SELECT revision, count(*) FROM public.migrate_log
-		WHERE success AND operation = 'upgrade'
-		GROUP BY revision ORDER BY revision" | tr '\n' ' ')
-	rows=${rows% }
-	for ((i = 1; i <= at; i++)); do
-		want+="${want:+ }$(rev_id "$i"):1"
-	done
-	[ "$rows" = "$want" ] ||
-		fail "$ctx: migrate_log successful upgrades [$rows], expected [$want]"
+	q -d "$1" -c "DROP SCHEMA public CASCADE" -c "CREATE SCHEMA public" >/dev/null ||
+		fail "cannot reset the public schema of $1"
 }

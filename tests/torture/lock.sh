@@ -88,7 +88,7 @@ HOLDER_BPID=
 start_holder()
 {
 	local db=$1 locksql=$2 secs=$3 i
-	PGAPPNAME=torture-holder timeout -k 5 $((secs + 60)) \
+	PGAPPNAME=torture-holder timeout -k 5 300 \
 		psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" \
 		-c "BEGIN; $locksql; SELECT pg_sleep($secs); COMMIT;" \
 		>/dev/null 2>"$T_TMP/holder.err" </dev/null &
@@ -112,7 +112,8 @@ start_holder()
 stop_holder()
 {
 	[ -n "$HOLDER_PID" ] || return 0
-	q -c "SELECT pg_terminate_backend($HOLDER_BPID)" >/dev/null || true
+	q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	      WHERE pid = $HOLDER_BPID" >/dev/null || true
 	wait "$HOLDER_PID" 2>/dev/null || true
 	HOLDER_PID=
 }
@@ -201,7 +202,7 @@ if ! grep -qi 'lock' "$T_TMP/a.all"; then
 	show stderr "$T_TMP/a.err"
 	fail "A: the run was retried after a lock timeout but printed nothing about what it waited on"
 fi
-note "A: lock released during the retries: exit 0 after ${el} ms"
+note "A: lock released during the retries: exit 0 after ${el} ms; said: $(grep -i 'lock' "$T_TMP/a.all" | head -n 1)"
 
 # --- B: never released, readers keep reading -----------------------------
 setup_db
@@ -223,7 +224,7 @@ if ! grep -Eqi 'lock[ _]timeout' "$T_TMP/b.err" || ! grep -qF "$ALTER_FILE" "$T_
 fi
 [ "$st" = "l001 c2=false after=false" ] ||
 	fail "B: a failed run changed the database: state '$st', expected l001 unchanged"
-note "B: gave up after $((t1 - t0)) ms: $(head -n 1 "$T_TMP/b.err")"
+note "B: gave up after $((t1 - t0)) ms: $(grep -Ei 'lock[ _]timeout' "$T_TMP/b.err" | tail -n 1)"
 run_migrate "$DB" "$T_TMP/b2" 60 --revisions "$DIR" --lock-timeout 500ms upgrade head
 expect_rc 0 "B: rerun once the lock is gone" "$T_TMP/b2"
 st=$(state "$DB")

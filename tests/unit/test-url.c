@@ -23,8 +23,8 @@ expect_conninfo(const char *url, const char *want)
 
 	ck_assert_msg(rc == 0, "%s: rc %d: %s", url, rc, err);
 	ck_assert_ptr_nonnull(out);
-	ck_assert_msg(strcmp(out, want) == 0, "%s:\n got  <%s>\n want <%s>", url,
-		      out, want);
+	ck_assert_msg(strcmp(out, want) == 0, "%s:\n got  <%s>\n want <%s>",
+		      url, out, want);
 	free(out);
 }
 
@@ -56,6 +56,7 @@ START_TEST(test_url_postgresql_scheme)
 	expect_conninfo("postgresql://alice@localhost",
 			"user='alice' host='localhost'");
 }
+
 END_TEST
 
 START_TEST(test_url_postgres_scheme)
@@ -65,6 +66,7 @@ START_TEST(test_url_postgres_scheme)
 			"port='5432' dbname='mirage'");
 	expect_conninfo("POSTGRESQL://h/d", "host='h' dbname='d'");
 }
+
 END_TEST
 
 START_TEST(test_url_driver_suffix)
@@ -78,12 +80,14 @@ START_TEST(test_url_driver_suffix)
 	expect_conninfo("postgresql+pg8000://u:p@h:5432/d", want);
 	expect_conninfo("postgres+asyncpg://u:p@h:5432/d", want);
 }
+
 END_TEST
 
 START_TEST(test_url_bad_scheme)
 {
-	expect_invalid("mysql://u:hunter2@h/d", "unsupported database URL "
-						"scheme \"mysql\"",
+	expect_invalid("mysql://u:hunter2@h/d",
+		       "unsupported database URL "
+		       "scheme \"mysql\"",
 		       "hunter2");
 	expect_invalid("postgresql+://u:hunter2@h/d", "unsupported", "hunter2");
 	expect_invalid("postgresql+a-b://u:hunter2@h/d", "unsupported",
@@ -91,6 +95,7 @@ START_TEST(test_url_bad_scheme)
 	expect_invalid("postgresql:u:hunter2@h/d", "expected \"//\"",
 		       "hunter2");
 }
+
 END_TEST
 
 START_TEST(test_url_conninfo_passthrough)
@@ -103,6 +108,7 @@ START_TEST(test_url_conninfo_passthrough)
 	expect_conninfo(NULL, "");
 	expect_conninfo("service=x:y", "service=x:y");
 }
+
 END_TEST
 
 START_TEST(test_url_percent_decoding)
@@ -120,6 +126,7 @@ START_TEST(test_url_percent_decoding)
 	expect_invalid("postgresql://u:hun%00ter2@h/d", "percent-encoding",
 		       "hun");
 }
+
 END_TEST
 
 START_TEST(test_url_password_with_reserved_characters)
@@ -132,6 +139,7 @@ START_TEST(test_url_password_with_reserved_characters)
 	expect_invalid("postgresql://u:hun@ter2@h/db", "'@' in the host",
 		       "ter2");
 }
+
 END_TEST
 
 START_TEST(test_url_ipv6)
@@ -145,6 +153,7 @@ START_TEST(test_url_ipv6)
 	expect_invalid("postgresql://[::1/d", "unterminated '['", NULL);
 	expect_invalid("postgresql://[::1]x/d", "after ']'", NULL);
 }
+
 END_TEST
 
 START_TEST(test_url_unix_socket)
@@ -159,6 +168,7 @@ START_TEST(test_url_unix_socket)
 	expect_conninfo("postgresql://h:1/d?host=/tmp",
 			"host='/tmp' port='1' dbname='d'");
 }
+
 END_TEST
 
 START_TEST(test_url_multiple_hosts)
@@ -168,6 +178,7 @@ START_TEST(test_url_multiple_hosts)
 	expect_conninfo("postgresql://a,b/d", "host='a,b' dbname='d'");
 	expect_invalid("postgresql://a,,b/d", "empty host", NULL);
 }
+
 END_TEST
 
 START_TEST(test_url_ports)
@@ -177,10 +188,11 @@ START_TEST(test_url_ports)
 	expect_invalid("postgresql://u:hunter2@h:0/d", "invalid port",
 		       "hunter2");
 	expect_invalid("postgresql://h:12a/d", "invalid port", NULL);
-	expect_invalid("postgresql://h:123456789012345678901/d",
-		       "invalid port", NULL);
+	expect_invalid("postgresql://h:123456789012345678901/d", "invalid port",
+		       NULL);
 	expect_conninfo("postgresql://h:/d", "host='h' dbname='d'");
 }
+
 END_TEST
 
 START_TEST(test_url_ssl_mapping)
@@ -198,14 +210,16 @@ START_TEST(test_url_ssl_mapping)
 	expect_invalid("postgresql+asyncpg://h/d?ssl=maybe",
 		       "parameter \"ssl\"", NULL);
 }
+
 END_TEST
 
 START_TEST(test_url_driver_params)
 {
 	/* driver-only options are dropped */
-	expect_conninfo("postgresql+asyncpg://h/d?prepared_statement_cache_size="
-			"0&command_timeout=60&application_name=svc",
-			"host='h' dbname='d' application_name='svc'");
+	expect_conninfo(
+		"postgresql+asyncpg://h/d?prepared_statement_cache_size="
+		"0&command_timeout=60&application_name=svc",
+		"host='h' dbname='d' application_name='svc'");
 	/* asyncpg's timeout= (seconds, fractional) is connect_timeout */
 	expect_conninfo("postgresql+asyncpg://h/d?timeout=2.5",
 			"host='h' dbname='d' connect_timeout='3'");
@@ -221,6 +235,7 @@ START_TEST(test_url_driver_params)
 	expect_invalid("postgresql://h/d?sslmode", "without '=value'", NULL);
 	expect_conninfo("postgresql://h/d?&a=1&", "host='h' dbname='d' a='1'");
 }
+
 END_TEST
 
 START_TEST(test_url_query_password)
@@ -228,12 +243,14 @@ START_TEST(test_url_query_password)
 	expect_conninfo("postgresql://u@h/d?password=p%26q",
 			"user='u' host='h' dbname='d' password='p&q'");
 }
+
 END_TEST
 
 START_TEST(test_url_trailing_space)
 {
 	expect_conninfo(" postgresql://h/d\n", "host='h' dbname='d'");
 }
+
 END_TEST
 
 /* ---- redaction ---------------------------------------------------- */
@@ -244,8 +261,8 @@ expect_redacted(const char *in, const char *want)
 	char out[512];
 
 	migrate__redact(in, out, sizeof(out));
-	ck_assert_msg(strcmp(out, want) == 0, "redact <%s>:\n got  <%s>\n want <%s>",
-		      in, out, want);
+	ck_assert_msg(strcmp(out, want) == 0,
+		      "redact <%s>:\n got  <%s>\n want <%s>", in, out, want);
 }
 
 START_TEST(test_redact_url)
@@ -259,6 +276,7 @@ START_TEST(test_redact_url)
 	expect_redacted("cannot use postgres://u:pw@h/d: refused",
 			"cannot use postgres://u:***@h/d: refused");
 }
+
 END_TEST
 
 START_TEST(test_redact_conninfo)
@@ -271,6 +289,7 @@ START_TEST(test_redact_conninfo)
 	expect_redacted("sslpassword=k", "sslpassword=***");
 	expect_redacted("PGPASSWORD=abc ./migrate", "PGPASSWORD=*** ./migrate");
 }
+
 END_TEST
 
 START_TEST(test_redact_query)
@@ -280,6 +299,7 @@ START_TEST(test_redact_query)
 	/* a '&' that does not start a parameter is part of the value */
 	expect_redacted("password=a&b c", "password=*** c");
 }
+
 END_TEST
 
 START_TEST(test_redact_free_text)
@@ -288,6 +308,7 @@ START_TEST(test_redact_free_text)
 			"password authentication failed for user \"x\"");
 	expect_redacted("", "");
 }
+
 END_TEST
 
 START_TEST(test_redact_truncates)
@@ -301,6 +322,7 @@ START_TEST(test_redact_truncates)
 	migrate__redact(NULL, out, sizeof(out));
 	ck_assert_str_eq(out, "");
 }
+
 END_TEST
 
 /* ---- the libpq backend's constructor ------------------------------- */
@@ -325,6 +347,7 @@ START_TEST(test_pq_new_stores_only)
 	ck_assert_int_eq(migrate_backend_pq_new(&be, "host=/tmp port=1"), 0);
 	be->free(be);
 }
+
 END_TEST
 
 START_TEST(test_pq_new_rejects_malformed)
@@ -335,14 +358,15 @@ START_TEST(test_pq_new_rejects_malformed)
 	ck_assert_int_eq(migrate_backend_pq_new(&be, "mysql://h/d"),
 			 MIGRATE_EINVAL);
 	ck_assert_ptr_null(be);
-	ck_assert_int_eq(migrate_backend_pq_new(&be, "postgresql://h/d?bogus=1"),
-			 MIGRATE_EINVAL);
+	ck_assert_int_eq(
+		migrate_backend_pq_new(&be, "postgresql://h/d?bogus=1"),
+		MIGRATE_EINVAL);
 	ck_assert_int_eq(migrate_backend_pq_new(&be, "host='unterminated"),
 			 MIGRATE_EINVAL);
-	ck_assert_int_eq(
-		migrate__backend_pq_new(&be, "postgresql://u:hunter2@h/d?nope=1",
-					err, sizeof(err)),
-		MIGRATE_EINVAL);
+	ck_assert_int_eq(migrate__backend_pq_new(
+				 &be, "postgresql://u:hunter2@h/d?nope=1", err,
+				 sizeof(err)),
+			 MIGRATE_EINVAL);
 	ck_assert_msg(strstr(err, "nope") != NULL, "%s", err);
 	ck_assert_msg(strstr(err, "hunter2") == NULL, "%s", err);
 	ck_assert_int_eq(migrate__backend_pq_new(&be, "password=hunter2 x=1",
@@ -350,6 +374,7 @@ START_TEST(test_pq_new_rejects_malformed)
 			 MIGRATE_EINVAL);
 	ck_assert_msg(strstr(err, "hunter2") == NULL, "%s", err);
 }
+
 END_TEST
 
 Suite *
