@@ -454,11 +454,45 @@ copy_body(const char *s, size_t len)
 	return out;
 }
 
+/*
+ * Split a section's SQL once at load time, so that an unterminated quote,
+ * dollar quote or comment is reported with its file line before anything
+ * touches a database (and not only when a transaction=false section runs,
+ * or as a server error after the bookkeeping tables were created).
+ */
+static int
+check_section_sql(struct parser *p,
+		  const struct migrate_section *sec,
+		  const char *name)
+{
+	struct migrate_sql_stmt *stmts = NULL;
+	size_t n = 0, line = 0;
+	char err[256];
+	const char *cause = err;
+	int rc;
+
+	rc = migrate__sql_split(sec->sql, strlen(sec->sql), &stmts, &n, err,
+				sizeof(err));
+	free(stmts);
+	if (rc == MIGRATE_ENOMEM)
+		return migrate__registry_error(p->reg, rc, "out of memory");
+	if (rc == 0)
+		return 0;
+	/* The splitter says "line N: cause", N counted in the section. */
+	if (sscanf(err, "line %zu:", &line) == 1) {
+		cause = strchr(err, ':') + 1;
+		while (*cause == ' ')
+			cause++;
+	}
+	return perr(p, sec->first_line + (line ? line - 1 : 0),
+		    "%s section: %s", name, cause);
+}
+
 static int
 build_revision(struct parser *p)
 {
 	struct migrate_revision *rev;
-	int i;
+	int i, rc;
 
 	rev = calloc(1, sizeof(*rev));
 	if (!rev)
@@ -486,6 +520,12 @@ build_revision(struct parser *p)
 				     si->body_end - si->body_start);
 		if (!sec->sql)
 			goto nomem;
+		rc = check_section_sql(p, sec,
+				       i == SEC_UP ? "upgrade" : "downgrade");
+		if (rc < 0) {
+			migrate__revision_free(rev);
+			return rc;
+		}
 	}
 	rev->id_line = p->id.line;
 	rev->revises_line = p->revises.line;

@@ -642,6 +642,24 @@ migrate__url_to_conninfo(const char *url, char **out, char *err, size_t errlen)
 		return url_error(err, errlen,
 				 "malformed database URL: expected \"//\" "
 				 "after the scheme");
+	/* RFC 3986 has no raw white space or control characters in a URL.
+	 * Refusing them keeps the parser and migrate__redact() in agreement
+	 * on where the password is (a space in the user name once made the
+	 * redactor miss it). The message names the position only. */
+	for (k = slen + 3; k < n; k++) {
+		unsigned char c = (unsigned char)s[k];
+
+		if (c <= 0x20 || c == 0x7f) {
+			char msg[160];
+
+			snprintf(msg, sizeof(msg),
+				 "malformed database URL: white space or a "
+				 "control character at position %zu "
+				 "(percent-encode it, e.g. %%20 for a space)",
+				 k + 1);
+			return url_error(err, errlen, msg);
+		}
+	}
 
 	rc = parse_url(&kv, s + slen + 3, n - slen - 3, err, errlen);
 	if (rc < 0)
@@ -693,15 +711,18 @@ url_userinfo(const char *s, size_t *pw_off)
 {
 	size_t i = 0, j, last;
 
+	/* Neither white space nor a line break ends the user name here: a
+	 * malformed URL with "a b:secret@" must not show "secret". */
 	while (s[i] && s[i] != ':' && s[i] != '@' && s[i] != '/' &&
-	       s[i] != '?' && !isspace((unsigned char)s[i]))
+	       s[i] != '?')
 		i++;
 	if (s[i] != ':')
 		return 0;
-	/* The last '@' before white space: when the password holds a raw
-	 * '@', hiding too much beats showing a part of it. */
+	/* The last '@' of the text: when the password holds a raw '@',
+	 * white space or a line break (a malformed URL), hiding too much
+	 * beats showing a part of it. */
 	last = 0;
-	for (j = i + 1; s[j] && !isspace((unsigned char)s[j]); j++)
+	for (j = i + 1; s[j]; j++)
 		if (s[j] == '@')
 			last = j;
 	if (!last)

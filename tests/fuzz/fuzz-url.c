@@ -74,10 +74,10 @@ url_scheme_end(const char *s)
 }
 
 /* A password that must not show: an alphanumeric run of at least
- * MIN_SECRET characters with a digit and a letter, appearing exactly once in
- * @s, either between "user:" and '@' in the authority of a postgres URL or
- * right after a "password=" that starts a word. Copies it into @out and returns
- * true. */
+ * MIN_SECRET characters with a digit and a letter, appearing exactly once
+ * in @s, either between "user:" and '@' in the authority of a postgres URL
+ * or right after a "password=" that starts a word. Copies it into @out and
+ * returns true. */
 static bool
 find_secret(const char *s, char *out, size_t outlen)
 {

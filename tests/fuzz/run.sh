@@ -22,8 +22,9 @@ fi
 build=$1
 seconds=${2:-60}
 case $seconds in
-'' | *[!0-9]*)
-	echo "$0: SECONDS must be a number" >&2
+'' | *[!0-9]* | 0)
+	# (0 would mean "no limit" to libFuzzer.)
+	echo "$0: SECONDS must be a positive number" >&2
 	exit 2
 	;;
 esac

@@ -248,6 +248,54 @@ START_TEST(test_revfile_bom)
 
 END_TEST
 
+/* Unterminated quotes and comments are found at load time, with the line
+ * of the file where they start, in either section, before any database is
+ * touched. */
+START_TEST(test_revfile_unterminated_sql_at_load)
+{
+	static const char up[] = "-- Quote.\n"
+				 "--\n"
+				 "-- Revision ID: 001\n"
+				 "-- Revises:\n"
+				 "\n"
+				 "-- migrate:upgrade transaction=false\n"
+				 "CREATE TABLE a (id int);\n"
+				 "INSERT INTO a VALUES (1);\n"
+				 "\n"
+				 "SELECT 'oops;\n";
+	static const char down[] = "-- Dollar.\n"
+				   "--\n"
+				   "-- Revision ID: 002\n"
+				   "-- Revises:\n"
+				   "-- migrate:upgrade\n"
+				   "SELECT 1;\n"
+				   "-- migrate:downgrade\n"
+				   "DO $fn$ BEGIN NULL; END $f$;\n";
+	struct migrate_registry *reg = new_reg();
+
+	ck_assert_int_eq(migrate_registry_parse(reg, "001_q.sql", up,
+						strlen(up)),
+			 MIGRATE_EPARSE);
+	ck_assert_msg(strstr(migrate_registry_errmsg(reg),
+			     "001_q.sql:10: upgrade section: ") ==
+			      migrate_registry_errmsg(reg),
+		      "got: %s", migrate_registry_errmsg(reg));
+	ck_assert_ptr_nonnull(
+		strstr(migrate_registry_errmsg(reg), "unterminated"));
+	ck_assert_int_eq(migrate_registry_parse(reg, "002_d.sql", down,
+						strlen(down)),
+			 MIGRATE_EPARSE);
+	ck_assert_msg(strstr(migrate_registry_errmsg(reg),
+			     "002_d.sql:8: downgrade section: ") ==
+			      migrate_registry_errmsg(reg),
+		      "got: %s", migrate_registry_errmsg(reg));
+	ck_assert_ptr_nonnull(strstr(migrate_registry_errmsg(reg), "$fn$"));
+	ck_assert_uint_eq(migrate_registry_count(reg), 0);
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
 /* Replace every "\n" of @in by "\r\n". */
 static void
 to_crlf(const char *in, char *out, size_t outlen)
@@ -1100,6 +1148,7 @@ revision_file_suite(void)
 	Suite *s = suite_create("revision_file");
 
 	add_test(s, test_revfile_sample);
+	add_test(s, test_revfile_unterminated_sql_at_load);
 	add_test(s, test_revfile_merge);
 	add_test(s, test_revfile_empty_downgrade);
 	add_test(s, test_revfile_downgrade_first);
