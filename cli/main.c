@@ -276,17 +276,15 @@ is_labelled_line(const char *s, size_t n)
 	return false;
 }
 
-void
-cli_print_error(const char *msg, const char *sqlstate, int rc)
+/* Write @msg: its first line, then continuation lines folded into it
+ * (libpq wraps connection errors), then DETAIL:/HINT: lines on their own;
+ * no final newline. */
+static void
+print_folded(FILE *out, const char *msg)
 {
 	const char *p, *nl;
 	bool first = true;
 
-	if (!msg || !*msg)
-		msg = migrate_strerror(rc);
-	fputs("migrate: ", stderr);
-	/* The first line, then continuation lines folded into it (libpq
-	 * wraps connection errors), then DETAIL:/HINT: lines on their own. */
 	for (p = msg; *p; p = *nl ? nl + 1 : nl) {
 		size_t n;
 
@@ -303,16 +301,25 @@ cli_print_error(const char *msg, const char *sqlstate, int rc)
 		if (n == 0)
 			continue;
 		if (first) {
-			fwrite(p, 1, n, stderr);
+			fwrite(p, 1, n, out);
 			first = false;
 		} else if (is_labelled_line(p, n)) {
-			fputc('\n', stderr);
-			fwrite(p, 1, n, stderr);
+			fputc('\n', out);
+			fwrite(p, 1, n, out);
 		} else {
-			fputc(' ', stderr);
-			fwrite(p, 1, n, stderr);
+			fputc(' ', out);
+			fwrite(p, 1, n, out);
 		}
 	}
+}
+
+void
+cli_print_error(const char *msg, const char *sqlstate, int rc)
+{
+	if (!msg || !*msg)
+		msg = migrate_strerror(rc);
+	fputs("migrate: ", stderr);
+	print_folded(stderr, msg);
 	if (sqlstate && *sqlstate && !strstr(msg, sqlstate))
 		fprintf(stderr, " (SQLSTATE %s)", sqlstate);
 	fputc('\n', stderr);
@@ -374,6 +381,20 @@ progress(const char *revision,
 
 	if (phase == MIGRATE_PROGRESS_DONE)
 		c->steps_done++;
+	if (phase == MIGRATE_PROGRESS_RETRY && !c->quiet) {
+		/* Always said (issue: "printing what it waited on"): the
+		 * handle's message holds the lock timeout error. */
+		const char *why = c->m ? migrate_errmsg(c->m) : "";
+
+		fprintf(stderr,
+			"migrate: %s %s hit the lock timeout after %.1f ms; "
+			"rolled back, retrying%s",
+			verb, revision, elapsed_ms, *why ? ": " : "");
+		print_folded(stderr, why);
+		fputc('\n', stderr);
+		fflush(stderr);
+		return;
+	}
 	if (c->verbose <= 0)
 		return;
 	switch (phase) {
@@ -395,12 +416,6 @@ progress(const char *revision,
 	case MIGRATE_PROGRESS_FAILED:
 		fprintf(stderr, "migrate: %s %s failed after %.1f ms\n", verb,
 			revision, elapsed_ms);
-		break;
-	case MIGRATE_PROGRESS_RETRY:
-		fprintf(stderr,
-			"migrate: %s %s hit the lock timeout after %.1f ms; "
-			"rolled back, retrying\n",
-			verb, revision, elapsed_ms);
 		break;
 	default:
 		break;

@@ -522,7 +522,8 @@ run_nontx_step(struct migrate *m,
 	char extra[512];
 	char err[512];
 	char *detail;
-	size_t n = 0, i = 0;
+	size_t n = 0, i = 0, counted = 0;
+	long base = 0;
 	int rc;
 
 	if (!sec->fn) {
@@ -569,7 +570,11 @@ run_nontx_step(struct migrate *m,
 	}
 	for (i = 0; i < n; i++) {
 		char *text = xstrndup(sql + stmts[i].offset, stmts[i].len);
-		long base = char_count(sql, stmts[i].offset);
+
+		/* Characters before this statement, counted from the last
+		 * one: linear over the section, not quadratic. */
+		base += char_count(sql + counted, stmts[i].offset - counted);
+		counted = stmts[i].offset;
 
 		if (!text) {
 			rc = migrate__set_error(m, MIGRATE_ENOMEM,

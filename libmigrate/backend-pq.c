@@ -389,7 +389,16 @@ pq_connect(struct migrate_backend *be,
 	}
 	PQsetNoticeProcessor(pq->conn, ignore_notice, NULL);
 	pq->read_only = cfg->read_only != 0;
-	rc = resolve_schema(pq, cfg, err);
+	/*
+	 * A read-only handle (a service's startup verify) keeps the names
+	 * unqualified when no schema is given, as Alembic does, so that it
+	 * costs the connect plus the one read_state round trip and nothing
+	 * more. Writers pin current_schema() once, so that every table they
+	 * create and the lock key name the same schema.
+	 */
+	rc = pq->read_only && !(cfg->schema && *cfg->schema)
+		     ? 0
+		     : resolve_schema(pq, cfg, err);
 	if (rc < 0) {
 		PQfinish(pq->conn);
 		pq->conn = NULL;

@@ -6,6 +6,7 @@
 # the services' check on an uninitialised and an unknown database.
 #
 # usage: pg-harness.sh bash cli-check.sh   (MIGRATE etc. in the environment)
+# shellcheck source=tests/integration/cli-lib.sh
 . "$(dirname "$0")/cli-lib.sh"
 cli_init needs-pg
 
@@ -213,7 +214,11 @@ printf -- '-- Hex\n--\n-- Revision ID: ae1027a6acf1\n-- Revises:\n\n-- migrate:u
 	>"$DH/ae1027a6acf1_hex.sql"
 m "$DB" "$T/n6" --revisions "$DH" revision -m "next one"
 expect 0 "revision with hex ids"
-nf=$(ls "$DH" | grep -v '^ae1027a6acf1' || true)
+nf=
+for x in "$DH"/*.sql; do
+	x=${x##*/}
+	[ "$x" = ae1027a6acf1_hex.sql ] || nf=$x
+done
 [[ $nf =~ ^[0-9a-f]{12}_next_one\.sql$ ]] || fail "unexpected new file name '$nf'"
 ok "a random 12-digit hex id ($nf)"
 has "$DH/$nf" "-- Revises: ae1027a6acf1" "revises the hex head"

@@ -6,6 +6,7 @@
 # per revision in migrate_log, every table once).
 #
 # usage: pg-harness.sh bash cli-concurrency.sh   (MIGRATE in the environment)
+# shellcheck source=tests/integration/cli-lib.sh
 . "$(dirname "$0")/cli-lib.sh"
 cli_init needs-pg
 

@@ -3,10 +3,14 @@
 #
 # A failing revision: the error names file:line and what the server said,
 # the exit code is 4, the database stays at the previous revision with
-# nothing of the failed one left. A revision without downgrade section
-# refuses a downgrade (exit 3). A lock not obtained exits 5.
+# nothing of the failed one left (all of the plan with
+# --single-transaction). A revision without downgrade section refuses a
+# downgrade (exit 3). A lock not obtained exits 5. A non-transactional
+# revision that fails part-way leaves the database dirty until
+# `migrate resolve`.
 #
 # usage: pg-harness.sh bash cli-failure.sh   (MIGRATE in the environment)
+# shellcheck source=tests/integration/cli-lib.sh
 . "$(dirname "$0")/cli-lib.sh"
 cli_init needs-pg
 
@@ -90,3 +94,56 @@ T_PIDS=()
 m "$DB" "$T/l2" --revisions "$D" --lock-wait 10 downgrade -1
 expect 0 "the downgrade runs once the lock is free"
 same "$(version_of "$DB")" "r002" "at r002"
+
+# --single-transaction: a failure rolls the whole plan back.
+DS=$T/revs-single
+gen_chain "$DS" 2
+cp "$D/003_bad.sql" "$DS/003_bad.sql"
+sed -i 's/^SELECT id FROM t_003;$/SELECT nosuchcolumn FROM t_003;/' "$DS/003_bad.sql"
+DB3=single_db
+fresh_db "$DB3"
+m "$DB3" "$T/st" --revisions "$DS" --single-transaction upgrade head
+expect 4 "--single-transaction upgrade through a failing revision"
+table_exists "$DB3" public.t_001 && fail "t_001 survived the rolled-back plan"
+ok "--single-transaction: nothing of the plan is left"
+m "$DB3" "$T/stc" --revisions "$DS" current
+same "$(cat "$T/stc.out")" "<base>" "--single-transaction: still at base"
+
+# A non-transactional revision that fails part-way leaves the database
+# dirty: check says so, upgrade refuses, resolve --undo clears it once the
+# operator has cleaned up.
+DD=$T/revs-dirty
+gen_chain "$DD" 1
+cat >"$DD/002_notx.sql" <<'SQL'
+-- Non-transactional, fails at its second statement
+--
+-- Revision ID: r002
+-- Revises: r001
+-- Create Date: 2026-01-31
+
+-- migrate:upgrade transaction=false
+CREATE TABLE t_notx (id integer);
+CREATE INDEX CONCURRENTLY i_notx ON t_notx (nosuchcolumn);
+
+-- migrate:downgrade
+DROP TABLE t_notx;
+SQL
+DB4=dirty_db
+fresh_db "$DB4"
+m "$DB4" "$T/nt1" --revisions "$DD" upgrade head
+expect 4 "a non-transactional revision fails part-way"
+has "$T/nt1.err" "002_notx.sql:9" "the error names file:line"
+m "$DB4" "$T/nt2" --revisions "$DD" check
+expect 1 "check on a dirty database"
+has "$T/nt2.out" "r002" "check names the dirty revision"
+m "$DB4" "$T/nt3" --revisions "$DD" upgrade head
+expect 4 "upgrade refuses a dirty database"
+q -d "$DB4" -c "DROP TABLE t_notx"
+m "$DB4" "$T/nt4" --revisions "$DD" resolve --undo r002
+expect 0 "resolve --undo r002"
+sed -i 's/(nosuchcolumn)/(id)/' "$DD/002_notx.sql"
+m "$DB4" "$T/nt5" --revisions "$DD" upgrade head
+expect 0 "the fixed revision applies after resolve"
+same "$(version_of "$DB4")" "r002" "at r002"
+m "$DB4" "$T/nt6" --revisions "$DD" check
+expect 0 "check after the fix"

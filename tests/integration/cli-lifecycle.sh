@@ -8,6 +8,7 @@
 #
 # usage: pg-harness.sh bash cli-lifecycle.sh   (MIGRATE, MIRAGE_API,
 #        MIRAGE_INDEXER in the environment; see cli-lib.sh)
+# shellcheck source=tests/integration/cli-lib.sh
 . "$(dirname "$0")/cli-lib.sh"
 cli_init needs-pg
 needs_vector

@@ -7,6 +7,7 @@
 # script refuses to run on a database that is not where it starts from.
 #
 # usage: pg-harness.sh bash cli-offline.sh   (MIGRATE in the environment)
+# shellcheck source=tests/integration/cli-lib.sh
 . "$(dirname "$0")/cli-lib.sh"
 cli_init needs-pg
 

@@ -8,6 +8,7 @@
 # exit 4, never the password.
 #
 # usage: pg-harness.sh bash cli-urls.sh   (MIGRATE in the environment)
+# shellcheck source=tests/integration/cli-lib.sh
 . "$(dirname "$0")/cli-lib.sh"
 cli_init needs-pg
 [ -n "${MIGRATE_TEST_PW_URL:-}" ] || skip "the harness has no password role"

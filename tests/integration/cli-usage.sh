@@ -6,6 +6,7 @@
 # (heads, --sql), option checks. Needs no PostgreSQL server.
 #
 # usage: bash cli-usage.sh   (MIGRATE in the environment)
+# shellcheck source=tests/integration/cli-lib.sh
 . "$(dirname "$0")/cli-lib.sh"
 cli_init
 T=$T_TMP

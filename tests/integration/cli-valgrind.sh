@@ -6,6 +6,7 @@
 # failure, SQL failure, bad revisions, usage) report no error and no leak.
 #
 # usage: pg-harness.sh bash cli-valgrind.sh   (MIGRATE in the environment)
+# shellcheck source=tests/integration/cli-lib.sh
 . "$(dirname "$0")/cli-lib.sh"
 cli_init needs-pg
 command -v valgrind >/dev/null || skip "valgrind is not installed"
