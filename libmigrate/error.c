@@ -101,32 +101,42 @@ migrate_free(void *p)
 	free(p);
 }
 
+static int set_error_v(struct migrate *m,
+		       int code,
+		       const char *fmt,
+		       va_list ap) MIGRATE__PRINTF(3, 0);
+
+static int
+set_error_v(struct migrate *m, int code, const char *fmt, va_list ap)
+{
+	if (!m)
+		return code;
+	vsnprintf(m->errmsg, sizeof(m->errmsg), fmt, ap);
+	m->sqlstate[0] = '\0';
+	return code;
+}
+
 int
 migrate__set_error(struct migrate *m, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!m)
-		return code;
 	va_start(ap, fmt);
-	vsnprintf(m->errmsg, sizeof(m->errmsg), fmt, ap);
+	code = set_error_v(m, code, fmt, ap);
 	va_end(ap);
-	m->sqlstate[0] = '\0';
 	return code;
 }
 
+/* The public twin, for migrate_step_fn callbacks. */
 MIGRATE_EXPORT
 int
 migrate_set_error(struct migrate *m, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!m)
-		return code;
 	va_start(ap, fmt);
-	vsnprintf(m->errmsg, sizeof(m->errmsg), fmt, ap);
+	code = set_error_v(m, code, fmt, ap);
 	va_end(ap);
-	m->sqlstate[0] = '\0';
 	return code;
 }
 
