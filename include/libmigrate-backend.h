@@ -82,12 +82,12 @@ struct migrate_record {
 	size_t n_remove;
 	const char *const *add_heads;
 	size_t n_add;
-	const char *checksum;   /**< of the revision, or "" */
-	double started_at;      /**< seconds since the epoch */
+	const char *checksum; /**< of the revision, or "" */
+	double started_at;    /**< seconds since the epoch */
 	double duration_ms;
-	int success;            /**< 0 for a failed step's history row
-				     (then no version table change) */
-	const char *error;      /**< for failed/dirty rows, else "" */
+	int success;       /**< 0 for a failed step's history row
+				(then no version table change) */
+	const char *error; /**< for failed/dirty rows, else "" */
 };
 
 /** One step for run_step(): its SQL and its bookkeeping together. */

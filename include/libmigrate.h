@@ -147,10 +147,10 @@ struct migrate_revision_def {
 	void *payload;                /**< Passed to the two callbacks. */
 };
 
-#define MIGRATE_REVISION_DEF_INIT                                          \
-	{                                                                  \
-		MIGRATE_REVISION_DEF_VERSION, NULL, NULL, 0, NULL, NULL,   \
-			NULL, 0, -1, -1, -1, -1, NULL, NULL, NULL          \
+#define MIGRATE_REVISION_DEF_INIT                                              \
+	{                                                                      \
+		MIGRATE_REVISION_DEF_VERSION, NULL, NULL, 0, NULL, NULL, NULL, \
+			0, -1, -1, -1, -1, NULL, NULL, NULL                    \
 	}
 
 /**
@@ -224,8 +224,8 @@ size_t migrate_registry_count(const struct migrate_registry *reg);
  * ties in insertion order), or NULL when @p i is out of range or the
  * registry does not validate. Borrowed: valid until the registry is freed.
  */
-const struct migrate_revision *
-migrate_registry_at(struct migrate_registry *reg, size_t i);
+const struct migrate_revision *migrate_registry_at(struct migrate_registry *reg,
+						   size_t i);
 
 /** Number of heads (revisions that are nobody's parent); 0 if invalid. */
 size_t migrate_registry_head_count(struct migrate_registry *reg);
@@ -343,10 +343,10 @@ struct migrate_options {
 	void *progress_payload;
 };
 
-#define MIGRATE_OPTIONS_INIT                                                \
-	{                                                                   \
-		MIGRATE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 60000,  \
-			5000, 0, 3, NULL, NULL                              \
+#define MIGRATE_OPTIONS_INIT                                                   \
+	{                                                                      \
+		MIGRATE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 60000,     \
+			5000, 0, 3, NULL, NULL                                 \
 	}
 
 /**
@@ -429,9 +429,7 @@ struct migrate_registry *migrate_registry(struct migrate *m);
  * @param[out] count Number of ids (0 = base).
  * @return 0 or MIGRATE_EBACKEND.
  */
-int migrate_current(struct migrate *m,
-		    const char *const **out,
-		    size_t *count);
+int migrate_current(struct migrate *m, const char *const **out, size_t *count);
 
 /**
  * Plan the steps that take the database to @p target.
@@ -559,14 +557,14 @@ void migrate_free(void *p);
 /** One row of the history table, as passed to migrate_history(). */
 struct migrate_history_entry {
 	const char *revision;
-	int direction;         /**< MIGRATE_UP or MIGRATE_DOWN */
-	const char *operation; /**< "upgrade", "downgrade", "stamp",
-				    "resolve", "dirty" */
-	const char *checksum;  /**< hex SHA-256, or "" */
+	int direction;          /**< MIGRATE_UP or MIGRATE_DOWN */
+	const char *operation;  /**< "upgrade", "downgrade", "stamp",
+				     "resolve", "dirty" */
+	const char *checksum;   /**< hex SHA-256, or "" */
 	const char *started_at; /**< ISO 8601 with time zone */
 	double duration_ms;
 	const char *db_user;
-	int success; /**< 1 or 0 */
+	int success;       /**< 1 or 0 */
 	const char *error; /**< what failed, or "" */
 };
 

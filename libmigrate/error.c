@@ -101,10 +101,8 @@ migrate_free(void *p)
 	free(p);
 }
 
-static int set_error_v(struct migrate *m,
-		       int code,
-		       const char *fmt,
-		       va_list ap) MIGRATE__PRINTF(3, 0);
+static int set_error_v(struct migrate *m, int code, const char *fmt, va_list ap)
+	MIGRATE__PRINTF(3, 0);
 
 static int
 set_error_v(struct migrate *m, int code, const char *fmt, va_list ap)
@@ -177,8 +175,8 @@ migrate__backend_failed(struct migrate *m, int code, const char *context)
 	}
 	if (e->hint[0]) {
 		len = strlen(m->errmsg);
-		snprintf(m->errmsg + len, sizeof(m->errmsg) - len,
-			 "\nHINT: %s", e->hint);
+		snprintf(m->errmsg + len, sizeof(m->errmsg) - len, "\nHINT: %s",
+			 e->hint);
 	}
 	memcpy(m->sqlstate, e->sqlstate, sizeof(m->sqlstate));
 	m->sqlstate[sizeof(m->sqlstate) - 1] = '\0';

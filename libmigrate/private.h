@@ -182,8 +182,8 @@ struct migrate_applied {
 };
 
 struct migrate_state {
-	bool uninitialised; /* no version table */
-	struct strv heads;  /* version table rows */
+	bool uninitialised;              /* no version table */
+	struct strv heads;               /* version table rows */
 	struct migrate_applied *applied; /* from history; may be empty */
 	size_t n_applied;
 	size_t cap_applied;
@@ -278,10 +278,8 @@ int migrate__sql_split(const char *sql,
  * MIGRATE_EINVAL (cause in @err, without any password) or MIGRATE_ENOMEM.
  * *out is malloc'ed.
  */
-int migrate__url_to_conninfo(const char *url,
-			     char **out,
-			     char *err,
-			     size_t errlen);
+int
+migrate__url_to_conninfo(const char *url, char **out, char *err, size_t errlen);
 
 /* Copy @in to @out (size @outlen) with any password replaced by "***",
  * whether @in is a URL, a conninfo string or free text containing one. */

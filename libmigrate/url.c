@@ -713,8 +713,7 @@ url_userinfo(const char *s, size_t *pw_off)
 
 	/* Neither white space nor a line break ends the user name here: a
 	 * malformed URL with "a b:secret@" must not show "secret". */
-	while (s[i] && s[i] != ':' && s[i] != '@' && s[i] != '/' &&
-	       s[i] != '?')
+	while (s[i] && s[i] != ':' && s[i] != '@' && s[i] != '/' && s[i] != '?')
 		i++;
 	if (s[i] != ':')
 		return 0;

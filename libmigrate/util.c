@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
+#include "util.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "util.h"
 
 static bool
 buf_reserve(struct buf *b, size_t extra)

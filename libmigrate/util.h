@@ -17,25 +17,25 @@
  * in the object files (an application may well have its own xstrdup or
  * buf_append). The code keeps the short names.
  */
-#define buf_append       migrate__buf_append
-#define buf_free         migrate__buf_free
-#define buf_printf       migrate__buf_printf
-#define buf_puts         migrate__buf_puts
-#define buf_sql_ident    migrate__buf_sql_ident
-#define buf_sql_literal  migrate__buf_sql_literal
-#define buf_steal        migrate__buf_steal
-#define buf_vprintf      migrate__buf_vprintf
-#define clock_ms         migrate__clock_ms
-#define clock_wall       migrate__clock_wall
-#define strv_clear       migrate__strv_clear
-#define strv_copy        migrate__strv_copy
-#define strv_find        migrate__strv_find
-#define strv_push        migrate__strv_push
-#define strv_pushn       migrate__strv_pushn
-#define strv_remove      migrate__strv_remove
-#define xsnprintf        migrate__xsnprintf
-#define xstrdup          migrate__xstrdup
-#define xstrndup         migrate__xstrndup
+#define buf_append      migrate__buf_append
+#define buf_free        migrate__buf_free
+#define buf_printf      migrate__buf_printf
+#define buf_puts        migrate__buf_puts
+#define buf_sql_ident   migrate__buf_sql_ident
+#define buf_sql_literal migrate__buf_sql_literal
+#define buf_steal       migrate__buf_steal
+#define buf_vprintf     migrate__buf_vprintf
+#define clock_ms        migrate__clock_ms
+#define clock_wall      migrate__clock_wall
+#define strv_clear      migrate__strv_clear
+#define strv_copy       migrate__strv_copy
+#define strv_find       migrate__strv_find
+#define strv_push       migrate__strv_push
+#define strv_pushn      migrate__strv_pushn
+#define strv_remove     migrate__strv_remove
+#define xsnprintf       migrate__xsnprintf
+#define xstrdup         migrate__xstrdup
+#define xstrndup        migrate__xstrndup
 
 #if defined(__GNUC__)
 #define MIGRATE__PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -53,9 +53,9 @@ struct buf {
 	bool oom;
 };
 
-#define BUF_INIT                    \
-	{                           \
-		NULL, 0, 0, false   \
+#define BUF_INIT                                                               \
+	{                                                                      \
+		NULL, 0, 0, false                                              \
 	}
 
 void buf_append(struct buf *b, const char *s, size_t n);
@@ -79,9 +79,9 @@ struct strv {
 	size_t cap;
 };
 
-#define STRV_INIT          \
-	{                  \
-		NULL, 0, 0 \
+#define STRV_INIT                                                              \
+	{                                                                      \
+		NULL, 0, 0                                                     \
 	}
 
 /* Append a copy of @s. Returns 0 or -1 on OOM. */

@@ -204,8 +204,8 @@ count_all_pending(struct migrate *m)
 	struct migrate_plan *plan = NULL;
 	char err[256];
 
-	if (migrate__plan_compute(&plan, m->reg, NULL, 0, MIGRATE_UP, "heads", 0,
-				  err, sizeof(err)) == 0) {
+	if (migrate__plan_compute(&plan, m->reg, NULL, 0, MIGRATE_UP, "heads",
+				  0, err, sizeof(err)) == 0) {
 		m->verify_pending = plan->n_steps;
 		migrate_plan_free(plan);
 	}

@@ -10,21 +10,21 @@
 
 /* One TCase per test, named after the function, so that
  * CK_RUN_CASE=test_name runs exactly one test. */
-#define add_test(suite, fn)                               \
-	do {                                              \
-		TCase *tc_ = tcase_create(#fn);           \
-		tcase_add_test(tc_, fn);                  \
-		suite_add_tcase((suite), tc_);            \
+#define add_test(suite, fn)                                                    \
+	do {                                                                   \
+		TCase *tc_ = tcase_create(#fn);                                \
+		tcase_add_test(tc_, fn);                                       \
+		suite_add_tcase((suite), tc_);                                 \
 	} while (0)
 
 /* Fail the test with the handle's message when @rc is not 0. */
-#define assert_ok(m, rc)                                                 \
-	ck_assert_msg((rc) == 0, "%s returned %d: %s", #rc, (int)(rc),   \
+#define assert_ok(m, rc)                                                       \
+	ck_assert_msg((rc) == 0, "%s returned %d: %s", #rc, (int)(rc),         \
 		      migrate_errmsg(m))
 
 /* Same for registry calls. */
-#define assert_reg_ok(reg, rc)                                           \
-	ck_assert_msg((rc) == 0, "%s returned %d: %s", #rc, (int)(rc),   \
+#define assert_reg_ok(reg, rc)                                                 \
+	ck_assert_msg((rc) == 0, "%s returned %d: %s", #rc, (int)(rc),         \
 		      migrate_registry_errmsg(reg))
 
 #endif

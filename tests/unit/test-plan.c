@@ -630,8 +630,8 @@ START_TEST(test_plan_unknown_current)
 			      "do not know");
 
 	/* Unknown rows win over target errors. */
-	rc = migrate__plan_compute(&p, reg, cur + 1, 1, MIGRATE_UP, "base", 0, err,
-				   sizeof(err));
+	rc = migrate__plan_compute(&p, reg, cur + 1, 1, MIGRATE_UP, "base", 0,
+				   err, sizeof(err));
 	ck_assert_int_eq(rc, MIGRATE_EUNKNOWN);
 	ck_assert_ptr_null(p);
 

@@ -273,18 +273,18 @@ START_TEST(test_revfile_unterminated_sql_at_load)
 				   "DO $fn$ BEGIN NULL; END $f$;\n";
 	struct migrate_registry *reg = new_reg();
 
-	ck_assert_int_eq(migrate_registry_parse(reg, "001_q.sql", up,
-						strlen(up)),
-			 MIGRATE_EPARSE);
+	ck_assert_int_eq(
+		migrate_registry_parse(reg, "001_q.sql", up, strlen(up)),
+		MIGRATE_EPARSE);
 	ck_assert_msg(strstr(migrate_registry_errmsg(reg),
 			     "001_q.sql:10: upgrade section: ") ==
 			      migrate_registry_errmsg(reg),
 		      "got: %s", migrate_registry_errmsg(reg));
 	ck_assert_ptr_nonnull(
 		strstr(migrate_registry_errmsg(reg), "unterminated"));
-	ck_assert_int_eq(migrate_registry_parse(reg, "002_d.sql", down,
-						strlen(down)),
-			 MIGRATE_EPARSE);
+	ck_assert_int_eq(
+		migrate_registry_parse(reg, "002_d.sql", down, strlen(down)),
+		MIGRATE_EPARSE);
 	ck_assert_msg(strstr(migrate_registry_errmsg(reg),
 			     "002_d.sql:8: downgrade section: ") ==
 			      migrate_registry_errmsg(reg),

@@ -24,6 +24,7 @@ START_TEST(test_buf_grows_and_terminates)
 	ck_assert_ptr_nonnull(s);
 	free(s);
 }
+
 END_TEST
 
 START_TEST(test_buf_steal_empty_is_empty_string)
@@ -34,6 +35,7 @@ START_TEST(test_buf_steal_empty_is_empty_string)
 	ck_assert_str_eq(s, "");
 	free(s);
 }
+
 END_TEST
 
 START_TEST(test_sql_quoting)
@@ -49,6 +51,7 @@ START_TEST(test_sql_quoting)
 			 "'it''s' E'back\\\\slash''' \"my \"\"table\"\"\"");
 	buf_free(&b);
 }
+
 END_TEST
 
 START_TEST(test_strv_push_find_remove_copy)
@@ -71,6 +74,7 @@ START_TEST(test_strv_push_find_remove_copy)
 	strv_clear(&c);
 	ck_assert_uint_eq(a.n, 0);
 }
+
 END_TEST
 
 START_TEST(test_xsnprintf_truncates)
@@ -80,6 +84,7 @@ START_TEST(test_xsnprintf_truncates)
 	xsnprintf(small, sizeof(small), "%s", "abcdef");
 	ck_assert_str_eq(small, "abc");
 }
+
 END_TEST
 
 START_TEST(test_strerror_and_status_names)
@@ -92,6 +97,7 @@ START_TEST(test_strerror_and_status_names)
 	ck_assert_int_eq(migrate_version_number() / 10000, 0);
 	ck_assert_str_eq(migrate_version_string(), "0.1.0");
 }
+
 END_TEST
 
 Suite *
