@@ -135,7 +135,10 @@ struct migrate_backend {
 		      struct migrate_backend_error *err);
 	int (*rollback)(struct migrate_backend *be,
 			struct migrate_backend_error *err);
-	/** May provide. Timeouts for the current transaction only. */
+	/** May provide. lock_timeout and statement_timeout in ms (0: none):
+	 * for the current transaction only when one is open; outside a
+	 * transaction (non-transactional sections), for the session until
+	 * the next call. */
 	int (*set_timeouts)(struct migrate_backend *be,
 			    int lock_timeout_ms,
 			    int statement_timeout_ms,

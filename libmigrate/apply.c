@@ -502,12 +502,31 @@ dirty_detail(const struct migrate *m, size_t i, size_t n)
 	return buf_steal(&b);
 }
 
+/* Switch off the session timeouts a non-transactional section set, best
+ * effort and without touching the handle's error (the next step sets its
+ * own anyway). */
+static void
+reset_session_timeouts(struct migrate *m, bool *set)
+{
+	struct migrate_backend_error ignored;
+
+	if (!*set || m->poisoned)
+		return;
+	memset(&ignored, 0, sizeof(ignored));
+	m->be->set_timeouts(m->be, 0, 0, &ignored);
+	*set = false;
+}
+
 /*
  * Run a non-transactional section: a "dirty" history row first (so that a
  * crash leaves the database marked dirty), then each statement on its own
  * outside any transaction, then the normal bookkeeping row, which clears
- * the mark. The backends' set_timeouts() only lasts for a transaction
- * (SET LOCAL), so the section runs without lock or statement timeouts.
+ * the mark. Outside a transaction the backend's set_timeouts() applies to
+ * the session, so the section's statements run with their lock and
+ * statement timeouts (a CREATE INDEX CONCURRENTLY must not queue behind a
+ * long query forever either); they are switched off again afterwards. A
+ * lock timeout is not retried here: a statement may have left work behind
+ * (an invalid index), which only an operator can judge.
  */
 static int
 run_nontx_step(struct migrate *m,
@@ -523,6 +542,7 @@ run_nontx_step(struct migrate *m,
 	char err[512];
 	char *detail;
 	size_t n = 0, i = 0, counted = 0;
+	bool timeouts_set = false;
 	long base = 0;
 	int rc;
 
@@ -568,6 +588,18 @@ run_nontx_step(struct migrate *m,
 			goto dirty;
 		}
 	}
+	if (n && m->be->set_timeouts) {
+		berr_clear(m);
+		rc = m->be->set_timeouts(m->be, lock_timeout_of(m, sec),
+					 statement_timeout_of(m, sec),
+					 &m->berr);
+		if (rc < 0) {
+			rc = migrate__backend_failed(
+				m, rc, "cannot set the section's timeouts");
+			goto dirty;
+		}
+		timeouts_set = true;
+	}
 	for (i = 0; i < n; i++) {
 		char *text = xstrndup(sql + stmts[i].offset, stmts[i].len);
 
@@ -594,6 +626,7 @@ run_nontx_step(struct migrate *m,
 		}
 	}
 
+	reset_session_timeouts(m, &timeouts_set);
 	fill_record(&rec, st, NULL, started_at);
 	rec.duration_ms = clock_ms() - t0;
 	rc = record_alone(m, st, &rec,
@@ -601,6 +634,7 @@ run_nontx_step(struct migrate *m,
 			  "marked dirty");
 	goto out;
 dirty:
+	reset_session_timeouts(m, &timeouts_set);
 	/* Say where it stopped; best effort (the "started" row already marks
 	 * the database dirty if this one cannot be written). */
 	detail = dirty_detail(m, i, n);

@@ -706,10 +706,14 @@ pq_set_timeouts(struct migrate_backend *be,
 {
 	struct pq_backend *pq = pq_of(be);
 	struct buf b = BUF_INIT;
+	/* SET LOCAL inside a transaction; a session setting outside one
+	 * (a transaction=false section), which the engine resets after the
+	 * section. */
+	bool local = pq->conn && PQtransactionStatus(pq->conn) != PQTRANS_IDLE;
 
 	migrate__pg_step_settings(
 		&b, lock_timeout_ms < 0 ? 0 : lock_timeout_ms,
-		statement_timeout_ms < 0 ? 0 : statement_timeout_ms, true);
+		statement_timeout_ms < 0 ? 0 : statement_timeout_ms, local);
 	return exec_buf(pq, &b, err);
 }
 

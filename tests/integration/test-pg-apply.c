@@ -627,6 +627,58 @@ START_TEST(test_pg_non_transactional_revision)
 
 END_TEST
 
+/* A transaction=false section runs with its lock_timeout as a session
+ * setting: CREATE INDEX CONCURRENTLY behind a lock gives up instead of
+ * queueing for ever; the database is marked dirty and the session's
+ * timeouts are switched off again. */
+START_TEST(test_pg_non_transactional_lock_timeout)
+{
+	static const char *const files[] = {
+		"r/001.sql",
+		"-- Revision ID: 001\n-- Revises:\n-- migrate:upgrade\n"
+		"CREATE TABLE n2 (x integer);\n",
+		"r/002.sql",
+		"-- Revision ID: 002\n-- Revises: 001\n"
+		"-- migrate:upgrade transaction=false lock_timeout=300ms\n"
+		"CREATE INDEX CONCURRENTLY n2_x ON n2 (x);\n",
+		NULL,
+	};
+	struct migrate_options opts = MIGRATE_OPTIONS_INIT;
+	struct migrate *m;
+	PGconn *holder = pgt_connect(NULL);
+	PGconn *probe;
+	double t0, elapsed;
+	int status;
+
+	opts.lock_retries = 0;
+	m = pgt_open(pgt_registry(files), NULL, &opts);
+	assert_ok(m, migrate_upgrade(m, "001"));
+	pgt_exec(holder, "BEGIN");
+	pgt_exec(holder, "LOCK TABLE n2 IN ACCESS EXCLUSIVE MODE");
+	t0 = pgt_now_ms();
+	ck_assert_int_eq(migrate_upgrade(m, "head"), MIGRATE_EBACKEND);
+	elapsed = pgt_now_ms() - t0;
+	ck_assert_msg(elapsed < 10000, "waited %.0f ms", elapsed);
+	ck_assert_str_eq(migrate_sqlstate(m), "55P03");
+	ck_assert_msg(strstr(migrate_errmsg(m), "r/002.sql:4:") != NULL,
+		      "got: %s", migrate_errmsg(m));
+	pgt_exec(holder, "ROLLBACK");
+	ck_assert_int_eq(migrate_verify(m, 0, &status, NULL), MIGRATE_EVERIFY);
+	ck_assert_int_eq(status, MIGRATE_STATUS_DIRTY);
+	probe = (PGconn *)migrate_native_connection(m);
+	ck_assert_ptr_nonnull(probe);
+	{
+		char *v = pgt_value(probe, "SHOW lock_timeout");
+
+		ck_assert_str_eq(v, "0");
+		free(v);
+	}
+	migrate_close(m);
+	PQfinish(holder);
+}
+
+END_TEST
+
 START_TEST(test_pg_repository_revisions)
 {
 	struct migrate_registry *reg = NULL;
@@ -702,6 +754,7 @@ pg_apply_suite(void)
 	add_test(s, test_pg_readonly_handle);
 	add_test(s, test_pg_single_transaction_rolls_back_all);
 	add_test(s, test_pg_non_transactional_revision);
+	add_test(s, test_pg_non_transactional_lock_timeout);
 	add_test(s, test_pg_repository_revisions);
 	return s;
 }

@@ -927,6 +927,45 @@ START_TEST(test_timeouts_per_section)
 
 END_TEST
 
+static const char file_timeouts_nontx[] =
+	"-- Concurrent index.\n"
+	"-- Revision ID: 002\n"
+	"-- Revises: 001\n"
+	"\n"
+	"-- migrate:upgrade transaction=false lock_timeout=2s\n"
+	"CREATE INDEX CONCURRENTLY big_x ON big (x);\n"
+	"CREATE INDEX CONCURRENTLY big_y ON big (y);\n";
+
+/* Outside a transaction the section's timeouts are set for the session
+ * before its statements and switched off after them. */
+START_TEST(test_timeouts_nontransactional)
+{
+	struct migrate_options opts = MIGRATE_OPTIONS_INIT;
+	struct migrate_backend *be;
+	struct migrate *m = NULL;
+
+	ck_assert_int_eq(migrate_backend_memory_new(&be), 0);
+	be->run_step = NULL;
+	real_set_timeouts = be->set_timeouts;
+	be->set_timeouts = spy_set_timeouts;
+	n_seen = 0;
+	opts.statement_timeout_ms = 30000;
+	assert_ok(m,
+		  migrate_open(&m, file_registry("n.sql", file_timeouts_nontx),
+			       be, &opts));
+	assert_ok(m, migrate_upgrade(m, NULL));
+	/* 001 in its transaction; 002's section; the reset. */
+	ck_assert_uint_eq(n_seen, 3);
+	ck_assert_int_eq(seen_lock[1], 2000);
+	ck_assert_int_eq(seen_stmt[1], 30000);
+	ck_assert_int_eq(seen_lock[2], 0);
+	ck_assert_int_eq(seen_stmt[2], 0);
+	ck_assert_str_eq(current(m), "002");
+	migrate_close(m);
+}
+
+END_TEST
+
 static void
 retry_once_body(bool run_step)
 {
@@ -1474,6 +1513,7 @@ apply_suite(void)
 	add_test(s, test_callback_failure);
 	add_test(s, test_progress_events);
 	add_test(s, test_timeouts_per_section);
+	add_test(s, test_timeouts_nontransactional);
 	add_test(s, test_lock_timeout_retry_run_step);
 	add_test(s, test_lock_timeout_retry_plain);
 	add_test(s, test_lock_timeout_gives_up);
