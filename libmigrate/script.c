@@ -176,17 +176,20 @@ fill_record(struct migrate_record *rec, const struct migrate_step *st)
 
 /* A non-transactional section: statements run one by one (psql sends
  * them separately, in autocommit), between a dirty mark and the normal
- * bookkeeping, as online (no timeouts there either: online they only last
- * for a transaction). */
+ * bookkeeping, as online: with the section's timeouts as session settings,
+ * switched off again after its statements. */
 static void
 nontx_step(struct buf *b,
 	   const struct migrate_pg_names *n,
 	   const struct migrate_step *st,
-	   const struct migrate_section *sec)
+	   const struct migrate_section *sec,
+	   int lock_timeout_ms,
+	   int statement_timeout_ms)
 {
 	struct migrate_record rec;
 
-	migrate__pg_step_settings(b, -1, -1, false);
+	migrate__pg_step_settings(b, lock_timeout_ms, statement_timeout_ms,
+				  false);
 	fill_record(&rec, st);
 	rec.operation = "dirty";
 	rec.success = 0;
@@ -195,6 +198,9 @@ nontx_step(struct buf *b,
 	migrate__pg_bookkeeping(b, n, &rec, MIGRATE_PG_TIMING_SERVER);
 	buf_puts(b, sec->sql);
 	buf_puts(b, "\n;\n");
+	buf_puts(b, "DO $migrate$ BEGIN PERFORM set_config('lock_timeout', "
+		    "'0', false), set_config('statement_timeout', '0', false); "
+		    "END $migrate$;\n");
 	fill_record(&rec, st);
 	migrate__pg_bookkeeping(b, n, &rec, MIGRATE_PG_TIMING_SERVER);
 }
@@ -300,18 +306,19 @@ migrate_plan_sql(const struct migrate_plan *plan,
 		}
 		buf_printf(&b, "\n\\echo %s %s\n", dir_name(st->direction),
 			   st->rev->id);
-		if (!sec->transactional) {
-			nontx_step(&b, &names, st, sec);
-			continue;
-		}
-		fill_record(&rec, st);
-		bs.sql = sec->sql;
 		bs.lock_timeout_ms = sec->lock_timeout_ms >= 0
 					     ? sec->lock_timeout_ms
 					     : opts->lock_timeout_ms;
 		bs.statement_timeout_ms = sec->statement_timeout_ms >= 0
 						  ? sec->statement_timeout_ms
 						  : opts->statement_timeout_ms;
+		if (!sec->transactional) {
+			nontx_step(&b, &names, st, sec, bs.lock_timeout_ms,
+				   bs.statement_timeout_ms);
+			continue;
+		}
+		fill_record(&rec, st);
+		bs.sql = sec->sql;
 		bs.record = &rec;
 		bs.in_transaction = single ? 1 : 0;
 		migrate__pg_step(&b, &names, &bs, &lay);
