@@ -426,6 +426,75 @@ direction_of(const char *s)
 	return strcmp(s, "down") == 0 ? MIGRATE_DOWN : MIGRATE_UP;
 }
 
+/* A success row of the history query, for sorting. */
+struct log_row {
+	const char *revision; /* into the PGresult */
+	long long id;
+	int row;
+};
+
+static int
+by_revision_then_id(const void *a, const void *b)
+{
+	const struct log_row *x = a, *y = b;
+	int c = strcmp(x->revision, y->revision);
+
+	if (c)
+		return c;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The applied set and the dirty mark from the rows of
+ * migrate__pg_read_state()'s history query (see there). */
+static int
+history_state(struct migrate_state *st, const PGresult *res)
+{
+	int i, n = PQntuples(res), newest = -1, rc = 0;
+	long long newest_id = 0;
+	struct log_row *rows;
+	size_t k, m = 0;
+
+	if (n == 0)
+		return 0;
+	rows = malloc((size_t)n * sizeof(*rows));
+	if (!rows)
+		return MIGRATE_ENOMEM;
+	for (i = 0; i < n; i++) {
+		long long id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+
+		if (newest < 0 || id > newest_id) {
+			newest = i;
+			newest_id = id;
+		}
+		if (PQgetvalue(res, i, 4)[0] == 't') {
+			rows[m].revision = PQgetvalue(res, i, 1);
+			rows[m].id = id;
+			rows[m].row = i;
+			m++;
+		}
+	}
+	/* Dirty: the newest row is a dirty mark, not a success. */
+	if (strcmp(PQgetvalue(res, newest, 3), "dirty") == 0)
+		rc = migrate_state_set_dirty(
+			st, PQgetvalue(res, newest, 1),
+			direction_of(PQgetvalue(res, newest, 2)),
+			PQgetvalue(res, newest, 6));
+	/* Applied: the last success of each revision went up. */
+	qsort(rows, m, sizeof(*rows), by_revision_then_id);
+	for (k = 0; k < m && rc == 0; k++) {
+		int r = rows[k].row;
+
+		if (k + 1 < m &&
+		    strcmp(rows[k].revision, rows[k + 1].revision) == 0)
+			continue;
+		if (direction_of(PQgetvalue(res, r, 2)) == MIGRATE_UP)
+			rc = migrate_state_add_applied(st, rows[k].revision,
+						       PQgetvalue(res, r, 5));
+	}
+	free(rows);
+	return rc;
+}
+
 static int
 state_rows(struct pq_backend *pq,
 	   const PGresult *res,
@@ -441,19 +510,7 @@ state_rows(struct pq_backend *pq,
 			rc = migrate_state_add_head(sr->st,
 						    PQgetvalue(res, i, 0));
 	} else if (index == sr->history_index) {
-		for (i = 0; i < n && rc == 0; i++) {
-			const char *kind = PQgetvalue(res, i, 0);
-			const char *rev = PQgetvalue(res, i, 1);
-			const char *dir = PQgetvalue(res, i, 2);
-			const char *txt = PQgetvalue(res, i, 3);
-
-			if (kind[0] == 'a')
-				rc = migrate_state_add_applied(sr->st, rev,
-							       txt);
-			else
-				rc = migrate_state_set_dirty(
-					sr->st, rev, direction_of(dir), txt);
-		}
+		rc = history_state(sr->st, res);
 	}
 	return rc;
 }

