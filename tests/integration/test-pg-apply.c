@@ -679,6 +679,65 @@ START_TEST(test_pg_non_transactional_lock_timeout)
 
 END_TEST
 
+/* The applied set comes from the last success of each revision in the
+ * history, whatever went before: 003 went up and down again, 002 down and
+ * up again. Read by handles whose registries end at 002 and at 003. */
+START_TEST(test_pg_applied_set_follows_last_success)
+{
+	struct migrate *m = pgt_open(pgt_chain(), NULL, NULL);
+	struct migrate_registry *short_reg;
+	PGconn *c = pgt_connect(NULL);
+	const char *msg = NULL;
+	int status;
+
+	assert_ok(m, migrate_upgrade(m, "head"));
+	assert_ok(m, migrate_downgrade(m, "001"));
+	assert_ok(m, migrate_upgrade(m, "002"));
+	migrate_close(m);
+	/* As if a newer build had gone on to a revision we do not know. */
+	pgt_exec(c, "UPDATE alembic_version SET version_num = 'zzz'");
+
+	/* A build whose head is 002: every revision it knows is applied. */
+	ck_assert_int_eq(migrate_registry_new(&short_reg), 0);
+	{
+		struct migrate_registry *full = pgt_chain();
+		size_t i;
+
+		for (i = 0; i < 2; i++) {
+			const struct migrate_revision *r =
+				migrate_registry_at(full, i);
+			struct migrate_revision_def def =
+				MIGRATE_REVISION_DEF_INIT;
+			const char *parent = migrate_revision_parent(r, 0);
+
+			def.id = migrate_revision_id(r);
+			def.parents = parent ? &parent : NULL;
+			def.n_parents = parent ? 1 : 0;
+			def.upgrade_sql = migrate_revision_upgrade_sql(r);
+			def.downgrade_sql = migrate_revision_downgrade_sql(r);
+			assert_reg_ok(short_reg,
+				      migrate_registry_add(short_reg, &def));
+		}
+		migrate_registry_free(full);
+	}
+	m = pgt_open(short_reg, NULL, NULL);
+	ck_assert_int_eq(migrate_verify(m, 0, &status, &msg), MIGRATE_EVERIFY);
+	ck_assert_msg(status == MIGRATE_STATUS_AHEAD, "status %d: %s", status,
+		      msg);
+	migrate_close(m);
+
+	/* A build whose head is 003: its head was reverted, so 'zzz' is a
+	 * revision it cannot place. */
+	m = pgt_open(pgt_chain(), NULL, NULL);
+	ck_assert_int_eq(migrate_verify(m, 0, &status, &msg), MIGRATE_EVERIFY);
+	ck_assert_msg(status == MIGRATE_STATUS_UNKNOWN_REVISION,
+		      "status %d: %s", status, msg);
+	migrate_close(m);
+	PQfinish(c);
+}
+
+END_TEST
+
 START_TEST(test_pg_repository_revisions)
 {
 	struct migrate_registry *reg = NULL;
@@ -755,6 +814,7 @@ pg_apply_suite(void)
 	add_test(s, test_pg_single_transaction_rolls_back_all);
 	add_test(s, test_pg_non_transactional_revision);
 	add_test(s, test_pg_non_transactional_lock_timeout);
+	add_test(s, test_pg_applied_set_follows_last_success);
 	add_test(s, test_pg_repository_revisions);
 	return s;
 }
