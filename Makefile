@@ -173,7 +173,8 @@ psql: db-start ## psql on the local database
 
 # make test: a -Dwerror=true build running every suite (unit, integration,
 # examples, torture, static...), then an ASan+UBSan build (clang, with the
-# libFuzzer targets) running the unit and fuzz (corpus replay) suites, then
+# libFuzzer targets) running the unit, integration, examples and fuzz
+# (corpus replay) suites, then
 # each fuzz target for FUZZ_SECONDS. Ends with one "test: N passed, N failed"
 # line.
 test: deps-test ## Install, build (-Dwerror=true), run every suite, ASan+UBSan, fuzz
@@ -188,7 +189,7 @@ test: deps-test ## Install, build (-Dwerror=true), run every suite, ASan+UBSan, 
 	status=0
 	echo "==> meson test (all suites)"
 	meson test -C $(BUILD) --print-errorlogs 2>&1 | tee -a "$$log" || status=1
-	echo "==> ASan+UBSan build: unit and fuzz suites"
+	echo "==> ASan+UBSan build: unit, integration, examples and fuzz suites"
 	if [ ! -f $(BUILD_ASAN)/build.ninja ]; then
 		fuzz=false; command -v clang >/dev/null && fuzz=true
 		cc=cc; $$fuzz && cc=clang
@@ -196,7 +197,7 @@ test: deps-test ## Install, build (-Dwerror=true), run every suite, ASan+UBSan, 
 			-Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=$$fuzz
 	fi
 	meson compile -C $(BUILD_ASAN)
-	suites=(--suite unit)
+	suites=(--suite unit --suite integration --suite examples)
 	list=$$(meson test -C $(BUILD_ASAN) --list 2>/dev/null || true)
 	if grep -q '^libmigrate:fuzz' <<<"$$list"; then suites+=(--suite fuzz); fi
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

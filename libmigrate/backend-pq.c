@@ -235,7 +235,10 @@ run_batch(struct pq_backend *pq,
 		case PGRES_TUPLES_OK:
 			if (fn && !bt->failed && bt->cb_rc == 0)
 				bt->cb_rc = fn(pq, res, bt->n_ok, payload);
-			/* fall through */
+			if (!bt->failed)
+				bt->n_ok++;
+			PQclear(res);
+			break;
 		case PGRES_COMMAND_OK:
 		case PGRES_EMPTY_QUERY:
 			if (!bt->failed)

@@ -61,7 +61,8 @@ struct buf {
 void buf_append(struct buf *b, const char *s, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) MIGRATE__PRINTF(2, 3);
-void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+	MIGRATE__PRINTF(2, 0);
 /* Append @s as a SQL string literal ('it''s'), or E'...' when it holds a
  * backslash. */
 void buf_sql_literal(struct buf *b, const char *s);
