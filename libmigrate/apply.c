@@ -22,18 +22,6 @@
 #define RETRY_FIRST_MS 250
 #define RETRY_MAX_MS   4000
 
-static const char *
-dir_name(int direction)
-{
-	return direction == MIGRATE_DOWN ? "downgrade" : "upgrade";
-}
-
-static const struct migrate_section *
-step_section(const struct migrate_step *st)
-{
-	return st->direction == MIGRATE_DOWN ? &st->rev->down : &st->rev->up;
-}
-
 /* "60 s", "1.5 s", "250 ms". */
 static char *
 fmt_ms(char *buf, size_t size, long ms)
@@ -137,19 +125,6 @@ map_position(const char *sql,
 	return false;
 }
 
-/* Characters (not bytes) in the first @n bytes of @s. */
-static long
-char_count(const char *s, size_t n)
-{
-	long count = 0;
-	size_t i;
-
-	for (i = 0; i < n && s[i]; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			count++;
-	return count;
-}
-
 /* "FILE:LINE:COL: " / "FILE:LINE: " / "revision X (dir): " for a failure
  * whose server position, if any, is @pos characters into the section. */
 static void
@@ -159,12 +134,12 @@ location(char *out,
 	 bool with_position,
 	 long pos)
 {
-	const struct migrate_section *sec = step_section(st);
+	const struct migrate_section *sec = migrate__step_section(st);
 	size_t line, col;
 
 	if (!st->rev->file) {
 		xsnprintf(out, size, "revision %s (%s): ", st->rev->id,
-			  dir_name(st->direction));
+			  migrate__direction_name(st->direction));
 		return;
 	}
 	if (with_position && sec->first_line &&
@@ -214,7 +189,7 @@ step_backend_error(struct migrate *m,
 	if (e->in_bookkeeping) {
 		xsnprintf(where, sizeof(where),
 			  "revision %s (%s): ", st->rev->id,
-			  dir_name(st->direction));
+			  migrate__direction_name(st->direction));
 		xsnprintf(msg, sizeof(msg),
 			  "%sERROR in bookkeeping (version table or history): "
 			  "%s",
@@ -233,7 +208,7 @@ step_backend_error(struct migrate *m,
 		msg_add(msg, sizeof(msg), "\nHINT: %s", e->hint);
 	if (st->rev->file && !e->in_bookkeeping)
 		msg_add(msg, sizeof(msg), "\n  in revision %s (%s)",
-			st->rev->id, dir_name(st->direction));
+			st->rev->id, migrate__direction_name(st->direction));
 	if (extra && *extra)
 		msg_add(msg, sizeof(msg), "%s", extra);
 	if (e->connection_lost) {
@@ -265,9 +240,9 @@ step_callback_error(struct migrate *m,
 	if (!said[0])
 		xsnprintf(said, sizeof(said),
 			  "%s callback failed (returned %d)",
-			  dir_name(st->direction), rc);
+			  migrate__direction_name(st->direction), rc);
 	xsnprintf(m->errmsg, sizeof(m->errmsg), "revision %s (%s): ERROR: %s%s",
-		  st->rev->id, dir_name(st->direction), said,
+		  st->rev->id, migrate__direction_name(st->direction), said,
 		  extra ? extra : "");
 	memcpy(m->sqlstate, state, sizeof(m->sqlstate));
 	/* Report what the callback returned when it is one of ours. */
@@ -351,7 +326,8 @@ fill_record(struct migrate_record *rec,
 	memset(rec, 0, sizeof(*rec));
 	rec->revision = st->rev->id;
 	rec->direction = st->direction;
-	rec->operation = operation ? operation : dir_name(st->direction);
+	rec->operation =
+		operation ? operation : migrate__direction_name(st->direction);
 	rec->remove_heads = (const char *const *)st->remove_heads;
 	rec->n_remove = st->n_remove;
 	rec->add_heads = (const char *const *)st->add_heads;
@@ -379,7 +355,7 @@ run_tx_step(struct migrate *m,
 	    double started_at,
 	    double t0)
 {
-	const struct migrate_section *sec = step_section(st);
+	const struct migrate_section *sec = migrate__step_section(st);
 	struct migrate_backend *be = m->be;
 	struct migrate_record rec;
 	bool opened = false;
@@ -534,7 +510,7 @@ run_nontx_step(struct migrate *m,
 	       double started_at,
 	       double t0)
 {
-	const struct migrate_section *sec = step_section(st);
+	const struct migrate_section *sec = migrate__step_section(st);
 	const char *sql = sec->sql ? sec->sql : "";
 	struct migrate_sql_stmt *stmts = NULL;
 	struct migrate_record rec;
@@ -561,8 +537,9 @@ run_nontx_step(struct migrate *m,
 				m, rc,
 				"%sERROR: cannot split the %s section into "
 				"statements: %s\n  in revision %s (%s)",
-				where, dir_name(st->direction), err,
-				st->rev->id, dir_name(st->direction));
+				where, migrate__direction_name(st->direction),
+				err, st->rev->id,
+				migrate__direction_name(st->direction));
 		}
 	}
 
@@ -578,7 +555,8 @@ run_nontx_step(struct migrate *m,
 		  "\nthe database is now dirty: fix the schema by hand, then "
 		  "run 'migrate resolve %s' (the %s is complete) or 'migrate "
 		  "resolve --undo %s' (it is not)",
-		  st->rev->id, dir_name(st->direction), st->rev->id);
+		  st->rev->id, migrate__direction_name(st->direction),
+		  st->rev->id);
 	if (sec->fn) {
 		m->in_callback = true;
 		rc = sec->fn(m, st->rev->payload);
@@ -605,7 +583,7 @@ run_nontx_step(struct migrate *m,
 
 		/* Characters before this statement, counted from the last
 		 * one: linear over the section, not quadratic. */
-		base += char_count(sql + counted, stmts[i].offset - counted);
+		base += utf8_chars(sql + counted, stmts[i].offset - counted);
 		counted = stmts[i].offset;
 
 		if (!text) {
@@ -684,7 +662,7 @@ backoff_ms(int attempt)
 static int
 run_one_step(struct migrate *m, const struct migrate_step *st)
 {
-	const struct migrate_section *sec = step_section(st);
+	const struct migrate_section *sec = migrate__step_section(st);
 	double t0 = clock_ms();
 	double started_at = clock_wall();
 	int attempt, rc;
@@ -711,7 +689,7 @@ run_one_step(struct migrate *m, const struct migrate_step *st)
 		sleep_ms(backoff_ms(attempt));
 	}
 	gave_up(m, attempt);
-	quiet_record(m, st, dir_name(st->direction), started_at,
+	quiet_record(m, st, migrate__direction_name(st->direction), started_at,
 		     clock_ms() - t0, m->errmsg);
 	progress(m, st, MIGRATE_PROGRESS_FAILED, clock_ms() - t0);
 	return rc;
@@ -768,8 +746,9 @@ run_single(struct migrate *m, const struct migrate_plan *plan)
 		msg_add(m->errmsg, sizeof(m->errmsg),
 			"\nthe whole plan was rolled back (single "
 			"transaction)");
-		quiet_record(m, failed, dir_name(failed->direction), started_at,
-			     clock_ms() - t0, m->errmsg);
+		quiet_record(m, failed,
+			     migrate__direction_name(failed->direction),
+			     started_at, clock_ms() - t0, m->errmsg);
 		progress(m, failed, MIGRATE_PROGRESS_FAILED, clock_ms() - t0);
 	}
 	return rc;
@@ -787,13 +766,14 @@ run_plan(struct migrate *m, const struct migrate_plan *plan)
 		for (i = 0; i < plan->n_steps; i++) {
 			const struct migrate_step *st = &plan->steps[i];
 
-			if (!step_section(st)->transactional)
+			if (!migrate__step_section(st)->transactional)
 				return migrate__set_error(
 					m, MIGRATE_EINVAL,
 					"revision %s cannot run in a single "
 					"transaction: its %s section has "
 					"transaction=false",
-					st->rev->id, dir_name(st->direction));
+					st->rev->id,
+					migrate__direction_name(st->direction));
 		}
 		return run_single(m, plan);
 	}
@@ -1275,7 +1255,7 @@ migrate_resolve(struct migrate *m, const char *revision, int undo)
 				m, MIGRATE_ECONFLICT,
 				"cannot resolve %s: the version table already "
 				"shows its %s",
-				rev->id, dir_name(dir));
+				rev->id, migrate__direction_name(dir));
 			goto out;
 		}
 		rc = dir == MIGRATE_UP

@@ -219,18 +219,6 @@ check_alive(struct mem_backend *mb, struct migrate_backend_error *err)
 	return 0;
 }
 
-static long
-utf8_chars(const char *s, size_t n)
-{
-	long count = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			count++;
-	return count;
-}
-
 static const char *
 injected_message(const char *sqlstate)
 {

@@ -816,19 +816,6 @@ pq_record(struct migrate_backend *be,
 	return rc;
 }
 
-/* Characters (not bytes: the server counts characters) in @n bytes. */
-static long
-chars_in(const char *s, size_t n)
-{
-	long c = 0;
-	size_t i;
-
-	for (i = 0; i < n && s[i]; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			c++;
-	return c;
-}
-
 /*
  * Where did a step batch fail? The server's position counts from the start
  * of the batch: subtract what precedes the SQL. Without a position (most
@@ -841,7 +828,7 @@ locate_step_error(const struct migrate_backend_step *step,
 		  size_t n_ok,
 		  struct migrate_backend_error *err)
 {
-	long sql_chars = chars_in(step->sql, strlen(step->sql));
+	long sql_chars = utf8_chars(step->sql, strlen(step->sql));
 	struct migrate_sql_stmt *stmts = NULL;
 	size_t n_stmts = 0;
 	char scratch[64];
@@ -869,8 +856,8 @@ locate_step_error(const struct migrate_backend_step *step,
 		err->in_bookkeeping = 1;
 	} else if (n_ok < lay->n_before + n_stmts) {
 		err->in_bookkeeping = 0;
-		err->position = chars_in(step->sql,
-					 stmts[n_ok - lay->n_before].offset) +
+		err->position = utf8_chars(step->sql,
+					   stmts[n_ok - lay->n_before].offset) +
 				1;
 	} else if (n_ok == lay->n_before + n_stmts) {
 		err->in_bookkeeping = 1;

@@ -142,6 +142,20 @@ struct migrate_step {
 	size_t n_add;
 };
 
+/* "upgrade" or "downgrade". */
+static inline const char *
+migrate__direction_name(int direction)
+{
+	return direction == MIGRATE_DOWN ? "downgrade" : "upgrade";
+}
+
+/* The section a step runs. */
+static inline const struct migrate_section *
+migrate__step_section(const struct migrate_step *st)
+{
+	return st->direction == MIGRATE_DOWN ? &st->rev->down : &st->rev->up;
+}
+
 struct migrate_plan {
 	struct migrate_registry *reg; /* borrowed */
 	int direction;

@@ -244,6 +244,18 @@ xsnprintf(char *buf, size_t size, const char *fmt, ...)
 	return buf;
 }
 
+long
+utf8_chars(const char *s, size_t n)
+{
+	long count = 0;
+	size_t i;
+
+	for (i = 0; i < n && s[i]; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			count++;
+	return count;
+}
+
 double
 clock_ms(void)
 {

@@ -33,6 +33,7 @@
 #define strv_push       migrate__strv_push
 #define strv_pushn      migrate__strv_pushn
 #define strv_remove     migrate__strv_remove
+#define utf8_chars      migrate__utf8_chars
 #define xsnprintf       migrate__xsnprintf
 #define xstrdup         migrate__xstrdup
 #define xstrndup        migrate__xstrndup
@@ -104,6 +105,10 @@ char *xstrndup(const char *s, size_t n);
 /* snprintf into a fixed buffer, truncating safely; returns @buf. */
 char *xsnprintf(char *buf, size_t size, const char *fmt, ...)
 	MIGRATE__PRINTF(3, 4);
+
+/* UTF-8 characters (not bytes) in the first @n bytes of @s, stopping at a
+ * NUL: the server's error positions count characters. */
+long utf8_chars(const char *s, size_t n);
 
 /* Monotonic clock in milliseconds, and wall clock in seconds. */
 double clock_ms(void);

@@ -77,6 +77,17 @@ START_TEST(test_strv_push_find_remove_copy)
 
 END_TEST
 
+START_TEST(test_utf8_chars)
+{
+	ck_assert_int_eq(utf8_chars("abc", 3), 3);
+	/* "é" is two bytes, "€" three: positions count characters. */
+	ck_assert_int_eq(utf8_chars("\xc3\xa9t\xe2\x82\xac", 6), 3);
+	ck_assert_int_eq(utf8_chars("\xc3\xa9t\xe2\x82\xac", 3), 2);
+	ck_assert_int_eq(utf8_chars("ab\0cd", 5), 2);
+}
+
+END_TEST
+
 START_TEST(test_xsnprintf_truncates)
 {
 	char small[4];
@@ -109,6 +120,7 @@ util_suite(void)
 	add_test(s, test_buf_steal_empty_is_empty_string);
 	add_test(s, test_sql_quoting);
 	add_test(s, test_strv_push_find_remove_copy);
+	add_test(s, test_utf8_chars);
 	add_test(s, test_xsnprintf_truncates);
 	add_test(s, test_strerror_and_status_names);
 	return s;
