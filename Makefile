@@ -172,7 +172,8 @@ psql: db-start ## psql on the local database
 	@psql -X -h "$(PGLOCAL)" -p $(PGLOCAL_PORT) -U postgres -d $(PGLOCAL_DB)
 
 # make test: a -Dwerror=true build running every suite (unit, integration,
-# examples, torture, static...), then an ASan+UBSan build (clang, with the
+# examples, torture, static...) and the unit and examples suites again under
+# valgrind, then an ASan+UBSan build (clang, with the
 # libFuzzer targets) running the unit, integration, examples and fuzz
 # (corpus replay) suites, then
 # each fuzz target for FUZZ_SECONDS. Ends with one "test: N passed, N failed"
@@ -189,6 +190,11 @@ test: deps-test ## Install, build (-Dwerror=true), run every suite, ASan+UBSan, 
 	status=0
 	echo "==> meson test (all suites)"
 	meson test -C $(BUILD) --print-errorlogs 2>&1 | tee -a "$$log" || status=1
+	if command -v valgrind >/dev/null; then
+		echo "==> valgrind (memcheck, leak check): unit and examples suites"
+		meson test -C $(BUILD) --setup=valgrind --print-errorlogs \
+			--suite unit --suite examples 2>&1 | tee -a "$$log" || status=1
+	fi
 	echo "==> ASan+UBSan build: unit, integration, examples and fuzz suites"
 	if [ ! -f $(BUILD_ASAN)/build.ninja ]; then
 		fuzz=false; command -v clang >/dev/null && fuzz=true
