@@ -27,4 +27,9 @@
 	ck_assert_msg((rc) == 0, "%s returned %d: %s", #rc, (int)(rc),         \
 		      migrate_registry_errmsg(reg))
 
+/* A chain 001 <- 002 <- ... of @n revisions creating tables t1..tn (with
+ * @variant appended to 002's column list, or NULL); NULL on failure.
+ * Safe off the main thread (asserts nothing). */
+struct migrate_registry *test_chain(int n, const char *variant);
+
 #endif

@@ -25,32 +25,7 @@
 static struct migrate_registry *
 chain(int n)
 {
-	struct migrate_registry *reg;
-	int i;
-
-	if (migrate_registry_new(&reg) != 0)
-		return NULL;
-	for (i = 1; i <= n; i++) {
-		struct migrate_revision_def def = MIGRATE_REVISION_DEF_INIT;
-		char id[8], parent[8], up[64], down[64];
-		const char *parents[1];
-
-		snprintf(id, sizeof(id), "%03d", i);
-		snprintf(parent, sizeof(parent), "%03d", i - 1);
-		snprintf(up, sizeof(up), "CREATE TABLE t%d ();", i);
-		snprintf(down, sizeof(down), "DROP TABLE t%d;", i);
-		parents[0] = parent;
-		def.id = id;
-		def.parents = i > 1 ? parents : NULL;
-		def.n_parents = i > 1 ? 1 : 0;
-		def.upgrade_sql = up;
-		def.downgrade_sql = down;
-		if (migrate_registry_add(reg, &def) != 0) {
-			migrate_registry_free(reg);
-			return NULL;
-		}
-	}
-	return reg;
+	return test_chain(n, NULL);
 }
 
 /* What a worker did; checked by the main thread (Check assertions are

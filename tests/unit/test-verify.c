@@ -21,28 +21,9 @@
 static struct migrate_registry *
 chain_v(int n, const char *variant)
 {
-	struct migrate_registry *reg;
-	int i;
+	struct migrate_registry *reg = test_chain(n, variant);
 
-	ck_assert_int_eq(migrate_registry_new(&reg), 0);
-	for (i = 1; i <= n; i++) {
-		struct migrate_revision_def def = MIGRATE_REVISION_DEF_INIT;
-		char id[8], parent[8], up[96], down[64];
-		const char *parents[1];
-
-		snprintf(id, sizeof(id), "%03d", i);
-		snprintf(parent, sizeof(parent), "%03d", i - 1);
-		snprintf(up, sizeof(up), "CREATE TABLE t%d (id int%s);", i,
-			 i == 2 && variant ? variant : "");
-		snprintf(down, sizeof(down), "DROP TABLE t%d;", i);
-		parents[0] = parent;
-		def.id = id;
-		def.parents = i > 1 ? parents : NULL;
-		def.n_parents = i > 1 ? 1 : 0;
-		def.upgrade_sql = up;
-		def.downgrade_sql = down;
-		assert_reg_ok(reg, migrate_registry_add(reg, &def));
-	}
+	ck_assert_ptr_nonnull(reg);
 	return reg;
 }
 
