@@ -170,5 +170,11 @@ q -c "DROP DATABASE IF EXISTS bench WITH (FORCE)" >/dev/null
 	echo "| revisions | migrate check (ms) | connect + SELECT 1 (ms) | ratio |"
 	echo "|---|---:|---:|---:|"
 	printf '%s\n' "${check_rows[@]}"
-} >"$OUT"
+	# The analysis written by hand below the tables survives a rerun.
+	if [ -f "$OUT" ] && grep -q '^## Notes' "$OUT"; then
+		echo
+		sed -n '/^## Notes/,$p' "$OUT"
+	fi
+} >"$OUT.new"
+mv "$OUT.new" "$OUT"
 echo "bench: wrote $OUT"
