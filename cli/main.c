@@ -276,39 +276,50 @@ is_labelled_line(const char *s, size_t n)
 	return false;
 }
 
-/* Write @msg: its first line, then continuation lines folded into it
- * (libpq wraps connection errors), then DETAIL:/HINT: lines on their own;
- * no final newline. */
+/* Write @msg: its first line with the continuation lines folded into it
+ * (libpq wraps connection errors; the library adds "in revision ..."),
+ * then the DETAIL:/HINT: lines on their own; no final newline. */
 static void
 print_folded(FILE *out, const char *msg)
 {
-	const char *p, *nl;
-	bool first = true;
+	int pass;
 
-	for (p = msg; *p; p = *nl ? nl + 1 : nl) {
-		size_t n;
+	/*
+	 * Pass 0: the first line and every unlabelled continuation line ("in
+	 * revision 002 (upgrade)", "gave up after ...") on one line, joined by
+	 * "; ". Pass 1: each DETAIL:/HINT: line on a line of its own, so a
+	 * server's detail never swallows our own context.
+	 */
+	for (pass = 0; pass < 2; pass++) {
+		const char *p, *nl;
+		bool first = true;
 
-		nl = strchr(p, '\n');
-		if (!nl)
-			nl = p + strlen(p);
-		n = (size_t)(nl - p);
-		while (n > 0 && (*p == ' ' || *p == '\t')) {
-			p++;
-			n--;
-		}
-		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\r'))
-			n--;
-		if (n == 0)
-			continue;
-		if (first) {
-			fwrite(p, 1, n, out);
+		for (p = msg; *p; p = *nl ? nl + 1 : nl) {
+			size_t n;
+			bool labelled;
+
+			nl = strchr(p, '\n');
+			if (!nl)
+				nl = p + strlen(p);
+			n = (size_t)(nl - p);
+			while (n > 0 && (*p == ' ' || *p == '\t')) {
+				p++;
+				n--;
+			}
+			while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\r'))
+				n--;
+			if (n == 0)
+				continue;
+			labelled = !first && is_labelled_line(p, n);
+			if (pass == 0 && !labelled) {
+				if (!first)
+					fputs("; ", out);
+				fwrite(p, 1, n, out);
+			} else if (pass == 1 && labelled) {
+				fputc('\n', out);
+				fwrite(p, 1, n, out);
+			}
 			first = false;
-		} else if (is_labelled_line(p, n)) {
-			fputc('\n', out);
-			fwrite(p, 1, n, out);
-		} else {
-			fputc(' ', out);
-			fwrite(p, 1, n, out);
 		}
 	}
 }

@@ -777,12 +777,51 @@ pq_set_timeouts(struct migrate_backend *be,
 	return exec_buf(pq, &b, err);
 }
 
+/*
+ * After a lock timeout, say who probably held the lock: the cancelled wait
+ * is gone from pg_locks by now, but the culprit is nearly always one of the
+ * oldest open transactions of the database (an idle-in-transaction session,
+ * a long report). Only outside a transaction (the failed one is rolled
+ * back), only when the server left DETAIL empty; best effort.
+ */
+static void
+describe_lock_holders(struct pq_backend *pq, struct migrate_backend_error *err)
+{
+	static const char sql[] =
+		"SELECT string_agg(format('pid %s (%s, %s for %s s%s)', pid, "
+		"coalesce(nullif(application_name, ''), 'no name'), state, "
+		"round(extract(epoch FROM now() - xact_start)::numeric, 1), "
+		"': ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 80)), "
+		"'; ' ORDER BY xact_start) FROM (SELECT * FROM pg_stat_activity "
+		"WHERE datname = current_database() AND pid <> pg_backend_pid() "
+		"AND xact_start IS NOT NULL AND backend_type = 'client backend' "
+		"ORDER BY xact_start LIMIT 3) oldest";
+	PGresult *res;
+
+	if (strcmp(err->sqlstate, "55P03") != 0 || err->detail[0] ||
+	    conn_lost(pq) || PQtransactionStatus(pq->conn) != PQTRANS_IDLE)
+		return;
+	res = PQexec(pq->conn, sql);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    !PQgetisnull(res, 0, 0))
+		snprintf(err->detail, sizeof(err->detail),
+			 "oldest open transactions here, likely holding the "
+			 "lock: %s",
+			 PQgetvalue(res, 0, 0));
+	PQclear(res);
+}
+
 static int
 pq_exec(struct migrate_backend *be,
 	const char *sql,
 	struct migrate_backend_error *err)
 {
-	return exec_sql(pq_of(be), sql ? sql : "", err);
+	struct pq_backend *pq = pq_of(be);
+	int rc = exec_sql(pq, sql ? sql : "", err);
+
+	if (rc < 0)
+		describe_lock_holders(pq, err);
+	return rc;
 }
 
 /* Our bookkeeping found the version table moved under us. */
@@ -903,8 +942,10 @@ pq_run_step(struct migrate_backend *be,
 		rc = MIGRATE_ECONFLICT;
 	/* Nothing of the step may remain, and no transaction stay open,
 	 * unless the caller owns the transaction. */
-	if (!step->in_transaction)
+	if (!step->in_transaction) {
 		rollback_if_open(pq);
+		describe_lock_holders(pq, err);
+	}
 	return rc;
 }
 

@@ -738,6 +738,43 @@ START_TEST(test_pg_applied_set_follows_last_success)
 
 END_TEST
 
+/* A lock timeout names the likely holder: the oldest open transaction. */
+START_TEST(test_pg_lock_timeout_names_holder)
+{
+	static const char *const files[] = {
+		"r/001.sql",
+		"-- Revision ID: 001\n-- Revises:\n-- migrate:upgrade\n"
+		"CREATE TABLE held (x integer);\n",
+		"r/002.sql",
+		"-- Revision ID: 002\n-- Revises: 001\n"
+		"-- migrate:upgrade lock_timeout=200ms\n"
+		"ALTER TABLE held ADD COLUMN y integer;\n",
+		NULL,
+	};
+	struct migrate_options opts = MIGRATE_OPTIONS_INIT;
+	PGconn *holder = pgt_connect(NULL);
+	struct migrate *m;
+
+	opts.lock_retries = 0;
+	m = pgt_open(pgt_registry(files), NULL, &opts);
+	assert_ok(m, migrate_upgrade(m, "001"));
+	pgt_exec(holder, "SET application_name = 'lock-holder-test'");
+	pgt_exec(holder, "BEGIN");
+	pgt_exec(holder, "LOCK TABLE held IN ACCESS SHARE MODE");
+	ck_assert_int_eq(migrate_upgrade(m, "head"), MIGRATE_EBACKEND);
+	ck_assert_str_eq(migrate_sqlstate(m), "55P03");
+	ck_assert_msg(strstr(migrate_errmsg(m), "r/002.sql:4:1:") &&
+			      strstr(migrate_errmsg(m), "lock-holder-test") &&
+			      strstr(migrate_errmsg(m), "idle in transaction"),
+		      "got: %s", migrate_errmsg(m));
+	pgt_exec(holder, "ROLLBACK");
+	assert_ok(m, migrate_upgrade(m, "head"));
+	migrate_close(m);
+	PQfinish(holder);
+}
+
+END_TEST
+
 START_TEST(test_pg_repository_revisions)
 {
 	struct migrate_registry *reg = NULL;
@@ -815,6 +852,7 @@ pg_apply_suite(void)
 	add_test(s, test_pg_non_transactional_revision);
 	add_test(s, test_pg_non_transactional_lock_timeout);
 	add_test(s, test_pg_applied_set_follows_last_success);
+	add_test(s, test_pg_lock_timeout_names_holder);
 	add_test(s, test_pg_repository_revisions);
 	return s;
 }
