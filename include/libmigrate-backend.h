@@ -22,9 +22,28 @@ extern "C" {
 
 #define MIGRATE_BACKEND_VERSION 1
 
+/**
+ * What kind of failure a backend call met, so that the library decides
+ * (retry, poison the handle, ...) without knowing any server's error
+ * codes. Append-only: values are never renumbered or reused.
+ */
+enum migrate_backend_error_kind {
+	/** Anything else (a syntax error, a constraint, ...). */
+	MIGRATE_BACKEND_ERROR_OTHER = 0,
+	/** A lock could not be had within the lock timeout (PostgreSQL
+	 * 55P03); retrying later may succeed. */
+	MIGRATE_BACKEND_ERROR_LOCK_TIMEOUT = 1,
+	/** The connection is gone; the handle becomes unusable. */
+	MIGRATE_BACKEND_ERROR_CONNECTION_LOST = 2,
+	/** The transaction lost a serialization conflict (40001) or a
+	 * deadlock (40P01); it was rolled back. */
+	MIGRATE_BACKEND_ERROR_SERIALIZATION = 3,
+};
+
 /** What went wrong in a backend call. Cleared by the library before each. */
 struct migrate_backend_error {
-	char sqlstate[6];   /**< "" when not from the server */
+	char sqlstate[6];   /**< "" when not from the server; for messages
+				 only: the library never branches on it */
 	char message[1024]; /**< primary message, one line, no password */
 	char detail[512];   /**< server DETAIL or "" */
 	char hint[512];     /**< server HINT or "" */
@@ -33,8 +52,8 @@ struct migrate_backend_error {
 	long position;
 	/** 1 when the failure was in bookkeeping, not in the revision SQL. */
 	int in_bookkeeping;
-	/** 1 when the connection is gone (the handle becomes unusable). */
-	int connection_lost;
+	/** An enum migrate_backend_error_kind: what the library acts on. */
+	int kind;
 };
 
 /** Settings given to connect(). Strings live until free(). */
@@ -47,7 +66,9 @@ struct migrate_backend_config {
 
 /**
  * What the database holds, filled by read_state() through the
- * migrate_state_* functions below (the library owns the memory).
+ * migrate_state_* functions below (the library owns the memory). The
+ * backend only reports rows; the library works out the applied set and the
+ * dirty mark from them (one rule, whatever the backend).
  */
 struct migrate_state;
 
@@ -56,18 +77,16 @@ int migrate_state_set_uninitialised(struct migrate_state *st);
 /** One row of the version table. */
 int migrate_state_add_head(struct migrate_state *st, const char *id);
 /**
- * One revision that the history says is applied now (its last successful
- * up/down step was up), with the checksum recorded then (may be "" or
- * NULL). Backends without history never call it.
+ * One row of the history table. read_state() must report at least every
+ * successful row and every row whose operation is "dirty", in any order;
+ * other rows may be reported and are ignored. @p seq orders the rows
+ * (larger is newer; the history table's id). Of @p row, the library reads
+ * revision, direction, operation, checksum (may be NULL), success and
+ * error (may be NULL); the strings are copied.
  */
-int migrate_state_add_applied(struct migrate_state *st,
-			      const char *id,
-			      const char *checksum);
-/** Mark the database dirty: @p revision failed part-way at @p detail. */
-int migrate_state_set_dirty(struct migrate_state *st,
-			    const char *revision,
-			    int direction,
-			    const char *detail);
+int migrate_state_add_history(struct migrate_state *st,
+			      long long seq,
+			      const struct migrate_history_entry *row);
 
 /** Bookkeeping for one step: version table change plus a history row. */
 struct migrate_record {
@@ -104,16 +123,15 @@ struct migrate_backend_step {
 struct migrate_backend {
 	unsigned int version; /**< MIGRATE_BACKEND_VERSION */
 	const char *name;     /**< "postgresql", "memory", ... */
-	/** 1 when DDL is transactional (PostgreSQL). */
-	int has_transactional_ddl;
 
 	/** Must provide. Connect; the config lives until free(). */
 	int (*connect)(struct migrate_backend *be,
 		       const struct migrate_backend_config *cfg,
 		       struct migrate_backend_error *err);
-	/** Must provide. Read version table, applied history and dirty mark,
-	 * with plain reads (ideally one round trip), never creating
-	 * anything. A missing history table is not an error. */
+	/** Must provide. Report the version table rows and the history rows
+	 * (see migrate_state_add_history()) with plain reads (ideally one
+	 * round trip), never creating anything. A missing history table is
+	 * not an error. */
 	int (*read_state)(struct migrate_backend *be,
 			  struct migrate_state *st,
 			  struct migrate_backend_error *err);
@@ -169,6 +187,17 @@ struct migrate_backend {
 	/** Must provide. Disconnect and free the backend itself. */
 	void (*free)(struct migrate_backend *be);
 };
+
+/**
+ * Initialiser for a struct migrate_backend: the version set, the name and
+ * every callback NULL. Set them after it (libgit2's *_BACKEND_INIT).
+ */
+#define MIGRATE_BACKEND_INIT                                                   \
+	{                                                                      \
+		MIGRATE_BACKEND_VERSION, NULL, NULL, NULL, NULL, NULL, NULL,   \
+			NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,  \
+			NULL                                                   \
+	}
 
 /* ------------------------------------------------------------------ */
 /* In-memory backend: sharing and fault injection (for tests)          */

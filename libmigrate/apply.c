@@ -211,7 +211,8 @@ step_backend_error(struct migrate *m,
 			st->rev->id, migrate__direction_name(st->direction));
 	if (extra && *extra)
 		msg_add(msg, sizeof(msg), "%s", extra);
-	if (e->connection_lost) {
+	m->err_kind = e->kind;
+	if (e->kind == MIGRATE_BACKEND_ERROR_CONNECTION_LOST) {
 		m->poisoned = true;
 		msg_add(msg, sizeof(msg),
 			"\nthe connection to the database was lost");
@@ -271,7 +272,8 @@ quiet_rollback(struct migrate *m)
 	if (m->poisoned)
 		return;
 	memset(&err, 0, sizeof(err));
-	if (m->be->rollback(m->be, &err) < 0 && err.connection_lost)
+	if (m->be->rollback(m->be, &err) < 0 &&
+	    err.kind == MIGRATE_BACKEND_ERROR_CONNECTION_LOST)
 		m->poisoned = true;
 }
 
@@ -307,13 +309,13 @@ quiet_record(struct migrate *m,
 		struct migrate_backend_error err2;
 
 		memset(&err2, 0, sizeof(err2));
-		if (!err.connection_lost)
+		if (err.kind != MIGRATE_BACKEND_ERROR_CONNECTION_LOST)
 			m->be->rollback(m->be, &err2);
 		goto fail;
 	}
 	return;
 fail:
-	if (err.connection_lost)
+	if (err.kind == MIGRATE_BACKEND_ERROR_CONNECTION_LOST)
 		m->poisoned = true;
 }
 
@@ -632,7 +634,7 @@ out:
 static bool
 is_lock_timeout(const struct migrate *m)
 {
-	return strcmp(m->sqlstate, "55P03") == 0;
+	return m->err_kind == MIGRATE_BACKEND_ERROR_LOCK_TIMEOUT;
 }
 
 static void
@@ -852,7 +854,7 @@ take_lock(struct migrate *m)
 	berr_clear(m);
 	rc = m->be->lock(m->be, m->opts.lock_wait_ms, &m->berr);
 	if (rc == MIGRATE_ELOCKED) {
-		if (m->berr.connection_lost)
+		if (m->berr.kind == MIGRATE_BACKEND_ERROR_CONNECTION_LOST)
 			m->poisoned = true;
 		return migrate__set_error(
 			m, MIGRATE_ELOCKED,
@@ -877,7 +879,8 @@ release_lock(struct migrate *m)
 	if (m->poisoned)
 		return;
 	memset(&err, 0, sizeof(err));
-	if (m->be->unlock(m->be, &err) < 0 && err.connection_lost)
+	if (m->be->unlock(m->be, &err) < 0 &&
+	    err.kind == MIGRATE_BACKEND_ERROR_CONNECTION_LOST)
 		m->poisoned = true;
 }
 

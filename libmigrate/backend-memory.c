@@ -203,7 +203,7 @@ drop_connection(struct mem_backend *mb)
 static int
 lost_error(struct migrate_backend_error *err)
 {
-	err->connection_lost = 1;
+	err->kind = MIGRATE_BACKEND_ERROR_CONNECTION_LOST;
 	return fail(err, MIGRATE_EBACKEND, "08006",
 		    "server closed the connection unexpectedly");
 }
@@ -217,6 +217,18 @@ check_alive(struct mem_backend *mb, struct migrate_backend_error *err)
 		return fail(err, MIGRATE_EBACKEND, "08003",
 			    "not connected (memory backend)");
 	return 0;
+}
+
+/* The fake speaks PostgreSQL's codes: an injected failure has the kind the
+ * server's would have. */
+static int
+injected_kind(const char *sqlstate)
+{
+	if (strcmp(sqlstate, "55P03") == 0)
+		return MIGRATE_BACKEND_ERROR_LOCK_TIMEOUT;
+	if (strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0)
+		return MIGRATE_BACKEND_ERROR_SERIALIZATION;
+	return MIGRATE_BACKEND_ERROR_OTHER;
 }
 
 static const char *
@@ -255,11 +267,13 @@ sql_text(struct mem_backend *mb,
 	if (mb->fail_nth && --mb->fail_nth == 0) {
 		rc = fail(err, MIGRATE_EBACKEND, mb->fail_nth_state, "%s",
 			  injected_message(mb->fail_nth_state));
+		err->kind = injected_kind(mb->fail_nth_state);
 	} else if (mb->fail_match && (hit = strstr(sql, mb->fail_match))) {
 		rc = fail(err, MIGRATE_EBACKEND, mb->fail_match_state,
 			  "%s at \"%s\"",
 			  injected_message(mb->fail_match_state),
 			  mb->fail_match);
+		err->kind = injected_kind(mb->fail_match_state);
 		err->position = utf8_chars(sql, (size_t)(hit - sql)) + 1;
 	}
 	if (rc < 0 && mb->in_txn)
@@ -649,45 +663,6 @@ row_at(const struct mem_backend *mb, size_t i)
 	return &mb->txn_rows.v[i - c->n];
 }
 
-/* A tiny set of revision ids (open addressing), for the "last row per
- * revision" scan: linear in the number of rows. */
-struct idset {
-	const char **slot;
-	size_t size;
-};
-
-static size_t
-str_hash(const char *s)
-{
-	size_t h = 1469598103934665603ULL & (size_t)-1;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * (size_t)1099511628211ULL;
-	return h;
-}
-
-/* Insert @id; false when it was already there. */
-static bool
-idset_add(struct idset *set, const char *id)
-{
-	size_t i = str_hash(id) & (set->size - 1);
-
-	while (set->slot[i]) {
-		if (strcmp(set->slot[i], id) == 0)
-			return false;
-		i = (i + 1) & (set->size - 1);
-	}
-	set->slot[i] = id;
-	return true;
-}
-
-static bool
-is_step_operation(const char *op)
-{
-	return strcmp(op, "upgrade") == 0 || strcmp(op, "downgrade") == 0 ||
-	       strcmp(op, "stamp") == 0 || strcmp(op, "resolve") == 0;
-}
-
 static int
 mem_read_state(struct migrate_backend *be,
 	       struct migrate_state *st,
@@ -696,8 +671,7 @@ mem_read_state(struct migrate_backend *be,
 	struct mem_backend *mb = (struct mem_backend *)be;
 	struct mem_db *db = mb->db;
 	const struct strv *heads;
-	struct idset seen = { NULL, 0 };
-	bool has_version, has_log, dirty_done = false;
+	bool has_version, has_log;
 	size_t n, i;
 	int rc = check_alive(mb, err);
 
@@ -715,34 +689,22 @@ mem_read_state(struct migrate_backend *be,
 		for (i = 0; i < heads->n && rc == 0; i++)
 			rc = migrate_state_add_head(st, heads->v[i]);
 	}
-	if (rc == 0 && n) {
-		seen.size = 16;
-		while (seen.size < 2 * n)
-			seen.size *= 2;
-		seen.slot = calloc(seen.size, sizeof(*seen.slot));
-		if (!seen.slot)
-			rc = MIGRATE_ENOMEM;
-	}
-	/* Newest first: the first qualifying row of each revision is its
-	 * last one. */
-	for (i = n; i-- > 0 && rc == 0;) {
+	/* Every row, as a plain scan would return them; the library picks
+	 * what it needs. */
+	for (i = 0; i < n && rc == 0; i++) {
 		const struct mem_row *r = row_at(mb, i);
-		bool is_dirty = strcmp(r->operation, "dirty") == 0;
+		struct migrate_history_entry e;
 
-		if (!dirty_done && (r->success || is_dirty)) {
-			dirty_done = true;
-			if (is_dirty)
-				rc = migrate_state_set_dirty(st, r->revision,
-							     r->direction,
-							     r->error);
-		}
-		if (rc == 0 && r->success && is_step_operation(r->operation) &&
-		    idset_add(&seen, r->revision) && r->direction == MIGRATE_UP)
-			rc = migrate_state_add_applied(st, r->revision,
-						       r->checksum);
+		memset(&e, 0, sizeof(e));
+		e.revision = r->revision;
+		e.direction = r->direction;
+		e.operation = r->operation;
+		e.checksum = r->checksum;
+		e.success = r->success ? 1 : 0;
+		e.error = r->error;
+		rc = migrate_state_add_history(st, (long long)i + 1, &e);
 	}
 	pthread_mutex_unlock(&db->mutex);
-	free(seen.slot);
 	if (rc < 0)
 		return fail(err, MIGRATE_ENOMEM, "", "out of memory");
 	return 0;
@@ -841,11 +803,13 @@ mem_free(struct migrate_backend *be)
 static struct mem_backend *
 to_mem(const struct migrate_backend *be)
 {
-	if (!be || be->version != MIGRATE_BACKEND_VERSION ||
+	if (!be || !migrate__version_ok(be->version, MIGRATE_BACKEND_VERSION) ||
 	    be->free != mem_free)
 		return NULL;
 	return (struct mem_backend *)be;
 }
+
+static const struct migrate_backend backend_init = MIGRATE_BACKEND_INIT;
 
 static struct mem_backend *
 mem_alloc(struct mem_db *db)
@@ -854,9 +818,8 @@ mem_alloc(struct mem_db *db)
 
 	if (!mb)
 		return NULL;
-	mb->base.version = MIGRATE_BACKEND_VERSION;
+	mb->base = backend_init;
 	mb->base.name = "memory";
-	mb->base.has_transactional_ddl = 1;
 	mb->base.connect = mem_connect;
 	mb->base.read_state = mem_read_state;
 	mb->base.lock = mem_lock;

@@ -141,6 +141,20 @@ copy_field(char *dst, size_t size, const char *src)
 		dst[0] = '\0';
 }
 
+/* The kind of a failure, for the library: this file is the one place that
+ * knows PostgreSQL's error codes. */
+static int
+error_kind(const struct pq_backend *pq, const char *sqlstate)
+{
+	if (conn_lost(pq))
+		return MIGRATE_BACKEND_ERROR_CONNECTION_LOST;
+	if (strcmp(sqlstate, "55P03") == 0)
+		return MIGRATE_BACKEND_ERROR_LOCK_TIMEOUT;
+	if (strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0)
+		return MIGRATE_BACKEND_ERROR_SERIALIZATION;
+	return MIGRATE_BACKEND_ERROR_OTHER;
+}
+
 /* Fill @err from the error result @res (or from the connection when @res
  * is NULL). */
 static void
@@ -171,8 +185,9 @@ fill_error(struct pq_backend *pq,
 	else
 		err->sqlstate[0] = '\0';
 	err->position = pos ? strtol(pos, NULL, 10) : 0;
-	err->connection_lost = conn_lost(pq) ? 1 : 0;
-	if (err->connection_lost && !strstr(err->message, "connection"))
+	err->kind = error_kind(pq, err->sqlstate);
+	if (err->kind == MIGRATE_BACKEND_ERROR_CONNECTION_LOST &&
+	    !strstr(err->message, "connection"))
 		fail(err, 0, "connection to the server lost: %s", primary);
 }
 
@@ -429,72 +444,26 @@ direction_of(const char *s)
 	return strcmp(s, "down") == 0 ? MIGRATE_DOWN : MIGRATE_UP;
 }
 
-/* A success row of the history query, for sorting. */
-struct log_row {
-	const char *revision; /* into the PGresult */
-	long long id;
-	int row;
-};
-
+/* Report the rows of migrate__pg_read_state()'s history query (see
+ * there); the library works out the state from them. */
 static int
-by_revision_then_id(const void *a, const void *b)
+history_rows_to_state(struct migrate_state *st, const PGresult *res)
 {
-	const struct log_row *x = a, *y = b;
-	int c = strcmp(x->revision, y->revision);
+	int i, n = PQntuples(res), rc = 0;
 
-	if (c)
-		return c;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
+	for (i = 0; i < n && rc == 0; i++) {
+		struct migrate_history_entry e;
 
-/* The applied set and the dirty mark from the rows of
- * migrate__pg_read_state()'s history query (see there). */
-static int
-history_state(struct migrate_state *st, const PGresult *res)
-{
-	int i, n = PQntuples(res), newest = -1, rc = 0;
-	long long newest_id = 0;
-	struct log_row *rows;
-	size_t k, m = 0;
-
-	if (n == 0)
-		return 0;
-	rows = malloc((size_t)n * sizeof(*rows));
-	if (!rows)
-		return MIGRATE_ENOMEM;
-	for (i = 0; i < n; i++) {
-		long long id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-
-		if (newest < 0 || id > newest_id) {
-			newest = i;
-			newest_id = id;
-		}
-		if (PQgetvalue(res, i, 4)[0] == 't') {
-			rows[m].revision = PQgetvalue(res, i, 1);
-			rows[m].id = id;
-			rows[m].row = i;
-			m++;
-		}
+		memset(&e, 0, sizeof(e));
+		e.revision = PQgetvalue(res, i, 1);
+		e.direction = direction_of(PQgetvalue(res, i, 2));
+		e.operation = PQgetvalue(res, i, 3);
+		e.success = PQgetvalue(res, i, 4)[0] == 't' ? 1 : 0;
+		e.checksum = PQgetvalue(res, i, 5);
+		e.error = PQgetvalue(res, i, 6);
+		rc = migrate_state_add_history(
+			st, strtoll(PQgetvalue(res, i, 0), NULL, 10), &e);
 	}
-	/* Dirty: the newest row is a dirty mark, not a success. */
-	if (strcmp(PQgetvalue(res, newest, 3), "dirty") == 0)
-		rc = migrate_state_set_dirty(
-			st, PQgetvalue(res, newest, 1),
-			direction_of(PQgetvalue(res, newest, 2)),
-			PQgetvalue(res, newest, 6));
-	/* Applied: the last success of each revision went up. */
-	qsort(rows, m, sizeof(*rows), by_revision_then_id);
-	for (k = 0; k < m && rc == 0; k++) {
-		int r = rows[k].row;
-
-		if (k + 1 < m &&
-		    strcmp(rows[k].revision, rows[k + 1].revision) == 0)
-			continue;
-		if (direction_of(PQgetvalue(res, r, 2)) == MIGRATE_UP)
-			rc = migrate_state_add_applied(st, rows[k].revision,
-						       PQgetvalue(res, r, 5));
-	}
-	free(rows);
 	return rc;
 }
 
@@ -513,7 +482,7 @@ state_rows(struct pq_backend *pq,
 			rc = migrate_state_add_head(sr->st,
 						    PQgetvalue(res, i, 0));
 	} else if (index == sr->history_index) {
-		rc = history_state(sr->st, res);
+		rc = history_rows_to_state(sr->st, res);
 	}
 	return rc;
 }
@@ -798,7 +767,7 @@ describe_lock_holders(struct pq_backend *pq, struct migrate_backend_error *err)
 		"ORDER BY xact_start LIMIT 3) oldest";
 	PGresult *res;
 
-	if (strcmp(err->sqlstate, "55P03") != 0 || err->detail[0] ||
+	if (err->kind != MIGRATE_BACKEND_ERROR_LOCK_TIMEOUT || err->detail[0] ||
 	    conn_lost(pq) || PQtransactionStatus(pq->conn) != PQTRANS_IDLE)
 		return;
 	res = PQexec(pq->conn, sql);
@@ -1096,6 +1065,8 @@ check_conninfo(const char *conninfo, char *err, size_t errlen)
 	return MIGRATE_EINVAL;
 }
 
+static const struct migrate_backend backend_init = MIGRATE_BACKEND_INIT;
+
 int
 migrate__backend_pq_new(struct migrate_backend **out,
 			const char *url,
@@ -1130,9 +1101,8 @@ migrate__backend_pq_new(struct migrate_backend **out,
 		return MIGRATE_ENOMEM;
 	}
 	pq->conninfo = conninfo;
-	pq->base.version = MIGRATE_BACKEND_VERSION;
+	pq->base = backend_init;
 	pq->base.name = "postgresql";
-	pq->base.has_transactional_ddl = 1;
 	pq->base.connect = pq_connect;
 	pq->base.read_state = pq_read_state;
 	pq->base.lock = pq_lock;

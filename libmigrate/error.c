@@ -111,6 +111,7 @@ set_error_v(struct migrate *m, int code, const char *fmt, va_list ap)
 		return code;
 	vsnprintf(m->errmsg, sizeof(m->errmsg), fmt, ap);
 	m->sqlstate[0] = '\0';
+	m->err_kind = MIGRATE_BACKEND_ERROR_OTHER;
 	return code;
 }
 
@@ -143,6 +144,7 @@ migrate__clear_error(struct migrate *m)
 {
 	m->errmsg[0] = '\0';
 	m->sqlstate[0] = '\0';
+	m->err_kind = MIGRATE_BACKEND_ERROR_OTHER;
 }
 
 int
@@ -180,7 +182,8 @@ migrate__backend_failed(struct migrate *m, int code, const char *context)
 	}
 	memcpy(m->sqlstate, e->sqlstate, sizeof(m->sqlstate));
 	m->sqlstate[sizeof(m->sqlstate) - 1] = '\0';
-	if (e->connection_lost)
+	m->err_kind = e->kind;
+	if (e->kind == MIGRATE_BACKEND_ERROR_CONNECTION_LOST)
 		m->poisoned = true;
 	return code;
 }

@@ -14,9 +14,10 @@ migrate_options_init(struct migrate_options *opts, unsigned int version)
 {
 	const struct migrate_options def = MIGRATE_OPTIONS_INIT;
 
-	if (!opts || version != MIGRATE_OPTIONS_VERSION)
+	if (!opts || !migrate__version_ok(version, MIGRATE_OPTIONS_VERSION))
 		return MIGRATE_EINVAL;
 	*opts = def;
+	opts->version = version;
 	return 0;
 }
 
@@ -25,7 +26,7 @@ migrate_options_init(struct migrate_options *opts, unsigned int version)
 static bool
 backend_version_ok(const struct migrate_backend *be)
 {
-	return be && be->version == MIGRATE_BACKEND_VERSION;
+	return be && migrate__version_ok(be->version, MIGRATE_BACKEND_VERSION);
 }
 
 MIGRATE_EXPORT
@@ -184,7 +185,7 @@ migrate_open(struct migrate **out,
 	m->be = backend;
 	if (!opts)
 		opts = &def;
-	if (opts->version != MIGRATE_OPTIONS_VERSION) {
+	if (!migrate__version_ok(opts->version, MIGRATE_OPTIONS_VERSION)) {
 		rc = copy_options(m, &def);
 		if (rc < 0)
 			goto oom;

@@ -17,6 +17,19 @@
 
 #define MIGRATE_EXPORT __attribute__((visibility("default")))
 
+/*
+ * The one check of a versioned struct's version (options, revision
+ * definitions, backends) before any other field is read: 0 < version <=
+ * what this library knows (libgit2's git_error__check_version). Structs
+ * only grow at the end, so an older caller's struct is read up to what its
+ * version has.
+ */
+static inline bool
+migrate__version_ok(unsigned int version, unsigned int max)
+{
+	return version > 0 && version <= max;
+}
+
 /* Revision ids are 1-32 characters of [A-Za-z0-9_] (alembic_version's
  * version_num is varchar(32)). */
 #define MIGRATE_ID_MAX 32
@@ -195,13 +208,30 @@ struct migrate_applied {
 	char *checksum; /* "" when not recorded */
 };
 
+/* A history row as read_state() reported it (successes and dirty marks
+ * only), until migrate__state_derive() consumes it. */
+struct migrate_state_row {
+	long long seq;
+	char *revision;
+	char *operation;
+	char *checksum;
+	char *error;
+	int direction;
+	bool success;
+	bool dirty;
+};
+
 struct migrate_state {
 	bool uninitialised;              /* no version table */
 	struct strv heads;               /* version table rows */
 	struct migrate_applied *applied; /* from history; may be empty */
 	size_t n_applied;
 	size_t cap_applied;
-	bool has_history; /* set when add_applied was called at least once */
+	struct migrate_state_row *rows; /* raw, until derived */
+	size_t n_rows;
+	size_t cap_rows;
+	/* Derived by migrate__state_derive() (state.c owns the rule). */
+	bool has_history; /* the history shows at least one applied revision */
 	bool dirty;
 	char *dirty_revision;
 	int dirty_direction;
@@ -211,6 +241,11 @@ struct migrate_state {
 
 void migrate__state_init(struct migrate_state *st);
 void migrate__state_clear(struct migrate_state *st);
+/* Work out the applied set and the dirty mark from the rows the backend
+ * reported, then drop the rows. Returns 0 or MIGRATE_ENOMEM.
+ * migrate__read_state() calls it; tests that drive a backend directly
+ * call it themselves. */
+int migrate__state_derive(struct migrate_state *st);
 
 /* ------------------------------------------------------------------ */
 /* Handle                                                              */
@@ -233,6 +268,10 @@ struct migrate {
 
 	char errmsg[MIGRATE_ERRMSG_SIZE];
 	char sqlstate[6];
+	/* enum migrate_backend_error_kind of the failure errmsg describes
+	 * (OTHER when it did not come from the backend): what the engine
+	 * branches on, never the SQLSTATE. */
+	int err_kind;
 	struct migrate_backend_error berr;
 
 	struct strv current; /* storage behind migrate_current() */

@@ -363,7 +363,7 @@ check_def(struct migrate_registry *reg, const struct migrate_revision_def *def)
 	if (!def)
 		return migrate__registry_error(reg, MIGRATE_EINVAL,
 					       "no revision definition given");
-	if (def->version != MIGRATE_REVISION_DEF_VERSION)
+	if (!migrate__version_ok(def->version, MIGRATE_REVISION_DEF_VERSION))
 		return migrate__registry_error(
 			reg, MIGRATE_EINVAL,
 			"unsupported migrate_revision_def version %u",

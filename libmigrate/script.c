@@ -222,7 +222,7 @@ migrate_plan_sql(const struct migrate_plan *plan,
 		return fail(errmsg, "migrate_plan_sql: no plan or no output");
 	if (!opts)
 		opts = &def;
-	if (opts->version != MIGRATE_OPTIONS_VERSION)
+	if (!migrate__version_ok(opts->version, MIGRATE_OPTIONS_VERSION))
 		return fail(errmsg, "migrate_plan_sql: unsupported options "
 				    "version");
 	single = (opts->flags & MIGRATE_OPEN_SINGLE_TRANSACTION) != 0;

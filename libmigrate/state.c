@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The database state as a backend reports it (version table, applied set
- * from the history, dirty mark), and the one place that asks the backend
- * for it.
+ * The database state: what a backend reports (version table rows, history
+ * rows) and what the library concludes from it (applied set, dirty mark).
+ * This file owns that rule; backends only store and fetch.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +15,29 @@ migrate__state_init(struct migrate_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
+static void
+rows_clear(struct migrate_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_rows; i++) {
+		free(st->rows[i].revision);
+		free(st->rows[i].operation);
+		free(st->rows[i].checksum);
+		free(st->rows[i].error);
+	}
+	free(st->rows);
+	st->rows = NULL;
+	st->n_rows = st->cap_rows = 0;
+}
+
 void
 migrate__state_clear(struct migrate_state *st)
 {
 	size_t i;
 
 	strv_clear(&st->heads);
+	rows_clear(st);
 	for (i = 0; i < st->n_applied; i++) {
 		free(st->applied[i].id);
 		free(st->applied[i].checksum);
@@ -56,65 +73,123 @@ migrate_state_add_head(struct migrate_state *st, const char *id)
 
 MIGRATE_EXPORT
 int
-migrate_state_add_applied(struct migrate_state *st,
-			  const char *id,
-			  const char *checksum)
+migrate_state_add_history(struct migrate_state *st,
+			  long long seq,
+			  const struct migrate_history_entry *row)
 {
-	struct migrate_applied *a;
+	struct migrate_state_row *r;
+	bool dirty;
 
-	if (!st || !id)
+	if (!st || !row || !row->revision || !row->operation)
 		return MIGRATE_EINVAL;
-	st->has_history = true;
-	if (st->n_applied == st->cap_applied) {
-		size_t cap = st->cap_applied ? st->cap_applied * 2 : 16;
+	dirty = strcmp(row->operation, "dirty") == 0;
+	/* Only successes and dirty marks decide the state. */
+	if (!row->success && !dirty)
+		return 0;
+	if (st->n_rows == st->cap_rows) {
+		size_t cap = st->cap_rows ? st->cap_rows * 2 : 16;
 
-		a = realloc(st->applied, cap * sizeof(*a));
-		if (!a)
+		r = realloc(st->rows, cap * sizeof(*r));
+		if (!r)
 			goto oom;
-		st->applied = a;
-		st->cap_applied = cap;
+		st->rows = r;
+		st->cap_rows = cap;
 	}
-	a = &st->applied[st->n_applied];
-	a->id = xstrdup(id);
-	a->checksum = xstrdup(checksum ? checksum : "");
-	if (!a->id || !a->checksum) {
-		free(a->id);
-		free(a->checksum);
+	r = &st->rows[st->n_rows];
+	memset(r, 0, sizeof(*r));
+	r->seq = seq;
+	r->direction =
+		row->direction == MIGRATE_DOWN ? MIGRATE_DOWN : MIGRATE_UP;
+	r->success = row->success != 0;
+	r->dirty = dirty;
+	r->revision = xstrdup(row->revision);
+	r->operation = xstrdup(row->operation);
+	r->checksum = xstrdup(row->checksum ? row->checksum : "");
+	r->error = xstrdup(row->error ? row->error : "");
+	if (!r->revision || !r->operation || !r->checksum || !r->error) {
+		free(r->revision);
+		free(r->operation);
+		free(r->checksum);
+		free(r->error);
 		goto oom;
 	}
-	st->n_applied++;
+	st->n_rows++;
 	return 0;
 oom:
 	st->oom = true;
 	return MIGRATE_ENOMEM;
 }
 
-MIGRATE_EXPORT
-int
-migrate_state_set_dirty(struct migrate_state *st,
-			const char *revision,
-			int direction,
-			const char *detail)
+static int
+by_revision_then_seq(const void *a, const void *b)
 {
-	char *rev, *det;
+	const struct migrate_state_row *x = a, *y = b;
+	int c = strcmp(x->revision, y->revision);
 
-	if (!st || !revision)
-		return MIGRATE_EINVAL;
-	rev = xstrdup(revision);
-	det = xstrdup(detail ? detail : "");
-	if (!rev || !det) {
-		free(rev);
-		free(det);
-		st->oom = true;
-		return MIGRATE_ENOMEM;
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * The rule: the database is dirty when the newest of the rows (successes
+ * and dirty marks) is a dirty mark; a revision is applied when its newest
+ * success went up, and its checksum is the one recorded then.
+ */
+int
+migrate__state_derive(struct migrate_state *st)
+{
+	const struct migrate_state_row *newest = NULL;
+	size_t i, n = 0;
+
+	for (i = 0; i < st->n_rows; i++)
+		if (!newest || st->rows[i].seq > newest->seq)
+			newest = &st->rows[i];
+	if (newest && newest->dirty) {
+		st->dirty = true;
+		st->dirty_direction = newest->direction;
+		st->dirty_revision = xstrdup(newest->revision);
+		st->dirty_detail = xstrdup(newest->error);
+		if (!st->dirty_revision || !st->dirty_detail)
+			return MIGRATE_ENOMEM;
 	}
-	free(st->dirty_revision);
-	free(st->dirty_detail);
-	st->dirty = true;
-	st->dirty_revision = rev;
-	st->dirty_direction =
-		direction == MIGRATE_DOWN ? MIGRATE_DOWN : MIGRATE_UP;
-	st->dirty_detail = det;
+	qsort(st->rows, st->n_rows, sizeof(*st->rows), by_revision_then_seq);
+	for (i = 0; i < st->n_rows; i++)
+		n += st->rows[i].success;
+	if (n) {
+		st->applied = calloc(n, sizeof(*st->applied));
+		if (!st->applied)
+			return MIGRATE_ENOMEM;
+	}
+	for (i = 0; i < st->n_rows; i++) {
+		const struct migrate_state_row *r = &st->rows[i];
+		struct migrate_applied *a;
+		size_t j;
+
+		if (!r->success)
+			continue;
+		/* A later success of the same revision decides. */
+		for (j = i + 1; j < st->n_rows && !st->rows[j].success &&
+				strcmp(st->rows[j].revision, r->revision) == 0;
+		     j++)
+			;
+		if (j < st->n_rows &&
+		    strcmp(st->rows[j].revision, r->revision) == 0)
+			continue;
+		if (r->direction != MIGRATE_UP)
+			continue;
+		st->has_history = true;
+		a = &st->applied[st->n_applied];
+		a->id = xstrdup(r->revision);
+		a->checksum = xstrdup(r->checksum);
+		if (!a->id || !a->checksum) {
+			free(a->id);
+			free(a->checksum);
+			return MIGRATE_ENOMEM;
+		}
+		st->n_applied++;
+	}
+	rows_clear(st);
 	return 0;
 }
 
@@ -148,6 +223,8 @@ migrate__read_state(struct migrate *m, struct migrate_state *st)
 		return rc;
 	memset(&m->berr, 0, sizeof(m->berr));
 	rc = m->be->read_state(m->be, st, &m->berr);
+	if (rc == 0 && !st->oom)
+		rc = migrate__state_derive(st);
 	if (rc < 0 || st->oom) {
 		migrate__state_clear(st);
 		if (rc == MIGRATE_ENOMEM || rc >= 0)

@@ -273,7 +273,8 @@ migrate_verify(struct migrate *m,
 	if (rc == MIGRATE_ENOMEM)
 		return rc;
 	if (rc < 0) {
-		if (m->berr.connection_lost || m->poisoned) {
+		if (m->berr.kind == MIGRATE_BACKEND_ERROR_CONNECTION_LOST ||
+		    m->poisoned) {
 			char text[sizeof(m->berr.message)];
 
 			migrate__redact(m->berr.message[0]

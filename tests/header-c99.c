@@ -9,7 +9,11 @@ main(void)
 {
 	struct migrate_options opts = MIGRATE_OPTIONS_INIT;
 	struct migrate_revision_def def = MIGRATE_REVISION_DEF_INIT;
+	struct migrate_backend be = MIGRATE_BACKEND_INIT;
 
 	(void)def;
-	return opts.version == MIGRATE_OPTIONS_VERSION ? 0 : 1;
+	return opts.version == MIGRATE_OPTIONS_VERSION &&
+			       be.version == MIGRATE_BACKEND_VERSION && !be.free
+		       ? 0
+		       : 1;
 }

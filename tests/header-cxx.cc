@@ -7,6 +7,10 @@ int
 main()
 {
 	struct migrate_options opts = MIGRATE_OPTIONS_INIT;
+	struct migrate_backend be = MIGRATE_BACKEND_INIT;
 
-	return opts.version == MIGRATE_OPTIONS_VERSION ? 0 : 1;
+	return opts.version == MIGRATE_OPTIONS_VERSION &&
+			       be.version == MIGRATE_BACKEND_VERSION && !be.free
+		       ? 0
+		       : 1;
 }

@@ -139,7 +139,7 @@ START_TEST(test_be_run_step_conflict)
 	ck_assert_int_eq(err.in_bookkeeping, 1);
 	ck_assert_str_eq(err.sqlstate, "40001");
 	ck_assert_msg(strstr(err.message, "zz") != NULL, "%s", err.message);
-	ck_assert_int_eq(err.connection_lost, 0);
+	ck_assert_int_eq(err.kind, MIGRATE_BACKEND_ERROR_SERIALIZATION);
 	ck_assert_int_eq(txn_status(be), PQTRANS_IDLE);
 	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM pg_tables WHERE "
 				     "tablename = 'gone'"),
@@ -449,7 +449,7 @@ START_TEST(test_be_connection_lost)
 	pgt_exec(c, sql);
 	memset(&err, 0, sizeof(err));
 	ck_assert_int_eq(be->exec(be, "SELECT 1", &err), MIGRATE_EBACKEND);
-	ck_assert_int_eq(err.connection_lost, 1);
+	ck_assert_int_eq(err.kind, MIGRATE_BACKEND_ERROR_CONNECTION_LOST);
 	ck_assert_msg(err.message[0] && strchr(err.message, '\n') == NULL,
 		      "<%s>", err.message);
 	PQfinish(c);

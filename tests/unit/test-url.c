@@ -338,7 +338,6 @@ START_TEST(test_pq_new_stores_only)
 	ck_assert_ptr_nonnull(be);
 	ck_assert_str_eq(be->name, "postgresql");
 	ck_assert_int_eq(be->version, MIGRATE_BACKEND_VERSION);
-	ck_assert_int_eq(be->has_transactional_ddl, 1);
 	ck_assert_ptr_null(be->native(be));
 	be->free(be);
 
