@@ -233,7 +233,8 @@ int migrate_backend_memory_fail_match(struct migrate_backend *be,
 				      const char *sqlstate);
 
 /** Lose the connection at the @p n-th SQL text from now (0 disarms): that
- * call and every later one fail with connection_lost. Armed before
+ * call and every later one fail with kind
+ * MIGRATE_BACKEND_ERROR_CONNECTION_LOST. Armed before
  * migrate_open(), the connect itself fails (SQLSTATE 08001), which is how
  * tests get MIGRATE_STATUS_CANNOT_CONNECT. */
 int migrate_backend_memory_lose_connection(struct migrate_backend *be,
