@@ -224,8 +224,8 @@ test: deps-test ## Install, build (-Dwerror=true), run every suite, ASan+UBSan, 
 	     END { printf "test: %d passed, %d failed, %d skipped\n", ok, bad, skip }' "$$log"
 	exit $$status
 
-bench: build ## Benchmark migrate vs psql (N = 1, 100, 1000) into bench/RESULTS.md
-	@tests/pg-harness.sh bench/run.sh $(BUILD)
+bench: build ## Benchmark migrate vs psql, dbmate (N = 1, 100, 1000) into bench/RESULTS.md
+	@bench/run.sh $(BUILD)
 
 clean: ## Remove the build directories (keeps .pgdata/)
 	@rm -rf $(BUILD) $(BUILD_ASAN)

@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: MIT
 #
 # gen-revisions.sh DIR N: write N chained revision files into DIR (each
-# creates a table and an index, and drops the table on downgrade), plus
-# DIR.psql: the same upgrade SQL as a psql script with one transaction per
-# revision (BEGIN; sql; COMMIT;), for the comparison in bench/run.sh.
+# creates a table and an index, and drops the table on downgrade), and the
+# same upgrade SQL for the peers of bench/run.sh:
+#   DIR.psql     psql script, one transaction per revision (BEGIN; sql; COMMIT;)
+#   DIR.sql      the plain SQL of every revision, for `psql -1`
+#   DIR.dbmate/  dbmate migrations (-- migrate:up / -- migrate:down)
 set -eu
 
 if [ $# -ne 2 ]; then
@@ -13,15 +15,18 @@ if [ $# -ne 2 ]; then
 fi
 dir=$1
 n=$2
-rm -rf "$dir" "$dir.psql"
-mkdir -p "$dir"
+rm -rf "$dir" "$dir.psql" "$dir.sql" "$dir.dbmate"
+mkdir -p "$dir" "$dir.dbmate"
 
 awk -v dir="$dir" -v n="$n" 'BEGIN {
 	script = dir ".psql"
+	plain = dir ".sql"
 	printf "\\set ON_ERROR_STOP on\n" > script
+	printf "" > plain
 	for (i = 1; i <= n; i++) {
 		id = sprintf("%04d", i)
 		file = sprintf("%s/%s_bench_%s.sql", dir, id, id)
+		dbm = sprintf("%s.dbmate/%s_bench_%s.sql", dir, id, id)
 		sql = sprintf("CREATE TABLE bench_%s (\n" \
 			"    id bigint PRIMARY KEY,\n" \
 			"    name text NOT NULL,\n" \
@@ -36,7 +41,11 @@ awk -v dir="$dir" -v n="$n" 'BEGIN {
 		printf "-- migrate:upgrade\n%s\n", sql > file
 		printf "-- migrate:downgrade\nDROP TABLE bench_%s;\n", id > file
 		close(file)
+		printf "-- migrate:up\n%s\n-- migrate:down\nDROP TABLE bench_%s;\n", sql, id > dbm
+		close(dbm)
 		printf "BEGIN;\n%sCOMMIT;\n", sql > script
+		printf "%s", sql > plain
 	}
 	close(script)
+	close(plain)
 }'

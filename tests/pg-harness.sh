@@ -40,7 +40,10 @@
 # variables of the caller are removed, so that nothing reaches a real
 # database.
 #
-# Input: PG_HARNESS_BINDIR overrides the server bin directory.
+# Input: PG_HARNESS_BINDIR overrides the server bin directory;
+# PG_HARNESS_DURABLE=1 keeps the server's durable defaults (fsync,
+# synchronous_commit, full_page_writes on: the benchmark); PG_HARNESS_OPTS
+# adds server options (e.g. "-c shared_preload_libraries=pg_stat_statements").
 set -eu
 
 if [ $# -eq 0 ]; then
@@ -111,6 +114,13 @@ port_busy()
 	[ -n "$(ss -Htln "sport = :$1" 2>/dev/null)" ]
 }
 
+# Tests trade durability for speed; the benchmark may not.
+if [ "${PG_HARNESS_DURABLE:-0}" = 1 ]; then
+	durability=""
+else
+	durability="-F -c synchronous_commit=off -c full_page_writes=off"
+fi
+
 # Pick a free port: a random one in 20000-59999 not listened on, and retry
 # when the server still cannot bind it (a race with another process).
 tries=0
@@ -121,9 +131,8 @@ while :; do
 		continue
 	fi
 	if $as_pg "$bindir/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -t 60 \
-		-o "-p $port -k $tmp -c listen_addresses=127.0.0.1 -F \
--c synchronous_commit=off -c full_page_writes=off \
--c max_locks_per_transaction=1024 -c max_connections=200" \
+		-o "-p $port -k $tmp -c listen_addresses=127.0.0.1 $durability \
+-c max_locks_per_transaction=1024 -c max_connections=200 ${PG_HARNESS_OPTS:-}" \
 		start >"$tmp/pg_ctl.log" 2>&1; then
 		started=1
 		break
