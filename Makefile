@@ -17,26 +17,26 @@ MIGRATE    := $(BUILD)/cli/migrate
 API        := $(BUILD)/examples/mirage-api
 INDEXER    := $(BUILD)/examples/mirage-indexer
 
-# The local PostgreSQL of `make run` (only when MIRAGE_DATABASE_URL is
-# unset): data, log and unix socket under .pgdata/ in the checkout, no TCP.
-PGLOCAL    := $(CURDIR)/.pgdata
-PGLOCAL_PORT ?= 54329
-PGLOCAL_DB ?= mirage
-LOCAL_URL  := host=$(PGLOCAL) port=$(PGLOCAL_PORT) user=postgres dbname=$(PGLOCAL_DB)
-
 # Debian 12 packages: to build and run, and in addition to test.
 RUN_DEBS  := build-essential meson ninja-build pkg-config libpq-dev \
 	     postgresql postgresql-contrib
 TEST_DEBS := $(RUN_DEBS) check libsubunit-dev clang libclang-rt-14-dev \
 	     valgrind iproute2 procps
 
-# The database the run/migrate targets use: yours, else the local one.
-ifeq ($(strip $(MIRAGE_DATABASE_URL)),)
-DB_TARGET := db-start
-DB_ENV    := MIRAGE_DATABASE_URL='$(LOCAL_URL)'
+# The database of run/migrate: the CLI's precedence (cli/main.c owns it):
+# --database-url (make migrate ARGS='--database-url URL'),
+# $MIRAGE_DATABASE_URL, $DATABASE_URL, libpq's PG* variables. Only when none
+# is given, the local PostgreSQL of tools/local-db.sh is started and used
+# (its header says where it lives: .pgdata/ or, as root, /var/lib/libmigrate/).
+ARGS ?=
+DB_GIVEN := $(strip $(findstring --database-url,$(ARGS))$(MIGRATE_DATABASE_URL)\
+	$(MIRAGE_DATABASE_URL)$(DATABASE_URL)$(PGHOST)$(PGHOSTADDR)$(PGPORT)\
+	$(PGDATABASE)$(PGUSER)$(PGSERVICE))
+ifeq ($(DB_GIVEN),)
+DB_SETUP := url=$$(tools/local-db.sh start '$(CURDIR)'); \
+	export MIRAGE_DATABASE_URL="$$url"
 else
-DB_TARGET :=
-DB_ENV    :=
+DB_SETUP := echo "database: yours (from ARGS, MIRAGE_DATABASE_URL, DATABASE_URL or PG*)"
 endif
 
 .PHONY: help run test build migrate migration stop db-start psql bench \
@@ -49,28 +49,42 @@ help: ## List the targets
 		sed -E 's/^([a-z-]+):.*## (.*)/\1|\2/' |
 		awk -F'|' '{ printf "  %-12s %s\n", $$1, $$2 }'
 	echo
-	echo "Database: \$$MIRAGE_DATABASE_URL when set, else a local PostgreSQL"
-	echo "under .pgdata/ (started on demand, kept between runs; make stop)."
+	echo "Database: --database-url (ARGS=...), \$$MIRAGE_DATABASE_URL, \$$DATABASE_URL"
+	echo "or PG* when given, else a local PostgreSQL started on demand and left"
+	echo "running, data kept between runs (tools/local-db.sh; make stop)."
 
-# deps-*: install what is missing (a no-op when everything is there).
+# deps-*: install what is missing (a no-op when everything is there). A
+# stamp in the build directory remembers a complete check, so the warm path
+# of `make run` runs no dpkg-query (`make clean` forgets it). DEPS=no skips
+# the step (a machine whose packages you manage yourself).
+DEPS ?= check
 deps-run: ## Install the Debian packages needed to build and run
-	@$(call install_debs,$(RUN_DEBS))
+	@$(call install_debs,$(RUN_DEBS),$(BUILD)/.deps-run)
 
 deps-test: ## Install the Debian packages needed to build and test
-	@$(call install_debs,$(TEST_DEBS))
+	@$(call install_debs,$(TEST_DEBS),$(BUILD)/.deps-test)
 
 define install_debs
-missing=""
+[ "$(DEPS)" != no ] || exit 0
+want="$(strip $(1))"
+if [ -r "$(2)" ] && read -r have <"$(2)" && [ "$$have" = "$$want" ]; then
+	exit 0
+fi
 if ! command -v dpkg-query >/dev/null; then
 	echo "make: not a Debian system; install by hand: $(1)" >&2
 	exit 0
 fi
-for p in $(1); do
-	dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null |
-		grep -q "install ok installed" || missing="$$missing $$p"
-done
+missing=$$(dpkg-query -W -f='$${Package} $${Status}\n' $(1) 2>/dev/null |
+	awk '/ install ok installed$$/ { ok[$$1] = 1 }
+	     END { n = split("'"$$want"'", w, " ");
+		   for (i = 1; i <= n; i++) if (!(w[i] in ok)) printf " %s", w[i] }')
 if [ -n "$$missing" ]; then
 	echo "make: installing$$missing"
+	case " $$missing " in *" postgresql "*)
+		echo "make: note: Debian's postgresql package creates (and, under" \
+			"systemd, starts) its own cluster on port 5432; make run does" \
+			"not use it (pg_lsclusters shows it)";;
+	esac
 	if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null; then sudo="sudo"; \
 	else echo "make: need root or sudo to install:$$missing" >&2; exit 1; fi
@@ -78,16 +92,18 @@ if [ -n "$$missing" ]; then
 	$$sudo env DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -q --no-install-recommends $$missing
 fi
+mkdir -p "$(dir $(2))"
+echo "$$want" >"$(2)"
 endef
 
 # Only what run/migrate need (the test suites are built by `make test`).
 build: deps-run ## Build migrate, the library and the services into build/
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
-	meson compile -C $(BUILD) cli/migrate:executable mirage-api mirage-indexer \
-		connect-select1
+	ninja -C $(BUILD) --quiet $(MIGRATE:$(BUILD)/%=%) $(API:$(BUILD)/%=%) \
+		$(INDEXER:$(BUILD)/%=%) bench/connect-select1
 
-run: build $(DB_TARGET) ## Build, migrate the database to head, show it, check the services
-	@$(if $(DB_ENV),export $(DB_ENV),:)
+run: build ## Build, migrate the database to head, show it, check the services
+	@$(DB_SETUP)
 	echo "==> migrate upgrade head"
 	$(MIGRATE) -v upgrade head
 	echo "==> migrate current"
@@ -98,9 +114,9 @@ run: build $(DB_TARGET) ## Build, migrate the database to head, show it, check t
 	$(API) --once
 	$(INDEXER) --once
 
-migrate: build $(DB_TARGET) ## migrate upgrade head on $MIRAGE_DATABASE_URL (or the local database)
-	@$(if $(DB_ENV),export $(DB_ENV),:)
-	$(MIGRATE) -v upgrade head
+migrate: build ## migrate upgrade head on your database (see make help), else the local one
+	@$(DB_SETUP)
+	$(MIGRATE) -v $(ARGS) upgrade head
 
 migration: build ## New revision file: make migration msg="add foo column"
 	@if [ -z "$${msg:-}" ]; then
@@ -109,67 +125,16 @@ migration: build ## New revision file: make migration msg="add foo column"
 	fi
 	$(MIGRATE) --revisions revisions revision -m "$$msg"
 
-# The local PostgreSQL: initdb once, start when not running, create the
-# database, make `CREATE EXTENSION vector` work (the real pgvector when it is
-# installed, else the clearly named test stand-in).
-db-start: deps-run ## Start the local PostgreSQL under .pgdata/ (make run does)
-	@bindir=$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
-	[ -x "$$bindir/initdb" ] || { echo "make: no PostgreSQL server found" >&2; exit 1; }
-	as_pg=""
-	mkdir -p "$(PGLOCAL)"
-	if [ "$$(id -u)" = 0 ]; then
-		as_pg="runuser -u postgres --"
-		chown postgres "$(PGLOCAL)"
-		chmod 700 "$(PGLOCAL)"
-		if ! $$as_pg test -w "$(PGLOCAL)"; then
-			echo "make: user postgres cannot reach $(PGLOCAL): a parent" \
-			     "directory is closed to it (e.g. chmod o+x on it), or set" \
-			     "MIRAGE_DATABASE_URL to a database of yours" >&2
-			exit 1
-		fi
-	fi
-	if [ ! -f "$(PGLOCAL)/data/PG_VERSION" ]; then
-		echo "==> initdb $(PGLOCAL)/data"
-		$$as_pg "$$bindir/initdb" -D "$(PGLOCAL)/data" -A trust -U postgres \
-			-E UTF8 --locale=C >"$(PGLOCAL)/initdb.log" 2>&1 ||
-			{ cat "$(PGLOCAL)/initdb.log" >&2; exit 1; }
-	fi
-	if ! $$as_pg "$$bindir/pg_ctl" -D "$(PGLOCAL)/data" status >/dev/null 2>&1; then
-		echo "==> starting PostgreSQL (socket in $(PGLOCAL), port $(PGLOCAL_PORT))"
-		$$as_pg "$$bindir/pg_ctl" -D "$(PGLOCAL)/data" -l "$(PGLOCAL)/server.log" \
-			-w -t 60 -o "-p $(PGLOCAL_PORT) -k '$(PGLOCAL)' -c listen_addresses=''" \
-			start >/dev/null ||
-			{ tail -n 20 "$(PGLOCAL)/server.log" >&2; exit 1; }
-	fi
-	psql=("$$bindir/psql" -X -q -At -h "$(PGLOCAL)" -p $(PGLOCAL_PORT) -U postgres)
-	if [ -z "$$("$${psql[@]}" -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$(PGLOCAL_DB)'")" ]; then
-		"$${psql[@]}" -d postgres -c 'CREATE DATABASE "$(PGLOCAL_DB)"'
-	fi
-	if [ -z "$$("$${psql[@]}" -d postgres -c "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")" ]; then
-		echo "==> no pgvector here: installing the test stand-in for 'vector'"
-		if [ "$$(id -u)" = 0 ]; then
-			sh tools/install-vector-stand-in.sh "$$bindir/pg_config"
-		else
-			sudo sh tools/install-vector-stand-in.sh "$$bindir/pg_config"
-		fi
-	fi
+# The local PostgreSQL (tools/local-db.sh says where it lives and how).
+db-start: deps-run ## Start the local PostgreSQL (make run does; left running)
+	@tools/local-db.sh start '$(CURDIR)' >/dev/null
 
-stop: ## Stop the local PostgreSQL (its data stays in .pgdata/)
-	@bindir=$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
-	if [ ! -f "$(PGLOCAL)/data/PG_VERSION" ]; then
-		echo "no local database in $(PGLOCAL)"
-		exit 0
-	fi
-	as_pg=""
-	[ "$$(id -u)" = 0 ] && as_pg="runuser -u postgres --"
-	if $$as_pg "$$bindir/pg_ctl" -D "$(PGLOCAL)/data" status >/dev/null 2>&1; then
-		$$as_pg "$$bindir/pg_ctl" -D "$(PGLOCAL)/data" -m fast -w stop
-	else
-		echo "the local PostgreSQL is not running"
-	fi
+stop: ## Stop the local PostgreSQL (its data stays)
+	@tools/local-db.sh stop '$(CURDIR)'
 
-psql: db-start ## psql on the local database
-	@psql -X -h "$(PGLOCAL)" -p $(PGLOCAL_PORT) -U postgres -d $(PGLOCAL_DB)
+psql: deps-run ## psql on the local database
+	@url=$$(tools/local-db.sh start '$(CURDIR)')
+	psql -X "$$url"
 
 # make test: a -Dwerror=true build running every suite (unit, integration,
 # examples, torture, static...) and the unit and examples suites again under
@@ -227,5 +192,5 @@ test: deps-test ## Install, build (-Dwerror=true), run every suite, ASan+UBSan, 
 bench: build ## Benchmark migrate vs psql, dbmate (N = 1, 100, 1000) into bench/RESULTS.md
 	@bench/run.sh $(BUILD)
 
-clean: ## Remove the build directories (keeps .pgdata/)
+clean: ## Remove the build directories (keeps the local database)
 	@rm -rf $(BUILD) $(BUILD_ASAN)
