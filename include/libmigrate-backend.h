@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-#define MIGRATE_BACKEND_VERSION 1
+#define MIGRATE_BACKEND_VERSION 2
 
 /**
  * What kind of failure a backend call met, so that the library decides
@@ -135,8 +135,12 @@ struct migrate_backend {
 	int (*read_state)(struct migrate_backend *be,
 			  struct migrate_state *st,
 			  struct migrate_backend_error *err);
-	/** Must provide. Take the migration lock, waiting at most @p wait_ms;
-	 * MIGRATE_ELOCKED when it could not be had. */
+	/** Must provide. Take the migration lock if it is free, without
+	 * waiting: MIGRATE_ELOCKED when another session holds it, with
+	 * err->message naming the holder when the backend knows it. The
+	 * library waits by calling it again with backoff, so that a waiting
+	 * migrator holds no transaction and no snapshot (CREATE INDEX
+	 * CONCURRENTLY waits for every snapshot). @p wait_ms is always 0. */
 	int (*lock)(struct migrate_backend *be,
 		    int wait_ms,
 		    struct migrate_backend_error *err);
@@ -186,6 +190,15 @@ struct migrate_backend {
 	void *(*native)(struct migrate_backend *be);
 	/** Must provide. Disconnect and free the backend itself. */
 	void (*free)(struct migrate_backend *be);
+
+	/* Version 2. */
+
+	/** May provide. Ask the server to stop what this connection runs
+	 * now (PQcancel()). Called from another thread or a signal handler
+	 * while other callbacks run: async-signal-safe, no allocation, no
+	 * lock; a no-op when nothing runs or before connect(). Returns 0 or
+	 * a negative migrate_error (ignored). */
+	int (*cancel)(struct migrate_backend *be);
 };
 
 /**
@@ -196,7 +209,7 @@ struct migrate_backend {
 	{                                                                      \
 		MIGRATE_BACKEND_VERSION, NULL, NULL, NULL, NULL, NULL, NULL,   \
 			NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,  \
-			NULL                                                   \
+			NULL, NULL                                             \
 	}
 
 /* ------------------------------------------------------------------ */

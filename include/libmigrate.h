@@ -76,6 +76,10 @@ enum migrate_error {
 	MIGRATE_EDIRTY = -13,
 	/** The database is at a revision this registry does not know. */
 	MIGRATE_EUNKNOWN = -14,
+	/** The operation was stopped by migrate_cancel() (or a signal the
+	 * application turned into one); the message says where the
+	 * database now is. */
+	MIGRATE_ECANCELED = -15,
 };
 
 /** Direction of a plan step. */
@@ -407,6 +411,27 @@ void migrate_close(struct migrate *m);
  * lines (DETAIL:, HINT:) after the first. Valid until the next call on @p m.
  */
 const char *migrate_errmsg(const struct migrate *m);
+
+/**
+ * Ask the operation running on @p m to stop, as soon as it can: a
+ * statement running on the server is cancelled (as PQcancel() does), a
+ * transactional step rolls back, the migration lock is released, and the
+ * operation returns MIGRATE_ECANCELED with a message naming the
+ * interrupted revision and where the database now is. A non-transactional
+ * section stopped part-way leaves the database dirty (see
+ * migrate_resolve()). A request made while no operation runs stops the
+ * next one before it changes anything; the request is used up when an
+ * operation returns MIGRATE_ECANCELED.
+ *
+ * Unlike every other function, this one may be called from another
+ * thread or from a signal handler while @p m is in use: it is
+ * async-signal-safe (it allocates nothing and only sends the cancel
+ * request prepared at connect time). It must not race migrate_close().
+ *
+ * @param m The handle; NULL is accepted (does nothing).
+ * @return 0, or MIGRATE_EINVAL when @p m is NULL.
+ */
+int migrate_cancel(struct migrate *m);
 
 /** SQLSTATE of the last failure, or NULL when it did not come from SQL. */
 const char *migrate_sqlstate(const struct migrate *m);

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,18 @@ sleep_ms(long ms)
 	ts.tv_nsec = (ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+/* Sleep @ms, in short slices, returning early on a cancel request. */
+static void
+sleep_ms_cancellable(struct migrate *m, long ms)
+{
+	while (ms > 0 && !migrate__cancelled(m)) {
+		long slice = ms > 20 ? 20 : ms;
+
+		sleep_ms(slice);
+		ms -= slice;
+	}
 }
 
 static void
@@ -247,7 +260,7 @@ step_callback_error(struct migrate *m,
 		  extra ? extra : "");
 	memcpy(m->sqlstate, state, sizeof(m->sqlstate));
 	/* Report what the callback returned when it is one of ours. */
-	if (rc >= 0 || rc < MIGRATE_EUNKNOWN || rc == MIGRATE_OK)
+	if (rc >= 0 || rc < MIGRATE_ECANCELED || rc == MIGRATE_OK)
 		rc = MIGRATE_ERROR;
 	return rc;
 }
@@ -845,21 +858,63 @@ check_writable(struct migrate *m)
 	return migrate__check_usable(m);
 }
 
+/* Polling the migration lock: first pause, longest pause. */
+#define LOCK_POLL_FIRST_MS 10
+#define LOCK_POLL_MAX_MS   200
+
+/*
+ * Take the migration lock, waiting at most lock_wait_ms. The wait is a
+ * loop of tries with growing, jittered pauses between them, never a wait
+ * inside the database: a waiter must hold no transaction and no snapshot,
+ * or the holder's CREATE INDEX CONCURRENTLY waits for the waiter, which
+ * waits for the holder (deadlock). A cancel request ends the wait.
+ */
 static int
 take_lock(struct migrate *m)
 {
+	double t0 = clock_ms();
+	long pause = LOCK_POLL_FIRST_MS;
+	unsigned int seed = (unsigned int)((unsigned long)(t0 * 1000.0) ^
+					   (unsigned long)(uintptr_t)m);
 	char t[32];
 	int rc;
 
-	berr_clear(m);
-	rc = m->be->lock(m->be, m->opts.lock_wait_ms, &m->berr);
-	if (rc == MIGRATE_ELOCKED) {
-		if (m->berr.kind == MIGRATE_BACKEND_ERROR_CONNECTION_LOST)
+	for (;;) {
+		double left;
+		long nap;
+
+		berr_clear(m);
+		rc = m->be->lock(m->be, 0, &m->berr);
+		if (rc != MIGRATE_ELOCKED)
+			break;
+		if (m->berr.kind == MIGRATE_BACKEND_ERROR_CONNECTION_LOST) {
 			m->poisoned = true;
+			break;
+		}
+		left = (double)m->opts.lock_wait_ms - (clock_ms() - t0);
+		if (left <= 0 || migrate__cancelled(m))
+			break;
+		/* Jitter: half to one and a half times the pause. */
+		seed = seed * 1103515245u + 12345u;
+		nap = pause / 2 + (long)((seed >> 16) % (unsigned long)pause);
+		sleep_ms_cancellable(m, (double)nap < left ? nap : (long)left);
+		pause = pause * 2 > LOCK_POLL_MAX_MS ? LOCK_POLL_MAX_MS
+						     : pause * 2;
+	}
+	if (rc == MIGRATE_ELOCKED) {
+		if (migrate__cancelled(m))
+			return migrate__set_error(
+				m, MIGRATE_ECANCELED,
+				"cancelled while waiting for the migration "
+				"lock; nothing was changed");
 		return migrate__set_error(
 			m, MIGRATE_ELOCKED,
-			"another migration holds the lock (waited %s)",
-			fmt_ms(t, sizeof(t), m->opts.lock_wait_ms));
+			"another migration holds the lock (waited %s): %s",
+			fmt_ms(t, sizeof(t), m->opts.lock_wait_ms),
+			m->berr.message[0]
+				? m->berr.message
+				: "the migration lock is held by another "
+				  "session");
 	}
 	if (rc < 0)
 		return migrate__backend_failed(

@@ -26,6 +26,7 @@ struct pq_backend {
 	struct migrate_backend base;
 	char *conninfo;
 	PGconn *conn;
+	PGcancel *cancel; /* prepared at connect, for pq_cancel() */
 	bool read_only;
 	char *schema; /* cfg->schema, or current_schema() at connect */
 	struct migrate_pg_names names;
@@ -406,6 +407,7 @@ pq_connect(struct migrate_backend *be,
 		return MIGRATE_EBACKEND;
 	}
 	PQsetNoticeProcessor(pq->conn, ignore_notice, NULL);
+	pq->cancel = PQgetCancel(pq->conn);
 	pq->read_only = cfg->read_only != 0;
 	/*
 	 * A read-only handle (a service's startup verify) keeps the names
@@ -418,6 +420,8 @@ pq_connect(struct migrate_backend *be,
 		     ? 0
 		     : resolve_schema(pq, cfg, err);
 	if (rc < 0) {
+		PQfreeCancel(pq->cancel);
+		pq->cancel = NULL;
 		PQfinish(pq->conn);
 		pq->conn = NULL;
 		return rc;
@@ -536,56 +540,13 @@ pq_read_state(struct migrate_backend *be,
 /* Lock                                                                */
 /* ------------------------------------------------------------------ */
 
-/* Who holds the lock, for the message: " (pid 42, application "x")". */
-static void
-lock_holder(struct pq_backend *pq, char *out, size_t outlen)
-{
-	struct buf b = BUF_INIT;
-	PGresult *res;
-
-	out[0] = '\0';
-	buf_puts(&b, "SELECT a.pid, coalesce(a.application_name, ''), "
-		     "coalesce(a.usename::text, '') FROM pg_locks l JOIN "
-		     "pg_stat_activity a ON a.pid = l.pid, (SELECT ");
-	migrate__pg_lock_key(&b, &pq->names);
-	buf_puts(&b, " AS k) key WHERE l.locktype = 'advisory' AND l.granted "
-		     "AND l.objsubid = 1 AND l.database = (SELECT oid FROM "
-		     "pg_database WHERE datname = current_database()) AND "
-		     "l.classid = ((key.k >> 32) & 4294967295)::text::oid AND "
-		     "l.objid = (key.k & 4294967295)::text::oid LIMIT 1");
-	if (b.oom) {
-		buf_free(&b);
-		return;
-	}
-	res = PQexec(pq->conn, b.data);
-	buf_free(&b);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		snprintf(out, outlen,
-			 " (pid %s, application \"%s\", user \"%s\")",
-			 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
-			 PQgetvalue(res, 0, 2));
-	PQclear(res);
-}
-
-static int
-locked_elsewhere(struct pq_backend *pq,
-		 struct migrate_backend_error *err,
-		 int wait_ms)
-{
-	struct buf name = BUF_INIT;
-	char holder[256];
-
-	lock_holder(pq, holder, sizeof(holder));
-	migrate__pg_version_table(&name, &pq->names);
-	fail(err, MIGRATE_ELOCKED,
-	     "the migration lock of %s is held by another session%s; waited "
-	     "%d ms",
-	     name.data ? name.data : "the version table", holder,
-	     wait_ms < 0 ? 0 : wait_ms);
-	buf_free(&name);
-	return MIGRATE_ELOCKED;
-}
-
+/*
+ * Try the migration lock once, without waiting, in one statement: waiting
+ * is the library's loop of such tries (a wait inside the server, even a
+ * plain SELECT pg_advisory_lock(), holds a snapshot, and CREATE INDEX
+ * CONCURRENTLY of the lock's holder waits for every snapshot: a deadlock).
+ * When the lock is taken, the same statement says by whom.
+ */
 static int
 pq_lock(struct migrate_backend *be,
 	int wait_ms,
@@ -593,15 +554,29 @@ pq_lock(struct migrate_backend *be,
 {
 	struct pq_backend *pq = pq_of(be);
 	struct buf b = BUF_INIT;
+	struct buf name = BUF_INIT;
 	PGresult *res;
-	bool got;
-	struct batch bt;
 
+	(void)wait_ms;
 	if (!pq->conn)
 		return fail(err, MIGRATE_EBACKEND, "not connected");
-	buf_puts(&b, "SELECT pg_try_advisory_lock(");
+	buf_puts(&b, "WITH k AS (SELECT ");
 	migrate__pg_lock_key(&b, &pq->names);
-	buf_puts(&b, ")");
+	buf_puts(&b,
+		 " AS k), t AS MATERIALIZED (SELECT pg_try_advisory_lock(k) "
+		 "AS got FROM k) SELECT t.got, h.pid, h.app, h.usr, h.since, "
+		 "h.state FROM t LEFT JOIN LATERAL (SELECT a.pid, "
+		 "coalesce(a.application_name, '') AS app, "
+		 "coalesce(a.usename::text, '') AS usr, "
+		 "to_char(a.backend_start AT TIME ZONE 'UTC', "
+		 "'YYYY-MM-DD HH24:MI:SS \"UTC\"') AS since, "
+		 "coalesce(a.state, '') AS state FROM pg_locks l JOIN "
+		 "pg_stat_activity a ON a.pid = l.pid, k WHERE NOT t.got AND "
+		 "l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND "
+		 "l.database = (SELECT oid FROM pg_database WHERE datname = "
+		 "current_database()) AND l.classid = ((k.k >> 32) & "
+		 "4294967295)::text::oid AND l.objid = (k.k & "
+		 "4294967295)::text::oid LIMIT 1) h ON true");
 	if (b.oom) {
 		buf_free(&b);
 		return fail(err, MIGRATE_ENOMEM, "out of memory");
@@ -613,39 +588,26 @@ pq_lock(struct migrate_backend *be,
 		PQclear(res);
 		return MIGRATE_EBACKEND;
 	}
-	got = PQgetvalue(res, 0, 0)[0] == 't';
+	if (PQgetvalue(res, 0, 0)[0] == 't') {
+		PQclear(res);
+		return 0;
+	}
+	migrate__pg_version_table(&name, &pq->names);
+	if (PQgetisnull(res, 0, 1))
+		fail(err, MIGRATE_ELOCKED,
+		     "the migration lock of %s is held by another session",
+		     name.data ? name.data : "the version table");
+	else
+		fail(err, MIGRATE_ELOCKED,
+		     "the migration lock of %s is held by pid %s (application "
+		     "\"%s\", user \"%s\", connected since %s, %s)",
+		     name.data ? name.data : "the version table",
+		     PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+		     PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4),
+		     PQgetvalue(res, 0, 5));
+	buf_free(&name);
 	PQclear(res);
-	if (got)
-		return 0;
-	if (wait_ms == 0)
-		return locked_elsewhere(pq, err, wait_ms);
-
-	/* Wait in the server, woken as soon as the holder lets go; a
-	 * session lock taken in a transaction outlives it. */
-	buf_printf(&b,
-		   "BEGIN;\nSELECT set_config('lock_timeout', '%dms', true), "
-		   "set_config('statement_timeout', '0', true);\n"
-		   "SELECT pg_advisory_lock(",
-		   wait_ms < 0 ? 0 : wait_ms);
-	migrate__pg_lock_key(&b, &pq->names);
-	buf_puts(&b, ");\nCOMMIT;");
-	if (b.oom) {
-		buf_free(&b);
-		return fail(err, MIGRATE_ENOMEM, "out of memory");
-	}
-	run_batch(pq, b.data, NULL, NULL, &bt);
-	buf_free(&b);
-	if (!bt.failed)
-		return 0;
-	if (bt.error && sqlstate_is(bt.error, "55P03")) {
-		PQclear(bt.error);
-		rollback_if_open(pq);
-		return locked_elsewhere(pq, err, wait_ms);
-	}
-	fill_error(pq, bt.error, err);
-	PQclear(bt.error);
-	rollback_if_open(pq);
-	return MIGRATE_EBACKEND;
+	return MIGRATE_ELOCKED;
 }
 
 static int
@@ -1004,6 +966,20 @@ pq_native(struct migrate_backend *be)
 	return pq_of(be)->conn;
 }
 
+/* Async-signal-safe (PQcancel() is, with a PGcancel made beforehand). */
+static int
+pq_cancel(struct migrate_backend *be)
+{
+	struct pq_backend *pq = pq_of(be);
+	char errbuf[256];
+
+	if (!pq->cancel)
+		return 0;
+	return PQcancel(pq->cancel, errbuf, (int)sizeof(errbuf))
+		       ? 0
+		       : MIGRATE_EBACKEND;
+}
+
 static void
 pq_free(struct migrate_backend *be)
 {
@@ -1011,6 +987,8 @@ pq_free(struct migrate_backend *be)
 
 	if (!pq)
 		return;
+	if (pq->cancel)
+		PQfreeCancel(pq->cancel);
 	if (pq->conn)
 		PQfinish(pq->conn);
 	free(pq->conninfo);
@@ -1118,6 +1096,7 @@ migrate__backend_pq_new(struct migrate_backend **out,
 	pq->base.read_history = pq_read_history;
 	pq->base.native = pq_native;
 	pq->base.free = pq_free;
+	pq->base.cancel = pq_cancel;
 	*out = &pq->base;
 	return 0;
 }

@@ -48,6 +48,8 @@ migrate_strerror(int code)
 		return "database is dirty";
 	case MIGRATE_EUNKNOWN:
 		return "database is at an unknown revision";
+	case MIGRATE_ECANCELED:
+		return "operation cancelled";
 	default:
 		return "unknown error code";
 	}

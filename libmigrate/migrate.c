@@ -30,6 +30,22 @@ backend_version_ok(const struct migrate_backend *be)
 }
 
 MIGRATE_EXPORT
+int
+migrate_cancel(struct migrate *m)
+{
+	struct migrate_backend *be;
+
+	if (!m)
+		return MIGRATE_EINVAL;
+	/* Async-signal-safe: a flag, then the backend's prepared request. */
+	m->cancel_requested = 1;
+	be = m->be;
+	if (be && m->connected && be->version >= 2 && be->cancel)
+		be->cancel(be);
+	return 0;
+}
+
+MIGRATE_EXPORT
 void
 migrate_backend_free(struct migrate_backend *be)
 {

@@ -7,6 +7,7 @@
 #ifndef LIBMIGRATE_PRIVATE_H
 #define LIBMIGRATE_PRIVATE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -265,6 +266,8 @@ struct migrate {
 	bool poisoned; /* connection lost: every call fails */
 	bool locked;
 	bool in_callback; /* inside a migrate_step_fn */
+	/* Set by migrate_cancel() (any thread, a signal handler). */
+	volatile sig_atomic_t cancel_requested;
 
 	char errmsg[MIGRATE_ERRMSG_SIZE];
 	char sqlstate[6];
@@ -278,6 +281,13 @@ struct migrate {
 	char verify_msg[512];
 	size_t verify_pending;
 };
+
+/* A cancel request is pending (see migrate_cancel()). */
+static inline bool
+migrate__cancelled(const struct migrate *m)
+{
+	return m->cancel_requested != 0;
+}
 
 /* Set the handle's error; returns @code. */
 int migrate__set_error(struct migrate *m, int code, const char *fmt, ...)

@@ -85,6 +85,8 @@ same "$line" "locked" "another session holds the migration lock"
 m "$DB" "$T/l1" --revisions "$D" --lock-wait 1 downgrade -1
 expect 5 "downgrade while the lock is held elsewhere"
 one_line "$T/l1.err" "one error line for the lock"
+has "$T/l1.err" 'application "cli-test"' "the lock error names the holder's application"
+has "$T/l1.err" "held by pid " "the lock error names the holder's pid"
 same "$(version_of "$DB")" "r003" "nothing changed while locked"
 m "$DB" "$T/l1c" --revisions "$D" check
 expect 0 "check does not wait for the lock"

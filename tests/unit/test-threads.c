@@ -257,8 +257,10 @@ START_TEST(test_threads_lock_held_while_running)
 	/* A runs its revision under the lock: B cannot migrate, but can
 	 * verify (no lock) and sees nothing committed yet. */
 	ck_assert_int_eq(migrate_upgrade(b, NULL), MIGRATE_ELOCKED);
-	ck_assert_str_eq(migrate_errmsg(b),
-			 "another migration holds the lock (waited 100 ms)");
+	ck_assert_str_eq(
+		migrate_errmsg(b),
+		"another migration holds the lock (waited 100 ms): the "
+		"migration lock is held by another session");
 	ck_assert_int_eq(migrate_stamp(b, "base"), MIGRATE_ELOCKED);
 	ck_assert_int_eq(migrate_verify(b, 0, &status, NULL), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_BEHIND);
