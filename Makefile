@@ -20,8 +20,8 @@ INDEXER    := $(BUILD)/examples/mirage-indexer
 # Debian 12 packages: to build and run, and in addition to test.
 RUN_DEBS  := build-essential meson ninja-build pkg-config libpq-dev \
 	     postgresql postgresql-contrib
-TEST_DEBS := $(RUN_DEBS) check libsubunit-dev clang libclang-rt-14-dev \
-	     valgrind iproute2 procps
+TEST_DEBS := $(RUN_DEBS) check libsubunit-dev clang libclang-rt-14-dev scdoc \
+	     valgrind iproute2 procps bash-completion
 
 # The database of run/migrate: the CLI's precedence (cli/main.c owns it):
 # --database-url (make migrate ARGS='--database-url URL'),

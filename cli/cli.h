@@ -31,19 +31,15 @@ enum cli_phase {
 	CLI_PHASE_RUN,       /* the command itself */
 };
 
-/* Command-specific options, as bits (which command accepts which). */
-enum cli_cmd_opt {
-	CLI_OPT_SQL = 1u << 0,
-	CLI_OPT_DOWN = 1u << 1,
-	CLI_OPT_UNDO = 1u << 2,
-	CLI_OPT_ALLOW_AHEAD = 1u << 3,
-	CLI_OPT_ALLOW_CHANGED = 1u << 4,
-	CLI_OPT_MESSAGE = 1u << 5,
-};
+#include "table.h"
+
+/* Whether option @id was given on the command line. */
+#define CLI_GIVEN(c, id) ((((c)->given) >> (id)) & 1u)
 
 struct cli {
 	/* Global options. */
 	const char *database_url;  /* resolved; NULL = libpq PG* defaults */
+	bool have_url;             /* --database-url or MIGRATE_DATABASE_URL */
 	const char *revisions_dir; /* NULL = embedded revisions */
 	const char *version_table;
 	const char *schema;
@@ -56,8 +52,8 @@ struct cli {
 	bool quiet;
 
 	/* Command options. */
-	unsigned int cmd_opts; /* enum cli_cmd_opt: those given */
-	const char *message;   /* revision -m */
+	unsigned long given; /* bit per enum cli_opt_id: on the command line */
+	const char *message; /* revision -m */
 
 	/* Positional arguments after the command. */
 	const char **args;

@@ -292,7 +292,7 @@ cmd_upgrade(struct cli *c)
 {
 	const char *target = c->nargs ? c->args[0] : "head";
 
-	if (c->cmd_opts & CLI_OPT_SQL)
+	if (CLI_GIVEN(c, OPT_SQL))
 		return offline(c, MIGRATE_UP, target);
 	return run_change(c, MIGRATE_UP, target);
 }
@@ -300,7 +300,7 @@ cmd_upgrade(struct cli *c)
 int
 cmd_downgrade(struct cli *c)
 {
-	if (c->cmd_opts & CLI_OPT_SQL)
+	if (CLI_GIVEN(c, OPT_SQL))
 		return offline(c, MIGRATE_DOWN, c->args[0]);
 	return run_change(c, MIGRATE_DOWN, c->args[0]);
 }
@@ -321,7 +321,7 @@ cmd_stamp(struct cli *c)
 int
 cmd_resolve(struct cli *c)
 {
-	bool undo = (c->cmd_opts & CLI_OPT_UNDO) != 0;
+	bool undo = CLI_GIVEN(c, OPT_UNDO) != 0;
 	int rc = cli_open(c, false);
 
 	if (rc != CLI_EXIT_OK)
@@ -407,9 +407,9 @@ cmd_check(struct cli *c)
 	const char *msg = NULL;
 	int status = MIGRATE_STATUS_CANNOT_CONNECT, rc;
 
-	if (c->cmd_opts & CLI_OPT_ALLOW_AHEAD)
+	if (CLI_GIVEN(c, OPT_ALLOW_AHEAD))
 		flags |= MIGRATE_VERIFY_ALLOW_AHEAD;
-	if (c->cmd_opts & CLI_OPT_ALLOW_CHANGED)
+	if (CLI_GIVEN(c, OPT_ALLOW_CHANGED))
 		flags |= MIGRATE_VERIFY_ALLOW_CHANGED;
 	rc = cli_open(c, true);
 	if (rc != CLI_EXIT_OK)
@@ -439,7 +439,7 @@ int
 cmd_plan(struct cli *c)
 {
 	struct migrate_plan *plan = NULL;
-	bool down = (c->cmd_opts & CLI_OPT_DOWN) != 0;
+	bool down = CLI_GIVEN(c, OPT_DOWN) != 0;
 	const char *target = c->nargs ? c->args[0] : "head";
 	int rc;
 

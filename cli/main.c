@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <libmigrate.h>
@@ -23,193 +24,6 @@
 /* Marks an argument that looked like an option but is a relative target
  * ("-1"): getopt must not take it for the short options 1 and so on. */
 #define NEG_MARK '\x01'
-
-enum {
-	OPT_DATABASE_URL = 256,
-	OPT_REVISIONS,
-	OPT_VERSION_TABLE,
-	OPT_SCHEMA,
-	OPT_LOCK_WAIT,
-	OPT_LOCK_TIMEOUT,
-	OPT_STATEMENT_TIMEOUT,
-	OPT_RETRIES,
-	OPT_SINGLE_TRANSACTION,
-	OPT_VERSION,
-	OPT_SQL,
-	OPT_DOWN,
-	OPT_UNDO,
-	OPT_ALLOW_AHEAD,
-	OPT_ALLOW_CHANGED,
-};
-
-static const struct option long_options[] = {
-	{ "database-url", required_argument, NULL, OPT_DATABASE_URL },
-	{ "revisions", required_argument, NULL, OPT_REVISIONS },
-	{ "version-table", required_argument, NULL, OPT_VERSION_TABLE },
-	{ "schema", required_argument, NULL, OPT_SCHEMA },
-	{ "lock-wait", required_argument, NULL, OPT_LOCK_WAIT },
-	{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
-	{ "statement-timeout", required_argument, NULL, OPT_STATEMENT_TIMEOUT },
-	{ "retries", required_argument, NULL, OPT_RETRIES },
-	{ "single-transaction", no_argument, NULL, OPT_SINGLE_TRANSACTION },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ "sql", no_argument, NULL, OPT_SQL },
-	{ "down", no_argument, NULL, OPT_DOWN },
-	{ "undo", no_argument, NULL, OPT_UNDO },
-	{ "allow-ahead", no_argument, NULL, OPT_ALLOW_AHEAD },
-	{ "allow-changed", no_argument, NULL, OPT_ALLOW_CHANGED },
-	{ "message", required_argument, NULL, 'm' },
-	{ NULL, 0, NULL, 0 },
-};
-
-struct command {
-	const char *name;
-	int (*run)(struct cli *c);
-	unsigned int allowed; /* enum cli_cmd_opt */
-	size_t min_args;
-	size_t max_args;
-	const char *synopsis;
-	const char *help;
-};
-
-static const struct command commands[] = {
-	{ "upgrade", cmd_upgrade, CLI_OPT_SQL, 0, 1, "upgrade [--sql] [TARGET]",
-	  "Apply the revisions that take the database to TARGET (default:\n"
-	  "head). Each revision runs in its own transaction together with its\n"
-	  "bookkeeping (or all in one with --single-transaction); on failure\n"
-	  "the database stays at the last completed revision. Concurrent runs\n"
-	  "wait for each other (--lock-wait) and never apply a revision twice.\n"
-	  "\n"
-	  "  --sql   print a psql script instead of touching any database\n"
-	  "          (offline mode). TARGET may be FROM:TO, where FROM is the\n"
-	  "          revision (or comma-separated revisions) the database is\n"
-	  "          at; default FROM is base (an empty database). The script\n"
-	  "          takes the same lock and refuses to run unless the\n"
-	  "          database is at FROM.\n"
-	  "  -v      one progress line per revision, with timings\n" },
-	{ "downgrade", cmd_downgrade, CLI_OPT_SQL, 1, 1,
-	  "downgrade [--sql] TARGET",
-	  "Revert revisions until the database is at TARGET: -1 (one step),\n"
-	  "-N, base (nothing applied), or an id. Refused (exit 3) when a\n"
-	  "revision on the way has no downgrade section.\n"
-	  "\n"
-	  "  --sql   print a psql script instead (offline mode); TARGET may be\n"
-	  "          FROM:TO, default FROM is this build's head(s)\n"
-	  "  -v      one progress line per revision, with timings\n" },
-	{ "current", cmd_current, 0, 0, 0, "current",
-	  "Print the revision(s) the database is at, one per line, marked\n"
-	  "(head) when at this build's head; <base> when nothing is applied.\n"
-	  "With -q: bare ids only. Reads only; creates nothing.\n" },
-	{ "history", cmd_history, 0, 0, 0, "history",
-	  "List this build's revisions in order (parents first), each marked\n"
-	  "applied or pending for the database. With -v: who applied or\n"
-	  "reverted each revision, when, and how long it took (from the\n"
-	  "history table). Reads only.\n" },
-	{ "heads", cmd_heads, 0, 0, 0, "heads",
-	  "Print this build's head revision(s): the newest, that no revision\n"
-	  "revises. Needs no database.\n" },
-	{ "check", cmd_check, CLI_OPT_ALLOW_AHEAD | CLI_OPT_ALLOW_CHANGED, 0, 0,
-	  "check [--allow-ahead] [--allow-changed]",
-	  "Verify that the database is exactly at this build's head, and that\n"
-	  "no applied revision was changed since (checksums). Prints one line\n"
-	  "saying where the database is. Exit 0 when it is at head, 1 when it\n"
-	  "is not (behind, ahead, unknown revision, no version table, dirty,\n"
-	  "changed), 4 when it cannot be reached. Reads only: no lock, no DDL.\n"
-	  "\n"
-	  "  --allow-ahead    accept a database that has every revision of\n"
-	  "                   this build plus newer ones (rolling deploys)\n"
-	  "  --allow-changed  report, but accept, changed revisions\n" },
-	{ "stamp", cmd_stamp, 0, 1, 1, "stamp TARGET",
-	  "Set the version table to TARGET without running any revision SQL\n"
-	  "(e.g. for a database created by other means). Records a history\n"
-	  "row per step, marked as stamp.\n" },
-	{ "plan", cmd_plan, CLI_OPT_DOWN, 0, 1, "plan [--down] [TARGET]",
-	  "Show the steps an upgrade to TARGET (default: head) would run,\n"
-	  "without running them. With --down: a downgrade (TARGET required).\n" },
-	{ "revision", cmd_revision, CLI_OPT_MESSAGE, 0, 0,
-	  "revision -m MESSAGE",
-	  "Write a new revision file NNN_slug.sql into the revisions directory\n"
-	  "(--revisions DIR, default ./revisions) from a template: the next\n"
-	  "id (one more than the highest numeric id, else a random 12-digit\n"
-	  "hex id), Revises: the current head(s), today's date. Never\n"
-	  "overwrites a file. Needs no database.\n"
-	  "\n"
-	  "  -m, --message MESSAGE  one-line description (required)\n" },
-	{ "resolve", cmd_resolve, CLI_OPT_UNDO, 1, 1, "resolve [--undo] REV",
-	  "Clear the dirty mark that a failed non-transactional revision left.\n"
-	  "First fix the schema by hand, then run:\n"
-	  "  migrate resolve REV         the revision is now complete\n"
-	  "  migrate resolve --undo REV  the revision is not applied\n" },
-};
-
-static const char global_help[] =
-	"Commands:\n"
-	"  upgrade [TARGET]      apply revisions up to TARGET (default: head)\n"
-	"  downgrade TARGET      revert revisions down to TARGET (-1, base, an "
-	"id)\n"
-	"  current               show the revision(s) the database is at\n"
-	"  history               list revisions, applied or pending (-v: who, "
-	"when)\n"
-	"  heads                 show this build's head revision(s)\n"
-	"  check                 exit 0 if the database is at head, else 1\n"
-	"  stamp TARGET          set the version table without running SQL\n"
-	"  plan [TARGET]         show what upgrade (--down: downgrade) would "
-	"do\n"
-	"  revision -m MESSAGE   write a new revision file from the template\n"
-	"  resolve [--undo] REV  clear the dirty mark of a failed revision\n"
-	"  help [COMMAND]        show help ('migrate COMMAND --help' too)\n"
-	"\n"
-	"Targets: head, heads, base, an id or a unique id prefix, +N / -N\n"
-	"(relative to the current revision), ID+N / ID-N.\n"
-	"\n"
-	"Options:\n"
-	"  --database-url URL       postgresql://USER@HOST:PORT/DB (also "
-	"postgres://,\n"
-	"                           postgresql+DRIVER://) or a libpq conninfo\n"
-	"  --revisions DIR          load revision files from DIR instead of "
-	"the\n"
-	"                           ones built into this program\n"
-	"  --version-table NAME     version table (default alembic_version)\n"
-	"  --schema NAME            schema of the bookkeeping tables (default: "
-	"the\n"
-	"                           first schema of the search_path)\n"
-	"  --lock-wait SECONDS      wait for the migration lock (default 60)\n"
-	"  --lock-timeout DURATION  lock_timeout of each revision (default 5s, "
-	"0: none)\n"
-	"  --statement-timeout DURATION  statement_timeout of each revision\n"
-	"                           (default 0: none)\n"
-	"  --retries N              retries of a revision that hit the lock "
-	"timeout\n"
-	"                           (default 3)\n"
-	"  --single-transaction     run a whole upgrade/downgrade in one "
-	"transaction\n"
-	"  -v, --verbose            progress lines with timings, more detail\n"
-	"  -q, --quiet              print only errors and requested output\n"
-	"  -h, --help               this help; 'migrate COMMAND --help' for one "
-	"command\n"
-	"  --version                print the version and exit\n"
-	"\n"
-	"Durations: seconds, or a number with a unit: 500ms, 5s, 2min, 1h.\n"
-	"\n"
-	"Database: --database-url, else $MIRAGE_DATABASE_URL, else "
-	"$DATABASE_URL,\n"
-	"else libpq's defaults ($PGHOST, $PGPORT, $PGUSER, $PGDATABASE, "
-	"$PGPASSWORD,\n"
-	"~/.pgpass...). Passwords are never printed.\n"
-	"\n"
-	"Exit status:\n"
-	"  0  success\n"
-	"  1  check: the database is not at head\n"
-	"  2  usage error (bad option, argument, URL or target)\n"
-	"  3  bad revisions (malformed file, duplicate id, unknown parent, "
-	"cycle,\n"
-	"     irreversible step)\n"
-	"  4  database error (cannot connect, SQL failed, dirty or unknown "
-	"state)\n"
-	"  5  the migration lock was not obtained within --lock-wait\n";
 
 int
 cli_exit_code(int rc, enum cli_phase phase)
@@ -546,37 +360,178 @@ looks_negative(const char *s)
 	return true;
 }
 
-static const struct command *
+static const struct cli_command *
 find_command(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
+	for (i = 0; i < cli_command_count; i++) {
+		if (strcmp(cli_commands[i].name, name) == 0)
+			return &cli_commands[i];
 	}
 	return NULL;
+}
+
+static const struct cli_option *
+find_option(enum cli_opt_id id)
+{
+	size_t i;
+
+	for (i = 0; i < cli_option_count; i++) {
+		if (cli_options[i].id == id)
+			return &cli_options[i];
+	}
+	return NULL;
+}
+
+/* "-v, --verbose", "--lock-wait DURATION", "--wait[=DURATION]". */
+static void
+option_spec(char *buf, size_t len, const struct cli_option *o)
+{
+	char s[8] = "";
+
+	if (o->short_name)
+		snprintf(s, sizeof(s), "-%c, ", o->short_name);
+	if (o->arg == CLI_ARG_REQUIRED)
+		snprintf(buf, len, "%s--%s %s", s, o->name, o->metavar);
+	else if (o->arg == CLI_ARG_OPTIONAL)
+		snprintf(buf, len, "%s--%s[=%s]", s, o->name, o->metavar);
+	else
+		snprintf(buf, len, "%s--%s", s, o->name);
+}
+
+#define HELP_WIDTH 79
+
+/* Print @text starting at column @col, wrapped at HELP_WIDTH; continuation
+ * lines start at column @indent; '\n' in @text ends a paragraph (an empty
+ * line follows). Ends with a newline. */
+static void
+print_wrapped(FILE *out, const char *text, int col, int indent)
+{
+	const char *p = text;
+
+	while (*p) {
+		size_t word = strcspn(p, " \n");
+
+		if (col > indent && col + 1 + (int)word > HELP_WIDTH) {
+			fprintf(out, "\n%*s", indent, "");
+			col = indent;
+		} else if (col > indent) {
+			fputc(' ', out);
+			col++;
+		} else if (col < indent) {
+			fprintf(out, "%*s", indent - col, "");
+			col = indent;
+		}
+		fwrite(p, 1, word, out);
+		col += (int)word;
+		p += word;
+		if (*p == '\n') {
+			/* A paragraph break: an empty line. */
+			fputs("\n\n", out);
+			col = 0;
+		}
+		while (*p == ' ' || *p == '\n')
+			p++;
+	}
+	fputc('\n', out);
+}
+
+/* One option in a help listing: spec in a 28-column field, then its text
+ * and its environment variable. */
+static void
+print_option_help(FILE *out, const struct cli_option *o)
+{
+	char spec[80], text[512];
+	int col;
+
+	option_spec(spec, sizeof(spec), o);
+	col = fprintf(out, "  %s", spec);
+	if (col > 27) {
+		fputc('\n', out);
+		col = 0;
+	}
+	if (o->env)
+		snprintf(text, sizeof(text), "%s [$%s]", o->help, o->env);
+	else
+		snprintf(text, sizeof(text), "%s", o->help);
+	fprintf(out, "%*s", 28 - col, "");
+	print_wrapped(out, text, 28, 28);
 }
 
 static void
 print_global_help(FILE *out)
 {
+	size_t i;
+
 	fprintf(out,
 		"usage: migrate [OPTIONS] COMMAND [ARGS]\n"
 		"\n"
-		"Versioned PostgreSQL schema migrations (libmigrate %s).\n"
-		"\n",
-		migrate_version_string());
-	fputs(global_help, out);
+		"migrate (libmigrate %s): %s.\n"
+		"\n"
+		"Commands:\n",
+		migrate_version_string(), cli_tagline);
+	for (i = 0; i < cli_command_count; i++) {
+		const struct cli_command *cmd = &cli_commands[i];
+		char head[64];
+
+		snprintf(head, sizeof(head), "%s%s%s", cmd->name,
+			 *cmd->args ? " " : "", cmd->args);
+		/* One line each (README.md copies the list). */
+		fprintf(out, "  %-21s %s\n", head, cmd->summary);
+	}
+	fprintf(out, "  %-21s %s\n", "help [COMMAND]",
+		"show help ('migrate COMMAND --help' too)");
+	fputs("\nOptions:\n", out);
+	for (i = 0; i < cli_option_count; i++) {
+		if (cli_options[i].commands == 0)
+			print_option_help(out, &cli_options[i]);
+	}
+	for (i = 0; i < cli_section_count; i++) {
+		fputc('\n', out);
+		print_wrapped(out, cli_sections[i].text,
+			      fprintf(out, "%s:", cli_sections[i].title), 0);
+	}
+	fputs("\nExit status:\n", out);
+	for (i = 0; i < cli_exit_status_count; i++)
+		print_wrapped(out, cli_exit_statuses[i].text,
+			      fprintf(out, "  %d ", cli_exit_statuses[i].code),
+			      5);
 }
 
 static void
-print_command_help(const struct command *cmd)
+print_command_help(const struct cli_command *cmd)
 {
-	printf("usage: migrate [OPTIONS] %s\n\n%s\n"
-	       "Global options (--database-url, --revisions, -v, -q, ...) and "
-	       "exit codes:\nsee 'migrate --help'.\n",
-	       cmd->synopsis, cmd->help);
+	size_t i;
+	bool any = false;
+
+	printf("usage: migrate [OPTIONS] %s", cmd->name);
+	for (i = 0; i < cli_option_count; i++) {
+		char spec[80];
+
+		char flag[40];
+
+		if (!(cli_options[i].commands & cmd->bit))
+			continue;
+		/* A required option ("-m MESSAGE") is part of the args. */
+		snprintf(flag, sizeof(flag), "-%c ", cli_options[i].short_name);
+		if (cli_options[i].short_name && strstr(cmd->args, flag))
+			continue;
+		option_spec(spec, sizeof(spec), &cli_options[i]);
+		printf(" [%s]", spec);
+	}
+	printf("%s%s\n\n", *cmd->args ? " " : "", cmd->args);
+	print_wrapped(stdout, cmd->help, 0, 0);
+	for (i = 0; i < cli_option_count; i++) {
+		if (!(cli_options[i].commands & cmd->bit))
+			continue;
+		if (!any)
+			fputs("\nOptions:\n", stdout);
+		any = true;
+		print_option_help(stdout, &cli_options[i]);
+	}
+	printf("\nGlobal options (--database-url, --revisions, -v, -q, ...) "
+	       "and exit codes:\nsee 'migrate --help'.\n");
 }
 
 static void
@@ -585,25 +540,152 @@ usage_hint(void)
 	fputs("Run 'migrate --help' for usage.\n", stderr);
 }
 
-static const char *
-cmd_opt_name(unsigned int bit)
+/* "1", "true", "yes", "on" -> 1; "0", "false", "no", "off" -> 0; else -1. */
+static int
+parse_switch(const char *s)
 {
-	switch (bit) {
-	case CLI_OPT_SQL:
-		return "--sql";
-	case CLI_OPT_DOWN:
-		return "--down";
-	case CLI_OPT_UNDO:
-		return "--undo";
-	case CLI_OPT_ALLOW_AHEAD:
-		return "--allow-ahead";
-	case CLI_OPT_ALLOW_CHANGED:
-		return "--allow-changed";
-	case CLI_OPT_MESSAGE:
-		return "-m/--message";
-	default:
-		return "?";
+	static const char *const yes[] = { "1", "true", "yes", "on" };
+	static const char *const no[] = { "0", "false", "no", "off" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(s, no[i]) == 0)
+			return 0;
 	}
+	return -1;
+}
+
+/*
+ * Set option @o from @value (NULL: a switch given on the command line).
+ * @label names the source in errors: "--lock-wait" or "MIGRATE_LOCK_WAIT".
+ * Returns false after printing an error (a usage error).
+ */
+static bool
+apply_option(struct cli *c,
+	     const struct cli_option *o,
+	     const char *value,
+	     const char *label)
+{
+	bool on = true;
+
+	if (o->arg == CLI_ARG_NONE && value) {
+		int v = parse_switch(value);
+
+		if (v < 0) {
+			cli_errorf("%s: expected 1/true/yes/on or "
+				   "0/false/no/off, not '%s'",
+				   label, value);
+			return false;
+		}
+		on = v == 1;
+	}
+	switch (o->id) {
+	case OPT_DATABASE_URL:
+		c->database_url = value;
+		c->have_url = true;
+		break;
+	case OPT_REVISIONS:
+		c->revisions_dir = value;
+		break;
+	case OPT_VERSION_TABLE:
+		c->version_table = value;
+		break;
+	case OPT_SCHEMA:
+		c->schema = value;
+		break;
+	case OPT_LOCK_WAIT:
+		if (!parse_duration(value, &c->lock_wait_ms)) {
+			cli_errorf("%s: invalid duration '%s' (seconds, or "
+				   "e.g. 500ms, 2min)",
+				   label, value);
+			return false;
+		}
+		break;
+	case OPT_LOCK_TIMEOUT:
+		if (!parse_duration(value, &c->lock_timeout_ms)) {
+			cli_errorf("%s: invalid duration '%s' (e.g. 5s, "
+				   "500ms; 0 = none)",
+				   label, value);
+			return false;
+		}
+		break;
+	case OPT_STATEMENT_TIMEOUT:
+		if (!parse_duration(value, &c->statement_timeout_ms)) {
+			cli_errorf("%s: invalid duration '%s' (e.g. 30s; 0 = "
+				   "none)",
+				   label, value);
+			return false;
+		}
+		break;
+	case OPT_RETRIES:
+		if (!parse_count(value, &c->retries)) {
+			cli_errorf("%s: invalid count '%s'", label, value);
+			return false;
+		}
+		break;
+	case OPT_SINGLE_TRANSACTION:
+		c->single_transaction = on;
+		break;
+	case OPT_VERBOSE:
+		if (!value)
+			c->verbose++;
+		else
+			c->verbose = on ? 1 : 0;
+		break;
+	case OPT_QUIET:
+		c->quiet = on;
+		break;
+	case OPT_MESSAGE:
+		c->message = value;
+		break;
+	case OPT_HELP:
+	case OPT_VERSION:
+	case OPT_SQL:
+	case OPT_DOWN:
+	case OPT_UNDO:
+	case OPT_ALLOW_AHEAD:
+	case OPT_ALLOW_CHANGED:
+	case OPT_COUNT_:
+		break;
+	}
+	return true;
+}
+
+/* The MIGRATE_* variables of the options not given on the command line
+ * (-v and -q count as one: either on the command line overrides both). */
+static bool
+apply_environment(struct cli *c)
+{
+	bool verbosity_given =
+		CLI_GIVEN(c, OPT_VERBOSE) || CLI_GIVEN(c, OPT_QUIET);
+	size_t i;
+
+	for (i = 0; i < cli_option_count; i++) {
+		const struct cli_option *o = &cli_options[i];
+		const char *v;
+
+		if (!o->env || CLI_GIVEN(c, o->id))
+			continue;
+		if (verbosity_given &&
+		    (o->id == OPT_VERBOSE || o->id == OPT_QUIET))
+			continue;
+		v = getenv(o->env);
+		if (!v || !*v)
+			continue;
+		if (!apply_option(c, o, v, o->env))
+			return false;
+	}
+	if (c->verbose && c->quiet) {
+		if (verbosity_given)
+			cli_errorf("-v and -q exclude each other");
+		else
+			cli_errorf("MIGRATE_VERBOSE and MIGRATE_QUIET exclude "
+				   "each other");
+		return false;
+	}
+	return true;
 }
 
 /* Parse the command line into @c. Returns -1 to exit with @exit_code
@@ -612,105 +694,52 @@ static int
 parse_args(struct cli *c,
 	   int argc,
 	   char **argv,
-	   const struct command **cmd_out,
+	   const struct cli_command **cmd_out,
 	   int *exit_code)
 {
-	const struct command *cmd;
-	const char *url_opt = NULL, *env;
-	bool help = false, version = false, have_url = false;
-	int opt, i;
+	struct option long_options[OPT_COUNT_ + 1];
+	char short_options[2 * OPT_COUNT_ + 2];
+	const struct cli_command *cmd;
+	const char *env;
+	size_t i, n_short = 0;
+	int opt;
+
+	memset(long_options, 0, sizeof(long_options));
+	short_options[n_short++] = ':';
+	for (i = 0; i < cli_option_count; i++) {
+		const struct cli_option *o = &cli_options[i];
+
+		long_options[i].name = o->name;
+		long_options[i].has_arg = (int)o->arg;
+		long_options[i].val = 256 + (int)o->id;
+		if (o->short_name) {
+			short_options[n_short++] = o->short_name;
+			if (o->arg == CLI_ARG_REQUIRED)
+				short_options[n_short++] = ':';
+		}
+	}
+	short_options[n_short] = '\0';
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":vqhm:", long_options, NULL)) !=
-	       -1) {
-		const char *arg = unmark(optarg);
+	while ((opt = getopt_long(argc, argv, short_options, long_options,
+				  NULL)) != -1) {
+		const struct cli_option *o = NULL;
+		char label[64];
 
-		switch (opt) {
-		case OPT_DATABASE_URL:
-			url_opt = arg;
-			have_url = true;
-			break;
-		case OPT_REVISIONS:
-			c->revisions_dir = arg;
-			break;
-		case OPT_VERSION_TABLE:
-			c->version_table = arg;
-			break;
-		case OPT_SCHEMA:
-			c->schema = arg;
-			break;
-		case OPT_LOCK_WAIT:
-			if (!parse_duration(arg, &c->lock_wait_ms)) {
-				cli_errorf(
-					"--lock-wait: invalid duration "
-					"'%s' (seconds, or e.g. 500ms, 2min)",
-					arg);
-				goto usage;
+		if (opt >= 256) {
+			o = find_option((enum cli_opt_id)(opt - 256));
+		} else if (opt != ':' && opt != '?') {
+			for (i = 0; i < cli_option_count; i++) {
+				if (cli_options[i].short_name == opt)
+					o = &cli_options[i];
 			}
-			break;
-		case OPT_LOCK_TIMEOUT:
-			if (!parse_duration(arg, &c->lock_timeout_ms)) {
-				cli_errorf("--lock-timeout: invalid duration "
-					   "'%s' (e.g. 5s, 500ms; 0 = none)",
-					   arg);
-				goto usage;
-			}
-			break;
-		case OPT_STATEMENT_TIMEOUT:
-			if (!parse_duration(arg, &c->statement_timeout_ms)) {
-				cli_errorf("--statement-timeout: invalid "
-					   "duration '%s' (e.g. 30s; 0 = none)",
-					   arg);
-				goto usage;
-			}
-			break;
-		case OPT_RETRIES:
-			if (!parse_count(arg, &c->retries)) {
-				cli_errorf("--retries: invalid count '%s'",
-					   arg);
-				goto usage;
-			}
-			break;
-		case OPT_SINGLE_TRANSACTION:
-			c->single_transaction = true;
-			break;
-		case 'v':
-			c->verbose++;
-			break;
-		case 'q':
-			c->quiet = true;
-			break;
-		case 'h':
-			help = true;
-			break;
-		case OPT_VERSION:
-			version = true;
-			break;
-		case OPT_SQL:
-			c->cmd_opts |= CLI_OPT_SQL;
-			break;
-		case OPT_DOWN:
-			c->cmd_opts |= CLI_OPT_DOWN;
-			break;
-		case OPT_UNDO:
-			c->cmd_opts |= CLI_OPT_UNDO;
-			break;
-		case OPT_ALLOW_AHEAD:
-			c->cmd_opts |= CLI_OPT_ALLOW_AHEAD;
-			break;
-		case OPT_ALLOW_CHANGED:
-			c->cmd_opts |= CLI_OPT_ALLOW_CHANGED;
-			break;
-		case 'm':
-			c->cmd_opts |= CLI_OPT_MESSAGE;
-			c->message = arg;
-			break;
-		case ':':
+		}
+		if (opt == ':') {
 			cli_errorf("option '%s' needs a value",
 				   unmark(argv[optind - 1]));
 			goto usage;
-		case '?':
-		default:
+		}
+		if (!o) {
 			if (optopt && optopt < 256)
 				cli_errorf("unknown option '-%c'", optopt);
 			else
@@ -718,15 +747,19 @@ parse_args(struct cli *c,
 					   unmark(argv[optind - 1]));
 			goto usage;
 		}
+		c->given |= 1ul << o->id;
+		snprintf(label, sizeof(label), "--%s", o->name);
+		if (!apply_option(c, o, o->arg ? unmark(optarg) : NULL, label))
+			goto usage;
 	}
 
-	if (version) {
+	if (CLI_GIVEN(c, OPT_VERSION)) {
 		printf("migrate (libmigrate) %s\n", migrate_version_string());
 		*exit_code = CLI_EXIT_OK;
 		return -1;
 	}
 	if (optind >= argc) {
-		if (help) {
+		if (CLI_GIVEN(c, OPT_HELP)) {
 			print_global_help(stdout);
 			*exit_code = CLI_EXIT_OK;
 			return -1;
@@ -755,7 +788,7 @@ parse_args(struct cli *c,
 		cli_errorf("unknown command '%s'", unmark(argv[optind]));
 		goto usage;
 	}
-	if (help) {
+	if (CLI_GIVEN(c, OPT_HELP)) {
 		print_command_help(cmd);
 		*exit_code = CLI_EXIT_OK;
 		return -1;
@@ -764,36 +797,42 @@ parse_args(struct cli *c,
 		cli_errorf("-v and -q exclude each other");
 		goto usage;
 	}
-	for (unsigned int bit = 1; bit <= CLI_OPT_MESSAGE; bit <<= 1) {
-		if ((c->cmd_opts & bit) && !(cmd->allowed & bit)) {
-			cli_errorf("%s does not apply to '%s'",
-				   cmd_opt_name(bit), cmd->name);
+	for (i = 0; i < cli_option_count; i++) {
+		const struct cli_option *o = &cli_options[i];
+
+		if (o->commands && CLI_GIVEN(c, o->id) &&
+		    !(o->commands & cmd->bit)) {
+			cli_errorf("--%s does not apply to '%s'", o->name,
+				   cmd->name);
 			goto usage;
 		}
 	}
 
 	c->args = (const char **)(argv + optind + 1);
 	c->nargs = (size_t)(argc - optind - 1);
-	for (i = 0; (size_t)i < c->nargs; i++)
+	for (i = 0; i < c->nargs; i++)
 		c->args[i] = unmark(c->args[i]);
 	if (c->nargs < cmd->min_args || c->nargs > cmd->max_args) {
 		if (c->nargs < cmd->min_args)
 			cli_errorf("'%s' needs an argument", cmd->name);
 		else
 			cli_errorf("too many arguments for '%s'", cmd->name);
-		fprintf(stderr, "usage: migrate [OPTIONS] %s\n", cmd->synopsis);
+		fprintf(stderr, "usage: migrate [OPTIONS] %s%s%s\n", cmd->name,
+			*cmd->args ? " " : "", cmd->args);
 		*exit_code = CLI_EXIT_USAGE;
 		return -1;
 	}
+	if (!apply_environment(c))
+		goto usage;
 
-	/* Precedence: --database-url, $MIRAGE_DATABASE_URL, $DATABASE_URL,
-	 * then libpq's PG* defaults (NULL). */
-	if (have_url) {
-		c->database_url = url_opt;
-	} else if ((env = getenv("MIRAGE_DATABASE_URL")) && *env) {
-		c->database_url = env;
-	} else if ((env = getenv("DATABASE_URL")) && *env) {
-		c->database_url = env;
+	/* Precedence: --database-url, $MIGRATE_DATABASE_URL (both above),
+	 * $MIRAGE_DATABASE_URL, $DATABASE_URL, then libpq's PG* defaults
+	 * (NULL). */
+	if (!c->have_url) {
+		if ((env = getenv("MIRAGE_DATABASE_URL")) && *env)
+			c->database_url = env;
+		else if ((env = getenv("DATABASE_URL")) && *env)
+			c->database_url = env;
 	}
 	if (c->database_url && !*c->database_url)
 		c->database_url = NULL;
@@ -811,7 +850,7 @@ int
 main(int argc, char **argv)
 {
 	struct cli c;
-	const struct command *cmd = NULL;
+	const struct cli_command *cmd = NULL;
 	char **args, **marked;
 	int i, code = CLI_EXIT_OK, n_marked = 0;
 

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `migrate` command line, described once (see table.h): option
+ * parsing, --help, migrate(1), the bash completion and the README's
+ * environment table are all produced from these tables.
+ */
+#include "table.h"
+
+#include <stddef.h>
+
+#ifdef CLI_TABLE_WITH_COMMANDS
+#include "cli.h"
+#define RUN(fn) fn
+#else
+#define RUN(fn) NULL
+#endif
+
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+const char cli_tagline[] = "versioned PostgreSQL schema migrations";
+
+const struct cli_option cli_options[] = {
+	{ OPT_DATABASE_URL, "database-url", 0, CLI_ARG_REQUIRED, "URL",
+	  "MIGRATE_DATABASE_URL", 0,
+	  "the database: postgresql://USER@HOST:PORT/DB (also postgres://, "
+	  "postgresql+DRIVER://) or a libpq conninfo; see Database",
+	  NULL },
+	{ OPT_REVISIONS, "revisions", 0, CLI_ARG_REQUIRED, "DIR",
+	  "MIGRATE_REVISIONS", 0,
+	  "load revision files from DIR instead of the ones built into this "
+	  "program",
+	  NULL },
+	{ OPT_VERSION_TABLE, "version-table", 0, CLI_ARG_REQUIRED, "NAME",
+	  "MIGRATE_VERSION_TABLE", 0, "version table (default alembic_version)",
+	  NULL },
+	{ OPT_SCHEMA, "schema", 0, CLI_ARG_REQUIRED, "NAME", "MIGRATE_SCHEMA",
+	  0,
+	  "schema of the bookkeeping tables (default: the first schema of the "
+	  "search_path)",
+	  NULL },
+	{ OPT_LOCK_WAIT, "lock-wait", 0, CLI_ARG_REQUIRED, "DURATION",
+	  "MIGRATE_LOCK_WAIT", 0,
+	  "wait this long for the migration lock (default 60s)", NULL },
+	{ OPT_LOCK_TIMEOUT, "lock-timeout", 0, CLI_ARG_REQUIRED, "DURATION",
+	  "MIGRATE_LOCK_TIMEOUT", 0,
+	  "lock_timeout of each revision (default 5s; 0: none)", NULL },
+	{ OPT_STATEMENT_TIMEOUT, "statement-timeout", 0, CLI_ARG_REQUIRED,
+	  "DURATION", "MIGRATE_STATEMENT_TIMEOUT", 0,
+	  "statement_timeout of each revision (default 0: none)", NULL },
+	{ OPT_RETRIES, "retries", 0, CLI_ARG_REQUIRED, "N", "MIGRATE_RETRIES",
+	  0, "retries of a revision that hit the lock timeout (default 3)",
+	  NULL },
+	{ OPT_SINGLE_TRANSACTION, "single-transaction", 0, CLI_ARG_NONE, NULL,
+	  "MIGRATE_SINGLE_TRANSACTION", 0,
+	  "run a whole upgrade or downgrade in one transaction", NULL },
+	{ OPT_VERBOSE, "verbose", 'v', CLI_ARG_NONE, NULL, "MIGRATE_VERBOSE", 0,
+	  "progress lines with timings, more detail", NULL },
+	{ OPT_QUIET, "quiet", 'q', CLI_ARG_NONE, NULL, "MIGRATE_QUIET", 0,
+	  "print only errors and the requested output", NULL },
+	{ OPT_HELP, "help", 'h', CLI_ARG_NONE, NULL, NULL, 0,
+	  "this help; 'migrate COMMAND --help' for one command", NULL },
+	{ OPT_VERSION, "version", 0, CLI_ARG_NONE, NULL, NULL, 0,
+	  "print the version and exit", NULL },
+
+	{ OPT_SQL, "sql", 0, CLI_ARG_NONE, NULL, NULL,
+	  CMD_UPGRADE | CMD_DOWNGRADE,
+	  "print a psql script instead of touching any database (offline "
+	  "mode); TARGET may be FROM:TO (see the command's help)",
+	  NULL },
+	{ OPT_DOWN, "down", 0, CLI_ARG_NONE, NULL, NULL, CMD_PLAN,
+	  "show a downgrade (TARGET required)", NULL },
+	{ OPT_UNDO, "undo", 0, CLI_ARG_NONE, NULL, NULL, CMD_RESOLVE,
+	  "the revision is not applied (instead of: complete)", NULL },
+	{ OPT_ALLOW_AHEAD, "allow-ahead", 0, CLI_ARG_NONE, NULL, NULL,
+	  CMD_CHECK,
+	  "accept a database that has every revision of this build plus "
+	  "newer ones (rolling deploys)",
+	  NULL },
+	{ OPT_ALLOW_CHANGED, "allow-changed", 0, CLI_ARG_NONE, NULL, NULL,
+	  CMD_CHECK, "report, but accept, changed revisions", NULL },
+	{ OPT_MESSAGE, "message", 'm', CLI_ARG_REQUIRED, "MESSAGE", NULL,
+	  CMD_REVISION, "one-line description (required)", NULL },
+};
+const size_t cli_option_count = N_ELEMS(cli_options);
+
+const struct cli_command cli_commands[] = {
+	{ "upgrade", CMD_UPGRADE, RUN(cmd_upgrade), 0, 1, "[TARGET]",
+	  "apply revisions up to TARGET (default: head)",
+	  "Apply the revisions that take the database to TARGET (default: "
+	  "head). Each revision runs in its own transaction together with its "
+	  "bookkeeping (or all in one with --single-transaction); on failure "
+	  "the database stays at the last completed revision. Concurrent runs "
+	  "wait for each other (--lock-wait) and never apply a revision "
+	  "twice.\n"
+	  "With --sql, TARGET may be FROM:TO, where FROM is the revision (or "
+	  "comma-separated revisions) the database is at; the default FROM is "
+	  "base (an empty database). The script takes the same lock and "
+	  "refuses to run unless the database is at FROM.",
+	  1 },
+	{ "downgrade", CMD_DOWNGRADE, RUN(cmd_downgrade), 1, 1, "TARGET",
+	  "revert revisions down to TARGET (-1, base, an id)",
+	  "Revert revisions until the database is at TARGET: -1 (one step), "
+	  "-N, base (nothing applied), or an id. Refused (exit 3) when a "
+	  "revision on the way has no downgrade section.\n"
+	  "With --sql, TARGET may be FROM:TO; the default FROM is this build's "
+	  "head(s).",
+	  1 },
+	{ "current", CMD_CURRENT, RUN(cmd_current), 0, 0, "",
+	  "show the revision(s) the database is at",
+	  "Print the revision(s) the database is at, one per line, marked "
+	  "(head) when at this build's head; <base> when nothing is applied. "
+	  "With -q: bare ids only. Reads only; creates nothing.",
+	  1 },
+	{ "history", CMD_HISTORY, RUN(cmd_history), 0, 0, "",
+	  "list revisions, applied or pending (-v: who, when)",
+	  "List this build's revisions in order (parents first), each marked "
+	  "applied or pending for the database. With -v: who applied or "
+	  "reverted each revision, when, and how long it took (from the "
+	  "history table). Reads only.",
+	  1 },
+	{ "heads", CMD_HEADS, RUN(cmd_heads), 0, 0, "",
+	  "show this build's head revision(s)",
+	  "Print this build's head revision(s): the newest, that no revision "
+	  "revises. Needs no database.",
+	  0 },
+	{ "check", CMD_CHECK, RUN(cmd_check), 0, 0, "",
+	  "exit 0 if the database is at head, else 1",
+	  "Verify that the database is exactly at this build's head, and that "
+	  "no applied revision was changed since (checksums). Prints one line "
+	  "saying where the database is. Exit 0 when it is at head, 1 when it "
+	  "is not (behind, ahead, unknown revision, no version table, dirty, "
+	  "changed), 4 when it cannot be reached. Reads only: no lock, no DDL.",
+	  1 },
+	{ "stamp", CMD_STAMP, RUN(cmd_stamp), 1, 1, "TARGET",
+	  "set the version table without running SQL",
+	  "Set the version table to TARGET without running any revision SQL "
+	  "(e.g. for a database created by other means). Records a history "
+	  "row per step, marked as stamp.",
+	  1 },
+	{ "plan", CMD_PLAN, RUN(cmd_plan), 0, 1, "[TARGET]",
+	  "show what upgrade (--down: downgrade) would do",
+	  "Show the steps an upgrade to TARGET (default: head) would run, "
+	  "without running them. With --down: a downgrade (TARGET required).",
+	  1 },
+	{ "revision", CMD_REVISION, RUN(cmd_revision), 0, 0, "-m MESSAGE",
+	  "write a new revision file from the template",
+	  "Write a new revision file NNN_slug.sql into the revisions directory "
+	  "(--revisions DIR, default ./revisions) from a template: the next id "
+	  "(one more than the highest numeric id, else a random 12-digit hex "
+	  "id), Revises: the current head(s), today's date. Never overwrites a "
+	  "file. Needs no database.",
+	  0 },
+	{ "resolve", CMD_RESOLVE, RUN(cmd_resolve), 1, 1, "REV",
+	  "clear the dirty mark of a failed revision",
+	  "Clear the dirty mark that a failed non-transactional revision left. "
+	  "First fix the schema by hand, then run 'migrate resolve REV' (the "
+	  "revision is now complete) or 'migrate resolve --undo REV' (the "
+	  "revision is not applied).",
+	  1 },
+};
+const size_t cli_command_count = N_ELEMS(cli_commands);
+
+const struct cli_section cli_sections[] = {
+	{ "Targets",
+	  "head, heads, base, an id or a unique id prefix, +N / -N (relative "
+	  "to the current revision), ID+N / ID-N." },
+	{ "Durations",
+	  "seconds, or a number with a unit: 500ms, 5s, 2min, 1h." },
+	{ "Database",
+	  "from --database-url, else $MIGRATE_DATABASE_URL, else "
+	  "$MIRAGE_DATABASE_URL, else $DATABASE_URL, else libpq's defaults "
+	  "($PGHOST, $PGPORT, $PGUSER, $PGDATABASE, $PGPASSWORD, ~/.pgpass...). "
+	  "Passwords are never printed." },
+	{ "Environment",
+	  "every global option with a value or a switch can also be given as "
+	  "a MIGRATE_* environment variable (listed with each option); the "
+	  "command line wins. A switch's variable takes 1/true/yes/on or "
+	  "0/false/no/off; an empty variable counts as unset." },
+};
+const size_t cli_section_count = N_ELEMS(cli_sections);
+
+const struct cli_exit_status cli_exit_statuses[] = {
+	{ 0, "success" },
+	{ 1, "check: the database is not at head" },
+	{ 2, "usage error (bad option, argument, URL or target)" },
+	{ 3, "bad revisions (malformed file, duplicate id, unknown parent, "
+	     "cycle, irreversible step)" },
+	{ 4, "database error (cannot connect, SQL failed, dirty or unknown "
+	     "state)" },
+	{ 5, "the migration lock was not obtained within --lock-wait" },
+};
+const size_t cli_exit_status_count = N_ELEMS(cli_exit_statuses);
