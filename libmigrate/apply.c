@@ -800,9 +800,13 @@ run_plan(struct migrate *m, const struct migrate_plan *plan)
 	return 0;
 }
 
-/* Stamp: only bookkeeping, all in one transaction. */
+/* Stamp and resolve: only bookkeeping rows named @operation, all in one
+ * transaction; progress is reported when @report. */
 static int
-run_stamp(struct migrate *m, const struct migrate_plan *plan)
+run_bookkeeping(struct migrate *m,
+		const struct migrate_plan *plan,
+		const char *operation,
+		bool report)
 {
 	struct migrate_record rec;
 	size_t i;
@@ -819,23 +823,30 @@ run_stamp(struct migrate *m, const struct migrate_plan *plan)
 		const struct migrate_step *st = &plan->steps[i];
 		double t0 = clock_ms();
 
-		progress(m, st, MIGRATE_PROGRESS_START, 0);
-		fill_record(&rec, st, "stamp", clock_wall());
+		if (report)
+			progress(m, st, MIGRATE_PROGRESS_START, 0);
+		fill_record(&rec, st, operation, clock_wall());
 		rc = m->be->record(m->be, &rec, &m->berr);
 		if (rc < 0) {
 			m->berr.in_bookkeeping = 1;
 			rc = step_backend_error(m, st, rc, false, 0, NULL);
 			quiet_rollback(m);
-			progress(m, st, MIGRATE_PROGRESS_FAILED,
-				 clock_ms() - t0);
+			if (report)
+				progress(m, st, MIGRATE_PROGRESS_FAILED,
+					 clock_ms() - t0);
 			return rc;
 		}
-		progress(m, st, MIGRATE_PROGRESS_DONE, clock_ms() - t0);
+		if (report)
+			progress(m, st, MIGRATE_PROGRESS_DONE, clock_ms() - t0);
 	}
 	rc = m->be->commit(m->be, &m->berr);
-	if (rc < 0)
-		return migrate__backend_failed(m, rc,
-					       "cannot commit the stamp");
+	if (rc < 0) {
+		char context[64];
+
+		xsnprintf(context, sizeof(context), "cannot commit the %s",
+			  operation);
+		return migrate__backend_failed(m, rc, context);
+	}
 	return 0;
 }
 
@@ -998,73 +1009,6 @@ fail:
 	return rc;
 }
 
-static int
-plan_from(struct migrate *m,
-	  struct migrate_plan **out,
-	  const struct migrate_state *st,
-	  int direction,
-	  const char *target,
-	  unsigned int flags)
-{
-	char err[MIGRATE_ERRMSG_SIZE];
-	int rc;
-
-	*out = NULL;
-	err[0] = '\0';
-	rc = migrate__plan_compute(
-		out, m->reg, (const char *const *)st->heads.v, st->heads.n,
-		direction, target, flags, err, sizeof(err));
-	if (rc < 0) {
-		*out = NULL;
-		if (!err[0])
-			xsnprintf(err, sizeof(err), "cannot plan to '%s': %s",
-				  target, migrate_strerror(rc));
-		return migrate__set_error(m, rc, "%s", err);
-	}
-	return 0;
-}
-
-static int
-migrate_run(struct migrate *m, int direction, const char *target)
-{
-	struct migrate_plan *plan = NULL;
-	struct migrate_state st;
-	int rc;
-
-	rc = begin_run(m, &st, false);
-	if (rc < 0)
-		return rc;
-	rc = plan_from(m, &plan, &st, direction, target, 0);
-	if (rc == 0)
-		rc = run_plan(m, plan);
-	release_lock(m);
-	migrate_plan_free(plan);
-	migrate__state_clear(&st);
-	return rc;
-}
-
-MIGRATE_EXPORT
-int
-migrate_upgrade(struct migrate *m, const char *target)
-{
-	if (!m)
-		return MIGRATE_EINVAL;
-	return migrate_run(m, MIGRATE_UP, target ? target : "head");
-}
-
-MIGRATE_EXPORT
-int
-migrate_downgrade(struct migrate *m, const char *target)
-{
-	if (!m)
-		return MIGRATE_EINVAL;
-	if (!target || !*target)
-		return migrate__set_error(m, MIGRATE_EINVAL,
-					  "downgrade needs a target (e.g. "
-					  "'-1', 'base' or a revision id)");
-	return migrate_run(m, MIGRATE_DOWN, target);
-}
-
 /* The version table as a set: same ids, whatever the order. */
 static bool
 same_heads(const struct strv *a, const struct strv *b)
@@ -1094,13 +1038,172 @@ join_heads(char *out, size_t size, const struct strv *sv)
 		msg_add(out, size, "%s%s", i ? "," : "", sv->v[i]);
 }
 
+/* What an entry point asks of the engine. */
+struct job {
+	/* The planner's question (see migrate__plan_move()), unless @plan
+	 * is given. */
+	int direction;
+	const char *target;
+	unsigned int flags;
+	/* migrate_apply(): a plan made before the lock was ours. */
+	const struct migrate_plan *plan;
+	/* NULL: run the revisions; else write only bookkeeping rows with
+	 * this operation (stamp, resolve). */
+	const char *operation;
+	/* migrate_resolve(): the revision the operator named, and whether
+	 * the step is declared not done. */
+	const char *resolve;
+	int undo;
+};
+
+/* Resolve: check the operator's revision against the dirty mark and turn
+ * the job into the planner's question. */
+static int
+resolve_job(struct migrate *m, const struct migrate_state *st, struct job *job)
+{
+	const struct migrate_revision *rev = NULL;
+	int rc;
+
+	if (!st->dirty)
+		return migrate__set_error(m, MIGRATE_EINVAL,
+					  "database is not dirty");
+	rc = migrate_registry_find(m->reg, job->resolve, &rev);
+	if (rc < 0 && strcmp(job->resolve, st->dirty_revision) != 0)
+		return migrate__set_error(m, rc, "%s",
+					  migrate_registry_errmsg(m->reg));
+	if (rc < 0)
+		return migrate__set_error(m, MIGRATE_ENOTFOUND,
+					  "database is dirty on %s, which this "
+					  "build does not know",
+					  st->dirty_revision);
+	if (strcmp(rev->id, st->dirty_revision) != 0)
+		return migrate__set_error(m, MIGRATE_EINVAL,
+					  "database is dirty on %s, not %s",
+					  st->dirty_revision, rev->id);
+	job->target = rev->id;
+	job->flags = MIGRATE__PLAN_ONE_STEP | MIGRATE__PLAN_BOOKKEEPING_ONLY;
+	job->direction = st->dirty_direction;
+	if (job->undo) {
+		/* Not done: the opposite meaning, version table untouched. */
+		job->flags |= MIGRATE__PLAN_NO_MOVE;
+		job->direction = job->direction == MIGRATE_UP ? MIGRATE_DOWN
+							      : MIGRATE_UP;
+	}
+	return 0;
+}
+
+static int
+plan_job(struct migrate *m,
+	 struct migrate_plan **out,
+	 const struct migrate_state *st,
+	 const struct job *job)
+{
+	char err[MIGRATE_ERRMSG_SIZE];
+	int rc;
+
+	*out = NULL;
+	err[0] = '\0';
+	rc = migrate__plan_move(out, m->reg, (const char *const *)st->heads.v,
+				st->heads.n, job->direction, job->target,
+				job->flags, err, sizeof(err));
+	if (rc == 0)
+		return 0;
+	*out = NULL;
+	if (!err[0])
+		xsnprintf(err, sizeof(err), "cannot plan to '%s': %s",
+			  job->target, migrate_strerror(rc));
+	if (job->resolve)
+		return migrate__set_error(m, rc, "cannot resolve %s: %s",
+					  job->target, err);
+	return migrate__set_error(m, rc, "%s", err);
+}
+
+/* A plan made before the lock was ours runs only if the database is still
+ * where the plan starts. */
+static int
+check_start(struct migrate *m,
+	    const struct migrate_state *st,
+	    const struct migrate_plan *plan)
+{
+	char now[256], from[256];
+
+	if (same_heads(&st->heads, &plan->from_heads))
+		return 0;
+	join_heads(now, sizeof(now), &st->heads);
+	join_heads(from, sizeof(from), &plan->from_heads);
+	return migrate__set_error(m, MIGRATE_ECONFLICT,
+				  "the database moved since the plan was made: "
+				  "it is at %s, the plan starts at %s",
+				  now, from);
+}
+
+/*
+ * The one sequence of every entry point: lock, bookkeeping tables, state,
+ * plan, run, unlock (always).
+ */
+static int
+run_job(struct migrate *m, struct job *job)
+{
+	struct migrate_plan *made = NULL;
+	const struct migrate_plan *plan = job->plan;
+	struct migrate_state st;
+	int rc;
+
+	rc = begin_run(m, &st, job->resolve != NULL);
+	if (rc < 0)
+		return rc;
+	if (job->resolve)
+		rc = resolve_job(m, &st, job);
+	if (rc == 0 && plan)
+		rc = check_start(m, &st, plan);
+	else if (rc == 0)
+		rc = plan_job(m, &made, &st, job);
+	if (rc == 0 && made)
+		plan = made;
+	if (rc == 0 && job->operation)
+		rc = run_bookkeeping(m, plan, job->operation,
+				     job->resolve == NULL);
+	else if (rc == 0)
+		rc = run_plan(m, plan);
+	release_lock(m);
+	migrate_plan_free(made);
+	migrate__state_clear(&st);
+	return rc;
+}
+
+MIGRATE_EXPORT
+int
+migrate_upgrade(struct migrate *m, const char *target)
+{
+	struct job job = { MIGRATE_UP, NULL, 0, NULL, NULL, NULL, 0 };
+
+	if (!m)
+		return MIGRATE_EINVAL;
+	job.target = target ? target : "head";
+	return run_job(m, &job);
+}
+
+MIGRATE_EXPORT
+int
+migrate_downgrade(struct migrate *m, const char *target)
+{
+	struct job job = { MIGRATE_DOWN, NULL, 0, NULL, NULL, NULL, 0 };
+
+	if (!m)
+		return MIGRATE_EINVAL;
+	if (!target || !*target)
+		return migrate__set_error(m, MIGRATE_EINVAL,
+					  "downgrade needs a target (e.g. "
+					  "'-1', 'base' or a revision id)");
+	job.target = target;
+	return run_job(m, &job);
+}
+
 MIGRATE_EXPORT
 int
 migrate_apply(struct migrate *m, const struct migrate_plan *plan)
 {
-	struct migrate_state st;
-	char now[256], from[256];
-	int rc;
+	struct job job = { 0, NULL, 0, NULL, NULL, NULL, 0 };
 
 	if (!m)
 		return MIGRATE_EINVAL;
@@ -1111,235 +1214,38 @@ migrate_apply(struct migrate *m, const struct migrate_plan *plan)
 		return migrate__set_error(
 			m, MIGRATE_EINVAL,
 			"the plan was made for another registry");
-	rc = begin_run(m, &st, false);
-	if (rc < 0)
-		return rc;
-	/* The plan was made before the lock was ours: run it only if the
-	 * database is still where the plan starts. */
-	if (!same_heads(&st.heads, &plan->from_heads)) {
-		join_heads(now, sizeof(now), &st.heads);
-		join_heads(from, sizeof(from), &plan->from_heads);
-		rc = migrate__set_error(m, MIGRATE_ECONFLICT,
-					"the database moved since the plan was "
-					"made: it is at %s, the plan starts "
-					"at %s",
-					now, from);
-	} else {
-		rc = run_plan(m, plan);
-	}
-	release_lock(m);
-	migrate__state_clear(&st);
-	return rc;
+	job.plan = plan;
+	return run_job(m, &job);
 }
 
 MIGRATE_EXPORT
 int
 migrate_stamp(struct migrate *m, const char *target)
 {
-	struct migrate_plan *plan = NULL, *down = NULL;
-	char uperr[MIGRATE_ERRMSG_SIZE];
-	struct migrate_state st;
-	int rc, uprc;
+	struct job job = { 0, NULL, 0, NULL, "stamp", NULL, 0 };
 
 	if (!m)
 		return MIGRATE_EINVAL;
 	if (!target || !*target)
 		return migrate__set_error(m, MIGRATE_EINVAL,
 					  "stamp needs a target");
-	rc = begin_run(m, &st, false);
-	if (rc < 0)
-		return rc;
-	/* A stamp goes either way: up first; down when the target is not
-	 * above the current revision. */
-	uprc = plan_from(m, &plan, &st, MIGRATE_UP, target,
-			 MIGRATE__PLAN_BOOKKEEPING_ONLY);
-	if (uprc == MIGRATE_EINVAL ||
-	    (uprc == 0 && migrate_plan_count(plan) == 0)) {
-		memcpy(uperr, m->errmsg, sizeof(uperr));
-		rc = plan_from(m, &down, &st, MIGRATE_DOWN, target,
-			       MIGRATE__PLAN_BOOKKEEPING_ONLY);
-		if (rc == 0 && migrate_plan_count(down) > 0) {
-			migrate_plan_free(plan);
-			plan = down;
-			down = NULL;
-			uprc = 0;
-		} else if (uprc < 0 && rc < 0 && rc != MIGRATE_EINVAL) {
-			/* Up was the wrong way; down says what is wrong
-			 * (e.g. an irreversible revision). */
-			uprc = rc;
-		} else if (uprc < 0) {
-			memcpy(m->errmsg, uperr, sizeof(uperr));
-		}
-		migrate_plan_free(down);
-	}
-	rc = uprc;
-	if (rc == 0) {
-		migrate__clear_error(m);
-		rc = run_stamp(m, plan);
-	}
-	release_lock(m);
-	migrate_plan_free(plan);
-	migrate__state_clear(&st);
-	return rc;
-}
-
-/* Version table change of downgrading @rev (Alembic): remove it, and make
- * each parent a head again unless a remaining head descends from it. */
-static int
-down_change(struct migrate *m,
-	    const struct migrate_state *st,
-	    const struct migrate_revision *rev,
-	    struct strv *remove,
-	    struct strv *add)
-{
-	struct migrate_registry *reg = m->reg;
-	struct migrate_revision **stack = NULL;
-	bool *seen = NULL;
-	size_t n = 0, i, j;
-	int rc = MIGRATE_ENOMEM;
-
-	if (strv_push(remove, rev->id) < 0)
-		return MIGRATE_ENOMEM;
-	seen = calloc(reg->n_revs ? reg->n_revs : 1, sizeof(*seen));
-	stack = calloc(reg->n_revs ? reg->n_revs : 1, sizeof(*stack));
-	if (!seen || !stack)
-		goto out;
-	/* Iterative walk from the other heads to everything below them. */
-	for (i = 0; i < st->heads.n; i++) {
-		struct migrate_revision *h =
-			migrate__registry_get(reg, st->heads.v[i]);
-
-		if (!h || h == rev || seen[h->index])
-			continue;
-		seen[h->index] = true;
-		stack[n++] = h;
-	}
-	while (n) {
-		struct migrate_revision *r = stack[--n];
-
-		for (j = 0; j < r->n_parents; j++) {
-			struct migrate_revision *p = r->parent_revs[j];
-
-			if (p && !seen[p->index]) {
-				seen[p->index] = true;
-				stack[n++] = p;
-			}
-		}
-	}
-	for (j = 0; j < rev->n_parents; j++) {
-		const struct migrate_revision *p = rev->parent_revs[j];
-
-		if (p && !seen[p->index] && strv_find(add, p->id) < 0 &&
-		    strv_push(add, p->id) < 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	free(seen);
-	free(stack);
-	return rc;
-}
-
-/* Version table change of upgrading @rev: its parents that are heads go,
- * it comes. */
-static int
-up_change(const struct migrate_state *st,
-	  const struct migrate_revision *rev,
-	  struct strv *remove,
-	  struct strv *add)
-{
-	size_t j;
-
-	for (j = 0; j < rev->n_parents; j++)
-		if (strv_find(&st->heads, rev->parents[j]) >= 0 &&
-		    strv_push(remove, rev->parents[j]) < 0)
-			return MIGRATE_ENOMEM;
-	if (strv_push(add, rev->id) < 0)
-		return MIGRATE_ENOMEM;
-	return 0;
+	job.target = target;
+	job.flags = MIGRATE__PLAN_EITHER_WAY | MIGRATE__PLAN_BOOKKEEPING_ONLY;
+	return run_job(m, &job);
 }
 
 MIGRATE_EXPORT
 int
 migrate_resolve(struct migrate *m, const char *revision, int undo)
 {
-	const struct migrate_revision *rev = NULL;
-	struct strv remove = STRV_INIT, add = STRV_INIT;
-	struct migrate_record rec;
-	struct migrate_step step;
-	struct migrate_state st;
-	int dir, rc;
+	struct job job = { 0, NULL, 0, NULL, "resolve", NULL, 0 };
 
 	if (!m)
 		return MIGRATE_EINVAL;
 	if (!revision || !*revision)
 		return migrate__set_error(m, MIGRATE_EINVAL,
 					  "resolve needs a revision");
-	rc = begin_run(m, &st, true);
-	if (rc < 0)
-		return rc;
-	if (!st.dirty) {
-		rc = migrate__set_error(m, MIGRATE_EINVAL,
-					"database is not dirty");
-		goto out;
-	}
-	rc = migrate_registry_find(m->reg, revision, &rev);
-	if (rc < 0 && strcmp(revision, st.dirty_revision) != 0) {
-		rc = migrate__set_error(m, rc, "%s",
-					migrate_registry_errmsg(m->reg));
-		goto out;
-	}
-	if (rc < 0 || strcmp(rev->id, st.dirty_revision) != 0) {
-		if (rc == 0)
-			rc = migrate__set_error(
-				m, MIGRATE_EINVAL,
-				"database is dirty on %s, not %s",
-				st.dirty_revision, rev->id);
-		else
-			rc = migrate__set_error(
-				m, MIGRATE_ENOTFOUND,
-				"database is dirty on %s, which this build "
-				"does not know",
-				st.dirty_revision);
-		goto out;
-	}
-	dir = st.dirty_direction;
-	if (!undo) {
-		/* The step is complete now: make its version table change. */
-		bool at = strv_find(&st.heads, rev->id) >= 0;
-
-		if ((dir == MIGRATE_UP && at) || (dir == MIGRATE_DOWN && !at)) {
-			rc = migrate__set_error(
-				m, MIGRATE_ECONFLICT,
-				"cannot resolve %s: the version table already "
-				"shows its %s",
-				rev->id, migrate__direction_name(dir));
-			goto out;
-		}
-		rc = dir == MIGRATE_UP
-			     ? up_change(&st, rev, &remove, &add)
-			     : down_change(m, &st, rev, &remove, &add);
-		if (rc < 0) {
-			rc = migrate__set_error(m, rc, "out of memory");
-			goto out;
-		}
-	} else {
-		/* Not done: the opposite meaning, version table untouched. */
-		dir = dir == MIGRATE_UP ? MIGRATE_DOWN : MIGRATE_UP;
-	}
-	memset(&step, 0, sizeof(step));
-	step.rev = rev;
-	step.direction = dir;
-	step.remove_heads = remove.v;
-	step.n_remove = remove.n;
-	step.add_heads = add.v;
-	step.n_add = add.n;
-	fill_record(&rec, &step, "resolve", clock_wall());
-	rc = record_alone(m, &step, &rec, NULL);
-out:
-	release_lock(m);
-	strv_clear(&remove);
-	strv_clear(&add);
-	migrate__state_clear(&st);
-	return rc;
+	job.resolve = revision;
+	job.undo = undo;
+	return run_job(m, &job);
 }

@@ -643,16 +643,58 @@ out:
 /* Entry points                                                        */
 /* ------------------------------------------------------------------ */
 
-int
-migrate__plan_compute(struct migrate_plan **out,
-		      struct migrate_registry *reg,
-		      const char *const *current,
-		      size_t n_current,
-		      int direction,
-		      const char *target,
-		      unsigned int flags,
-		      char *err,
-		      size_t errlen)
+/*
+ * The plan of exactly one step, @t in @direction (resolve: a step that
+ * stopped part-way is declared complete, or with MIGRATE__PLAN_NO_MOVE
+ * declared not done, which leaves the version table as it is).
+ */
+static int
+one_step(struct planner *p,
+	 struct migrate_plan *plan,
+	 enum target_kind kind,
+	 struct migrate_revision *t,
+	 int direction,
+	 unsigned int flags)
+{
+	struct migrate_step *st;
+
+	if (kind != TARGET_REV || !t)
+		return fail(p, MIGRATE_EINVAL,
+			    "a single step needs a revision");
+	if (flags & MIGRATE__PLAN_NO_MOVE) {
+		plan->steps = calloc(1, sizeof(*plan->steps));
+		if (!plan->steps)
+			return fail(p, MIGRATE_ENOMEM, "out of memory");
+		plan->n_steps = 1;
+		st = &plan->steps[0];
+		st->rev = t;
+		st->direction = direction;
+		st->remove_heads = malloc(sizeof(char *));
+		st->add_heads = malloc(sizeof(char *));
+		if (!st->remove_heads || !st->add_heads ||
+		    strv_copy(&plan->to_heads, &plan->from_heads) < 0)
+			return fail(p, MIGRATE_ENOMEM, "out of memory");
+		return 0;
+	}
+	/* The version table must still be where the step starts. */
+	if ((direction == MIGRATE_UP) == p->in_h[t->topo])
+		return fail(p, MIGRATE_ECONFLICT,
+			    "the version table already shows the %s of %s",
+			    migrate__direction_name(direction), t->id);
+	p->order[p->n_order++] = t;
+	return simulate(p, plan, direction);
+}
+
+static int
+plan_one_way(struct migrate_plan **out,
+	     struct migrate_registry *reg,
+	     const char *const *current,
+	     size_t n_current,
+	     int direction,
+	     const char *target,
+	     unsigned int flags,
+	     char *err,
+	     size_t errlen)
 {
 	struct planner p;
 	struct migrate_plan *plan = NULL;
@@ -706,6 +748,14 @@ migrate__plan_compute(struct migrate_plan **out,
 	if (rc < 0)
 		goto out;
 
+	if (flags & MIGRATE__PLAN_ONE_STEP) {
+		rc = one_step(&p, plan, kind, t, direction, flags);
+		if (rc == 0) {
+			*out = plan;
+			plan = NULL;
+		}
+		goto out;
+	}
 	if (direction == MIGRATE_UP) {
 		/* A target at or below the current state (an applied
 		 * revision, or base via "ID-N") is simply reached. */
@@ -752,6 +802,71 @@ out:
 	return rc;
 }
 
+/* Stamp: up when the target is above the current state, down when it is
+ * below; what was wrong with the up plan is reported unless down says
+ * something better (e.g. an irreversible revision). */
+static int
+plan_either_way(struct migrate_plan **out,
+		struct migrate_registry *reg,
+		const char *const *current,
+		size_t n_current,
+		const char *target,
+		unsigned int flags,
+		char *err,
+		size_t errlen)
+{
+	struct migrate_plan *up = NULL, *down = NULL;
+	char downerr[MIGRATE_ERRMSG_SIZE];
+	int uprc, rc;
+
+	uprc = plan_one_way(&up, reg, current, n_current, MIGRATE_UP, target,
+			    flags, err, errlen);
+	if (uprc != MIGRATE_EINVAL && !(uprc == 0 && up->n_steps == 0)) {
+		*out = up;
+		return uprc;
+	}
+	rc = plan_one_way(&down, reg, current, n_current, MIGRATE_DOWN, target,
+			  flags, downerr, sizeof(downerr));
+	if (rc == 0 && down->n_steps > 0) {
+		migrate_plan_free(up);
+		*out = down;
+		return 0;
+	}
+	migrate_plan_free(down);
+	if (uprc < 0 && rc < 0 && rc != MIGRATE_EINVAL) {
+		if (err && errlen)
+			xsnprintf(err, errlen, "%s", downerr);
+		uprc = rc;
+	}
+	*out = up;
+	return uprc;
+}
+
+int
+migrate__plan_move(struct migrate_plan **out,
+		   struct migrate_registry *reg,
+		   const char *const *current,
+		   size_t n_current,
+		   int direction,
+		   const char *target,
+		   unsigned int flags,
+		   char *err,
+		   size_t errlen)
+{
+	if (flags & MIGRATE__PLAN_EITHER_WAY) {
+		if (out)
+			*out = NULL;
+		if (!out)
+			return plan_one_way(out, reg, current, n_current,
+					    MIGRATE_UP, target, flags, err,
+					    errlen);
+		return plan_either_way(out, reg, current, n_current, target,
+				       flags, err, errlen);
+	}
+	return plan_one_way(out, reg, current, n_current, direction, target,
+			    flags, err, errlen);
+}
+
 MIGRATE_EXPORT
 int
 migrate_plan(struct migrate_plan **out,
@@ -781,9 +896,9 @@ migrate_plan(struct migrate_plan **out,
 					   migrate_strerror(rc));
 		goto out;
 	}
-	rc = migrate__plan_compute(out, m->reg, (const char *const *)st.heads.v,
-				   st.heads.n, direction, target, 0, err,
-				   sizeof(err));
+	rc = migrate__plan_move(out, m->reg, (const char *const *)st.heads.v,
+				st.heads.n, direction, target, 0, err,
+				sizeof(err));
 	if (rc < 0)
 		migrate__set_error(m, rc, "%s", err);
 out:
@@ -864,9 +979,8 @@ migrate_plan_offline(struct migrate_plan **out,
 		}
 	}
 
-	rc = migrate__plan_compute(out, reg, (const char *const *)heads.v,
-				   heads.n, direction, target, 0, err,
-				   sizeof(err));
+	rc = migrate__plan_move(out, reg, (const char *const *)heads.v, heads.n,
+				direction, target, 0, err, sizeof(err));
 	if (rc < 0)
 		migrate__registry_error(reg, rc, "%s", err);
 	else

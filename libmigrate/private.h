@@ -181,24 +181,36 @@ struct migrate_plan {
 };
 
 /*
- * Compute the plan that takes a database whose version table holds
- * @current (n_current ids) to @target in @direction. Pure: no I/O.
- * @flags: MIGRATE__PLAN_* below. On failure returns a negative code and
- * writes the cause into @err (errlen bytes); *out is left NULL.
+ * The planner's one entry point, and the owner of every version-table
+ * transition (upgrade, downgrade, stamp, resolve): the plan that moves a
+ * database whose version table holds @current (n_current ids) to @target
+ * in @direction. Pure: no I/O. @flags: MIGRATE__PLAN_* below. On failure
+ * returns a negative code and writes the cause into @err (errlen bytes);
+ * *out is left NULL.
  */
-int migrate__plan_compute(struct migrate_plan **out,
-			  struct migrate_registry *reg,
-			  const char *const *current,
-			  size_t n_current,
-			  int direction,
-			  const char *target,
-			  unsigned int flags,
-			  char *err,
-			  size_t errlen);
+int migrate__plan_move(struct migrate_plan **out,
+		       struct migrate_registry *reg,
+		       const char *const *current,
+		       size_t n_current,
+		       int direction,
+		       const char *target,
+		       unsigned int flags,
+		       char *err,
+		       size_t errlen);
 
-/* The plan only moves bookkeeping (stamp): no SQL runs, so a revision
- * without downgrade does not stop a downgrade (Alembic allows it too). */
+/* The plan only moves bookkeeping (stamp, resolve): no SQL runs, so a
+ * revision without downgrade does not stop a downgrade (Alembic allows it
+ * too). */
 #define MIGRATE__PLAN_BOOKKEEPING_ONLY (1u << 0)
+/* Either way (stamp): up when @target is above the current state, down
+ * when it is below; @direction is ignored. */
+#define MIGRATE__PLAN_EITHER_WAY (1u << 1)
+/* Exactly one step: @target's revision in @direction, whose version-table
+ * change is made (resolve: the step that stopped part-way is complete). */
+#define MIGRATE__PLAN_ONE_STEP (1u << 2)
+/* With MIGRATE__PLAN_ONE_STEP: the step leaves the version table as it is
+ * (resolve --undo: the step is declared not done). */
+#define MIGRATE__PLAN_NO_MOVE (1u << 3)
 
 /* ------------------------------------------------------------------ */
 /* Database state as read by a backend                                 */

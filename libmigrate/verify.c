@@ -168,9 +168,9 @@ head_status(struct migrate *m, const struct migrate_state *st)
 		return MIGRATE_STATUS_UNKNOWN_REVISION;
 	}
 	err[0] = '\0';
-	rc = migrate__plan_compute(&plan, reg, (const char *const *)st->heads.v,
-				   st->heads.n, MIGRATE_UP, "heads", 0, err,
-				   sizeof(err));
+	rc = migrate__plan_move(&plan, reg, (const char *const *)st->heads.v,
+				st->heads.n, MIGRATE_UP, "heads", 0, err,
+				sizeof(err));
 	if (rc < 0) {
 		if (rc == MIGRATE_ENOMEM)
 			return rc;
@@ -204,8 +204,8 @@ count_all_pending(struct migrate *m)
 	struct migrate_plan *plan = NULL;
 	char err[256];
 
-	if (migrate__plan_compute(&plan, m->reg, NULL, 0, MIGRATE_UP, "heads",
-				  0, err, sizeof(err)) == 0) {
+	if (migrate__plan_move(&plan, m->reg, NULL, 0, MIGRATE_UP, "heads", 0,
+			       err, sizeof(err)) == 0) {
 		m->verify_pending = plan->n_steps;
 		migrate_plan_free(plan);
 	}

@@ -1222,6 +1222,27 @@ START_TEST(test_resolve_downgrade)
 
 END_TEST
 
+/* The planner refuses a resolve whose version-table change is already
+ * there (someone moved the version table by hand). */
+START_TEST(test_resolve_version_table_already_moved)
+{
+	struct migrate_backend *be;
+	struct migrate *m = make_dirty(&be);
+	const char *const at[] = { "002" };
+
+	assert_ok(m, migrate_backend_memory_set_heads(be, at, 1));
+	ck_assert_int_eq(migrate_resolve(m, "002", 0), MIGRATE_ECONFLICT);
+	ck_assert_str_eq(migrate_errmsg(m),
+			 "cannot resolve 002: the version table already shows "
+			 "the upgrade of 002");
+	/* Declaring it not done leaves the version table alone. */
+	assert_ok(m, migrate_resolve(m, "002", 1));
+	ck_assert_str_eq(current(m), "002");
+	migrate_close(m);
+}
+
+END_TEST
+
 START_TEST(test_nontx_interrupted_stays_dirty)
 {
 	struct migrate_backend *be, *be2;
@@ -1509,6 +1530,7 @@ apply_suite(void)
 	add_test(s, test_nontx_failure_marks_dirty);
 	add_test(s, test_resolve_undo);
 	add_test(s, test_resolve_downgrade);
+	add_test(s, test_resolve_version_table_already_moved);
 	add_test(s, test_nontx_interrupted_stays_dirty);
 	add_test(s, test_transactional_failure_never_dirty);
 	add_test(s, test_open_takes_ownership_on_failure);

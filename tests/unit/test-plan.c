@@ -2,7 +2,7 @@
 /*
  * The planner: targets, branches and merges in both directions, the
  * version-table change of every step, errors, and a 10,000-revision chain.
- * Plans are made offline or with migrate__plan_compute(); one test goes
+ * Plans are made offline or with migrate__plan_move(); one test goes
  * through a handle on the memory backend.
  */
 #include <stdio.h>
@@ -622,16 +622,16 @@ START_TEST(test_plan_unknown_current)
 
 	build_linear();
 	p = (struct migrate_plan *)err; /* must be reset to NULL */
-	rc = migrate__plan_compute(&p, reg, cur, 2, MIGRATE_UP, "head", 0, err,
-				   sizeof(err));
+	rc = migrate__plan_move(&p, reg, cur, 2, MIGRATE_UP, "head", 0, err,
+				sizeof(err));
 	ck_assert_int_eq(rc, MIGRATE_EUNKNOWN);
 	ck_assert_ptr_null(p);
 	ck_assert_str_eq(err, "database is at 'zzz', which these revisions "
 			      "do not know");
 
 	/* Unknown rows win over target errors. */
-	rc = migrate__plan_compute(&p, reg, cur + 1, 1, MIGRATE_UP, "base", 0,
-				   err, sizeof(err));
+	rc = migrate__plan_move(&p, reg, cur + 1, 1, MIGRATE_UP, "base", 0, err,
+				sizeof(err));
 	ck_assert_int_eq(rc, MIGRATE_EUNKNOWN);
 	ck_assert_ptr_null(p);
 
@@ -648,8 +648,8 @@ START_TEST(test_plan_compute_rows)
 	char err[256];
 
 	build_linear();
-	ck_assert_int_eq(migrate__plan_compute(&plan, reg, dup, 2, MIGRATE_UP,
-					       "+1", 0, err, sizeof(err)),
+	ck_assert_int_eq(migrate__plan_move(&plan, reg, dup, 2, MIGRATE_UP,
+					    "+1", 0, err, sizeof(err)),
 			 0);
 	assert_steps("+003");
 	assert_from("002");
@@ -658,38 +658,38 @@ START_TEST(test_plan_compute_rows)
 
 	/* A stale row (001 under 002) is kept, not touched: the steps
 	 * change only the rows they replace. */
-	ck_assert_int_eq(migrate__plan_compute(&plan, reg, redundant, 2,
-					       MIGRATE_UP, "head", 0, err,
-					       sizeof(err)),
+	ck_assert_int_eq(migrate__plan_move(&plan, reg, redundant, 2,
+					    MIGRATE_UP, "head", 0, err,
+					    sizeof(err)),
 			 0);
 	assert_steps("+003 +004");
 	assert_change(0, "-002 +003");
 	assert_to("001,004");
 	migrate_plan_free(plan);
-	ck_assert_int_eq(migrate__plan_compute(&plan, reg, redundant, 2,
-					       MIGRATE_DOWN, "-1", 0, err,
-					       sizeof(err)),
+	ck_assert_int_eq(migrate__plan_move(&plan, reg, redundant, 2,
+					    MIGRATE_DOWN, "-1", 0, err,
+					    sizeof(err)),
 			 0);
 	assert_steps("-002");
 	assert_change(0, "-002");
 	assert_to("001");
 	migrate_plan_free(plan);
 
-	ck_assert_int_eq(migrate__plan_compute(&plan, reg, NULL, 0, MIGRATE_UP,
-					       "002", 0, err, sizeof(err)),
+	ck_assert_int_eq(migrate__plan_move(&plan, reg, NULL, 0, MIGRATE_UP,
+					    "002", 0, err, sizeof(err)),
 			 0);
 	assert_steps("+001 +002");
 	migrate_plan_free(plan);
 	plan = NULL;
 
-	ck_assert_int_eq(migrate__plan_compute(&plan, NULL, NULL, 0, MIGRATE_UP,
-					       "head", 0, err, sizeof(err)),
+	ck_assert_int_eq(migrate__plan_move(&plan, NULL, NULL, 0, MIGRATE_UP,
+					    "head", 0, err, sizeof(err)),
 			 MIGRATE_EINVAL);
-	ck_assert_int_eq(migrate__plan_compute(NULL, reg, NULL, 0, MIGRATE_UP,
-					       "head", 0, err, sizeof(err)),
+	ck_assert_int_eq(migrate__plan_move(NULL, reg, NULL, 0, MIGRATE_UP,
+					    "head", 0, err, sizeof(err)),
 			 MIGRATE_EINVAL);
-	ck_assert_int_eq(migrate__plan_compute(&plan, reg, NULL, 1, MIGRATE_UP,
-					       "head", 0, NULL, 0),
+	ck_assert_int_eq(migrate__plan_move(&plan, reg, NULL, 1, MIGRATE_UP,
+					    "head", 0, NULL, 0),
 			 MIGRATE_EINVAL);
 	ck_assert_ptr_null(plan);
 }
