@@ -38,8 +38,9 @@ enum cli_phase {
 
 struct cli {
 	/* Global options. */
-	const char *database_url;  /* resolved; NULL = libpq PG* defaults */
-	bool have_url;             /* --database-url or MIGRATE_DATABASE_URL */
+	const char *database_url; /* resolved; NULL = libpq PG* defaults */
+	bool have_url;            /* --database-url or MIGRATE_DATABASE_URL */
+	char *url_arg; /* our copy of --database-url (argv's is wiped) */
 	const char *revisions_dir; /* NULL = embedded revisions */
 	const char *version_table;
 	const char *schema;

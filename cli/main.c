@@ -688,6 +688,26 @@ apply_environment(struct cli *c)
 	return true;
 }
 
+/*
+ * Copy an option value that may hold a password and overwrite it in argv:
+ * every local user can read a process's arguments (ps, /proc/PID/cmdline)
+ * for as long as it runs. $MIRAGE_DATABASE_URL, $PGPASSWORD or ~/.pgpass
+ * never show there at all. NULL when out of memory.
+ */
+static char *
+take_secret(char *arg)
+{
+	size_t n = strlen(arg);
+	char *copy = malloc(n + 1);
+
+	if (!copy)
+		return NULL;
+	memcpy(copy, arg, n + 1);
+	memset(arg, 0, n);
+	memcpy(arg, "***", n < 3 ? n : 3);
+	return copy;
+}
+
 /* Parse the command line into @c. Returns -1 to exit with @exit_code
  * right away (help, version, usage error), else 0 with *cmd_out set. */
 static int
@@ -724,6 +744,7 @@ parse_args(struct cli *c,
 	while ((opt = getopt_long(argc, argv, short_options, long_options,
 				  NULL)) != -1) {
 		const struct cli_option *o = NULL;
+		const char *value;
 		char label[64];
 
 		if (opt >= 256) {
@@ -749,7 +770,18 @@ parse_args(struct cli *c,
 		}
 		c->given |= 1ul << o->id;
 		snprintf(label, sizeof(label), "--%s", o->name);
-		if (!apply_option(c, o, o->arg ? unmark(optarg) : NULL, label))
+		value = o->arg ? unmark(optarg) : NULL;
+		if (o->id == OPT_DATABASE_URL) {
+			free(c->url_arg);
+			c->url_arg = take_secret(optarg);
+			if (!c->url_arg) {
+				cli_errorf("out of memory");
+				*exit_code = CLI_EXIT_DATABASE;
+				return -1;
+			}
+			value = c->url_arg;
+		}
+		if (!apply_option(c, o, value, label))
 			goto usage;
 	}
 
@@ -900,6 +932,7 @@ out:
 	}
 	migrate_close(c.m);
 	migrate_registry_free(c.reg);
+	free(c.url_arg);
 	for (i = 0; i < n_marked; i++)
 		free(marked[i]);
 	free(marked);

@@ -170,7 +170,10 @@ const struct cli_section cli_sections[] = {
 	  "from --database-url, else $MIGRATE_DATABASE_URL, else "
 	  "$MIRAGE_DATABASE_URL, else $DATABASE_URL, else libpq's defaults "
 	  "($PGHOST, $PGPORT, $PGUSER, $PGDATABASE, $PGPASSWORD, ~/.pgpass...). "
-	  "Passwords are never printed." },
+	  "Passwords are never printed. A password in --database-url is "
+	  "wiped from the command line once read, but other local users may "
+	  "see it before that: $MIGRATE_DATABASE_URL, $MIRAGE_DATABASE_URL, "
+	  "$PGPASSWORD or ~/.pgpass are the safe ways." },
 	{ "Environment",
 	  "every global option with a value or a switch can also be given as "
 	  "a MIGRATE_* environment variable (listed with each option); the "

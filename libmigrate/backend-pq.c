@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libpq-fe.h>
 
@@ -1008,13 +1009,87 @@ set_err(char *err, size_t errlen, const char *msg)
 	return MIGRATE_EINVAL;
 }
 
+/* Does @text hold a password anywhere (as the redactor reads it)? */
+static bool
+holds_password(const char *text)
+{
+	size_t n = strlen(text) + 1;
+	char *red = malloc(n + 64);
+	bool differs;
+
+	if (!red)
+		return true;
+	migrate__redact(text, red, n + 64);
+	differs = strcmp(red, text) != 0;
+	free(red);
+	return differs;
+}
+
+/*
+ * Our own message for libpq's refusal @msg of @conninfo. libpq's messages
+ * quote the offending part of the input, and in a malformed string that
+ * part may be a piece of a password ("password=abc def" makes "def" an
+ * unknown keyword): a word is named only when the text holds no password
+ * at all; otherwise the message says what kind of mistake it is.
+ */
+static int
+conninfo_refused(const char *conninfo,
+		 const char *msg,
+		 char *err,
+		 size_t errlen)
+{
+	const char *q = strchr(msg, '"');
+	const char *e = q ? strchr(q + 1, '"') : NULL;
+	char word[64] = "";
+
+	if (q && e && (size_t)(e - q - 1) < sizeof(word) &&
+	    !holds_password(conninfo))
+		snprintf(word, sizeof(word), "%.*s", (int)(e - q - 1), q + 1);
+	if (strstr(msg, "invalid connection option")) {
+		if (word[0]) {
+			char tmp[160];
+
+			snprintf(tmp, sizeof(tmp),
+				 "malformed connection parameters: unknown "
+				 "parameter \"%s\"",
+				 word);
+			return set_err(err, errlen, tmp);
+		}
+		return set_err(err, errlen,
+			       "malformed connection parameters: an unknown "
+			       "parameter name (quote values that hold "
+			       "spaces)");
+	}
+	if (strstr(msg, "missing \"=\""))
+		return set_err(err, errlen,
+			       "malformed connection parameters: a word "
+			       "without '=value' (quote values that hold "
+			       "spaces)");
+	if (strstr(msg, "unterminated quoted string"))
+		return set_err(err, errlen,
+			       "malformed connection parameters: an "
+			       "unterminated quoted value");
+	return set_err(err, errlen, "malformed connection parameters");
+}
+
+/* libpq expands dbname once: a dbname value that is itself connection
+ * parameters or a URL would be taken as a database name (and sent to the
+ * server, which quotes it back). */
+static bool
+looks_like_connection_string(const char *v)
+{
+	return strchr(v, '=') || strncasecmp(v, "postgresql:", 11) == 0 ||
+	       strncasecmp(v, "postgres:", 9) == 0;
+}
+
 /* Let libpq check the keywords (and quoting) of a conninfo string. */
 static int
 check_conninfo(const char *conninfo, char *err, size_t errlen)
 {
-	PQconninfoOption *opts;
+	PQconninfoOption *opts, *o;
 	char *msg = NULL;
 	const char *p = conninfo;
+	int rc = 0;
 
 	while (isspace((unsigned char)*p))
 		p++;
@@ -1025,22 +1100,22 @@ check_conninfo(const char *conninfo, char *err, size_t errlen)
 			       "expected a postgresql:// URL or keyword=value "
 			       "connection parameters");
 	opts = PQconninfoParse(conninfo, &msg);
-	if (opts) {
-		PQconninfoFree(opts);
-		return 0;
+	if (!opts) {
+		if (!msg)
+			return MIGRATE_ENOMEM;
+		rc = conninfo_refused(conninfo, msg, err, errlen);
+		PQfreemem(msg);
+		return rc;
 	}
-	if (!msg)
-		return MIGRATE_ENOMEM;
-	/* "missing "=" after "WORD"" quotes a word that may be a piece of
-	 * an unquoted password: say it without the word. */
-	if (strstr(msg, "missing \"=\""))
-		set_err(err, errlen,
-			"malformed connection parameters: a word without "
-			"'=value' (quote values that hold spaces)");
-	else
-		set_err(err, errlen, msg);
-	PQfreemem(msg);
-	return MIGRATE_EINVAL;
+	for (o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "dbname") == 0 && o->val &&
+		    looks_like_connection_string(o->val))
+			rc = set_err(err, errlen,
+				     "malformed connection parameters: dbname "
+				     "holds connection parameters or a URL "
+				     "(give them directly)");
+	PQconninfoFree(opts);
+	return rc;
 }
 
 static const struct migrate_backend backend_init = MIGRATE_BACKEND_INIT;

@@ -366,12 +366,66 @@ START_TEST(test_pq_new_rejects_malformed)
 				 &be, "postgresql://u:hunter2@h/d?nope=1", err,
 				 sizeof(err)),
 			 MIGRATE_EINVAL);
-	ck_assert_msg(strstr(err, "nope") != NULL, "%s", err);
+	/* With a password in the text, the word is not named: it could be
+	 * a part of the password. */
+	ck_assert_msg(strstr(err, "unknown parameter") != NULL, "%s", err);
 	ck_assert_msg(strstr(err, "hunter2") == NULL, "%s", err);
 	ck_assert_int_eq(migrate__backend_pq_new(&be, "password=hunter2 x=1",
 						 err, sizeof(err)),
 			 MIGRATE_EINVAL);
 	ck_assert_msg(strstr(err, "hunter2") == NULL, "%s", err);
+}
+
+END_TEST
+
+/* Malformed connection strings whose password holds the marker "Zq9w":
+ * the constructor's message names the cause, never a part of it. */
+START_TEST(test_pq_new_never_echoes_password)
+{
+	static const char *const bad[] = {
+		"host=127.0.0.1 dbname=x user=u password=abc Zq9w/rd?#x=1",
+		"host=127.0.0.1 dbname=x user=u password=abc Zq9w",
+		"host=127.0.0.1 dbname=x user=u password=abc Zq9w=1",
+		"host=127.0.0.1 dbname=x user=u password='abc Zq9w",
+		"password=abc Zq9w dbname=x",
+		"dbname='host=127.0.0.1 user=u password=abc Zq9w'",
+		"dbname='host=127.0.0.1 user=u password=abc Zq9w=1'",
+		"dbname='postgresql://u:abc Zq9w@127.0.0.1:1/x'",
+		"dbname=postgresql://u:abcZq9w@127.0.0.1:1/x?bogus=1",
+		"postgresql://127.0.0.1:1/x?user=u&password=abc&Zq9w=1",
+		"postgresql://u:abc@Zq9w@127.0.0.1:1/x",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct migrate_backend *be = NULL;
+		char err[512] = "";
+		int rc = migrate__backend_pq_new(&be, bad[i], err, sizeof(err));
+
+		ck_assert_msg(rc == MIGRATE_EINVAL, "%s: rc %d", bad[i], rc);
+		ck_assert_ptr_null(be);
+		ck_assert_msg(err[0] != '\0', "%s: no message", bad[i]);
+		ck_assert_msg(strstr(err, "Zq9w") == NULL, "%s: <%s>", bad[i],
+			      err);
+	}
+}
+
+END_TEST
+
+/* Without a password in the text, the unknown word is named. */
+START_TEST(test_pq_new_names_unknown_keyword)
+{
+	struct migrate_backend *be = NULL;
+	char err[512] = "";
+
+	ck_assert_int_eq(migrate__backend_pq_new(&be, "host=h dbnme=x", err,
+						 sizeof(err)),
+			 MIGRATE_EINVAL);
+	ck_assert_msg(strstr(err, "\"dbnme\"") != NULL, "%s", err);
+	ck_assert_int_eq(
+		migrate__backend_pq_new(&be, "host='h", err, sizeof(err)),
+		MIGRATE_EINVAL);
+	ck_assert_msg(strstr(err, "unterminated") != NULL, "%s", err);
 }
 
 END_TEST
@@ -403,5 +457,7 @@ url_suite(void)
 	add_test(s, test_redact_truncates);
 	add_test(s, test_pq_new_stores_only);
 	add_test(s, test_pq_new_rejects_malformed);
+	add_test(s, test_pq_new_never_echoes_password);
+	add_test(s, test_pq_new_names_unknown_keyword);
 	return s;
 }
