@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,40 @@
  * ("-1"): getopt must not take it for the short options 1 and so on. */
 #define NEG_MARK '\x01'
 
+/*
+ * SIGINT and SIGTERM cancel the work (issue 11 §4): the handler asks the
+ * library to stop (migrate_cancel() is async-signal-safe): the running
+ * statement is cancelled on the server, the step rolls back, the lock is
+ * released, and the command exits 128 + the signal with one line saying
+ * where the database is. The handler is one-shot: a second signal ends
+ * the process at once.
+ */
+static volatile sig_atomic_t cli_signal;
+static struct migrate *volatile cli_handle;
+
+static void
+on_signal(int sig)
+{
+	struct migrate *m = cli_handle;
+
+	cli_signal = sig;
+	if (m)
+		migrate_cancel(m);
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = (int)SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 int
 cli_exit_code(int rc, enum cli_phase phase)
 {
@@ -37,6 +72,8 @@ cli_exit_code(int rc, enum cli_phase phase)
 		return CLI_EXIT_CHECK;
 	case MIGRATE_ELOCKED:
 		return CLI_EXIT_LOCKED;
+	case MIGRATE_ECANCELED:
+		return 128 + (cli_signal ? (int)cli_signal : SIGINT);
 	case MIGRATE_EINVAL:
 	case MIGRATE_ENOTFOUND:
 	case MIGRATE_EAMBIGUOUS:
@@ -284,6 +321,10 @@ cli_open(struct cli *c, bool read_only)
 	/* migrate_open() owns the registry from here on, even on failure. */
 	rc = migrate_open(&c->m, c->reg, NULL, &opts);
 	c->reg = NULL;
+	cli_handle = c->m;
+	/* A signal during the connect: cancel what comes next. */
+	if (cli_signal && c->m)
+		migrate_cancel(c->m);
 	if (rc < 0) {
 		if (!c->m) {
 			cli_errorf("%s", migrate_strerror(rc));
@@ -922,7 +963,11 @@ main(int argc, char **argv)
 
 	if (parse_args(&c, argc, args, &cmd, &code) < 0)
 		goto out;
+	catch_signals();
 	code = cmd->run(&c);
+	/* Interrupted: a command that did not finish exits 128 + signal. */
+	if (cli_signal && code != CLI_EXIT_OK)
+		code = 128 + (int)cli_signal;
 
 out:
 	fflush(stdout);
@@ -930,6 +975,7 @@ out:
 		cli_errorf("cannot write the output");
 		code = CLI_EXIT_DATABASE;
 	}
+	cli_handle = NULL;
 	migrate_close(c.m);
 	migrate_registry_free(c.reg);
 	free(c.url_arg);

@@ -191,5 +191,8 @@ const struct cli_exit_status cli_exit_statuses[] = {
 	{ 4, "database error (cannot connect, SQL failed, dirty or unknown "
 	     "state)" },
 	{ 5, "the migration lock was not obtained within --lock-wait" },
+	{ 130, "interrupted by SIGINT (143: SIGTERM): the running statement "
+	       "was cancelled, its transaction rolled back, the lock "
+	       "released" },
 };
 const size_t cli_exit_status_count = N_ELEMS(cli_exit_statuses);

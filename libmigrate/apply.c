@@ -354,6 +354,62 @@ fill_record(struct migrate_record *rec,
 }
 
 /* ------------------------------------------------------------------ */
+/* Cancel requests                                                     */
+/* ------------------------------------------------------------------ */
+
+static void join_heads(char *out, size_t size, const struct strv *sv);
+
+/* "the database is at 003" / "... is at <base>", read back from the
+ * database itself (best effort: the handle's message is kept). */
+static void
+where_now(struct migrate *m, char *out, size_t size)
+{
+	char saved[MIGRATE_ERRMSG_SIZE];
+	struct migrate_state st;
+	char heads[256];
+
+	memcpy(saved, m->errmsg, sizeof(saved));
+	migrate__state_init(&st);
+	if (migrate__read_state(m, &st) < 0) {
+		xsnprintf(out, size,
+			  "where the database is now could not be "
+			  "read");
+	} else {
+		join_heads(heads, sizeof(heads), &st.heads);
+		xsnprintf(out, size, "the database is at %s", heads);
+	}
+	migrate__state_clear(&st);
+	memcpy(m->errmsg, saved, sizeof(m->errmsg));
+}
+
+/*
+ * The operation stops on a cancel request: set the one-line message (what
+ * was interrupted, @how it ended, where the database is now), use up the
+ * request, return MIGRATE_ECANCELED. @st may be NULL (before any step).
+ */
+static int
+cancelled(struct migrate *m,
+	  const struct migrate_step *st,
+	  const char *when,
+	  const char *how)
+{
+	char now[320];
+
+	where_now(m, now, sizeof(now));
+	m->cancel_requested = 0;
+	m->sqlstate[0] = '\0';
+	if (!st)
+		return migrate__set_error(m, MIGRATE_ECANCELED,
+					  "cancelled %s: nothing was changed; "
+					  "%s",
+					  when, now);
+	return migrate__set_error(
+		m, MIGRATE_ECANCELED, "cancelled %s revision %s (%s): %s; %s",
+		when, st->rev->id, migrate__direction_name(st->direction), how,
+		now);
+}
+
+/* ------------------------------------------------------------------ */
 /* Running steps                                                       */
 /* ------------------------------------------------------------------ */
 
@@ -606,6 +662,12 @@ run_nontx_step(struct migrate *m,
 						"out of memory");
 			goto dirty;
 		}
+		if (migrate__cancelled(m)) {
+			free(text);
+			rc = migrate__set_error(m, MIGRATE_ECANCELED,
+						"cancelled");
+			goto dirty;
+		}
 		berr_clear(m);
 		rc = m->be->exec(m->be, text, &m->berr);
 		free(text);
@@ -634,6 +696,18 @@ dirty:
 	quiet_record(m, st, "dirty", started_at, clock_ms() - t0,
 		     detail ? detail : "failed");
 	free(detail);
+	if (migrate__cancelled(m) && !m->poisoned) {
+		char how[768];
+
+		xsnprintf(how, sizeof(how),
+			  "stopped at statement %zu of %zu, outside a "
+			  "transaction: the database is now dirty (fix the "
+			  "schema by hand, then run 'migrate resolve %s' or "
+			  "'migrate resolve --undo %s')",
+			  i + 1, n, st->rev->id, st->rev->id);
+		rc = cancelled(m, st, "during non-transactional", how);
+		goto out;
+	}
 	if (n)
 		msg_add(m->errmsg, sizeof(m->errmsg),
 			"\n  statement %zu of %zu, run outside a transaction",
@@ -697,13 +771,19 @@ run_one_step(struct migrate *m, const struct migrate_step *st)
 			progress(m, st, MIGRATE_PROGRESS_DONE, clock_ms() - t0);
 			return 0;
 		}
+		if (migrate__cancelled(m) && !m->poisoned) {
+			rc = cancelled(m, st, "during",
+				       "its transaction was rolled back");
+			break;
+		}
 		if (!is_lock_timeout(m) || m->poisoned ||
 		    attempt > m->opts.lock_retries)
 			break;
 		progress(m, st, MIGRATE_PROGRESS_RETRY, clock_ms() - t0);
 		sleep_ms(backoff_ms(attempt));
 	}
-	gave_up(m, attempt);
+	if (rc != MIGRATE_ECANCELED)
+		gave_up(m, attempt);
 	quiet_record(m, st, migrate__direction_name(st->direction), started_at,
 		     clock_ms() - t0, m->errmsg);
 	progress(m, st, MIGRATE_PROGRESS_FAILED, clock_ms() - t0);
@@ -750,6 +830,17 @@ run_single(struct migrate *m, const struct migrate_plan *plan)
 				m, rc, "cannot commit the migration");
 		}
 		quiet_rollback(m);
+		if (failed && migrate__cancelled(m) && !m->poisoned) {
+			rc = cancelled(m, failed, "during",
+				       "the whole plan was rolled back (single "
+				       "transaction)");
+			quiet_record(m, failed,
+				     migrate__direction_name(failed->direction),
+				     started_at, clock_ms() - t0, m->errmsg);
+			progress(m, failed, MIGRATE_PROGRESS_FAILED,
+				 clock_ms() - t0);
+			return rc;
+		}
 		if (!failed || !is_lock_timeout(m) || m->poisoned ||
 		    attempt > m->opts.lock_retries)
 			break;
@@ -793,6 +884,9 @@ run_plan(struct migrate *m, const struct migrate_plan *plan)
 		return run_single(m, plan);
 	}
 	for (i = 0; i < plan->n_steps; i++) {
+		if (migrate__cancelled(m))
+			return cancelled(m, &plan->steps[i], "before",
+					 "not started");
 		rc = run_one_step(m, &plan->steps[i]);
 		if (rc < 0)
 			return rc;
@@ -914,10 +1008,9 @@ take_lock(struct migrate *m)
 	}
 	if (rc == MIGRATE_ELOCKED) {
 		if (migrate__cancelled(m))
-			return migrate__set_error(
-				m, MIGRATE_ECANCELED,
-				"cancelled while waiting for the migration "
-				"lock; nothing was changed");
+			return cancelled(m, NULL,
+					 "while waiting for the migration lock",
+					 NULL);
 		return migrate__set_error(
 			m, MIGRATE_ELOCKED,
 			"another migration holds the lock (waited %s): %s",
@@ -985,6 +1078,9 @@ begin_run(struct migrate *m, struct migrate_state *st, bool allow_dirty)
 	if (rc < 0)
 		return migrate__set_error(m, rc, "%s",
 					  migrate_registry_errmsg(m->reg));
+	if (migrate__cancelled(m))
+		return cancelled(m, NULL, "before taking the migration lock",
+				 NULL);
 	rc = take_lock(m);
 	if (rc < 0)
 		return rc;
@@ -998,12 +1094,19 @@ begin_run(struct migrate *m, struct migrate_state *st, bool allow_dirty)
 	rc = migrate__read_state(m, st);
 	if (rc < 0)
 		goto fail;
+	if (migrate__cancelled(m)) {
+		rc = cancelled(m, NULL, "before the first revision", NULL);
+		goto fail;
+	}
 	if (st->dirty && !allow_dirty) {
 		rc = dirty_error(m, st);
 		goto fail;
 	}
 	return 0;
 fail:
+	/* A cancel request that stopped a bookkeeping statement. */
+	if (rc != MIGRATE_ECANCELED && migrate__cancelled(m) && !m->poisoned)
+		rc = cancelled(m, NULL, "before the first revision", NULL);
 	release_lock(m);
 	migrate__state_clear(st);
 	return rc;

@@ -63,6 +63,21 @@ record_progress(const char *revision,
 	}
 }
 
+/* A progress callback that cancels its handle once a step is done. */
+static void
+cancel_when_done(const char *revision,
+		 int direction,
+		 int phase,
+		 double elapsed_ms,
+		 void *payload)
+{
+	(void)revision;
+	(void)direction;
+	(void)elapsed_ms;
+	if (phase == MIGRATE_PROGRESS_DONE)
+		migrate_cancel(payload);
+}
+
 static size_t
 count_phase(int phase)
 {
@@ -501,6 +516,41 @@ START_TEST(test_lock_taken)
 	ck_assert_str_eq(current(m), "");
 
 	assert_ok(m, migrate_backend_memory_set_lock_taken(be, 0));
+	assert_ok(m, migrate_upgrade(m, NULL));
+	ck_assert_str_eq(current(m), "003");
+	migrate_close(m);
+}
+
+END_TEST
+
+START_TEST(test_cancel)
+{
+	struct migrate_backend *be;
+	struct migrate *m = open_mem(chain(3), &be, 0, true);
+
+	/* A request made while nothing runs stops the next operation before
+	 * it changes anything, and is used up. */
+	ck_assert_int_eq(migrate_cancel(NULL), MIGRATE_EINVAL);
+	assert_ok(m, migrate_cancel(m));
+	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_ECANCELED);
+	ck_assert_str_eq(migrate_errmsg(m),
+			 "cancelled before taking the migration lock: nothing "
+			 "was changed; the database is at <base>");
+	ck_assert_str_eq(migrate_strerror(MIGRATE_ECANCELED),
+			 "operation cancelled");
+	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 0);
+	ck_assert_str_eq(current(m), "");
+
+	/* Between steps: the step that ran stays, the next is not started,
+	 * and the message says where the database is. */
+	m->opts.progress = cancel_when_done;
+	m->opts.progress_payload = m;
+	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_ECANCELED);
+	ck_assert_str_eq(migrate_errmsg(m),
+			 "cancelled before revision 002 (upgrade): not "
+			 "started; the database is at 001");
+	ck_assert_str_eq(current(m), "001");
+	m->opts.progress = NULL;
 	assert_ok(m, migrate_upgrade(m, NULL));
 	ck_assert_str_eq(current(m), "003");
 	migrate_close(m);
@@ -1533,6 +1583,7 @@ apply_suite(void)
 	add_test(s, test_resolve_version_table_already_moved);
 	add_test(s, test_nontx_interrupted_stays_dirty);
 	add_test(s, test_transactional_failure_never_dirty);
+	add_test(s, test_cancel);
 	add_test(s, test_open_takes_ownership_on_failure);
 	add_test(s, test_open_backend_checks);
 	add_test(s, test_open_cannot_connect);

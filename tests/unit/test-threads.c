@@ -281,6 +281,64 @@ START_TEST(test_threads_lock_held_while_running)
 
 END_TEST
 
+struct canceller {
+	pthread_t thread;
+	struct migrate *m;
+};
+
+/* Cancel @m from another thread once it waits for the lock. */
+static void *
+cancel_later(void *arg)
+{
+	struct canceller *c = arg;
+	struct timespec ts = { 0, 50 * 1000000L };
+
+	nanosleep(&ts, NULL);
+	migrate_cancel(c->m);
+	return NULL;
+}
+
+START_TEST(test_threads_cancel_lock_wait)
+{
+	struct migrate_options opts = MIGRATE_OPTIONS_INIT;
+	struct migrate_backend *be1, *be2;
+	struct migrate_backend_config cfg;
+	struct migrate_backend_error err;
+	struct canceller c;
+	struct migrate *b = NULL;
+
+	ck_assert_int_eq(migrate_backend_memory_new(&be1), 0);
+	ck_assert_int_eq(migrate_backend_memory_new_shared(&be2, be1), 0);
+	/* Would wait an hour: only the cancel request ends the wait (the
+	 * test's timeout catches a hang). */
+	opts.lock_wait_ms = 3600 * 1000;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.version_table = "alembic_version";
+	cfg.log_table = "migrate_log";
+	assert_ok(b, migrate_open(&b, chain(2), be2, &opts));
+	memset(&err, 0, sizeof(err));
+	ck_assert_int_eq(be1->connect(be1, &cfg, &err), 0);
+	ck_assert_int_eq(be1->lock(be1, 0, &err), 0);
+
+	c.m = b;
+	ck_assert_int_eq(pthread_create(&c.thread, NULL, cancel_later, &c), 0);
+	ck_assert_int_eq(migrate_upgrade(b, NULL), MIGRATE_ECANCELED);
+	ck_assert_int_eq(pthread_join(c.thread, NULL), 0);
+	ck_assert_str_eq(migrate_errmsg(b),
+			 "cancelled while waiting for the migration lock: "
+			 "nothing was changed; the database is at <base>");
+	ck_assert_uint_eq(migrate_backend_memory_sql_count(be2), 0);
+
+	/* The request is used up: the next upgrade runs once the lock is
+	 * free. */
+	ck_assert_int_eq(be1->unlock(be1, &err), 0);
+	assert_ok(b, migrate_upgrade(b, NULL));
+	migrate_close(b);
+	migrate_backend_free(be1);
+}
+
+END_TEST
+
 Suite *
 threads_suite(void)
 {
@@ -289,5 +347,6 @@ threads_suite(void)
 	add_test(s, test_threads_independent_handles);
 	add_test(s, test_threads_shared_database_contention);
 	add_test(s, test_threads_lock_held_while_running);
+	add_test(s, test_threads_cancel_lock_wait);
 	return s;
 }
