@@ -36,6 +36,9 @@ enum cli_phase {
 /* Whether option @id was given on the command line. */
 #define CLI_GIVEN(c, id) ((((c)->given) >> (id)) & 1u)
 
+/* --wait without a value, and the `wait` command without --wait. */
+#define CLI_DEFAULT_WAIT_MS 60000
+
 struct cli {
 	/* Global options. */
 	const char *database_url; /* resolved; NULL = libpq PG* defaults */
@@ -44,6 +47,7 @@ struct cli {
 	const char *revisions_dir; /* NULL = embedded revisions */
 	const char *version_table;
 	const char *schema;
+	int wait_ms; /* --wait: -1 = do not wait for the database */
 	int lock_wait_ms;
 	int lock_timeout_ms;
 	int statement_timeout_ms;
@@ -88,6 +92,10 @@ int cli_load_registry(struct cli *c, bool allow_empty);
  * Returns an exit code. */
 int cli_open(struct cli *c, bool read_only);
 
+/* Wait until the database accepts connections, up to @wait_ms (--wait).
+ * Returns an exit code: CLI_EXIT_OK once it does. */
+int cli_wait_for_database(struct cli *c, int wait_ms);
+
 /* Fill @opts from the global options (for migrate_open and
  * migrate_plan_sql). */
 void cli_fill_options(struct cli *c, struct migrate_options *opts);
@@ -106,5 +114,6 @@ int cmd_stamp(struct cli *c);
 int cmd_plan(struct cli *c);
 int cmd_resolve(struct cli *c);
 int cmd_revision(struct cli *c);
+int cmd_wait(struct cli *c);
 
 #endif /* MIGRATE_CLI_H */

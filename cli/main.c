@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libmigrate.h>
 
@@ -306,6 +307,127 @@ cli_fill_options(struct cli *c, struct migrate_options *opts)
 	opts->progress_payload = c;
 }
 
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* One connection attempt on a throw-away handle (an empty registry,
+ * read-only: connect and nothing else). Returns the library's code; on
+ * failure the first line of its message is copied to @msg. */
+static int
+try_connect(struct cli *c, char *msg, size_t msglen)
+{
+	struct migrate_revision_def def = MIGRATE_REVISION_DEF_INIT;
+	struct migrate_registry *reg = NULL;
+	struct migrate_options opts;
+	struct migrate *m = NULL;
+	int rc;
+
+	msg[0] = '\0';
+	/* migrate_open() wants a registry that holds a revision: one that
+	 * this read-only handle never runs (no command follows). */
+	def.id = "wait_probe";
+	def.upgrade_sql = "SELECT 1";
+	rc = migrate_registry_new(&reg);
+	if (rc == 0)
+		rc = migrate_registry_add(reg, &def);
+	if (rc < 0) {
+		migrate_registry_free(reg);
+		return rc;
+	}
+	cli_fill_options(c, &opts);
+	opts.flags |= MIGRATE_OPEN_READONLY;
+	opts.progress = NULL;
+	/* migrate_open() takes the registry, even on failure. */
+	rc = migrate_open(&m, reg, NULL, &opts);
+	if (rc < 0 && m)
+		snprintf(msg, msglen, "%.*s",
+			 (int)strcspn(migrate_errmsg(m), "\n"),
+			 migrate_errmsg(m));
+	migrate_close(m);
+	return rc;
+}
+
+int
+cli_wait_for_database(struct cli *c, int wait_ms)
+{
+	char msg[512];
+	bool tty = !c->quiet && isatty(STDERR_FILENO);
+	bool own_timeout = !getenv("PGCONNECT_TIMEOUT");
+	double t0 = cli_now_ms();
+	int pause_ms = 100, attempt, rc;
+
+	for (attempt = 1;; attempt++) {
+		double left = (double)wait_ms - (cli_now_ms() - t0);
+
+		/* Bound each attempt by what is left (libpq: at least 2 s),
+		 * unless the user chose a timeout. */
+		if (own_timeout) {
+			char s[16];
+
+			snprintf(s, sizeof(s), "%d",
+				 left > 2000.0 ? (int)(left / 1000.0 + 0.999)
+					       : 2);
+			setenv("PGCONNECT_TIMEOUT", s, 1);
+		}
+		rc = try_connect(c, msg, sizeof(msg));
+		if (own_timeout)
+			unsetenv("PGCONNECT_TIMEOUT");
+		if (rc == 0 || rc != MIGRATE_EBACKEND)
+			break;
+		left = (double)wait_ms - (cli_now_ms() - t0);
+		if (left <= 0)
+			break;
+		if (tty) {
+			fprintf(stderr,
+				"\r\033[Kwaiting for the database: %.0f s of "
+				"%.0f s, attempt %d",
+				(cli_now_ms() - t0) / 1000.0, wait_ms / 1000.0,
+				attempt);
+			fflush(stderr);
+		}
+		sleep_ms(pause_ms < left ? pause_ms : (int)left + 1);
+		if (pause_ms < 1000)
+			pause_ms *= 2;
+	}
+	if (tty && attempt > 1) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+	if (rc == 0)
+		return CLI_EXIT_OK;
+	if (rc == MIGRATE_EBACKEND) {
+		cli_errorf("the database did not accept connections within "
+			   "%.1f s (%d attempts): %s",
+			   wait_ms / 1000.0, attempt, msg);
+		return CLI_EXIT_DATABASE;
+	}
+	/* Not a matter of waiting (a malformed URL): say why. */
+	if (msg[0])
+		cli_print_error(msg, NULL, rc);
+	else
+		cli_errorf("%s", migrate_strerror(rc));
+	return cli_exit_code(rc, CLI_PHASE_CONNECT);
+}
+
+int
+cmd_wait(struct cli *c)
+{
+	int rc = cli_wait_for_database(
+		c, c->wait_ms >= 0 ? c->wait_ms : CLI_DEFAULT_WAIT_MS);
+
+	if (rc == CLI_EXIT_OK && !c->quiet)
+		printf("the database accepts connections\n");
+	return rc;
+}
+
 int
 cli_open(struct cli *c, bool read_only)
 {
@@ -315,6 +437,11 @@ cli_open(struct cli *c, bool read_only)
 	rc = cli_load_registry(c, false);
 	if (rc != CLI_EXIT_OK)
 		return rc;
+	if (c->wait_ms > 0) {
+		rc = cli_wait_for_database(c, c->wait_ms);
+		if (rc != CLI_EXIT_OK)
+			return rc;
+	}
 	cli_fill_options(c, &opts);
 	if (read_only)
 		opts.flags |= MIGRATE_OPEN_READONLY;
@@ -636,6 +763,16 @@ apply_option(struct cli *c,
 	case OPT_SCHEMA:
 		c->schema = value;
 		break;
+	case OPT_WAIT:
+		if (!value) {
+			c->wait_ms = CLI_DEFAULT_WAIT_MS;
+		} else if (!parse_duration(value, &c->wait_ms)) {
+			cli_errorf("%s: invalid duration '%s' (seconds, or "
+				   "e.g. 500ms, 2min)",
+				   label, value);
+			return false;
+		}
+		break;
 	case OPT_LOCK_WAIT:
 		if (!parse_duration(value, &c->lock_wait_ms)) {
 			cli_errorf("%s: invalid duration '%s' (seconds, or "
@@ -928,6 +1065,7 @@ main(int argc, char **argv)
 	int i, code = CLI_EXIT_OK, n_marked = 0;
 
 	memset(&c, 0, sizeof(c));
+	c.wait_ms = -1;
 	c.lock_wait_ms = -1;
 	c.lock_timeout_ms = -1;
 	c.statement_timeout_ms = -1;

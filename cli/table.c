@@ -38,6 +38,16 @@ const struct cli_option cli_options[] = {
 	  "schema of the bookkeeping tables (default: the first schema of the "
 	  "search_path)",
 	  NULL },
+	{ OPT_WAIT, "wait", 0, CLI_ARG_OPTIONAL, "DURATION", "MIGRATE_WAIT", 0,
+	  "before the command, wait up to DURATION (default 60s) for the "
+	  "database to accept connections",
+	  "Retries the connection with a growing pause (up to 1s) until the "
+	  "database answers or DURATION has passed; each attempt is bounded "
+	  "by PGCONNECT_TIMEOUT when that is not set. On a terminal one line "
+	  "shows the progress. Only a database that cannot be reached (not, "
+	  "e.g., a malformed URL) is waited for; when the time is up, the last "
+	  "connection error is reported (exit 4). In the environment, "
+	  "MIGRATE_WAIT takes a DURATION (0: do not wait)." },
 	{ OPT_LOCK_WAIT, "lock-wait", 0, CLI_ARG_REQUIRED, "DURATION",
 	  "MIGRATE_LOCK_WAIT", 0,
 	  "wait this long for the migration lock (default 60s)", NULL },
@@ -157,6 +167,12 @@ const struct cli_command cli_commands[] = {
 	  "revision is now complete) or 'migrate resolve --undo REV' (the "
 	  "revision is not applied).",
 	  1 },
+	{ "wait", CMD_WAIT, RUN(cmd_wait), 0, 0, "",
+	  "wait until the database accepts connections",
+	  "Wait until the database accepts connections, for --wait's DURATION "
+	  "(default 60s), and do nothing else: for a job that starts alongside "
+	  "its database. Exit 0 once it does, 4 when the time is up.",
+	  0 },
 };
 const size_t cli_command_count = N_ELEMS(cli_commands);
 
