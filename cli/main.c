@@ -314,7 +314,8 @@ sleep_ms(int ms)
 
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+	/* A signal (Ctrl-C) ends the pause early. */
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !cli_signal)
 		;
 }
 
@@ -380,7 +381,7 @@ cli_wait_for_database(struct cli *c, int wait_ms)
 		rc = try_connect(c, msg, sizeof(msg));
 		if (own_timeout)
 			unsetenv("PGCONNECT_TIMEOUT");
-		if (rc == 0 || rc != MIGRATE_EBACKEND)
+		if (rc == 0 || rc != MIGRATE_EBACKEND || cli_signal)
 			break;
 		left = (double)wait_ms - (cli_now_ms() - t0);
 		if (left <= 0)
@@ -400,6 +401,10 @@ cli_wait_for_database(struct cli *c, int wait_ms)
 	if (tty && attempt > 1) {
 		fputs("\r\033[K", stderr);
 		fflush(stderr);
+	}
+	if (cli_signal) {
+		cli_errorf("interrupted while waiting for the database");
+		return 128 + (int)cli_signal;
 	}
 	if (rc == 0)
 		return CLI_EXIT_OK;

@@ -42,6 +42,19 @@ has "$T/w5.err" "MIGRATE_WAIT: invalid duration 'soon'" "MIGRATE_WAIT named"
 run "$T/w6" "$MIGRATE" --database-url 'postgresql://u@[::1' --wait=30s current
 expect 2 "a malformed URL is not waited for"
 
+# SIGTERM ends the wait at once (exit 128 + 15), not at the bound.
+"$MIGRATE" --database-url "$LATE_URL" --wait=100s wait >"$T/sig.out" 2>"$T/sig.err" &
+pid=$!
+T_PIDS+=("$pid")
+sleep 1
+kill -TERM "$pid"
+RC=0
+timeout -k 5 20 tail --pid="$pid" -f /dev/null || fail "SIGTERM did not end the wait"
+wait "$pid" || RC=$?
+LAST=$T/sig
+expect 143 "SIGTERM during --wait"
+has "$T/sig.err" "interrupted while waiting for the database" "says it was interrupted"
+
 # The socket appears after a while (a symbolic link to the harness's):
 # the command waits, then runs.
 late_upgrade()
