@@ -274,6 +274,7 @@ main(int argc, char **argv)
 	srunner_add_suite(sr, pg_backend_suite());
 	srunner_add_suite(sr, pg_url_suite());
 	srunner_add_suite(sr, pg_script_suite());
+	srunner_add_suite(sr, pg_contract_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -16,6 +16,8 @@
 #include <libmigrate-backend.h>
 #include <libmigrate.h>
 
+#include "test-assert.h"
+
 /* One TCase per test, named after the function (CK_RUN_CASE=name). */
 #define add_test(suite, fn)                                                    \
 	do {                                                                   \
@@ -24,14 +26,6 @@
 		tcase_add_test(tc_, fn);                                       \
 		suite_add_tcase((suite), tc_);                                 \
 	} while (0)
-
-#define assert_ok(m, rc)                                                       \
-	ck_assert_msg((rc) == 0, "%s returned %d: %s", #rc, (int)(rc),         \
-		      migrate_errmsg(m))
-
-#define assert_reg_ok(reg, rc)                                                 \
-	ck_assert_msg((rc) == 0, "%s returned %d: %s", #rc, (int)(rc),         \
-		      migrate_registry_errmsg(reg))
 
 /* The test's own database and a conninfo for it (unix socket). */
 extern char pgt_db[64];
@@ -84,5 +78,6 @@ Suite *pg_apply_suite(void);
 Suite *pg_backend_suite(void);
 Suite *pg_url_suite(void);
 Suite *pg_script_suite(void);
+Suite *pg_contract_suite(void);
 
 #endif

@@ -28,6 +28,7 @@ main(void)
 	srunner_add_suite(sr, sql_split_suite());
 	srunner_add_suite(sr, url_suite());
 	srunner_add_suite(sr, script_suite());
+	srunner_add_suite(sr, contract_memory_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -16,5 +16,6 @@ Suite *threads_suite(void);
 Suite *sql_split_suite(void);
 Suite *url_suite(void);
 Suite *script_suite(void);
+Suite *contract_memory_suite(void);
 
 #endif

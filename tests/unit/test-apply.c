@@ -176,10 +176,6 @@ starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-#define assert_contains(hay, needle)                                           \
-	ck_assert_msg(strstr((hay), (needle)) != NULL,                         \
-		      "'%s' does not contain '%s'", (hay), (needle))
-
 /* A revision file whose upgrade starts on line 8. */
 static const char file_002[] =
 	"-- Add foo.\n"                                       /* 1 */

@@ -8,6 +8,8 @@
 #include <libmigrate-backend.h>
 #include <libmigrate.h>
 
+#include "test-assert.h"
+
 /* One TCase per test, named after the function, so that
  * CK_RUN_CASE=test_name runs exactly one test. */
 #define add_test(suite, fn)                                                    \
@@ -16,16 +18,6 @@
 		tcase_add_test(tc_, fn);                                       \
 		suite_add_tcase((suite), tc_);                                 \
 	} while (0)
-
-/* Fail the test with the handle's message when @rc is not 0. */
-#define assert_ok(m, rc)                                                       \
-	ck_assert_msg((rc) == 0, "%s returned %d: %s", #rc, (int)(rc),         \
-		      migrate_errmsg(m))
-
-/* Same for registry calls. */
-#define assert_reg_ok(reg, rc)                                                 \
-	ck_assert_msg((rc) == 0, "%s returned %d: %s", #rc, (int)(rc),         \
-		      migrate_registry_errmsg(reg))
 
 /* A chain 001 <- 002 <- ... of @n revisions creating tables t1..tn (with
  * @variant appended to 002's column list, or NULL); NULL on failure.
