@@ -665,6 +665,27 @@ int migrate_verify(struct migrate *m,
 /** Number of pending upgrade steps found by the last migrate_verify(). */
 size_t migrate_verify_pending(const struct migrate *m);
 
+/**
+ * Number of applied revisions that the last migrate_verify() with
+ * MIGRATE_VERIFY_CHECKSUMS found changed (recorded checksum differs from
+ * this build's); 0 when none or not checked. NULL gives 0.
+ */
+size_t migrate_verify_changed_count(const struct migrate *m);
+
+/**
+ * Id of the @p i-th changed revision found by the last migrate_verify(), in
+ * the order of the applied set; NULL when @p i is out of range. Borrowed:
+ * valid until the next migrate_verify() or migrate_close() on @p m.
+ */
+const char *migrate_verify_changed(const struct migrate *m, size_t i);
+
+/**
+ * The hex SHA-256 recorded when the @p i-th changed revision was applied
+ * (this build's is migrate_revision_checksum()); NULL when @p i is out of
+ * range. Borrowed, as migrate_verify_changed().
+ */
+const char *migrate_verify_changed_checksum(const struct migrate *m, size_t i);
+
 /** Static name of a status ("at head", "behind", ...). */
 const char *migrate_status_name(int status);
 

@@ -294,6 +294,7 @@ migrate_close(struct migrate *m)
 	}
 	migrate_registry_free(m->reg);
 	strv_clear(&m->current);
+	strv_clear(&m->verify_changed);
 	free(m->database_url);
 	free(m->version_table);
 	free(m->log_table);

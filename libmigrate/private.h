@@ -292,6 +292,9 @@ struct migrate {
 	struct strv current; /* storage behind migrate_current() */
 	char verify_msg[512];
 	size_t verify_pending;
+	/* Changed revisions found by the last verify: id, applied checksum,
+	 * id, applied checksum, ... (migrate_verify_changed()). */
+	struct strv verify_changed;
 };
 
 /* A cancel request is pending (see migrate_cancel()). */

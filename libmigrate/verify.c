@@ -98,18 +98,21 @@ applied_has(const struct migrate_state *st, const char *id)
 /*
  * The first (in topological order) applied revision whose recorded checksum
  * differs from the registry's; NULL when none. Alembic-made databases have
- * no history rows and so no checksums: nothing to compare.
+ * no history rows and so no checksums: nothing to compare. Every one found
+ * goes to m->verify_changed; *oom is set when that failed.
  */
 static const struct migrate_revision *
 changed_revision(struct migrate *m,
 		 const struct migrate_state *st,
 		 const char **applied_sum,
-		 size_t *count)
+		 size_t *count,
+		 bool *oom)
 {
 	const struct migrate_revision *first = NULL;
 	size_t i;
 
 	*count = 0;
+	*oom = false;
 	for (i = 0; i < st->n_applied; i++) {
 		const struct migrate_applied *a = &st->applied[i];
 		const struct migrate_revision *rev =
@@ -119,6 +122,9 @@ changed_revision(struct migrate *m,
 		    strcmp(a->checksum, rev->checksum) == 0)
 			continue;
 		(*count)++;
+		if (strv_push(&m->verify_changed, rev->id) < 0 ||
+		    strv_push(&m->verify_changed, a->checksum) < 0)
+			*oom = true;
 		if (!first || rev->topo < first->topo) {
 			first = rev;
 			*applied_sum = a->checksum;
@@ -249,6 +255,7 @@ migrate_verify(struct migrate *m,
 		return migrate__set_error(m, MIGRATE_EINVAL,
 					  "unknown verify flags 0x%x", flags);
 	m->verify_pending = 0;
+	strv_clear(&m->verify_changed);
 	if (!m->connected || !m->be) {
 		/* migrate_open() left "cannot connect to the database: ..."
 		 * (or why it failed before connecting) in verify_msg. */
@@ -323,7 +330,15 @@ migrate_verify(struct migrate *m,
 	}
 	if ((flags & MIGRATE_VERIFY_CHECKSUMS) &&
 	    s != MIGRATE_STATUS_UNKNOWN_REVISION) {
-		changed = changed_revision(m, &st, &applied_sum, &n_changed);
+		bool oom;
+
+		changed = changed_revision(m, &st, &applied_sum, &n_changed,
+					   &oom);
+		if (oom) {
+			migrate__state_clear(&st);
+			return migrate__set_error(m, MIGRATE_ENOMEM,
+						  "out of memory");
+		}
 		if (changed && ((flags & MIGRATE_VERIFY_ALLOW_CHANGED) == 0 ||
 				acceptable(s, flags))) {
 			char more[64] = "";
@@ -352,4 +367,29 @@ size_t
 migrate_verify_pending(const struct migrate *m)
 {
 	return m ? m->verify_pending : 0;
+}
+
+MIGRATE_EXPORT
+size_t
+migrate_verify_changed_count(const struct migrate *m)
+{
+	return m ? m->verify_changed.n / 2 : 0;
+}
+
+MIGRATE_EXPORT
+const char *
+migrate_verify_changed(const struct migrate *m, size_t i)
+{
+	if (!m || i >= m->verify_changed.n / 2)
+		return NULL;
+	return m->verify_changed.v[2 * i];
+}
+
+MIGRATE_EXPORT
+const char *
+migrate_verify_changed_checksum(const struct migrate *m, size_t i)
+{
+	if (!m || i >= m->verify_changed.n / 2)
+		return NULL;
+	return m->verify_changed.v[2 * i + 1];
 }

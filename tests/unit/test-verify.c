@@ -276,8 +276,33 @@ START_TEST(test_verify_changed)
 
 	/* Without the flag, checksums are not looked at. */
 	expect(b, 0, 0, MIGRATE_STATUS_AT_HEAD, "database is at 003 (head)");
+	ck_assert_uint_eq(migrate_verify_changed_count(b), 0);
+	ck_assert_ptr_null(migrate_verify_changed(b, 0));
 	expect(b, MIGRATE_VERIFY_CHECKSUMS, MIGRATE_EVERIFY,
 	       MIGRATE_STATUS_CHANGED, want);
+	/* Every finding, with the checksum recorded when it was applied. */
+	{
+		size_t i, n = migrate_verify_changed_count(b);
+		bool found = false;
+
+		ck_assert_uint_ge(n, 1);
+		for (i = 0; i < n; i++) {
+			const char *id = migrate_verify_changed(b, i);
+
+			ck_assert_ptr_nonnull(id);
+			ck_assert_ptr_nonnull(
+				migrate_verify_changed_checksum(b, i));
+			if (strcmp(id, "002") == 0) {
+				found = true;
+				ck_assert_str_eq(
+					migrate_verify_changed_checksum(b, i),
+					migrate_revision_checksum(then));
+			}
+		}
+		ck_assert(found);
+		ck_assert_ptr_null(migrate_verify_changed(b, n));
+		ck_assert_ptr_null(migrate_verify_changed_checksum(b, n));
+	}
 	expect(b, MIGRATE_VERIFY_CHECKSUMS | MIGRATE_VERIFY_ALLOW_CHANGED, 0,
 	       MIGRATE_STATUS_CHANGED, want);
 	expect(a, MIGRATE_VERIFY_CHECKSUMS, 0, MIGRATE_STATUS_AT_HEAD, NULL);
