@@ -147,7 +147,11 @@ struct migrate_backend {
 	/** Must provide. Release the migration lock. */
 	int (*unlock)(struct migrate_backend *be,
 		      struct migrate_backend_error *err);
-	/** Must provide. Create version and history tables if missing. */
+	/** Must provide. Create version and history tables if missing. May
+	 * defer the creation to the next write of the session (begin,
+	 * run_step, record, exec), in that write's transaction, or to
+	 * unlock when nothing was written (the libpq backend does: no
+	 * commit of their own). */
 	int (*ensure_tables)(struct migrate_backend *be,
 			     struct migrate_backend_error *err);
 	/** Must provide. Transactions. */

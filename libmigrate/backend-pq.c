@@ -23,6 +23,23 @@
 #include "pg-sql.h"
 #include "private.h"
 
+/* The bookkeeping tables: created with the first write that needs them,
+ * in its transaction (no commit of their own). */
+enum ensure_state {
+	ENSURE_DONE,    /* they exist (or were created and committed) */
+	ENSURE_PENDING, /* to be created with the next write */
+	ENSURE_IN_TXN,  /* created in the open transaction */
+};
+
+/* A single-transaction run's bookkeeping, written once at commit: the net
+ * version table change and every step's history row. */
+struct deferred {
+	struct migrate_record *rows; /* strings owned (see keep_row()) */
+	size_t n, cap;
+	struct strv removed; /* heads the run removes (that it did not add) */
+	struct strv added;   /* heads the run adds (that it did not remove) */
+};
+
 struct pq_backend {
 	struct migrate_backend base;
 	char *conninfo;
@@ -31,7 +48,13 @@ struct pq_backend {
 	bool read_only;
 	char *schema; /* cfg->schema, or current_schema() at connect */
 	struct migrate_pg_names names;
+	enum ensure_state ensure;
+	struct deferred dfr;
+	/* The timeouts set (SET LOCAL) in the open transaction; -2: none. */
+	int txn_lock_ms, txn_stmt_ms;
 };
+
+static int ensure_now(struct pq_backend *pq, struct migrate_backend_error *err);
 
 static struct pq_backend *
 pq_of(struct migrate_backend *be)
@@ -157,6 +180,37 @@ error_kind(const struct pq_backend *pq, const char *sqlstate)
 	return MIGRATE_BACKEND_ERROR_OTHER;
 }
 
+/* Our bookkeeping found the version table moved under us. */
+static bool
+is_conflict(const struct migrate_backend_error *err)
+{
+	return strcmp(err->sqlstate, MIGRATE_PG_CONFLICT_STATE) == 0 &&
+	       strncmp(err->message, MIGRATE_PG_CONFLICT_PREFIX,
+		       strlen(MIGRATE_PG_CONFLICT_PREFIX)) == 0;
+}
+
+/*
+ * Our bookkeeping raises its conflict as an invalid boolean whose text is
+ * the message (see migrate__pg_bookkeeping_rows()): 22P02 with
+ * 'invalid input syntax for type boolean: "libmigrate: version table ..."'.
+ * Report it as what it is: MIGRATE_PG_CONFLICT_STATE and the bare message.
+ */
+static void
+unwrap_conflict(struct migrate_backend_error *err)
+{
+	char *start = strstr(err->message, MIGRATE_PG_CONFLICT_PREFIX);
+	size_t len;
+
+	if (strcmp(err->sqlstate, "22P02") != 0 || !start)
+		return;
+	len = strlen(start);
+	if (len && start[len - 1] == '"')
+		len--;
+	memmove(err->message, start, len);
+	err->message[len] = '\0';
+	memcpy(err->sqlstate, MIGRATE_PG_CONFLICT_STATE, 6);
+}
+
 /* Fill @err from the error result @res (or from the connection when @res
  * is NULL). */
 static void
@@ -187,6 +241,7 @@ fill_error(struct pq_backend *pq,
 	else
 		err->sqlstate[0] = '\0';
 	err->position = pos ? strtol(pos, NULL, 10) : 0;
+	unwrap_conflict(err);
 	err->kind = error_kind(pq, err->sqlstate);
 	if (err->kind == MIGRATE_BACKEND_ERROR_CONNECTION_LOST &&
 	    !strstr(err->message, "connection"))
@@ -223,7 +278,8 @@ struct batch {
 	PGresult *error; /* the first error result (caller clears), or
 			    NULL with failed set: a connection failure */
 	bool failed;
-	int cb_rc; /* first non-zero return of the rows callback */
+	int cb_rc;         /* first non-zero return of the rows callback */
+	char last_tag[16]; /* command tag of the last command result */
 };
 
 /*
@@ -257,6 +313,12 @@ run_batch(struct pq_backend *pq,
 			PQclear(res);
 			break;
 		case PGRES_COMMAND_OK:
+			xsnprintf(bt->last_tag, sizeof(bt->last_tag), "%s",
+				  PQcmdStatus(res));
+			if (!bt->failed)
+				bt->n_ok++;
+			PQclear(res);
+			break;
 		case PGRES_EMPTY_QUERY:
 			if (!bt->failed)
 				bt->n_ok++;
@@ -515,6 +577,9 @@ pq_read_state(struct migrate_backend *be,
 	sr.history_index = sr.version_index + 1;
 	run_batch(pq, b.data, state_rows, &sr, &bt);
 	buf_free(&b);
+	/* Both tables are there: nothing to create. */
+	if (!bt.failed && pq->ensure == ENSURE_PENDING)
+		pq->ensure = ENSURE_DONE;
 	if (bt.cb_rc < 0)
 		rc = fail(err, bt.cb_rc, "out of memory");
 	if (bt.failed && rc == 0) {
@@ -616,18 +681,144 @@ pq_unlock(struct migrate_backend *be, struct migrate_backend_error *err)
 {
 	struct pq_backend *pq = pq_of(be);
 	struct buf b = BUF_INIT;
+	int rc;
 
 	if (!pq->conn)
 		return fail(err, MIGRATE_EBACKEND, "not connected");
+	/* A run that wrote nothing still leaves the tables it was asked to
+	 * create. */
+	rc = ensure_now(pq, err);
 	buf_puts(&b, "SELECT pg_advisory_unlock(");
 	migrate__pg_lock_key(&b, &pq->names);
 	buf_puts(&b, ")");
+	if (rc < 0) {
+		struct migrate_backend_error ignored;
+
+		memset(&ignored, 0, sizeof(ignored));
+		exec_buf(pq, &b, &ignored);
+		return rc;
+	}
 	return exec_buf(pq, &b, err);
 }
 
 /* ------------------------------------------------------------------ */
 /* Writes                                                              */
 /* ------------------------------------------------------------------ */
+
+static void
+deferred_clear(struct deferred *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		free((char *)d->rows[i].revision);
+		free((char *)d->rows[i].operation);
+		free((char *)d->rows[i].checksum);
+	}
+	free(d->rows);
+	d->rows = NULL;
+	d->n = d->cap = 0;
+	strv_clear(&d->removed);
+	strv_clear(&d->added);
+}
+
+/* The transaction ended (@committed or not). */
+static void
+txn_ended(struct pq_backend *pq, bool committed)
+{
+	if (pq->ensure == ENSURE_IN_TXN)
+		pq->ensure = committed ? ENSURE_DONE : ENSURE_PENDING;
+	deferred_clear(&pq->dfr);
+	pq->txn_lock_ms = pq->txn_stmt_ms = -2;
+}
+
+/* Apply one step's version change to the run's net change. */
+static int
+deferred_heads(struct deferred *d, const struct migrate_record *rec)
+{
+	size_t i;
+	long k;
+
+	for (i = 0; i < rec->n_remove; i++) {
+		k = strv_find(&d->added, rec->remove_heads[i]);
+		if (k >= 0)
+			strv_remove(&d->added, (size_t)k);
+		else if (strv_push(&d->removed, rec->remove_heads[i]) < 0)
+			return MIGRATE_ENOMEM;
+	}
+	for (i = 0; i < rec->n_add; i++) {
+		k = strv_find(&d->removed, rec->add_heads[i]);
+		if (k >= 0)
+			strv_remove(&d->removed, (size_t)k);
+		else if (strv_push(&d->added, rec->add_heads[i]) < 0)
+			return MIGRATE_ENOMEM;
+	}
+	return 0;
+}
+
+/* Keep a copy of @rec's history row, with @duration_ms. */
+static int
+deferred_keep(struct deferred *d,
+	      const struct migrate_record *rec,
+	      double duration_ms)
+{
+	struct migrate_record *r;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 16;
+		struct migrate_record *v = realloc(d->rows, cap * sizeof(*v));
+
+		if (!v)
+			return MIGRATE_ENOMEM;
+		d->rows = v;
+		d->cap = cap;
+	}
+	r = &d->rows[d->n];
+	memset(r, 0, sizeof(*r));
+	r->revision = xstrdup(rec->revision ? rec->revision : "");
+	r->operation = xstrdup(rec->operation ? rec->operation : "");
+	r->checksum = xstrdup(rec->checksum ? rec->checksum : "");
+	r->error = "";
+	r->direction = rec->direction;
+	r->started_at = rec->started_at;
+	r->duration_ms = duration_ms;
+	r->success = 1;
+	d->n++;
+	if (!r->revision || !r->operation || !r->checksum)
+		return MIGRATE_ENOMEM;
+	return deferred_heads(d, rec);
+}
+
+/* Append the deferred bookkeeping (one statement), if any. */
+static void
+deferred_sql(struct pq_backend *pq, struct buf *b)
+{
+	struct deferred *d = &pq->dfr;
+	struct migrate_record heads;
+
+	if (d->n == 0)
+		return;
+	memset(&heads, 0, sizeof(heads));
+	heads.remove_heads = (const char *const *)d->removed.v;
+	heads.n_remove = d->removed.n;
+	heads.add_heads = (const char *const *)d->added.v;
+	heads.n_add = d->added.n;
+	migrate__pg_bookkeeping_rows(b, &pq->names, &heads, d->rows, d->n,
+				     MIGRATE_PG_TIMING_RECORD);
+}
+
+/* Append the creation of the bookkeeping tables when they are pending;
+ * true when it did. */
+static bool
+ensure_sql(struct pq_backend *pq, struct buf *b)
+{
+	if (pq->ensure != ENSURE_PENDING)
+		return false;
+	/* A schema that was asked for is created; the connection's own
+	 * current_schema() exists by definition. */
+	migrate__pg_ensure_tables(b, &pq->names, true);
+	return true;
+}
 
 static int
 refuse_read_only(struct pq_backend *pq, struct migrate_backend_error *err)
@@ -638,56 +829,112 @@ refuse_read_only(struct pq_backend *pq, struct migrate_backend_error *err)
 	return 0;
 }
 
+/* Create the pending bookkeeping tables now, on their own (in the open
+ * transaction, if any). */
+static int
+ensure_now(struct pq_backend *pq, struct migrate_backend_error *err)
+{
+	struct buf b = BUF_INIT;
+	bool in_txn;
+	int rc;
+
+	if (!ensure_sql(pq, &b))
+		return 0;
+	in_txn = pq->conn && PQtransactionStatus(pq->conn) != PQTRANS_IDLE;
+	rc = exec_buf(pq, &b, err);
+	if (rc == 0)
+		pq->ensure = in_txn ? ENSURE_IN_TXN : ENSURE_DONE;
+	return rc;
+}
+
 static int
 pq_ensure_tables(struct migrate_backend *be, struct migrate_backend_error *err)
 {
 	struct pq_backend *pq = pq_of(be);
-	struct buf b = BUF_INIT;
 	int rc = refuse_read_only(pq, err);
 
 	if (rc < 0)
 		return rc;
-	/* A schema that was asked for is created; the connection's own
-	 * current_schema() exists by definition. */
-	migrate__pg_ensure_tables(&b, &pq->names, true);
-	return exec_buf(pq, &b, err);
+	if (!pq->conn)
+		return fail(err, MIGRATE_EBACKEND, "not connected");
+	/* Created with the first write, in its transaction (no commit of
+	 * their own), unless read_state finds them first. */
+	if (pq->ensure == ENSURE_DONE)
+		pq->ensure = ENSURE_PENDING;
+	return 0;
 }
 
 static int
 pq_begin(struct migrate_backend *be, struct migrate_backend_error *err)
 {
 	struct pq_backend *pq = pq_of(be);
+	struct buf b = BUF_INIT;
+	int rc;
 
-	return exec_sql(pq, pq->read_only ? "BEGIN READ ONLY" : "BEGIN", err);
+	txn_ended(pq, false);
+	if (pq->read_only)
+		return exec_sql(pq, "BEGIN READ ONLY", err);
+	buf_puts(&b, "BEGIN;\n");
+	if (ensure_sql(pq, &b))
+		pq->ensure = ENSURE_IN_TXN;
+	rc = exec_buf(pq, &b, err);
+	if (rc < 0) {
+		rollback_if_open(pq);
+		txn_ended(pq, false);
+	}
+	return rc;
 }
 
 static int
 pq_commit(struct migrate_backend *be, struct migrate_backend_error *err)
 {
 	struct pq_backend *pq = pq_of(be);
-	PGresult *res;
+	struct buf b = BUF_INIT;
+	struct batch bt;
+	size_t n_bk;
 	int rc = 0;
 
 	if (!pq->conn)
 		return fail(err, MIGRATE_EBACKEND, "not connected");
-	res = PQexec(pq->conn, "COMMIT");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		fill_error(pq, res, err);
+	/* A single-transaction run's bookkeeping travels with its COMMIT. */
+	deferred_sql(pq, &b);
+	n_bk = b.len ? 1 : 0;
+	buf_puts(&b, "COMMIT");
+	if (b.oom) {
+		buf_free(&b);
+		rollback_if_open(pq);
+		txn_ended(pq, false);
+		return fail(err, MIGRATE_ENOMEM, "out of memory");
+	}
+	run_batch(pq, b.data, NULL, NULL, &bt);
+	buf_free(&b);
+	if (bt.failed) {
+		fill_error(pq, bt.error, err);
+		PQclear(bt.error);
 		rc = MIGRATE_EBACKEND;
-	} else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		if (bt.n_ok < n_bk) {
+			err->in_bookkeeping = 1;
+			if (is_conflict(err))
+				rc = MIGRATE_ECONFLICT;
+		}
+		rollback_if_open(pq);
+	} else if (strcmp(bt.last_tag, "COMMIT") != 0) {
 		/* COMMIT of a failed transaction "succeeds" as ROLLBACK. */
 		rc = fail(err, MIGRATE_EBACKEND,
 			  "the transaction was rolled back (an earlier "
 			  "statement in it failed)");
 	}
-	PQclear(res);
+	txn_ended(pq, rc == 0);
 	return rc;
 }
 
 static int
 pq_rollback(struct migrate_backend *be, struct migrate_backend_error *err)
 {
-	return exec_sql(pq_of(be), "ROLLBACK", err);
+	struct pq_backend *pq = pq_of(be);
+
+	txn_ended(pq, false);
+	return exec_sql(pq, "ROLLBACK", err);
 }
 
 static int
@@ -703,10 +950,17 @@ pq_set_timeouts(struct migrate_backend *be,
 	 * section. */
 	bool local = pq->conn && PQtransactionStatus(pq->conn) != PQTRANS_IDLE;
 
-	migrate__pg_step_settings(
-		&b, lock_timeout_ms < 0 ? 0 : lock_timeout_ms,
-		statement_timeout_ms < 0 ? 0 : statement_timeout_ms, local);
-	return exec_buf(pq, &b, err);
+	int lock_ms = lock_timeout_ms < 0 ? 0 : lock_timeout_ms;
+	int stmt_ms = statement_timeout_ms < 0 ? 0 : statement_timeout_ms;
+	int rc;
+
+	migrate__pg_step_settings(&b, lock_ms, stmt_ms, local);
+	rc = exec_buf(pq, &b, err);
+	if (local) {
+		pq->txn_lock_ms = rc == 0 ? lock_ms : -2;
+		pq->txn_stmt_ms = rc == 0 ? stmt_ms : -2;
+	}
+	return rc;
 }
 
 /*
@@ -749,20 +1003,14 @@ pq_exec(struct migrate_backend *be,
 	struct migrate_backend_error *err)
 {
 	struct pq_backend *pq = pq_of(be);
-	int rc = exec_sql(pq, sql ? sql : "", err);
+	int rc = ensure_now(pq, err);
 
+	if (rc < 0)
+		return rc;
+	rc = exec_sql(pq, sql ? sql : "", err);
 	if (rc < 0)
 		describe_lock_holders(pq, err);
 	return rc;
-}
-
-/* Our bookkeeping found the version table moved under us. */
-static bool
-is_conflict(const struct migrate_backend_error *err)
-{
-	return strcmp(err->sqlstate, MIGRATE_PG_CONFLICT_STATE) == 0 &&
-	       strncmp(err->message, MIGRATE_PG_CONFLICT_PREFIX,
-		       strlen(MIGRATE_PG_CONFLICT_PREFIX)) == 0;
 }
 
 static int
@@ -772,13 +1020,25 @@ pq_record(struct migrate_backend *be,
 {
 	struct pq_backend *pq = pq_of(be);
 	struct buf b = BUF_INIT;
+	bool in_txn;
 	int rc = refuse_read_only(pq, err);
 
 	if (rc < 0)
 		return rc;
+	if (!pq->conn)
+		return fail(err, MIGRATE_EBACKEND, "not connected");
+	in_txn = PQtransactionStatus(pq->conn) != PQTRANS_IDLE;
+	/* What is pending goes first: the tables, then the run's deferred
+	 * bookkeeping (this record builds on its version change). */
+	if (ensure_sql(pq, &b))
+		pq->ensure = in_txn ? ENSURE_IN_TXN : ENSURE_DONE;
+	deferred_sql(pq, &b);
+	deferred_clear(&pq->dfr);
 	migrate__pg_bookkeeping(&b, &pq->names, rec, MIGRATE_PG_TIMING_RECORD);
 	rc = exec_buf(pq, &b, err);
 	if (rc == MIGRATE_EBACKEND) {
+		if (!in_txn && pq->ensure == ENSURE_DONE)
+			pq->ensure = ENSURE_PENDING;
 		err->in_bookkeeping = 1;
 		err->position = 0;
 		if (is_conflict(err))
@@ -847,8 +1107,10 @@ pq_run_step(struct migrate_backend *be,
 {
 	struct pq_backend *pq = pq_of(be);
 	struct migrate_pg_step_layout lay;
+	struct migrate_pg_step_opts o;
 	struct buf b = BUF_INIT;
 	struct batch bt;
+	double t0;
 	int rc = refuse_read_only(pq, err);
 
 	if (rc < 0)
@@ -857,15 +1119,45 @@ pq_run_step(struct migrate_backend *be,
 		return fail(err, MIGRATE_EBACKEND, "not connected");
 	if (!step->sql || !step->record)
 		return fail(err, MIGRATE_EINVAL, "run_step: no SQL or record");
-	migrate__pg_step(&b, &pq->names, step, &lay);
+	/*
+	 * A step of its own: BEGIN, the tables if pending, the timeouts (SET
+	 * LOCAL: a revision that changes a session setting cannot change
+	 * the next step's), the SQL, the bookkeeping timed by the server,
+	 * COMMIT; one round trip. In the caller's transaction (a
+	 * single-transaction run): the tables if pending, the timeouts only
+	 * when they change, the SQL; the bookkeeping is kept for commit(),
+	 * which writes it once for the whole run.
+	 */
+	memset(&o, 0, sizeof(o));
+	o.ensure_tables = pq->ensure == ENSURE_PENDING;
+	o.settings = !step->in_transaction ||
+		     step->lock_timeout_ms != pq->txn_lock_ms ||
+		     step->statement_timeout_ms != pq->txn_stmt_ms;
+	o.bookkeeping = !step->in_transaction;
+	o.timing = MIGRATE_PG_TIMING_MESSAGE;
+	migrate__pg_step(&b, &pq->names, step, &o, &lay);
 	if (b.oom) {
 		buf_free(&b);
 		return fail(err, MIGRATE_ENOMEM, "out of memory");
 	}
+	t0 = clock_ms();
 	run_batch(pq, b.data, NULL, NULL, &bt);
 	buf_free(&b);
-	if (!bt.failed)
-		return 0;
+	if (!bt.failed) {
+		if (!step->in_transaction) {
+			if (o.ensure_tables)
+				pq->ensure = ENSURE_DONE;
+			return 0;
+		}
+		if (o.ensure_tables)
+			pq->ensure = ENSURE_IN_TXN;
+		if (o.settings) {
+			pq->txn_lock_ms = step->lock_timeout_ms;
+			pq->txn_stmt_ms = step->statement_timeout_ms;
+		}
+		rc = deferred_keep(&pq->dfr, step->record, clock_ms() - t0);
+		return rc < 0 ? fail(err, rc, "out of memory") : 0;
+	}
 	fill_error(pq, bt.error, err);
 	PQclear(bt.error);
 	locate_step_error(step, &lay, bt.n_ok, err);
@@ -992,6 +1284,7 @@ pq_free(struct migrate_backend *be)
 		PQfreeCancel(pq->cancel);
 	if (pq->conn)
 		PQfinish(pq->conn);
+	deferred_clear(&pq->dfr);
 	free(pq->conninfo);
 	free(pq->schema);
 	free(pq);
@@ -1154,6 +1447,8 @@ migrate__backend_pq_new(struct migrate_backend **out,
 		return MIGRATE_ENOMEM;
 	}
 	pq->conninfo = conninfo;
+	pq->ensure = ENSURE_DONE;
+	pq->txn_lock_ms = pq->txn_stmt_ms = -2;
 	pq->base = backend_init;
 	pq->base.name = "postgresql";
 	pq->base.connect = pq_connect;

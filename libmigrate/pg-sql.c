@@ -211,75 +211,208 @@ fixed(struct buf *b, double v, int decimals)
 		   t % scale);
 }
 
-/* PL/pgSQL: fail unless the last statement touched exactly one row. */
+/*
+ * The version table change of a bookkeeping statement: one data-modifying
+ * CTE per row change (they all see the same snapshot and touch different
+ * rows), named migrate_h1, migrate_h2, ...; each RETURNs a row per row it
+ * touched. @checks collects the matching SQL text that must be 'true':
+ * "CASE WHEN (SELECT count(*) FROM migrate_hK) <> 1 THEN 'message' ...".
+ */
+struct head_changes {
+	struct buf ctes;
+	struct buf checks;
+	unsigned int n;
+};
+
 static void
-expect_one_row(struct buf *body,
-	       const struct migrate_pg_names *n,
-	       const char *what,
-	       const char *id)
+head_change_begin(struct head_changes *hc)
+{
+	buf_puts(&hc->ctes, hc->n ? ",\n     " : "WITH ");
+	hc->n++;
+	buf_printf(&hc->ctes, "migrate_h%u AS (", hc->n);
+}
+
+static void
+head_change_end(struct head_changes *hc,
+		const struct migrate_pg_names *n,
+		const char *what,
+		const char *id)
 {
 	struct buf msg = BUF_INIT;
 
+	buf_puts(&hc->ctes, " RETURNING 1)");
 	buf_puts(&msg, MIGRATE_PG_CONFLICT_PREFIX " ");
 	migrate__pg_version_table(&msg, n);
 	buf_printf(&msg,
 		   " %s %s: the database was changed by another "
 		   "migration or tool",
 		   what, id);
-	buf_puts(
-		body,
-		"\tGET DIAGNOSTICS migrate_rows = ROW_COUNT;\n"
-		"\tIF migrate_rows <> 1 THEN\n"
-		"\t\tRAISE EXCEPTION USING ERRCODE = '" MIGRATE_PG_CONFLICT_STATE
-		"', MESSAGE = ");
+	buf_printf(&hc->checks,
+		   " WHEN (SELECT count(*) FROM migrate_h%u) <> 1 THEN ",
+		   hc->n);
 	if (msg.oom)
-		body->oom = true;
+		hc->checks.oom = true;
 	else
-		buf_sql_literal(body, msg.data);
-	buf_puts(body, ";\n\tEND IF;\n");
+		buf_sql_literal(&hc->checks, msg.data);
 	buf_free(&msg);
 }
 
 static void
-update_head(struct buf *body,
+update_head(struct head_changes *hc,
 	    const struct migrate_pg_names *n,
 	    const char *from,
 	    const char *to)
 {
-	buf_puts(body, "\tUPDATE ");
-	migrate__pg_version_table(body, n);
-	buf_puts(body, " SET version_num = ");
-	buf_sql_literal(body, to);
-	buf_puts(body, " WHERE version_num = ");
-	buf_sql_literal(body, from);
-	buf_puts(body, ";\n");
-	expect_one_row(body, n, "does not hold", from);
+	head_change_begin(hc);
+	buf_puts(&hc->ctes, "UPDATE ");
+	migrate__pg_version_table(&hc->ctes, n);
+	buf_puts(&hc->ctes, " SET version_num = ");
+	buf_sql_literal(&hc->ctes, to);
+	buf_puts(&hc->ctes, " WHERE version_num = ");
+	buf_sql_literal(&hc->ctes, from);
+	head_change_end(hc, n, "does not hold", from);
 }
 
 static void
-delete_head(struct buf *body, const struct migrate_pg_names *n, const char *id)
+delete_head(struct head_changes *hc,
+	    const struct migrate_pg_names *n,
+	    const char *id)
 {
-	buf_puts(body, "\tDELETE FROM ");
-	migrate__pg_version_table(body, n);
-	buf_puts(body, " WHERE version_num = ");
-	buf_sql_literal(body, id);
-	buf_puts(body, ";\n");
-	expect_one_row(body, n, "does not hold", id);
+	head_change_begin(hc);
+	buf_puts(&hc->ctes, "DELETE FROM ");
+	migrate__pg_version_table(&hc->ctes, n);
+	buf_puts(&hc->ctes, " WHERE version_num = ");
+	buf_sql_literal(&hc->ctes, id);
+	head_change_end(hc, n, "does not hold", id);
 }
 
 static void
-insert_head(struct buf *body, const struct migrate_pg_names *n, const char *id)
+insert_head(struct head_changes *hc,
+	    const struct migrate_pg_names *n,
+	    const char *id)
 {
-	buf_puts(body, "\tINSERT INTO ");
-	migrate__pg_version_table(body, n);
-	buf_puts(body, " (version_num) SELECT ");
-	buf_sql_literal(body, id);
-	buf_puts(body, " WHERE NOT EXISTS (SELECT 1 FROM ");
-	migrate__pg_version_table(body, n);
-	buf_puts(body, " WHERE version_num = ");
-	buf_sql_literal(body, id);
-	buf_puts(body, ");\n");
-	expect_one_row(body, n, "already holds", id);
+	head_change_begin(hc);
+	buf_puts(&hc->ctes, "INSERT INTO ");
+	migrate__pg_version_table(&hc->ctes, n);
+	buf_puts(&hc->ctes, " (version_num) SELECT ");
+	buf_sql_literal(&hc->ctes, id);
+	buf_puts(&hc->ctes, " WHERE NOT EXISTS (SELECT 1 FROM ");
+	migrate__pg_version_table(&hc->ctes, n);
+	buf_puts(&hc->ctes, " WHERE version_num = ");
+	buf_sql_literal(&hc->ctes, id);
+	buf_puts(&hc->ctes, ")");
+	head_change_end(hc, n, "already holds", id);
+}
+
+/* One history row's values, "(...)", with @success_sql as its success. */
+static void
+log_values(struct buf *b,
+	   const struct migrate_record *rec,
+	   enum migrate_pg_timing timing,
+	   const char *success_sql)
+{
+	buf_puts(b, "(");
+	buf_sql_literal(b, rec->revision ? rec->revision : "");
+	buf_puts(b, rec->direction == MIGRATE_DOWN ? ", 'down', " : ", 'up', ");
+	buf_sql_literal(b, rec->operation ? rec->operation : "");
+	buf_puts(b, ", ");
+	buf_sql_literal(b, rec->checksum ? rec->checksum : "");
+	buf_puts(b, ",\n\t");
+	switch (timing) {
+	case MIGRATE_PG_TIMING_MESSAGE:
+		buf_puts(b, "statement_timestamp(), 1000 * extract(epoch FROM "
+			    "clock_timestamp() - statement_timestamp())");
+		break;
+	case MIGRATE_PG_TIMING_TRANSACTION:
+		buf_puts(b, "now(), 1000 * extract(epoch FROM "
+			    "clock_timestamp() - now())");
+		break;
+	case MIGRATE_PG_TIMING_SETTING:
+		buf_puts(b, "to_timestamp(current_setting('migrate.step_start')"
+			    "::double precision),\n\t(extract(epoch FROM "
+			    "clock_timestamp())::double precision - "
+			    "current_setting('migrate.step_start')::double "
+			    "precision) * 1000");
+		break;
+	case MIGRATE_PG_TIMING_RECORD:
+	default:
+		buf_puts(b, "to_timestamp(");
+		fixed(b, rec->started_at, 6);
+		buf_puts(b, "), ");
+		fixed(b, rec->duration_ms, 3);
+		break;
+	}
+	buf_printf(b, ",\n\t%s, ", success_sql);
+	buf_sql_literal(b, rec->error ? rec->error : "");
+	buf_puts(b, ")");
+}
+
+void
+migrate__pg_bookkeeping_rows(struct buf *b,
+			     const struct migrate_pg_names *n,
+			     const struct migrate_record *heads,
+			     const struct migrate_record *rows,
+			     size_t n_rows,
+			     enum migrate_pg_timing timing)
+{
+	struct head_changes hc = { BUF_INIT, BUF_INIT, 0 };
+	struct buf success = BUF_INIT;
+	bool checked = false;
+	size_t i = 0, j = 0;
+
+	/* Alembic's shape: one removed + one added is an UPDATE (a linear
+	 * step, or a merge's last parent); the rest are DELETEs and
+	 * INSERTs. */
+	if (heads) {
+		if (heads->n_remove > 0 && heads->n_add > 0) {
+			update_head(&hc, n, heads->remove_heads[0],
+				    heads->add_heads[0]);
+			i = j = 1;
+		}
+		for (; i < heads->n_remove; i++)
+			delete_head(&hc, n, heads->remove_heads[i]);
+		for (; j < heads->n_add; j++)
+			insert_head(&hc, n, heads->add_heads[j]);
+	}
+	if (hc.n) {
+		buf_puts(b, hc.ctes.data);
+		buf_puts(b, "\n");
+		/* A version table that is not what the plan expects fails
+		 * the statement (and so the transaction) with the message:
+		 * casting it to boolean is the one way plain SQL has to
+		 * raise an error of our own text (the libpq backend turns
+		 * it back into SQLSTATE 40001 and the bare message). */
+		buf_puts(&success, "(CASE");
+		buf_puts(&success, hc.checks.data ? hc.checks.data : "");
+		buf_puts(&success, " ELSE 'true' END)::boolean");
+		if (hc.checks.oom || hc.ctes.oom)
+			b->oom = true;
+	}
+	buf_puts(b, "INSERT INTO ");
+	migrate__pg_log_table(b, n);
+	buf_puts(b, " (revision, direction, operation, checksum, started_at, "
+		    "duration_ms, success, error)\n");
+	buf_puts(b, "VALUES ");
+	for (i = 0; i < n_rows; i++) {
+		const char *ok = "true";
+
+		/* The first success row carries the check. */
+		if (!rows[i].success)
+			ok = "false";
+		else if (hc.n && !checked) {
+			ok = success.data ? success.data : "";
+			checked = true;
+		}
+		if (i)
+			buf_puts(b, ",\n");
+		log_values(b, &rows[i], timing, ok);
+	}
+	buf_puts(b, ";\n");
+	if (success.oom)
+		b->oom = true;
+	buf_free(&success);
+	buf_free(&hc.ctes);
+	buf_free(&hc.checks);
 }
 
 void
@@ -288,57 +421,9 @@ migrate__pg_bookkeeping(struct buf *b,
 			const struct migrate_record *rec,
 			enum migrate_pg_timing timing)
 {
-	struct buf body = BUF_INIT;
-	size_t i = 0, j = 0;
-
-	/* Alembic's shape: one removed + one added is an UPDATE (a linear
-	 * step, or a merge's last parent); the rest are DELETEs and
-	 * INSERTs. A failed step's row changes no version. */
-	if (rec->success) {
-		if (rec->n_remove > 0 && rec->n_add > 0) {
-			update_head(&body, n, rec->remove_heads[0],
-				    rec->add_heads[0]);
-			i = j = 1;
-		}
-		for (; i < rec->n_remove; i++)
-			delete_head(&body, n, rec->remove_heads[i]);
-		for (; j < rec->n_add; j++)
-			insert_head(&body, n, rec->add_heads[j]);
-	}
-
-	buf_puts(&body, "\tINSERT INTO ");
-	migrate__pg_log_table(&body, n);
-	buf_puts(&body, " (revision, direction, operation, checksum, "
-			"started_at, duration_ms, success, error)\n\tVALUES (");
-	buf_sql_literal(&body, rec->revision ? rec->revision : "");
-	buf_puts(&body,
-		 rec->direction == MIGRATE_DOWN ? ", 'down', " : ", 'up', ");
-	buf_sql_literal(&body, rec->operation ? rec->operation : "");
-	buf_puts(&body, ", ");
-	buf_sql_literal(&body, rec->checksum ? rec->checksum : "");
-	buf_puts(&body, ",\n\t\t");
-	if (timing == MIGRATE_PG_TIMING_SERVER) {
-		buf_puts(&body,
-			 "to_timestamp(current_setting('migrate.step_start')"
-			 "::double precision),\n\t\t(extract(epoch FROM "
-			 "clock_timestamp())::double precision - "
-			 "current_setting('migrate.step_start')::double "
-			 "precision) * 1000");
-	} else {
-		buf_puts(&body, "to_timestamp(");
-		fixed(&body, rec->started_at, 6);
-		buf_puts(&body, "), ");
-		fixed(&body, rec->duration_ms, 3);
-	}
-	buf_puts(&body, rec->success ? ",\n\t\ttrue, " : ",\n\t\tfalse, ");
-	buf_sql_literal(&body, rec->error ? rec->error : "");
-	buf_puts(&body, ");\n");
-	migrate__pg_do_block(b,
-			     (rec->success && (rec->n_remove || rec->n_add))
-				     ? "\tmigrate_rows bigint;\n"
-				     : NULL,
-			     &body);
-	buf_free(&body);
+	/* A failed step's row changes no version. */
+	migrate__pg_bookkeeping_rows(b, n, rec->success ? rec : NULL, rec, 1,
+				     timing);
 }
 
 void
@@ -347,28 +432,39 @@ migrate__pg_step_settings(struct buf *b,
 			  int statement_timeout_ms,
 			  bool local)
 {
-	const char *is_local = local ? "true" : "false";
+	const char *set = local ? "SET LOCAL" : "SET";
 
-	/* A DO block rather than a SELECT: the same statement in the psql
-	 * script then prints no result table. */
-	buf_printf(
-		b,
-		"DO $migrate$ BEGIN PERFORM set_config('migrate.step_start', "
-		"extract(epoch FROM clock_timestamp())::text, %s)",
-		is_local);
+	/* Plain SET: no PL/pgSQL to compile, nothing printed by psql. */
 	if (lock_timeout_ms >= 0)
-		buf_printf(b, ", set_config('lock_timeout', '%dms', %s)",
-			   lock_timeout_ms, is_local);
+		buf_printf(b, "%s lock_timeout = '%dms';\n", set,
+			   lock_timeout_ms);
 	if (statement_timeout_ms >= 0)
-		buf_printf(b, ", set_config('statement_timeout', '%dms', %s)",
-			   statement_timeout_ms, is_local);
-	buf_puts(b, "; END $migrate$;\n");
+		buf_printf(b, "%s statement_timeout = '%dms';\n", set,
+			   statement_timeout_ms);
+}
+
+size_t
+migrate__pg_step_settings_count(int lock_timeout_ms, int statement_timeout_ms)
+{
+	return (lock_timeout_ms >= 0 ? 1u : 0u) +
+	       (statement_timeout_ms >= 0 ? 1u : 0u);
+}
+
+void
+migrate__pg_step_start(struct buf *b)
+{
+	/* A DO block rather than a SELECT: psql then prints no result. */
+	buf_puts(b,
+		 "DO $migrate$ BEGIN PERFORM set_config('migrate.step_start', "
+		 "extract(epoch FROM clock_timestamp())::text, false); END "
+		 "$migrate$;\n");
 }
 
 void
 migrate__pg_step(struct buf *b,
 		 const struct migrate_pg_names *n,
 		 const struct migrate_backend_step *step,
+		 const struct migrate_pg_step_opts *o,
 		 struct migrate_pg_step_layout *layout)
 {
 	size_t start = b->len;
@@ -378,15 +474,23 @@ migrate__pg_step(struct buf *b,
 		buf_puts(b, "BEGIN;\n");
 		layout->n_before++;
 	}
-	migrate__pg_step_settings(b, step->lock_timeout_ms,
-				  step->statement_timeout_ms, true);
-	layout->n_before++;
+	if (o->ensure_tables) {
+		migrate__pg_ensure_tables(b, n, true);
+		layout->n_before++;
+	}
+	if (o->settings) {
+		migrate__pg_step_settings(b, step->lock_timeout_ms,
+					  step->statement_timeout_ms, true);
+		layout->n_before += migrate__pg_step_settings_count(
+			step->lock_timeout_ms, step->statement_timeout_ms);
+	}
 	layout->sql_offset = b->len - start;
 	buf_puts(b, step->sql);
 	/* A newline ends a trailing line comment, the ';' a statement
-	 * without one; an extra empty statement is harmless. */
+	 * without one; the server skips an empty statement. */
 	buf_puts(b, "\n;\n");
-	migrate__pg_bookkeeping(b, n, step->record, MIGRATE_PG_TIMING_SERVER);
+	if (o->bookkeeping)
+		migrate__pg_bookkeeping(b, n, step->record, o->timing);
 	layout->has_commit = !step->in_transaction;
 	if (layout->has_commit)
 		buf_puts(b, "COMMIT;\n");

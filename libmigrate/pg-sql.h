@@ -84,17 +84,20 @@ void migrate__pg_read_history(struct buf *b,
 enum migrate_pg_timing {
 	/* rec->started_at and rec->duration_ms */
 	MIGRATE_PG_TIMING_RECORD,
-	/* measured by the server from the migrate.step_start setting that
-	 * migrate__pg_step_settings() stored */
-	MIGRATE_PG_TIMING_SERVER,
+	/* measured by the server from the arrival of the current query
+	 * message (statement_timestamp()): a step sent as one simple query */
+	MIGRATE_PG_TIMING_MESSAGE,
+	/* from the start of the transaction (now()): a step that psql sends
+	 * statement by statement in a transaction of its own */
+	MIGRATE_PG_TIMING_TRANSACTION,
+	/* from the migrate.step_start setting of migrate__pg_step_start() */
+	MIGRATE_PG_TIMING_SETTING,
 };
 
 /*
- * The bookkeeping of @rec as one DO statement (with its ';'): the version
- * table change (one removed + one added is an UPDATE; further removals
- * DELETE, further additions INSERT) where every statement must touch
- * exactly one row, else it raises SQLSTATE 40001 with a message starting
- * with MIGRATE_PG_CONFLICT_PREFIX; then the history row.
+ * The bookkeeping of @rec as one plain SQL statement (with its ';'), no
+ * PL/pgSQL: see migrate__pg_bookkeeping_rows(); a failed step's row
+ * changes no version.
  */
 void migrate__pg_bookkeeping(struct buf *b,
 			     const struct migrate_pg_names *n,
@@ -102,15 +105,46 @@ void migrate__pg_bookkeeping(struct buf *b,
 			     enum migrate_pg_timing timing);
 
 /*
- * One statement (with its ';') that records the step's start time for
- * MIGRATE_PG_TIMING_SERVER and sets lock_timeout and statement_timeout
- * (0 = none; a negative value leaves the setting alone); @local: for the
- * current transaction only, else for the session.
+ * One statement (with its ';'): the version table change of @heads (NULL:
+ * none; one removed + one added is an UPDATE, further removals DELETE,
+ * further additions INSERT), each of which must touch exactly one row,
+ * else the statement fails with a message starting with
+ * MIGRATE_PG_CONFLICT_PREFIX (as an invalid boolean: SQLSTATE 22P02; the
+ * libpq backend reports it as MIGRATE_PG_CONFLICT_STATE with the bare
+ * message); and the @n_rows history rows @rows (their own success, error,
+ * revision...; their version changes are not looked at).
+ */
+void migrate__pg_bookkeeping_rows(struct buf *b,
+				  const struct migrate_pg_names *n,
+				  const struct migrate_record *heads,
+				  const struct migrate_record *rows,
+				  size_t n_rows,
+				  enum migrate_pg_timing timing);
+
+/*
+ * Plain SET statements (each with its ';') for lock_timeout and
+ * statement_timeout (0 = none; a negative value leaves the setting alone
+ * and writes no statement); @local: SET LOCAL (this transaction only),
+ * else for the session. migrate__pg_step_settings_count() says how many.
  */
 void migrate__pg_step_settings(struct buf *b,
 			       int lock_timeout_ms,
 			       int statement_timeout_ms,
 			       bool local);
+size_t migrate__pg_step_settings_count(int lock_timeout_ms,
+				       int statement_timeout_ms);
+
+/* One statement that stores the step's start time in the session setting
+ * migrate.step_start, for MIGRATE_PG_TIMING_SETTING. */
+void migrate__pg_step_start(struct buf *b);
+
+/* What migrate__pg_step() puts around the SQL. */
+struct migrate_pg_step_opts {
+	bool ensure_tables; /* migrate__pg_ensure_tables() first */
+	bool settings;      /* the step's timeouts (SET LOCAL) */
+	bool bookkeeping;   /* the step's bookkeeping after the SQL */
+	enum migrate_pg_timing timing; /* of the bookkeeping */
+};
 
 /* Where the parts of a step batch are. */
 struct migrate_pg_step_layout {
@@ -122,16 +156,18 @@ struct migrate_pg_step_layout {
 /*
  * A whole transactional step as one text:
  *   BEGIN;                  (unless step->in_transaction)
- *   <step settings>
+ *   <ensure tables>         (o->ensure_tables)
+ *   SET LOCAL ...;          (o->settings: 0-2 statements)
  *   <step->sql>
  *   ;                       (on its own line: the SQL may end in a line
  *                            comment or without ';')
- *   <bookkeeping>           (MIGRATE_PG_TIMING_SERVER)
+ *   <bookkeeping>           (o->bookkeeping, with o->timing)
  *   COMMIT;                 (unless step->in_transaction)
  */
 void migrate__pg_step(struct buf *b,
 		      const struct migrate_pg_names *n,
 		      const struct migrate_backend_step *step,
+		      const struct migrate_pg_step_opts *o,
 		      struct migrate_pg_step_layout *layout);
 
 #endif /* LIBMIGRATE_PG_SQL_H */

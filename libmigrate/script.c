@@ -178,19 +178,18 @@ nontx_step(struct buf *b,
 
 	migrate__pg_step_settings(b, lock_timeout_ms, statement_timeout_ms,
 				  false);
+	migrate__pg_step_start(b);
 	fill_record(&rec, st);
 	rec.operation = "dirty";
 	rec.success = 0;
 	rec.error = "started";
 	rec.n_remove = rec.n_add = 0;
-	migrate__pg_bookkeeping(b, n, &rec, MIGRATE_PG_TIMING_SERVER);
+	migrate__pg_bookkeeping(b, n, &rec, MIGRATE_PG_TIMING_SETTING);
 	buf_puts(b, sec->sql);
 	buf_puts(b, "\n;\n");
-	buf_puts(b, "DO $migrate$ BEGIN PERFORM set_config('lock_timeout', "
-		    "'0', false), set_config('statement_timeout', '0', false); "
-		    "END $migrate$;\n");
+	migrate__pg_step_settings(b, 0, 0, false);
 	fill_record(&rec, st);
-	migrate__pg_bookkeeping(b, n, &rec, MIGRATE_PG_TIMING_SERVER);
+	migrate__pg_bookkeeping(b, n, &rec, MIGRATE_PG_TIMING_SETTING);
 }
 
 static int
@@ -285,6 +284,7 @@ migrate_plan_sql(const struct migrate_plan *plan,
 		const struct migrate_section *sec = migrate__step_section(st);
 		struct migrate_backend_step bs;
 		struct migrate_pg_step_layout lay;
+		struct migrate_pg_step_opts o;
 		struct migrate_record rec;
 
 		buf_printf(&b, "\n-- %s %s",
@@ -310,7 +310,18 @@ migrate_plan_sql(const struct migrate_plan *plan,
 		bs.sql = sec->sql;
 		bs.record = &rec;
 		bs.in_transaction = single ? 1 : 0;
-		migrate__pg_step(&b, &names, &bs, &lay);
+		/* psql sends statement by statement: a step of its own is
+		 * timed from its transaction's start; in a single
+		 * transaction, from a start mark of its own. */
+		memset(&o, 0, sizeof(o));
+		o.settings = true;
+		o.bookkeeping = true;
+		o.timing = MIGRATE_PG_TIMING_TRANSACTION;
+		if (single) {
+			migrate__pg_step_start(&b);
+			o.timing = MIGRATE_PG_TIMING_SETTING;
+		}
+		migrate__pg_step(&b, &names, &bs, &o, &lay);
 	}
 	if (single && plan->n_steps)
 		buf_puts(&b, "COMMIT;\n");

@@ -43,6 +43,9 @@ be_ready(void)
 
 	memset(&err, 0, sizeof(err));
 	ck_assert_msg(be->ensure_tables(be, &err) == 0, "%s", err.message);
+	/* The tables come with the first write (in its transaction). */
+	ck_assert_msg(be->begin(be, &err) == 0, "%s", err.message);
+	ck_assert_msg(be->commit(be, &err) == 0, "%s", err.message);
 	return be;
 }
 
@@ -237,6 +240,121 @@ START_TEST(test_be_run_step_in_transaction)
 	ck_assert_int_eq(be->commit(be, &err), 0);
 	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM alembic_version"),
 			 1);
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM migrate_log"), 1);
+	PQfinish(c);
+	be->free(be);
+}
+
+END_TEST
+
+/* A single-transaction run: the steps' SQL only, the bookkeeping of the
+ * whole run written once with the COMMIT (net version change, one row per
+ * step); a version table moved under the run fails the commit, and
+ * nothing of the run remains. */
+START_TEST(test_be_run_steps_deferred_bookkeeping)
+{
+	struct migrate_backend *be = be_ready();
+	struct migrate_backend_error err;
+	struct migrate_backend_step st;
+	struct migrate_record r1, r2;
+	const char *const h1[] = { "r1" };
+	const char *const h2[] = { "r2" };
+	PGconn *c = pgt_connect(NULL);
+	char *v;
+
+	memset(&err, 0, sizeof(err));
+	init_record(&r1, "r1", NULL, 0, h1, 1);
+	init_record(&r2, "r2", h1, 1, h2, 1);
+	ck_assert_int_eq(be->begin(be, &err), 0);
+	st.lock_timeout_ms = 1000;
+	st.statement_timeout_ms = 0;
+	st.in_transaction = 1;
+	st.sql = "CREATE TABLE d1 (x integer)";
+	st.record = &r1;
+	ck_assert_msg(be->run_step(be, &st, &err) == 0, "%s", err.message);
+	st.sql = "CREATE TABLE d2 (x integer);";
+	st.record = &r2;
+	ck_assert_msg(be->run_step(be, &st, &err) == 0, "%s", err.message);
+	ck_assert_int_eq(be->commit(be, &err), 0);
+	v = pgt_rows(c, "SELECT version_num FROM alembic_version");
+	ck_assert_str_eq(v, "r2\n");
+	free(v);
+	v = pgt_rows(c, "SELECT revision, success, duration_ms >= 0 FROM "
+			"migrate_log ORDER BY id");
+	ck_assert_str_eq(v, "r1|t|t\nr2|t|t\n");
+	free(v);
+
+	/* r3 expects r2, but another tool moves the version meanwhile */
+	{
+		const char *const h3[] = { "r3" };
+		struct migrate_record r3;
+
+		init_record(&r3, "r3", h2, 1, h3, 1);
+		ck_assert_int_eq(be->begin(be, &err), 0);
+		st.sql = "CREATE TABLE d3 (x integer)";
+		st.record = &r3;
+		ck_assert_msg(be->run_step(be, &st, &err) == 0, "%s",
+			      err.message);
+		pgt_exec(c, "UPDATE alembic_version SET version_num = 'zz'");
+		ck_assert_int_eq(be->commit(be, &err), MIGRATE_ECONFLICT);
+		ck_assert_int_eq(err.in_bookkeeping, 1);
+		ck_assert_str_eq(err.sqlstate, "40001");
+		ck_assert_int_eq(err.kind, MIGRATE_BACKEND_ERROR_SERIALIZATION);
+		ck_assert_str_eq(err.message,
+				 "libmigrate: version table "
+				 "\"public\".\"alembic_version\" does not "
+				 "hold r2: the database was changed by "
+				 "another migration or tool");
+		ck_assert_int_eq(txn_status(be), PQTRANS_IDLE);
+		ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM pg_tables "
+					     "WHERE tablename = 'd3'"),
+				 0);
+		ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM "
+					     "migrate_log"),
+				 2);
+	}
+	PQfinish(c);
+	be->free(be);
+}
+
+END_TEST
+
+/* No commit of their own for the bookkeeping tables: they come with the
+ * first write, in its transaction (gone with it when it fails), or at
+ * unlock when nothing was written. */
+START_TEST(test_be_tables_with_first_write)
+{
+	struct migrate_backend *be = be_open(NULL, &cfg_rw);
+	struct migrate_backend_error err;
+	struct migrate_record rec;
+	const char *const add[] = { "r1" };
+	PGconn *c = pgt_connect(NULL);
+	const char *tables = "SELECT count(*) FROM pg_tables WHERE tablename "
+			     "IN ('alembic_version', 'migrate_log')";
+
+	memset(&err, 0, sizeof(err));
+	ck_assert_int_eq(be->ensure_tables(be, &err), 0);
+	ck_assert_int_eq(pgt_long(c, tables), 0);
+	init_record(&rec, "r1", NULL, 0, add, 1);
+	ck_assert_int_eq(run(be, "SELECT nope", &rec, &err), MIGRATE_EBACKEND);
+	ck_assert_int_eq(err.position, 8);
+	ck_assert_int_eq(err.in_bookkeeping, 0);
+	ck_assert_int_eq(pgt_long(c, tables), 0);
+	ck_assert_msg(run(be, "CREATE TABLE fw (x integer)", &rec, &err) == 0,
+		      "%s", err.message);
+	ck_assert_int_eq(pgt_long(c, tables), 2);
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM alembic_version"),
+			 1);
+	be->free(be);
+
+	/* nothing written: unlock leaves them */
+	pgt_exec(c, "DROP TABLE alembic_version, migrate_log");
+	be = be_open(NULL, &cfg_rw);
+	ck_assert_int_eq(be->lock(be, 0, &err), 0);
+	ck_assert_int_eq(be->ensure_tables(be, &err), 0);
+	ck_assert_int_eq(pgt_long(c, tables), 0);
+	ck_assert_int_eq(be->unlock(be, &err), 0);
+	ck_assert_int_eq(pgt_long(c, tables), 2);
 	PQfinish(c);
 	be->free(be);
 }
@@ -500,6 +618,8 @@ START_TEST(test_be_application_name_and_schema)
 	be = be_open(url, &cfg_rw);
 	memset(&err, 0, sizeof(err));
 	ck_assert_int_eq(be->ensure_tables(be, &err), 0);
+	ck_assert_int_eq(be->begin(be, &err), 0);
+	ck_assert_int_eq(be->commit(be, &err), 0);
 	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM pg_tables WHERE "
 				     "schemaname = 'app'"),
 			 2);
@@ -538,6 +658,8 @@ pg_backend_suite(void)
 	add_test(s, test_be_run_step_positions);
 	add_test(s, test_be_run_step_bookkeeping_error);
 	add_test(s, test_be_run_step_in_transaction);
+	add_test(s, test_be_run_steps_deferred_bookkeeping);
+	add_test(s, test_be_tables_with_first_write);
 	add_test(s, test_be_record_merge_and_conflict);
 	add_test(s, test_be_exec_error_fields);
 	add_test(s, test_be_lock);

@@ -134,10 +134,9 @@ START_TEST(test_script_upgrade_structure)
 		     "SELECT '001' WHERE NOT EXISTS");
 	/* 002 ends without ';': a separator follows it */
 	ck_assert_ptr_nonnull(strstr(s, "ADD COLUMN y integer\n\n;\n"));
-	ck_assert_ptr_nonnull(strstr(s,
-				     "set_config('lock_timeout', '2000ms', "
-				     "true), set_config('statement_timeout', "
-				     "'0ms', true)"));
+	ck_assert_ptr_nonnull(strstr(s, "SET LOCAL lock_timeout = '2000ms';\n"
+					"SET LOCAL statement_timeout = "
+					"'0ms';\n"));
 	ck_assert_ptr_nonnull(strstr(s, "SET version_num = '002' WHERE "
 					"version_num = '001'"));
 	/* the non-transactional step: dirty mark, statements, bookkeeping */
@@ -204,10 +203,9 @@ START_TEST(test_script_schema_and_names_quoted)
 	ck_assert_ptr_nonnull(strstr(s, "convert_to('my \"s\"' || '.' || "
 					"'v''er', 'UTF8')"));
 	ck_assert_ptr_nonnull(strstr(s, "'1500ms'"));
-	ck_assert_ptr_nonnull(strstr(s,
-				     "set_config('lock_timeout', '0ms', "
-				     "true), set_config('statement_timeout', "
-				     "'30000ms', true)"));
+	ck_assert_ptr_nonnull(strstr(s, "SET LOCAL lock_timeout = '0ms';\n"
+					"SET LOCAL statement_timeout = "
+					"'30000ms';\n"));
 	free(s);
 	migrate_registry_free(reg);
 }
@@ -346,14 +344,19 @@ START_TEST(test_pg_sql_bookkeeping_merge)
 		     "DELETE FROM \"public\".\"alembic_version\" WHERE "
 		     "version_num = 'b'");
 	assert_order(b.data, "version_num = 'b'", "version_num = 'c'");
-	ck_assert_uint_eq(count(b.data, "IF migrate_rows <> 1 THEN"), 3);
-	ck_assert_uint_eq(count(b.data, "ERRCODE = '40001', MESSAGE = "
-					"'libmigrate: version table"),
+	/* one plain statement: data-modifying CTEs, each checked to touch
+	 * exactly one row, no PL/pgSQL */
+	ck_assert(strncmp(b.data, "WITH migrate_h1 AS (UPDATE ", 27) == 0);
+	ck_assert_ptr_null(strstr(b.data, "DO $"));
+	ck_assert_uint_eq(count(b.data, ";\n"), 1);
+	ck_assert_uint_eq(count(b.data, ") <> 1 THEN 'libmigrate: version "
+					"table \"public\".\"alembic_version\" "
+					"does not hold "),
 			  3);
+	ck_assert_ptr_nonnull(strstr(b.data, "ELSE 'true' END)::boolean"));
 	ck_assert_ptr_nonnull(strstr(b.data, "to_timestamp(1700000000.500000), "
 					     "3.250"));
-	ck_assert_ptr_nonnull(strstr(b.data, "true, 'it''s');"));
-	ck_assert(strncmp(b.data, "DO $migrate$\nDECLARE\n", 21) == 0);
+	ck_assert_ptr_nonnull(strstr(b.data, "'it''s');\n"));
 	buf_free(&b);
 }
 
@@ -379,6 +382,7 @@ START_TEST(test_pg_sql_failed_record_changes_no_version)
 	ck_assert_ptr_null(strstr(b.data, "alembic_version"));
 	ck_assert_ptr_nonnull(strstr(b.data, "'b', 'down', 'downgrade', ''"));
 	ck_assert_ptr_nonnull(strstr(b.data, "false, '');"));
+	ck_assert(strncmp(b.data, "INSERT INTO ", 12) == 0);
 	buf_free(&b);
 }
 
@@ -402,33 +406,77 @@ START_TEST(test_pg_sql_step_layout)
 	struct buf b = BUF_INIT;
 	struct migrate_backend_step st;
 	struct migrate_pg_step_layout lay;
+	struct migrate_pg_step_opts o;
 	struct migrate_record rec;
+	const char *const rm[] = { "w" };
+	const char *const add[] = { "x" };
 
 	memset(&rec, 0, sizeof(rec));
 	rec.revision = "x";
 	rec.direction = MIGRATE_UP;
 	rec.operation = "upgrade";
+	rec.remove_heads = rm;
+	rec.n_remove = 1;
+	rec.add_heads = add;
+	rec.n_add = 1;
 	rec.success = 1;
 	st.sql = "SELECT 1 -- c";
 	st.lock_timeout_ms = 5000;
 	st.statement_timeout_ms = 0;
 	st.record = &rec;
 	st.in_transaction = 0;
-	migrate__pg_step(&b, &names, &st, &lay);
-	ck_assert_uint_eq(lay.n_before, 2);
+	memset(&o, 0, sizeof(o));
+	o.settings = true;
+	o.bookkeeping = true;
+	o.timing = MIGRATE_PG_TIMING_MESSAGE;
+	migrate__pg_step(&b, &names, &st, &o, &lay);
+	/* BEGIN and two plain SET LOCAL, no PL/pgSQL anywhere */
+	ck_assert_uint_eq(lay.n_before, 3);
 	ck_assert(lay.has_commit);
-	ck_assert(strncmp(b.data + lay.sql_offset, "SELECT 1 -- c\n;\nDO ",
-			  strlen("SELECT 1 -- c\n;\nDO ")) == 0);
-	ck_assert(strncmp(b.data, "BEGIN;\n", 7) == 0);
-	ck_assert_str_eq(b.data + b.len - 8, "COMMIT;\n");
+	ck_assert_str_eq(b.data,
+			 "BEGIN;\nSET LOCAL lock_timeout = '5000ms';\n"
+			 "SET LOCAL statement_timeout = '0ms';\n"
+			 "SELECT 1 -- c\n;\nWITH migrate_h1 AS (UPDATE "
+			 "\"public\".\"alembic_version\" SET "
+			 "version_num = 'x' WHERE version_num = 'w' "
+			 "RETURNING 1)\nINSERT INTO \"public\"."
+			 "\"migrate_log\" (revision, direction, "
+			 "operation, checksum, started_at, duration_ms, "
+			 "success, error)\nVALUES ('x', 'up', 'upgrade', "
+			 "'',\n\tstatement_timestamp(), 1000 * "
+			 "extract(epoch FROM clock_timestamp() - "
+			 "statement_timestamp()),\n\t(CASE WHEN (SELECT "
+			 "count(*) FROM migrate_h1) <> 1 THEN "
+			 "'libmigrate: version table "
+			 "\"public\".\"alembic_version\" does not hold "
+			 "w: the database was changed by another "
+			 "migration or tool' ELSE 'true' END)::boolean, "
+			 "'');\nCOMMIT;\n");
+	ck_assert(strncmp(b.data + lay.sql_offset, "SELECT 1 -- c\n;\n",
+			  strlen("SELECT 1 -- c\n;\n")) == 0);
 	buf_free(&b);
 
+	/* in the caller's transaction, the tables first, no timeouts, no
+	 * bookkeeping */
 	st.in_transaction = 1;
-	migrate__pg_step(&b, &names, &st, &lay);
+	o.ensure_tables = true;
+	o.settings = false;
+	o.bookkeeping = false;
+	migrate__pg_step(&b, &names, &st, &o, &lay);
 	ck_assert_uint_eq(lay.n_before, 1);
 	ck_assert(!lay.has_commit);
-	ck_assert_ptr_null(strstr(b.data, "BEGIN;"));
-	ck_assert_ptr_null(strstr(b.data, "COMMIT;"));
+	ck_assert(strncmp(b.data, "DO $migrate$", 12) == 0);
+	ck_assert_str_eq(b.data + lay.sql_offset, "SELECT 1 -- c\n;\n");
+	buf_free(&b);
+
+	/* a negative timeout writes no SET */
+	st.lock_timeout_ms = -1;
+	o.ensure_tables = false;
+	o.settings = true;
+	migrate__pg_step(&b, &names, &st, &o, &lay);
+	ck_assert_uint_eq(lay.n_before, 1);
+	ck_assert_str_eq(b.data, "SET LOCAL statement_timeout = '0ms';\n"
+				 "SELECT 1 -- c\n;\n");
 	buf_free(&b);
 }
 
