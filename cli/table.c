@@ -31,12 +31,12 @@ const struct cli_option cli_options[] = {
 	  "program",
 	  NULL },
 	{ OPT_VERSION_TABLE, "version-table", 0, CLI_ARG_REQUIRED, "NAME",
-	  "MIGRATE_VERSION_TABLE", 0, "version table (default alembic_version)",
-	  NULL },
+	  "MIGRATE_VERSION_TABLE", 0,
+	  "version table (default alembic_version; at most 63 bytes)", NULL },
 	{ OPT_SCHEMA, "schema", 0, CLI_ARG_REQUIRED, "NAME", "MIGRATE_SCHEMA",
 	  0,
 	  "schema of the bookkeeping tables (default: the first schema of the "
-	  "search_path)",
+	  "search_path; at most 63 bytes)",
 	  NULL },
 	{ OPT_WAIT, "wait", 0, CLI_ARG_OPTIONAL, "DURATION", "MIGRATE_WAIT", 0,
 	  "before the command, wait up to DURATION (default 60s) for the "

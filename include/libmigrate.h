@@ -327,7 +327,11 @@ struct migrate_options {
 	 * conninfo; NULL/"" means libpq's PG* environment defaults. Used only
 	 * when no backend is passed to migrate_open(). */
 	const char *database_url;
-	/** Version table; NULL means "alembic_version". */
+	/** Version table; NULL means "alembic_version". This name, log_table
+	 * and schema are at most 63 bytes (PostgreSQL's NAMEDATALEN - 1, in
+	 * bytes of UTF-8): a longer one makes migrate_open() and
+	 * migrate_plan_sql() fail with MIGRATE_EINVAL, as PostgreSQL would cut
+	 * it. */
 	const char *version_table;
 	/** History table; NULL means "migrate_log". */
 	const char *log_table;

@@ -119,8 +119,43 @@ copy_options(struct migrate *m, const struct migrate_options *opts)
 }
 
 static int
+check_name(const char *what, const char *name, char *msg, size_t msglen)
+{
+	size_t n = name ? strlen(name) : 0, shown = 24;
+
+	if (n <= MIGRATE_NAME_MAX)
+		return 0;
+	while (shown > 0 && ((unsigned char)name[shown] & 0xC0) == 0x80)
+		shown--;
+	xsnprintf(msg, msglen,
+		  "%s name \"%.*s...\" is %zu bytes long: PostgreSQL keeps "
+		  "at most 63 bytes of a name and would cut it (two names "
+		  "could become one); choose a shorter one",
+		  what, (int)shown, name, n);
+	return MIGRATE_EINVAL;
+}
+
+int
+migrate__check_names(const struct migrate_options *opts,
+		     char *msg,
+		     size_t msglen)
+{
+	int rc = check_name("version table", opts->version_table, msg, msglen);
+
+	if (rc == 0)
+		rc = check_name("history table", opts->log_table, msg, msglen);
+	if (rc == 0)
+		rc = check_name("schema", opts->schema, msg, msglen);
+	return rc;
+}
+
+static int
 check_options(struct migrate *m, const struct migrate_options *opts)
 {
+	char msg[256];
+
+	if (migrate__check_names(opts, msg, sizeof(msg)) < 0)
+		return migrate__set_error(m, MIGRATE_EINVAL, "%s", msg);
 	if (opts->lock_wait_ms < 0)
 		return migrate__set_error(m, MIGRATE_EINVAL,
 					  "lock_wait_ms must not be negative");

@@ -86,6 +86,27 @@ migrate__pg_do_block(struct buf *b, const char *declare, const struct buf *body)
 	buf_printf(b, "END\n%s;\n", tag);
 }
 
+/*
+ * The version table's primary key: Alembic's "<table>_pkc". PostgreSQL
+ * cuts names to NAMEDATALEN - 1 bytes, which would turn it into the
+ * table's own name (42P07) for a table of 60 to 63 bytes; there the table
+ * part is shortened, on a UTF-8 character boundary, as PostgreSQL
+ * shortens the names it makes up itself.
+ */
+static void
+pkey_name(struct buf *b, const char *table)
+{
+	size_t n = strlen(table);
+
+	if (n + 4 > MIGRATE_NAME_MAX) {
+		n = MIGRATE_NAME_MAX - 4;
+		while (n > 0 && ((unsigned char)table[n] & 0xC0) == 0x80)
+			n--;
+	}
+	buf_append(b, table, n);
+	buf_puts(b, "_pkc");
+}
+
 void
 migrate__pg_ensure_tables(struct buf *b,
 			  const struct migrate_pg_names *n,
@@ -115,8 +136,7 @@ migrate__pg_ensure_tables(struct buf *b,
 	}
 
 	/* Alembic's DDL, constraint name included. */
-	buf_puts(&pkc, n->version_table);
-	buf_puts(&pkc, "_pkc");
+	pkey_name(&pkc, n->version_table);
 	buf_puts(&body, "\tIF to_regclass(");
 	qualified_literal(&body, n, n->version_table);
 	buf_puts(&body, ") IS NULL THEN\n\t\tCREATE TABLE IF NOT EXISTS ");

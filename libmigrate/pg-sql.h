@@ -13,7 +13,11 @@
  * bytes of SHA-256(UTF-8 of SCHEMA || '.' || VERSION_TABLE) read as a
  * big-endian signed 64-bit integer. It is computed by the server (sha256()
  * exists since PostgreSQL 11), so the psql script, which may not know the
- * schema before it runs, gets the same key as the library.
+ * schema before it runs, gets the same key as the library. The names are
+ * the ones PostgreSQL uses: longer ones than it keeps are refused
+ * (migrate__check_names), never cut, so two names that PostgreSQL would
+ * make one cannot get two keys. migrate__pg_lock_key() is the only place
+ * that derives the key.
  */
 #ifndef LIBMIGRATE_PG_SQL_H
 #define LIBMIGRATE_PG_SQL_H

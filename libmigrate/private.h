@@ -35,6 +35,19 @@ migrate__version_ok(unsigned int version, unsigned int max)
  * version_num is varchar(32)). */
 #define MIGRATE_ID_MAX 32
 
+/* The longest name PostgreSQL keeps, in bytes (NAMEDATALEN - 1); it cuts
+ * longer ones. Version table, history table and schema names longer than
+ * this are refused (migrate__check_names), never cut. */
+#define MIGRATE_NAME_MAX 63
+
+/*
+ * The one check of the bookkeeping names in @opts (version table, history
+ * table, schema): 0, or MIGRATE_EINVAL with the reason in @msg.
+ */
+int migrate__check_names(const struct migrate_options *opts,
+			 char *msg,
+			 size_t msglen);
+
 /* Size of the fixed error buffers of handles and registries. */
 #define MIGRATE_ERRMSG_SIZE 2048
 

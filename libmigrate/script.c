@@ -224,6 +224,16 @@ migrate_plan_sql(const struct migrate_plan *plan,
 	if (!migrate__version_ok(opts->version, MIGRATE_OPTIONS_VERSION))
 		return fail(errmsg, "migrate_plan_sql: unsupported options "
 				    "version");
+	{
+		char msg[256];
+
+		if (migrate__check_names(opts, msg, sizeof(msg)) < 0)
+			return fail(errmsg,
+				    "a version table, history table or schema "
+				    "name is longer than 63 bytes: PostgreSQL "
+				    "would cut it (two names could become "
+				    "one); choose a shorter one");
+	}
 	single = (opts->flags & MIGRATE_OPEN_SINGLE_TRANSACTION) != 0;
 	for (i = 0; i < plan->n_steps; i++) {
 		const struct migrate_section *sec =

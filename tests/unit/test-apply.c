@@ -1443,6 +1443,60 @@ START_TEST(test_open_cannot_connect)
 
 END_TEST
 
+/* Names longer than PostgreSQL keeps (63 bytes, NAMEDATALEN - 1) are a
+ * usage error: cut, two names would become one. */
+START_TEST(test_open_refuses_long_names)
+{
+	char n63[64], n64[65], utf[65];
+	struct migrate_backend *be;
+	struct migrate *m;
+	int i, k;
+
+	memset(n63, 'n', 63);
+	n63[63] = '\0';
+	memset(n64, 'n', 64);
+	n64[64] = '\0';
+	/* 32 characters, 64 bytes */
+	for (i = 0; i < 32; i++)
+		memcpy(utf + 2 * i, "\xc3\xa9", 2);
+	utf[64] = '\0';
+	for (k = 0; k < 3; k++) {
+		const char *const bad[] = { n64, utf };
+
+		for (i = 0; i < 2; i++) {
+			struct migrate_options o = MIGRATE_OPTIONS_INIT;
+
+			if (k == 0)
+				o.version_table = bad[i];
+			else if (k == 1)
+				o.schema = bad[i];
+			else
+				o.log_table = bad[i];
+			ck_assert_int_eq(migrate_backend_memory_new(&be), 0);
+			m = NULL;
+			ck_assert_int_eq(migrate_open(&m, chain(1), be, &o),
+					 MIGRATE_EINVAL);
+			assert_contains(migrate_errmsg(m), "63 bytes");
+			assert_contains(migrate_errmsg(m), "64 bytes");
+			migrate_close(m);
+		}
+	}
+	{
+		struct migrate_options o = MIGRATE_OPTIONS_INIT;
+
+		o.version_table = n63;
+		o.schema = n63;
+		o.log_table = n63;
+		ck_assert_int_eq(migrate_backend_memory_new(&be), 0);
+		m = NULL;
+		assert_ok(m, migrate_open(&m, chain(1), be, &o));
+		assert_ok(m, migrate_upgrade(m, NULL));
+		migrate_close(m);
+	}
+}
+
+END_TEST
+
 START_TEST(test_options_and_misc)
 {
 	struct migrate_options opts;
@@ -1584,6 +1638,7 @@ apply_suite(void)
 	add_test(s, test_open_backend_checks);
 	add_test(s, test_open_cannot_connect);
 	add_test(s, test_options_and_misc);
+	add_test(s, test_open_refuses_long_names);
 	add_test(s, test_history_stops);
 	return s;
 }

@@ -401,6 +401,71 @@ START_TEST(test_pg_sql_dollar_tag_avoids_names)
 
 END_TEST
 
+/* Alembic's "<table>_pkc", unless PostgreSQL would cut it to 63 bytes
+ * (onto the table's own name): then the table part is shortened, on a
+ * UTF-8 character boundary, as PostgreSQL names its own constraints. */
+START_TEST(test_pg_sql_pkey_name_fits)
+{
+	char t63[64], want[64], utf[64];
+	struct migrate_pg_names n = { NULL, t63, "migrate_log" };
+	struct buf b = BUF_INIT;
+	int i;
+
+	memset(t63, 'v', 63);
+	t63[63] = '\0';
+	memset(want, 'v', 59);
+	memcpy(want + 59, "_pkc", 5);
+	migrate__pg_ensure_tables(&b, &n, false);
+	ck_assert_msg(strstr(b.data, "CONSTRAINT \"") != NULL, "%s", b.data);
+	ck_assert_msg(strstr(b.data, want) != NULL, "%s", b.data);
+	buf_free(&b);
+
+	/* 31 two-byte characters and one byte: 63 bytes; the cut at 59
+	 * bytes falls inside a character and moves back to 58. */
+	for (i = 0; i < 31; i++)
+		memcpy(utf + 2 * i, "\xc3\xa9", 2);
+	utf[62] = 'x';
+	utf[63] = '\0';
+	n.version_table = utf;
+	b = (struct buf)BUF_INIT;
+	migrate__pg_ensure_tables(&b, &n, false);
+	memcpy(want, utf, 58);
+	memcpy(want + 58, "_pkc\"", 6);
+	ck_assert_msg(strstr(b.data, want) != NULL, "%s", b.data);
+	buf_free(&b);
+
+	n.version_table = "alembic_version";
+	b = (struct buf)BUF_INIT;
+	migrate__pg_ensure_tables(&b, &n, false);
+	ck_assert_ptr_nonnull(strstr(b.data, "\"alembic_version_pkc\""));
+	buf_free(&b);
+}
+
+END_TEST
+
+/* A name PostgreSQL would cut is refused before anything is written. */
+START_TEST(test_script_refuses_long_names)
+{
+	struct migrate_registry *reg = make_registry();
+	struct migrate_options o = MIGRATE_OPTIONS_INIT;
+	const char *err = NULL;
+	char t64[65];
+	int rc;
+	char *s;
+
+	memset(t64, 's', 64);
+	t64[64] = '\0';
+	o.schema = t64;
+	s = render(reg, MIGRATE_UP, NULL, "001", &o, &rc, &err);
+	ck_assert_int_eq(rc, MIGRATE_EINVAL);
+	ck_assert_ptr_null(s);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_msg(strstr(err, "63 bytes") != NULL, "%s", err);
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
 START_TEST(test_pg_sql_step_layout)
 {
 	struct buf b = BUF_INIT;
@@ -536,6 +601,8 @@ script_suite(void)
 	add_test(s, test_pg_sql_failed_record_changes_no_version);
 	add_test(s, test_pg_sql_dollar_tag_avoids_names);
 	add_test(s, test_pg_sql_step_layout);
+	add_test(s, test_pg_sql_pkey_name_fits);
+	add_test(s, test_script_refuses_long_names);
 	add_test(s, test_pg_sql_read_state_read_only);
 	add_test(s, test_pg_sql_numbers_ignore_locale);
 	return s;
