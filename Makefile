@@ -19,7 +19,7 @@ INDEXER    := $(BUILD)/examples/mirage-indexer
 
 # Debian 12 packages: to build and run, and in addition to test.
 RUN_DEBS  := build-essential meson ninja-build pkg-config libpq-dev \
-	     postgresql postgresql-contrib
+	     libpg-query-dev libprotobuf-c-dev postgresql postgresql-contrib
 TEST_DEBS := $(RUN_DEBS) check libsubunit-dev clang libclang-rt-14-dev scdoc \
 	     valgrind iproute2 procps bash-completion
 

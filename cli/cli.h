@@ -59,6 +59,7 @@ struct cli {
 	/* Command options. */
 	unsigned long given; /* bit per enum cli_opt_id: on the command line */
 	const char *message; /* revision -m */
+	const char *format;  /* lint --format: "text" (default) or "json" */
 
 	/* Positional arguments after the command. */
 	const char **args;
@@ -115,5 +116,12 @@ int cmd_plan(struct cli *c);
 int cmd_resolve(struct cli *c);
 int cmd_revision(struct cli *c);
 int cmd_wait(struct cli *c);
+int cmd_lint(struct cli *c);
+
+/* The pre-flight of upgrade/downgrade (cli/lint.c): parse every section
+ * that the plan to @target would run, before the first one runs. Returns
+ * CLI_EXIT_OK to go on, else the exit code (syntax errors: revisions).
+ * Without the lint component (meson -Dlint=disabled) it does nothing. */
+int cli_preflight(struct cli *c, int direction, const char *target);
 
 #endif /* MIGRATE_CLI_H */

@@ -275,6 +275,11 @@ run_change(struct cli *c, int direction, const char *target)
 	rc = cli_open(c, false);
 	if (rc != CLI_EXIT_OK)
 		return rc;
+	if (!CLI_GIVEN(c, OPT_NO_PARSE)) {
+		rc = cli_preflight(c, direction, target);
+		if (rc != CLI_EXIT_OK)
+			return rc;
+	}
 	t0 = cli_now_ms();
 	if (direction == MIGRATE_UP)
 		rc = migrate_upgrade(c->m, target);

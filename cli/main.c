@@ -823,6 +823,14 @@ apply_option(struct cli *c,
 	case OPT_MESSAGE:
 		c->message = value;
 		break;
+	case OPT_FORMAT:
+		if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0) {
+			cli_errorf("%s: unknown format '%s' (text or json)",
+				   label, value);
+			return false;
+		}
+		c->format = value;
+		break;
 	case OPT_HELP:
 	case OPT_VERSION:
 	case OPT_SQL:
@@ -830,6 +838,8 @@ apply_option(struct cli *c,
 	case OPT_UNDO:
 	case OPT_ALLOW_AHEAD:
 	case OPT_ALLOW_CHANGED:
+	case OPT_STRICT:
+	case OPT_NO_PARSE:
 	case OPT_COUNT_:
 		break;
 	}

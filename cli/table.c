@@ -90,6 +90,17 @@ const struct cli_option cli_options[] = {
 	  CMD_CHECK, "report, but accept, changed revisions", NULL },
 	{ OPT_MESSAGE, "message", 'm', CLI_ARG_REQUIRED, "MESSAGE", NULL,
 	  CMD_REVISION, "one-line description (required)", NULL },
+	{ OPT_FORMAT, "format", 0, CLI_ARG_REQUIRED, "FORMAT", NULL, CMD_LINT,
+	  "text (default) or json: one JSON object with the findings and "
+	  "their counts",
+	  NULL },
+	{ OPT_STRICT, "strict", 0, CLI_ARG_NONE, NULL, NULL, CMD_LINT,
+	  "warnings fail too (exit 1)", NULL },
+	{ OPT_NO_PARSE, "no-parse", 0, CLI_ARG_NONE, NULL, NULL,
+	  CMD_UPGRADE | CMD_DOWNGRADE,
+	  "skip the pre-flight parse of the pending sections (see the "
+	  "command's help)",
+	  NULL },
 };
 const size_t cli_option_count = N_ELEMS(cli_options);
 
@@ -105,7 +116,13 @@ const struct cli_command cli_commands[] = {
 	  "With --sql, TARGET may be FROM:TO, where FROM is the revision (or "
 	  "comma-separated revisions) the database is at; the default FROM is "
 	  "base (an empty database). The script takes the same lock and "
-	  "refuses to run unless the database is at FROM.",
+	  "refuses to run unless the database is at FROM.\n"
+	  "Before the first revision runs, every pending section is parsed "
+	  "with PostgreSQL 15's parser (libpg_query): a syntax error anywhere "
+	  "refuses the whole run (exit 3) and leaves the database untouched. "
+	  "Against PostgreSQL 16 or newer a parse failure is only a warning "
+	  "(newer syntax). C revisions are skipped; --no-parse turns the "
+	  "check off.",
 	  1 },
 	{ "downgrade", CMD_DOWNGRADE, RUN(cmd_downgrade), 1, 1, "TARGET",
 	  "revert revisions down to TARGET (-1, base, an id)",
@@ -113,7 +130,9 @@ const struct cli_command cli_commands[] = {
 	  "-N, base (nothing applied), or an id. Refused (exit 3) when a "
 	  "revision on the way has no downgrade section.\n"
 	  "With --sql, TARGET may be FROM:TO; the default FROM is this build's "
-	  "head(s).",
+	  "head(s).\n"
+	  "The pending downgrade sections are parsed first, as for upgrade "
+	  "(--no-parse turns it off).",
 	  1 },
 	{ "current", CMD_CURRENT, RUN(cmd_current), 0, 0, "",
 	  "show the revision(s) the database is at",
@@ -173,6 +192,21 @@ const struct cli_command cli_commands[] = {
 	  "(default 60s), and do nothing else: for a job that starts alongside "
 	  "its database. Exit 0 once it does, 4 when the time is up.",
 	  0 },
+	{ "lint", CMD_LINT, RUN(cmd_lint), 0, (size_t)-1, "[REV...]",
+	  "check revisions with PostgreSQL's parser and the lint rules",
+	  "Parse every section of each revision REV (default: all) with "
+	  "PostgreSQL's own parser (libpg_query) and check it against the lint "
+	  "rules (docs/lint.md): what would block a live database, fail at run "
+	  "time, or break the previous release during a rolling deploy. Tables "
+	  "created by the same revision give no lock findings; the revision "
+	  "graph tells which exist before it. Needs no database. A finding is "
+	  "waived by a comment with a reason on its statement: "
+	  "'-- migrate:lint ignore=RULE -- reason'. With -v, waived findings "
+	  "are listed too.\n"
+	  "Exit 0 when there is no error (warnings and info allowed unless "
+	  "--strict), 1 on errors (or warnings with --strict), 2 usage, 3 bad "
+	  "revision files.",
+	  0 },
 };
 const size_t cli_command_count = N_ELEMS(cli_commands);
 
@@ -200,7 +234,7 @@ const size_t cli_section_count = N_ELEMS(cli_sections);
 
 const struct cli_exit_status cli_exit_statuses[] = {
 	{ 0, "success" },
-	{ 1, "check: the database is not at head" },
+	{ 1, "check: the database is not at head; lint: findings" },
 	{ 2, "usage error (bad option, argument, URL or target)" },
 	{ 3, "bad revisions (malformed file, duplicate id, unknown parent, "
 	     "cycle, irreversible step)" },

@@ -42,6 +42,9 @@ enum cli_opt_id {
 	OPT_ALLOW_AHEAD,
 	OPT_ALLOW_CHANGED,
 	OPT_MESSAGE,
+	OPT_FORMAT,
+	OPT_STRICT,
+	OPT_NO_PARSE,
 	OPT_COUNT_
 };
 
@@ -68,6 +71,7 @@ enum cli_cmd_bit {
 	CMD_MERGE = 1u << 11,
 	CMD_RESOLVE = 1u << 12,
 	CMD_WAIT = 1u << 13,
+	CMD_LINT = 1u << 14,
 };
 
 struct cli_option {

@@ -271,6 +271,25 @@ const char *migrate_revision_downgrade_sql(const struct migrate_revision *rev);
 /** 1 if the revision can be downgraded, else 0. */
 int migrate_revision_is_reversible(const struct migrate_revision *rev);
 /**
+ * File line of the first SQL byte of a section, for tools that report
+ * positions in revision files (e.g. a linter).
+ *
+ * @param direction MIGRATE_UP or MIGRATE_DOWN.
+ * @return The 1-based line, or 0 when the section has no SQL or the
+ *         revision was not loaded from a file.
+ */
+size_t migrate_revision_sql_line(const struct migrate_revision *rev,
+				 int direction);
+/**
+ * Whether a section runs inside a transaction.
+ *
+ * @param direction MIGRATE_UP or MIGRATE_DOWN.
+ * @return 0 for a `transaction=false` section, else 1 (also for a missing
+ *         section or a NULL @p rev).
+ */
+int migrate_revision_is_transactional(const struct migrate_revision *rev,
+				      int direction);
+/**
  * Lower-case hex SHA-256 (64 characters) of the revision's SQL sections,
  * with line endings and trailing white space normalised; "" for a C-callback
  * revision.

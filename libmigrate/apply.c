@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "private.h"
+#include "sql-position.h"
 
 /* Backoff between retries of a step that hit lock_timeout. */
 #define RETRY_FIRST_MS 250
@@ -103,41 +104,6 @@ statement_timeout_of(const struct migrate *m, const struct migrate_section *sec)
 /* Messages                                                            */
 /* ------------------------------------------------------------------ */
 
-/*
- * Map a 1-based character position in @sql (PostgreSQL counts characters,
- * not bytes) to a file line and a 1-based column in characters.
- */
-static bool
-map_position(const char *sql,
-	     long pos,
-	     size_t first_line,
-	     size_t *line,
-	     size_t *col)
-{
-	const unsigned char *p;
-	size_t nl = 0, c = 1;
-	long ch = 0;
-
-	if (!sql || pos <= 0)
-		return false;
-	for (p = (const unsigned char *)sql; *p; p++) {
-		if ((*p & 0xC0) == 0x80)
-			continue;
-		if (++ch == pos) {
-			*line = first_line + nl;
-			*col = c;
-			return true;
-		}
-		if (*p == '\n') {
-			nl++;
-			c = 1;
-		} else {
-			c++;
-		}
-	}
-	return false;
-}
-
 /* "FILE:LINE:COL: " / "FILE:LINE: " / "revision X (dir): " for a failure
  * whose server position, if any, is @pos characters into the section. */
 static void
@@ -156,7 +122,8 @@ location(char *out,
 		return;
 	}
 	if (with_position && sec->first_line &&
-	    map_position(sec->sql, pos, sec->first_line, &line, &col)) {
+	    migrate__sql_position(sec->sql, pos, sec->first_line, &line,
+				  &col)) {
 		xsnprintf(out, size, "%s:%zu:%zu: ", st->rev->file, line, col);
 		return;
 	}

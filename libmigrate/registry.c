@@ -932,6 +932,31 @@ migrate_revision_is_reversible(const struct migrate_revision *rev)
 }
 
 MIGRATE_EXPORT
+size_t
+migrate_revision_sql_line(const struct migrate_revision *rev, int direction)
+{
+	const struct migrate_section *sec;
+
+	if (!rev)
+		return 0;
+	sec = direction == MIGRATE_DOWN ? &rev->down : &rev->up;
+	return sec->sql ? sec->first_line : 0;
+}
+
+MIGRATE_EXPORT
+int
+migrate_revision_is_transactional(const struct migrate_revision *rev,
+				  int direction)
+{
+	const struct migrate_section *sec;
+
+	if (!rev)
+		return 1;
+	sec = direction == MIGRATE_DOWN ? &rev->down : &rev->up;
+	return !sec->present || sec->transactional ? 1 : 0;
+}
+
+MIGRATE_EXPORT
 const char *
 migrate_revision_checksum(const struct migrate_revision *rev)
 {

@@ -361,7 +361,11 @@ scan_lines(struct parser *p)
 				c++;
 				clen--;
 			}
-			if (clen >= 8 && memcmp(c, "migrate:", 8) == 0) {
+			/* "-- migrate:lint ..." is a lint waiver (see
+			 * docs/lint.md): SQL comment, not a marker. */
+			if (clen >= 8 && memcmp(c, "migrate:", 8) == 0 &&
+			    !(clen >= 12 && memcmp(c + 8, "lint", 4) == 0 &&
+			      (clen == 12 || is_space(c[12])))) {
 				/* The section before ends where this line
 				 * starts. */
 				if (p->cur != SEC_NONE)

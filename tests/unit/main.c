@@ -29,6 +29,9 @@ main(void)
 	srunner_add_suite(sr, url_suite());
 	srunner_add_suite(sr, script_suite());
 	srunner_add_suite(sr, contract_memory_suite());
+#ifdef MIGRATE_HAVE_LINT
+	srunner_add_suite(sr, lint_suite());
+#endif
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

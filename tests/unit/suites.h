@@ -17,5 +17,8 @@ Suite *sql_split_suite(void);
 Suite *url_suite(void);
 Suite *script_suite(void);
 Suite *contract_memory_suite(void);
+#ifdef MIGRATE_HAVE_LINT
+Suite *lint_suite(void);
+#endif
 
 #endif

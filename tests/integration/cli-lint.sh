@@ -1,0 +1,76 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# The pre-flight parse of upgrade/downgrade (issue 9): a syntax error in
+# revision 7 of 10 refuses the whole run before anything is applied (exit
+# 3, FILE:LINE:COL of the error, the database exactly as it was: no version
+# table, no table of revisions 1-6); a transaction=false section is
+# checked too; --no-parse turns the check off (revisions 1-6 apply, 7 fails
+# at the server); a downgrade parses its pending sections the same way;
+# `migrate lint` reports the same position without any database.
+#
+# usage: pg-harness.sh bash cli-lint.sh   (MIGRATE in the environment)
+# shellcheck source=tests/integration/cli-lib.sh
+. "$(dirname "$0")/cli-lib.sh"
+cli_init needs-pg
+
+if ! "$MIGRATE" help lint >/dev/null 2>&1; then
+	skip "migrate was built without the lint component (-Dlint=disabled)"
+fi
+
+T=$T_TMP
+D=$T/revs
+gen_chain "$D" 10
+# Revision 7: line 9 holds the syntax error ("CREAT"), column 1.
+sed -i 's/^CREATE INDEX i_007 /CREAT INDEX i_007 /' "$D/007_r007.sql"
+grep -n '^CREAT INDEX' "$D/007_r007.sql" | grep -q '^9:' ||
+	fail "the generated revision does not have its error on line 9"
+
+DB=lint_db
+fresh_db "$DB"
+q -d "$DB" -c "CREATE TABLE sentinel (x int)"
+before=$(q -d "$DB" -c "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relnamespace = 'public'::regnamespace")
+
+m "$DB" "$T/u1" --revisions "$D" upgrade head
+expect 3 "a syntax error in revision 7 of 10 refuses the upgrade"
+has "$T/u1.err" "007_r007.sql:9:1: syntax error at or near \"CREAT\"" \
+	"the error names FILE:LINE:COL and the token"
+has "$T/u1.err" "nothing applied" "the message says nothing was applied"
+after=$(q -d "$DB" -c "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relnamespace = 'public'::regnamespace")
+same "$after" "$before" "the database is untouched (no version table, no t_001..t_006)"
+
+# The same position from `migrate lint`, without a database.
+PGHOST=/nonexistent run "$T/l1" "$MIGRATE" --revisions "$D" lint
+expect 1 "migrate lint reports the syntax error"
+has "$T/l1.out" "007_r007.sql:9:1: syntax error at or near \"CREAT\"" \
+	"lint gives the same FILE:LINE:COL"
+
+# --no-parse: the server finds it after revisions 1-6.
+m "$DB" "$T/u2" --revisions "$D" upgrade --no-parse head
+expect 4 "with --no-parse the server rejects revision 7"
+same "$(version_of "$DB")" "r006" "revisions 1-6 applied without the pre-flight"
+has "$T/u2.err" "007_r007.sql:9:1" "the server's position maps to the same place"
+
+# A transaction=false section is parsed too.
+sed -i 's/^CREAT INDEX i_007 /CREATE INDEX i_007 /' "$D/007_r007.sql"
+sed -i 's/^-- migrate:upgrade$/-- migrate:upgrade transaction=false/; s/^CREATE INDEX i_008 /CREATE INDEX CONCURRENTLY i_008 /; s/^CREATE TABLE t_008 (id integer PRIMARY KEY, v text);$/SELECT 1 FRM t_007;/' \
+	"$D/008_r008.sql"
+m "$DB" "$T/u3" --revisions "$D" upgrade head
+expect 3 "a syntax error in a transaction=false section refuses the upgrade"
+has "$T/u3.err" "008_r008.sql:8:14: syntax error at or near \"t_007\"" \
+	"the transaction=false section's error is located"
+same "$(version_of "$DB")" "r006" "still at r006"
+
+# Downgrade: the pending downgrade sections are parsed first.
+sed -i 's/^SELECT 1 FRM t_007;$/CREATE TABLE t_008 (id integer PRIMARY KEY, v text);/' "$D/008_r008.sql"
+m "$DB" "$T/u4" --revisions "$D" upgrade head
+expect 0 "the fixed revisions apply"
+sed -i 's/^DROP TABLE t_009;$/DROP TABEL t_009;/' "$D/009_r009.sql"
+grep -q '^DROP TABEL t_009;$' "$D/009_r009.sql" || fail "could not break 009's downgrade"
+m "$DB" "$T/d1" --revisions "$D" downgrade r006
+expect 3 "a syntax error in a pending downgrade section refuses the downgrade"
+has "$T/d1.err" "009_r009.sql:" "the downgrade error names the file"
+same "$(version_of "$DB")" "r010" "nothing was downgraded (still at r010)"
+m "$DB" "$T/d2" --revisions "$D" downgrade r009
+expect 0 "a downgrade that does not reach the broken section runs"
+same "$(version_of "$DB")" "r009" "at r009"
