@@ -193,10 +193,10 @@ const struct cli_command cli_commands[] = {
 	  "its database. Exit 0 once it does, 4 when the time is up.",
 	  0 },
 	{ "lint", CMD_LINT, RUN(cmd_lint), 0, (size_t)-1, "[REV...]",
-	  "check revisions with PostgreSQL's parser and the lint rules",
+	  "parse and lint revisions (no database)",
 	  "Parse every section of each revision REV (default: all) with "
 	  "PostgreSQL's own parser (libpg_query) and check it against the lint "
-	  "rules (docs/lint.md): what would block a live database, fail at run "
+	  "rules (doc/lint.md): what would block a live database, fail at run "
 	  "time, or break the previous release during a rolling deploy. Tables "
 	  "created by the same revision give no lock findings; the revision "
 	  "graph tells which exist before it. Needs no database. A finding is "

@@ -438,17 +438,37 @@ START_TEST(test_lint_irreversible_and_incomplete_downgrade)
 
 END_TEST
 
-/* Every rule has an id, a reason and a fix. */
+/* Every rule has an id, a reason, a fix and an entry in doc/lint.md with
+ * its severity. */
 START_TEST(test_lint_rule_table)
 {
-	size_t n, i;
+	size_t n, i, len;
 	const struct migrate_lint_rule *r = migrate_lint_rules(&n);
+	const char *src = getenv("SRCDIR");
+	char path[4096], *doc;
+	FILE *f;
 
+	ck_assert_ptr_nonnull(src);
+	snprintf(path, sizeof(path), "%s/doc/lint.md", src);
+	f = fopen(path, "r");
+	ck_assert_msg(f, "cannot open %s", path);
+	doc = calloc(1, 1 << 20);
+	ck_assert_ptr_nonnull(doc);
+	len = fread(doc, 1, (1 << 20) - 1, f);
+	fclose(f);
+	ck_assert_uint_gt(len, 0);
 	ck_assert_uint_ge(n, 20);
 	for (i = 0; i < n; i++) {
+		char entry[128];
+
 		ck_assert(r[i].id[0] && r[i].reason[0] && r[i].fix[0]);
 		ck_assert_ptr_eq(migrate_lint_rule_find(r[i].id), &r[i]);
+		snprintf(entry, sizeof(entry), "%s (%s)", r[i].id,
+			 migrate_lint_severity_name(r[i].severity));
+		ck_assert_msg(strstr(doc, entry), "doc/lint.md lacks '%s'",
+			      entry);
 	}
+	free(doc);
 	ck_assert_ptr_null(migrate_lint_rule_find("no-such-rule"));
 }
 
