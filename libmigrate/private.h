@@ -61,6 +61,7 @@ struct migrate_section {
 	int lock_timeout_ms;      /* -1: the handle's default */
 	int statement_timeout_ms; /* -1: the handle's default */
 	migrate_step_fn fn;       /* C callback instead of sql */
+	bool empty; /* "empty=true": no SQL on purpose (a merge revision) */
 };
 
 struct migrate_revision {

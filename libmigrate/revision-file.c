@@ -541,7 +541,7 @@ migrate_registry_parse(struct migrate_registry *reg,
 		       size_t len)
 {
 	struct parser p;
-	size_t header_end;
+	size_t header_end, i;
 	int rc;
 
 	if (!reg)
@@ -587,11 +587,29 @@ migrate_registry_parse(struct migrate_registry *reg,
 		rc = perr(&p, p.lines, "no '-- migrate:upgrade' section");
 		goto out;
 	}
-	if (sql_is_blank(p.buf + p.sec[SEC_UP].body_start,
-			 p.sec[SEC_UP].body_end - p.sec[SEC_UP].body_start)) {
-		rc = perr(&p, p.sec[SEC_UP].marker_line,
-			  "empty upgrade section");
-		goto out;
+	/* An unfinished revision has a blank upgrade section; one that needs
+	 * no SQL (a merge) says so with empty=true, which then must hold. */
+	for (i = 0; i < 2; i++) {
+		const struct section_info *sec = &p.sec[i];
+		bool blank;
+
+		if (!sec->marker_line)
+			continue;
+		blank = sql_is_blank(p.buf + sec->body_start,
+				     sec->body_end - sec->body_start);
+		if (blank && i == SEC_UP && !sec->opts.empty) {
+			rc = perr(
+				&p, sec->marker_line,
+				"empty upgrade section (a revision that needs no SQL, such as a merge, says so: '-- migrate:upgrade empty=true')");
+			goto out;
+		}
+		if (!blank && sec->opts.empty) {
+			rc = perr(
+				&p, sec->marker_line,
+				"the %s section is marked empty=true but holds SQL",
+				section_names[i]);
+			goto out;
+		}
 	}
 	rc = build_revision(&p);
 
@@ -655,7 +673,8 @@ migrate__section_options(struct migrate_section *sec,
 			 char *err,
 			 size_t errlen)
 {
-	bool seen_tx = false, seen_lock = false, seen_stmt = false;
+	bool seen_tx = false, seen_lock = false, seen_stmt = false,
+	     seen_empty = false;
 	char shown[64], shown2[64];
 	size_t i = 0;
 
@@ -687,18 +706,25 @@ migrate__section_options(struct migrate_section *sec,
 		val = eq + 1;
 		vlen = tlen - klen - 1;
 		migrate__printable(shown2, sizeof(shown2), val, vlen);
-		if (klen == 11 && memcmp(tok, "transaction", 11) == 0) {
-			seen = &seen_tx;
+		if ((klen == 11 && memcmp(tok, "transaction", 11) == 0) ||
+		    (klen == 5 && memcmp(tok, "empty", 5) == 0)) {
+			bool tx = klen == 11, v;
+
+			seen = tx ? &seen_tx : &seen_empty;
 			if (vlen == 4 && memcmp(val, "true", 4) == 0) {
-				sec->transactional = true;
+				v = true;
 			} else if (vlen == 5 && memcmp(val, "false", 5) == 0) {
-				sec->transactional = false;
+				v = false;
 			} else {
 				set_err(err, errlen,
-					"invalid value '%s' for option 'transaction' (expected true or false)",
-					shown2);
+					"invalid value '%s' for option '%s' (expected true or false)",
+					shown2, tx ? "transaction" : "empty");
 				return MIGRATE_EPARSE;
 			}
+			if (tx)
+				sec->transactional = v;
+			else
+				sec->empty = v;
 		} else if ((klen == 12 &&
 			    memcmp(tok, "lock_timeout", 12) == 0) ||
 			   (klen == 17 &&
@@ -722,7 +748,7 @@ migrate__section_options(struct migrate_section *sec,
 		} else {
 			migrate__printable(shown, sizeof(shown), tok, klen);
 			set_err(err, errlen,
-				"unknown section option '%s' (known: transaction, lock_timeout, statement_timeout)",
+				"unknown section option '%s' (known: transaction, lock_timeout, statement_timeout, empty)",
 				shown);
 			return MIGRATE_EPARSE;
 		}

@@ -111,6 +111,29 @@ START_TEST(test_revfile_merge)
 
 END_TEST
 
+/* A merge needs no SQL and says so: empty=true on the sections. */
+START_TEST(test_revfile_empty_marker)
+{
+	static const char f[] = "-- Merge a and b\n"
+				"-- Revision ID: m1\n"
+				"-- Revises: a, b\n"
+				"-- migrate:upgrade empty=true\n"
+				"-- (no SQL: a merge)\n"
+				"\n"
+				"-- migrate:downgrade empty=true\n";
+	struct migrate_registry *reg = parse_one("m1.sql", f, strlen(f));
+	const struct migrate_revision *r = get(reg, "m1");
+
+	ck_assert_uint_eq(migrate_revision_parent_count(r), 2);
+	ck_assert_ptr_nonnull(migrate_revision_upgrade_sql(r));
+	ck_assert_int_eq(migrate_revision_is_reversible(r), 1);
+	ck_assert(r->up.empty);
+	ck_assert(r->down.empty);
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
 START_TEST(test_revfile_empty_downgrade)
 {
 	static const char f[] = "-- Revision ID: 002\n-- Revises: 001\n"
@@ -457,7 +480,7 @@ START_TEST(test_revfile_section_options_direct)
 		{ "transaction", MIGRATE_EPARSE,
 		  "malformed section option 'transaction'" },
 		{ "isolation=serializable", MIGRATE_EPARSE,
-		  "unknown section option 'isolation' (known: transaction, lock_timeout, statement_timeout)" },
+		  "unknown section option 'isolation' (known: transaction, lock_timeout, statement_timeout, empty)" },
 		{ "transaction=false transaction=true", MIGRATE_EPARSE,
 		  "section option 'transaction' given twice" },
 		{ "lock_timeout=1 lock_timeout=2", MIGRATE_EPARSE,
@@ -629,6 +652,24 @@ static const struct bad_case {
 	     "-- migrate:downgrade\nDROP TABLE t;\n",
 	     MIGRATE_EPARSE,
 	     "003.sql:3: empty upgrade section"),
+	CASE("empty=true with SQL",
+	     "-- Revision ID: 003\n-- Revises:\n-- migrate:upgrade empty=true\n"
+	     "CREATE TABLE t ();\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:3: the upgrade section is marked empty=true but holds SQL"),
+	CASE("empty=true on a downgrade with SQL",
+	     "-- Revision ID: 003\n-- Revises:\n-- migrate:upgrade\nSELECT 1;\n"
+	     "-- migrate:downgrade empty=true\nDROP TABLE t;\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:5: the downgrade section is marked empty=true but holds SQL"),
+	CASE("empty=false says it is unfinished",
+	     "-- Revision ID: 003\n-- Revises:\n-- migrate:upgrade empty=false\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:3: empty upgrade section"),
+	CASE("bad empty value",
+	     "-- Revision ID: 003\n-- Revises:\n-- migrate:upgrade empty=yes\n",
+	     MIGRATE_EPARSE,
+	     "003.sql:3: invalid value 'yes' for option 'empty' (expected true or false)"),
 	CASE("comment-only upgrade",
 	     "-- Revision ID: 003\n-- Revises:\n\n-- migrate:upgrade\n"
 	     "-- nothing here\n/* nor /* nested */ here */\n",
@@ -1150,6 +1191,7 @@ revision_file_suite(void)
 	add_test(s, test_revfile_sample);
 	add_test(s, test_revfile_unterminated_sql_at_load);
 	add_test(s, test_revfile_merge);
+	add_test(s, test_revfile_empty_marker);
 	add_test(s, test_revfile_empty_downgrade);
 	add_test(s, test_revfile_downgrade_first);
 	add_test(s, test_revfile_header_details);
