@@ -156,10 +156,24 @@ head_status(struct migrate *m, const struct migrate_state *st)
 		if (!migrate__registry_get(reg, st->heads.v[i]))
 			unknown = st->heads.v[i];
 	if (unknown) {
-		bool all = st->has_history;
+		bool all = st->has_history, recorded = true;
 
+		/* Newer only when the history shows it: every head of this
+		 * build applied, and every unknown id recorded as applied
+		 * too (an id merely written into the version table, by hand
+		 * or another tool, is unknown, not newer). */
 		for (i = 0; i < reg->n_heads && all; i++)
 			all = applied_has(st, reg->heads[i]->id);
+		for (i = 0; i < st->heads.n && recorded; i++)
+			recorded = migrate__registry_get(reg, st->heads.v[i]) ||
+				   applied_has(st, st->heads.v[i]);
+		if (all && !recorded) {
+			say(m,
+			    "database is at '%s', which this build does not know (no history of it; this build's %s %s %s applied)",
+			    unknown, reg->n_heads > 1 ? "heads" : "head", need,
+			    reg->n_heads > 1 ? "were" : "was");
+			return MIGRATE_STATUS_UNKNOWN_REVISION;
+		}
 		if (all) {
 			say(m,
 			    "database is at %s, newer than this build's %s %s",

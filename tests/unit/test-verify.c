@@ -180,6 +180,16 @@ START_TEST(test_verify_unknown_revision)
 	       "database is at 'zzz', which this build does not know (its "
 	       "head 003 is not applied)");
 	migrate_close(m);
+	/* Our head applied, then the version table set to an id with no
+	 * history: unknown, not newer (it was never applied here). */
+	m = open_mem(chain(3), &be);
+	assert_ok(m, migrate_upgrade(m, NULL));
+	ck_assert_int_eq(migrate_backend_memory_set_heads(be, zzz, 1), 0);
+	expect(m, MIGRATE_VERIFY_ALLOW_AHEAD, MIGRATE_EVERIFY,
+	       MIGRATE_STATUS_UNKNOWN_REVISION,
+	       "database is at 'zzz', which this build does not know (no "
+	       "history of it; this build's head 003 was applied)");
+	migrate_close(m);
 }
 
 END_TEST
