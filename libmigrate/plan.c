@@ -30,6 +30,7 @@ enum target_kind {
 	TARGET_REV,   /* one revision */
 	TARGET_BASE,  /* nothing applied */
 	TARGET_HEADS, /* every head of the registry */
+	TARGET_HERE,  /* where the database is: no step */
 };
 
 struct planner {
@@ -245,6 +246,24 @@ current_heads(struct planner *p, struct migrate_revision **v, size_t max)
 	return n;
 }
 
+/* The database is exactly at the registry's head(s). */
+static bool
+at_registry_heads(struct planner *p)
+{
+	struct migrate_revision *v[LIST_MAX + 1];
+	size_t i, j, n = current_heads(p, v, LIST_MAX + 1);
+
+	if (n != p->reg->n_heads || n > LIST_MAX + 1 || n == 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < n && v[j] != p->reg->heads[i]; j++)
+			;
+		if (j == n)
+			return false;
+	}
+	return true;
+}
+
 /*
  * Move @steps steps up (along children) or down (along parents) from
  * @*pos (NULL = base), requiring a single way at each step. @from names the
@@ -350,6 +369,11 @@ resolve_target(struct planner *p,
 	migrate__printable(shown, sizeof(shown), target, strlen(target));
 
 	if (!strcmp(target, "head") || !strcmp(target, "heads")) {
+		/* Alembic: "downgrade head" at head does nothing. */
+		if (direction != MIGRATE_UP && at_registry_heads(p)) {
+			*kind = TARGET_HERE;
+			return 0;
+		}
 		if (direction != MIGRATE_UP)
 			return fail(p, MIGRATE_EINVAL,
 				    "'%s' is not a downgrade target; use "
@@ -363,6 +387,11 @@ resolve_target(struct planner *p,
 		return unique_head(p, rev);
 	}
 	if (!strcmp(target, "base")) {
+		/* Alembic: "upgrade base" at base does nothing. */
+		if (direction != MIGRATE_DOWN && p->n_cur == 0) {
+			*kind = TARGET_HERE;
+			return 0;
+		}
 		if (direction != MIGRATE_DOWN)
 			return fail(p, MIGRATE_EINVAL,
 				    "'base' is not an upgrade target; use "
@@ -756,7 +785,9 @@ plan_one_way(struct migrate_plan **out,
 		}
 		goto out;
 	}
-	if (direction == MIGRATE_UP) {
+	if (kind == TARGET_HERE) {
+		/* No step. */
+	} else if (direction == MIGRATE_UP) {
 		/* A target at or below the current state (an applied
 		 * revision, or base via "ID-N") is simply reached. */
 		if (kind == TARGET_HEADS)

@@ -461,6 +461,57 @@ START_TEST(test_plan_wrong_direction)
 		   "'+1' is not a downgrade target");
 	make_fails(0, "002", "head", MIGRATE_EINVAL, "direction");
 	make_fails(3, "002", "head", MIGRATE_EINVAL, "direction");
+	make_fails(MIGRATE_UP, "001", "base", MIGRATE_EINVAL,
+		   "'base' is not an upgrade target; use downgrade");
+	make_fails(MIGRATE_DOWN, NULL, "head", MIGRATE_EINVAL,
+		   "'head' is not a downgrade target; use upgrade");
+}
+
+END_TEST
+
+/* Alembic: "upgrade base" at base and "downgrade head(s)" at head do
+ * nothing (elsewhere they are refused, above). */
+START_TEST(test_plan_noop_targets)
+{
+	build_linear();
+	make(MIGRATE_UP, NULL, "base");
+	ck_assert_uint_eq(migrate_plan_count(plan), 0);
+	assert_from("");
+	assert_to("");
+	make(MIGRATE_DOWN, "004", "head");
+	ck_assert_uint_eq(migrate_plan_count(plan), 0);
+	assert_from("004");
+	assert_to("004");
+	make(MIGRATE_DOWN, "004", "heads");
+	ck_assert_uint_eq(migrate_plan_count(plan), 0);
+	assert_to("004");
+}
+
+END_TEST
+
+START_TEST(test_plan_noop_targets_branches)
+{
+	build_branches();
+	make_fails(MIGRATE_DOWN, NULL, "heads", MIGRATE_EINVAL,
+		   "'heads' is not a downgrade target");
+	make(MIGRATE_UP, NULL, "heads");
+	{
+		char *heads = NULL;
+		size_t i, n = plan->to_heads.n, len = 1;
+
+		for (i = 0; i < n; i++)
+			len += strlen(plan->to_heads.v[i]) + 1;
+		heads = calloc(1, len);
+		ck_assert_ptr_nonnull(heads);
+		for (i = 0; i < n; i++) {
+			if (i)
+				strcat(heads, ",");
+			strcat(heads, plan->to_heads.v[i]);
+		}
+		make(MIGRATE_DOWN, heads, "heads");
+		ck_assert_uint_eq(migrate_plan_count(plan), 0);
+		free(heads);
+	}
 }
 
 END_TEST
@@ -937,6 +988,8 @@ plan_suite(void)
 	T(test_plan_several_roots);
 	T(test_plan_malformed_targets);
 	T(test_plan_wrong_direction);
+	T(test_plan_noop_targets);
+	T(test_plan_noop_targets_branches);
 	T(test_plan_head_several);
 	T(test_plan_branch_down);
 	T(test_plan_merge_up);
