@@ -138,8 +138,11 @@ int migrate__registry_add_rev(struct migrate_registry *reg,
 /* Free a revision and everything it owns. NULL is a no-op. */
 void migrate__revision_free(struct migrate_revision *rev);
 
-/* Lower-case hex SHA-256 of @len bytes (FIPS 180-4). */
+/* Lower-case hex SHA-256 of @len bytes (FIPS 180-4); with the CPU's SHA
+ * instructions where it has them. _generic: the portable code only (for
+ * the tests that compare both). */
 void migrate__sha256_hex(const void *data, size_t len, char out[65]);
+void migrate__sha256_hex_generic(const void *data, size_t len, char out[65]);
 
 /* Copy at most 40 characters of @s (@len bytes) into @out for a message,
  * control characters replaced by '?', "..." appended when cut. */

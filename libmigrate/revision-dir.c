@@ -132,6 +132,10 @@ read_file(struct migrate_registry *reg,
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		/* All fstat() promised: no second read() just to see EOF
+		 * (a file that grows meanwhile is read as it was). */
+		if (len == (size_t)st.st_size)
+			break;
 	}
 	data[len] = '\0';
 	*out = data;

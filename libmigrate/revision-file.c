@@ -126,34 +126,61 @@ utf8_seq(const unsigned char *s, size_t avail)
 	return n;
 }
 
+/* Line (1-based) and byte column of offset @at of @s, for a message. */
+static void
+line_col(const char *s, size_t at, size_t *line, size_t *col)
+{
+	const char *p = s, *end = s + at, *nl;
+
+	*line = 1;
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		(*line)++;
+		p = nl + 1;
+	}
+	*col = (size_t)(end - p) + 1;
+}
+
 /* Reject NUL bytes and invalid UTF-8, naming line and byte column. */
 static int
 check_bytes(struct parser *p)
 {
 	const unsigned char *s = (const unsigned char *)p->buf;
-	size_t i = 0, line = 1, line_start = 0;
+	size_t i = 0, line, col;
 
 	while (i < p->len) {
 		size_t n;
 
-		if (s[i] == '\n') {
-			line++;
-			line_start = ++i;
-			continue;
+		/* Eight bytes at a time while they are ASCII and not NUL:
+		 * (w - 0x01..) | w has the high bit of a byte set when the
+		 * byte is 0 or >= 0x80 (a borrow only follows such a byte). */
+		while (i + 8 <= p->len) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if (((w - 0x0101010101010101ULL) | w) &
+			    0x8080808080808080ULL)
+				break;
+			i += 8;
 		}
-		if (s[i] == 0)
+		if (i >= p->len)
+			break;
+		if (s[i] == 0) {
+			line_col(p->buf, i, &line, &col);
 			return perr(p, line, "NUL byte at byte column %zu",
-				    i - line_start + 1);
+				    col);
+		}
 		if (s[i] < 0x80) {
 			i++;
 			continue;
 		}
 		n = utf8_seq(s + i, p->len - i);
-		if (!n)
+		if (!n) {
+			line_col(p->buf, i, &line, &col);
 			return perr(
 				p, line,
 				"invalid UTF-8 at byte column %zu (byte 0x%02X)",
-				i - line_start + 1, s[i]);
+				col, s[i]);
+		}
 		i += n;
 	}
 	return 0;
@@ -438,15 +465,19 @@ static char *
 copy_body(const char *s, size_t len)
 {
 	char *out = malloc(len + 1), *o = out;
-	size_t i;
+	const char *end = s + len, *cr;
 
 	if (!out)
 		return NULL;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n')
-			continue;
-		*o++ = s[i];
+	while ((cr = memchr(s, '\r', (size_t)(end - s))) != NULL) {
+		memcpy(o, s, (size_t)(cr - s));
+		o += cr - s;
+		if (cr + 1 == end || cr[1] != '\n')
+			*o++ = '\r';
+		s = cr + 1;
 	}
+	memcpy(o, s, (size_t)(end - s));
+	o += end - s;
 	*o = '\0';
 	return out;
 }

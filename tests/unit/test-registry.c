@@ -768,9 +768,32 @@ START_TEST(test_registry_sha256_vectors)
 	ck_assert_ptr_nonnull(million);
 	memset(million, 'a', 1000000);
 	migrate__sha256_hex(million, 1000000, out);
+	ck_assert_str_eq(out, "cdc76e5c9914fb9281a1c7e284d73e67"
+			      "f1809a48a497200e046d39ccc7112cd0");
+	migrate__sha256_hex_generic(million, 1000000, out);
 	free(million);
 	ck_assert_str_eq(out, "cdc76e5c9914fb9281a1c7e284d73e67"
 			      "f1809a48a497200e046d39ccc7112cd0");
+}
+
+END_TEST
+
+/* The CPU's SHA instructions (where it has them; not under valgrind) and
+ * the portable code agree at every length around the block boundaries. */
+START_TEST(test_registry_sha256_paths_agree)
+{
+	unsigned char data[300];
+	char a[65], b[65];
+	size_t i, len;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 131u + 7u);
+	for (len = 0; len <= sizeof(data); len++) {
+		migrate__sha256_hex(data, len, a);
+		migrate__sha256_hex_generic(data, len, b);
+		ck_assert_msg(strcmp(a, b) == 0, "length %zu: %s vs %s", len, a,
+			      b);
+	}
 }
 
 END_TEST
@@ -899,6 +922,7 @@ registry_suite(void)
 	add_test(s, test_registry_find_ambiguous_capped);
 	add_test(s, test_registry_checksum);
 	add_test(s, test_registry_sha256_vectors);
+	add_test(s, test_registry_sha256_paths_agree);
 	add_test(s, test_registry_printable);
 	add_test(s, test_registry_chain_10000_files);
 	add_test(s, test_registry_chain_100000);
