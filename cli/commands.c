@@ -208,7 +208,7 @@ offline(struct cli *c, int direction, const char *spec)
 {
 	struct migrate_plan *plan = NULL;
 	struct migrate_options opts;
-	const char *colon = strchr(spec, ':'), *to, *err = NULL;
+	const char *colon = strchr(spec, ':'), *to;
 	char *from = NULL, *script = NULL;
 	int rc, code;
 
@@ -243,9 +243,9 @@ offline(struct cli *c, int direction, const char *spec)
 		goto out;
 	}
 	cli_fill_options(c, &opts);
-	rc = migrate_plan_sql(plan, &opts, &script, &err);
+	rc = migrate_plan_sql(&script, plan, &opts);
 	if (rc < 0) {
-		cli_print_error(err, NULL, rc);
+		cli_print_error(migrate_registry_errmsg(c->reg), NULL, rc);
 		code = cli_exit_code(rc, CLI_PHASE_RUN);
 		goto out;
 	}

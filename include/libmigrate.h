@@ -587,17 +587,18 @@ int migrate_plan_offline(struct migrate_plan **out,
  * step with its bookkeeping (version table and history) in the same
  * transaction structure. Only SQL revisions can be rendered.
  *
+ * @param[out] out NUL-terminated script; free with migrate_free(). NULL
+ *                 on failure.
+ * @param plan  The plan; its registry's migrate_registry_errmsg() says why
+ *              it cannot be rendered.
  * @param opts  Table/schema names and timeouts; NULL for defaults.
- * @param[out] out NUL-terminated script; free with migrate_free().
- * @param[out] errmsg Set on failure to a static or plan-owned message;
- *                    may be NULL.
- * @return 0, MIGRATE_EINVAL (a C-callback revision in the plan),
- *         MIGRATE_ENOMEM.
+ * @return 0, MIGRATE_EINVAL (a C-callback revision in the plan, or a
+ *         transaction=false one with MIGRATE_OPEN_SINGLE_TRANSACTION; the
+ *         message is the registry's), MIGRATE_ENOMEM.
  */
-int migrate_plan_sql(const struct migrate_plan *plan,
-		     const struct migrate_options *opts,
-		     char **out,
-		     const char **errmsg);
+int migrate_plan_sql(char **out,
+		     const struct migrate_plan *plan,
+		     const struct migrate_options *opts);
 
 /** Free memory returned by the library through a `char **`. NULL ok. */
 void migrate_free(void *p);

@@ -156,56 +156,38 @@ step_backend_error(struct migrate *m,
 		   const char *extra)
 {
 	const struct migrate_backend_error *e = &m->berr;
-	char msg[MIGRATE_ERRMSG_SIZE];
 	char where[512];
-	char text[sizeof(e->message)];
-	size_t len;
+	char prefix[600];
 
-	migrate__redact(e->message[0] ? e->message : migrate_strerror(rc), text,
-			sizeof(text));
-	len = strlen(text);
-	while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
-		text[--len] = '\0';
 	if (e->in_bookkeeping) {
 		xsnprintf(where, sizeof(where),
 			  "revision %s (%s): ", st->rev->id,
 			  migrate__direction_name(st->direction));
-		xsnprintf(msg, sizeof(msg),
-			  "%sERROR in bookkeeping (version table or history): "
-			  "%s",
-			  where, text);
+		xsnprintf(prefix, sizeof(prefix),
+			  "%sERROR in bookkeeping (version table or history): ",
+			  where);
 	} else {
 		location(where, sizeof(where), st,
 			 sql_failed && e->position > 0,
 			 char_base + e->position);
-		xsnprintf(msg, sizeof(msg), "%sERROR: %s", where, text);
+		xsnprintf(prefix, sizeof(prefix), "%sERROR: ", where);
 	}
-	if (e->sqlstate[0])
-		msg_add(msg, sizeof(msg), " (SQLSTATE %s)", e->sqlstate);
-	if (e->detail[0])
-		msg_add(msg, sizeof(msg), "\nDETAIL: %s", e->detail);
-	if (e->hint[0])
-		msg_add(msg, sizeof(msg), "\nHINT: %s", e->hint);
-	if (st->rev->file && !e->in_bookkeeping)
-		msg_add(msg, sizeof(msg), "\n  in revision %s (%s)",
-			st->rev->id, migrate__direction_name(st->direction));
-	if (extra && *extra)
-		msg_add(msg, sizeof(msg), "%s", extra);
-	m->err_kind = e->kind;
-	if (e->kind == MIGRATE_BACKEND_ERROR_CONNECTION_LOST) {
-		m->poisoned = true;
-		msg_add(msg, sizeof(msg),
-			"\nthe connection to the database was lost");
-	}
-	memcpy(m->errmsg, msg, sizeof(m->errmsg));
-	memcpy(m->sqlstate, e->sqlstate, sizeof(m->sqlstate));
-	m->sqlstate[sizeof(m->sqlstate) - 1] = '\0';
 	if (rc >= 0)
 		rc = MIGRATE_EBACKEND;
+	migrate__backend_error(m, rc, prefix);
+	if (st->rev->file && !e->in_bookkeeping)
+		msg_add(m->diag.msg, sizeof(m->diag.msg),
+			"\n  in revision %s (%s)", st->rev->id,
+			migrate__direction_name(st->direction));
+	if (extra && *extra)
+		msg_add(m->diag.msg, sizeof(m->diag.msg), "%s", extra);
+	if (e->kind == MIGRATE_BACKEND_ERROR_CONNECTION_LOST)
+		msg_add(m->diag.msg, sizeof(m->diag.msg),
+			"\nthe connection to the database was lost");
 	return rc;
 }
 
-/* A C callback failed with @rc; m->errmsg is what it (or migrate_exec())
+/* A C callback failed with @rc; m->diag.msg is what it (or migrate_exec())
  * said. */
 static int
 step_callback_error(struct migrate *m,
@@ -214,18 +196,19 @@ step_callback_error(struct migrate *m,
 		    const char *extra)
 {
 	char said[MIGRATE_ERRMSG_SIZE];
-	char state[sizeof(m->sqlstate)];
+	char state[sizeof(m->diag.sqlstate)];
 
-	memcpy(said, m->errmsg, sizeof(said));
-	memcpy(state, m->sqlstate, sizeof(state));
+	memcpy(said, m->diag.msg, sizeof(said));
+	memcpy(state, m->diag.sqlstate, sizeof(state));
 	if (!said[0])
 		xsnprintf(said, sizeof(said),
 			  "%s callback failed (returned %d)",
 			  migrate__direction_name(st->direction), rc);
-	xsnprintf(m->errmsg, sizeof(m->errmsg), "revision %s (%s): ERROR: %s%s",
-		  st->rev->id, migrate__direction_name(st->direction), said,
+	xsnprintf(m->diag.msg, sizeof(m->diag.msg),
+		  "revision %s (%s): ERROR: %s%s", st->rev->id,
+		  migrate__direction_name(st->direction), said,
 		  extra ? extra : "");
-	memcpy(m->sqlstate, state, sizeof(m->sqlstate));
+	memcpy(m->diag.sqlstate, state, sizeof(m->diag.sqlstate));
 	/* Report what the callback returned when it is one of ours. */
 	if (rc >= 0 || rc < MIGRATE_ECANCELED || rc == MIGRATE_OK)
 		rc = MIGRATE_ERROR;
@@ -335,7 +318,7 @@ where_now(struct migrate *m, char *out, size_t size)
 	struct migrate_state st;
 	char heads[256];
 
-	memcpy(saved, m->errmsg, sizeof(saved));
+	memcpy(saved, m->diag.msg, sizeof(saved));
 	migrate__state_init(&st);
 	if (migrate__read_state(m, &st) < 0) {
 		xsnprintf(out, size,
@@ -346,7 +329,7 @@ where_now(struct migrate *m, char *out, size_t size)
 		xsnprintf(out, size, "the database is at %s", heads);
 	}
 	migrate__state_clear(&st);
-	memcpy(m->errmsg, saved, sizeof(m->errmsg));
+	memcpy(m->diag.msg, saved, sizeof(m->diag.msg));
 }
 
 /*
@@ -364,7 +347,7 @@ cancelled(struct migrate *m,
 
 	where_now(m, now, sizeof(now));
 	m->cancel_requested = 0;
-	m->sqlstate[0] = '\0';
+	m->diag.sqlstate[0] = '\0';
 	if (!st)
 		return migrate__set_error(m, MIGRATE_ECANCELED,
 					  "cancelled %s: nothing was changed; "
@@ -505,14 +488,14 @@ fail:
 static char *
 dirty_detail(const struct migrate *m, size_t i, size_t n)
 {
-	size_t len = strcspn(m->errmsg, "\n");
+	size_t len = strcspn(m->diag.msg, "\n");
 	struct buf b = BUF_INIT;
 
 	if (n)
 		buf_printf(&b, "statement %zu of %zu failed: ", i + 1, n);
 	else
 		buf_puts(&b, "callback failed: ");
-	buf_append(&b, m->errmsg, len);
+	buf_append(&b, m->diag.msg, len);
 	return buf_steal(&b);
 }
 
@@ -553,7 +536,7 @@ run_nontx_step(struct migrate *m,
 	struct migrate_sql_stmt *stmts = NULL;
 	struct migrate_record rec;
 	char extra[512];
-	char err[512];
+	struct migrate_diag err;
 	char *detail;
 	size_t n = 0, i = 0, counted = 0;
 	bool timeouts_set = false;
@@ -561,9 +544,7 @@ run_nontx_step(struct migrate *m,
 	int rc;
 
 	if (!sec->fn) {
-		err[0] = '\0';
-		rc = migrate__sql_split(sql, strlen(sql), &stmts, &n, err,
-					sizeof(err));
+		rc = migrate__sql_split(sql, strlen(sql), &stmts, &n, &err);
 		if (rc < 0) {
 			char where[512];
 
@@ -576,7 +557,7 @@ run_nontx_step(struct migrate *m,
 				"%sERROR: cannot split the %s section into "
 				"statements: %s\n  in revision %s (%s)",
 				where, migrate__direction_name(st->direction),
-				err, st->rev->id,
+				err.msg, st->rev->id,
 				migrate__direction_name(st->direction));
 		}
 	}
@@ -676,10 +657,10 @@ dirty:
 		goto out;
 	}
 	if (n)
-		msg_add(m->errmsg, sizeof(m->errmsg),
+		msg_add(m->diag.msg, sizeof(m->diag.msg),
 			"\n  statement %zu of %zu, run outside a transaction",
 			i + 1, n);
-	msg_add(m->errmsg, sizeof(m->errmsg), "%s", extra);
+	msg_add(m->diag.msg, sizeof(m->diag.msg), "%s", extra);
 out:
 	free(stmts);
 	return rc;
@@ -688,7 +669,7 @@ out:
 static bool
 is_lock_timeout(const struct migrate *m)
 {
-	return m->err_kind == MIGRATE_BACKEND_ERROR_LOCK_TIMEOUT;
+	return m->diag.kind == MIGRATE_BACKEND_ERROR_LOCK_TIMEOUT;
 }
 
 static void
@@ -697,7 +678,7 @@ gave_up(struct migrate *m, int attempts)
 	char t[32];
 
 	if (attempts > 1 && is_lock_timeout(m))
-		msg_add(m->errmsg, sizeof(m->errmsg),
+		msg_add(m->diag.msg, sizeof(m->diag.msg),
 			"\n  gave up after %d attempts waiting for locks "
 			"(lock_timeout %s)",
 			attempts,
@@ -752,7 +733,7 @@ run_one_step(struct migrate *m, const struct migrate_step *st)
 	if (rc != MIGRATE_ECANCELED)
 		gave_up(m, attempt);
 	quiet_record(m, st, migrate__direction_name(st->direction), started_at,
-		     clock_ms() - t0, m->errmsg);
+		     clock_ms() - t0, m->diag.msg);
 	progress(m, st, MIGRATE_PROGRESS_FAILED, clock_ms() - t0);
 	return rc;
 }
@@ -803,7 +784,7 @@ run_single(struct migrate *m, const struct migrate_plan *plan)
 				       "transaction)");
 			quiet_record(m, failed,
 				     migrate__direction_name(failed->direction),
-				     started_at, clock_ms() - t0, m->errmsg);
+				     started_at, clock_ms() - t0, m->diag.msg);
 			progress(m, failed, MIGRATE_PROGRESS_FAILED,
 				 clock_ms() - t0);
 			return rc;
@@ -816,12 +797,12 @@ run_single(struct migrate *m, const struct migrate_plan *plan)
 	}
 	if (failed) {
 		gave_up(m, attempt);
-		msg_add(m->errmsg, sizeof(m->errmsg),
+		msg_add(m->diag.msg, sizeof(m->diag.msg),
 			"\nthe whole plan was rolled back (single "
 			"transaction)");
 		quiet_record(m, failed,
 			     migrate__direction_name(failed->direction),
-			     started_at, clock_ms() - t0, m->errmsg);
+			     started_at, clock_ms() - t0, m->diag.msg);
 		progress(m, failed, MIGRATE_PROGRESS_FAILED, clock_ms() - t0);
 	}
 	return rc;
@@ -1168,24 +1149,22 @@ plan_job(struct migrate *m,
 	 const struct migrate_state *st,
 	 const struct job *job)
 {
-	char err[MIGRATE_ERRMSG_SIZE];
 	int rc;
 
 	*out = NULL;
-	err[0] = '\0';
 	rc = migrate__plan_move(out, m->reg, (const char *const *)st->heads.v,
 				st->heads.n, job->direction, job->target,
-				job->flags, err, sizeof(err));
+				job->flags, &m->diag);
 	if (rc == 0)
 		return 0;
 	*out = NULL;
-	if (!err[0])
-		xsnprintf(err, sizeof(err), "cannot plan to '%s': %s",
-			  job->target, migrate_strerror(rc));
+	if (!m->diag.msg[0])
+		return migrate__set_error(m, rc, "cannot plan to '%s': %s",
+					  job->target, migrate_strerror(rc));
 	if (job->resolve)
 		return migrate__set_error(m, rc, "cannot resolve %s: %s",
-					  job->target, err);
-	return migrate__set_error(m, rc, "%s", err);
+					  job->target, m->diag.msg);
+	return rc;
 }
 
 /* A plan made before the lock was ours runs only if the database is still

@@ -1062,7 +1062,6 @@ locate_step_error(const struct migrate_backend_step *step,
 	long sql_chars = utf8_chars(step->sql, strlen(step->sql));
 	struct migrate_sql_stmt *stmts = NULL;
 	size_t n_stmts = 0;
-	char scratch[64];
 
 	if (err->position > 0) {
 		long rel = err->position - (long)lay->sql_offset;
@@ -1078,7 +1077,7 @@ locate_step_error(const struct migrate_backend_step *step,
 	}
 	err->position = 0;
 	if (migrate__sql_split(step->sql, strlen(step->sql), &stmts, &n_stmts,
-			       scratch, sizeof(scratch)) < 0) {
+			       NULL) < 0) {
 		/* Cannot count: only our own conflict error is known. */
 		err->in_bookkeeping = is_conflict(err) ? 1 : 0;
 		return;

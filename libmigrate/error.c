@@ -103,18 +103,41 @@ migrate_free(void *p)
 	free(p);
 }
 
-static int set_error_v(struct migrate *m, int code, const char *fmt, va_list ap)
-	MIGRATE__PRINTF(3, 0);
-
-static int
-set_error_v(struct migrate *m, int code, const char *fmt, va_list ap)
+int
+migrate__vfail(struct migrate_diag *d, int code, const char *fmt, va_list ap)
 {
-	if (!m)
+	char tmp[sizeof(d->msg)];
+
+	if (!d)
 		return code;
-	vsnprintf(m->errmsg, sizeof(m->errmsg), fmt, ap);
-	m->sqlstate[0] = '\0';
-	m->err_kind = MIGRATE_BACKEND_ERROR_OTHER;
+	/* Through a copy: an argument may be d->msg itself (a registry
+	 * message handed on into the registry's own diagnostics). */
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	memcpy(d->msg, tmp, sizeof(d->msg));
+	d->sqlstate[0] = '\0';
+	d->kind = MIGRATE_BACKEND_ERROR_OTHER;
 	return code;
+}
+
+int
+migrate__fail(struct migrate_diag *d, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = migrate__vfail(d, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void
+migrate__diag_clear(struct migrate_diag *d)
+{
+	if (!d)
+		return;
+	d->msg[0] = '\0';
+	d->sqlstate[0] = '\0';
+	d->kind = MIGRATE_BACKEND_ERROR_OTHER;
 }
 
 int
@@ -123,7 +146,7 @@ migrate__set_error(struct migrate *m, int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	code = set_error_v(m, code, fmt, ap);
+	code = migrate__vfail(m ? &m->diag : NULL, code, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -136,7 +159,7 @@ migrate_set_error(struct migrate *m, int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	code = set_error_v(m, code, fmt, ap);
+	code = migrate__vfail(m ? &m->diag : NULL, code, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -144,13 +167,28 @@ migrate_set_error(struct migrate *m, int code, const char *fmt, ...)
 void
 migrate__clear_error(struct migrate *m)
 {
-	m->errmsg[0] = '\0';
-	m->sqlstate[0] = '\0';
-	m->err_kind = MIGRATE_BACKEND_ERROR_OTHER;
+	migrate__diag_clear(&m->diag);
+}
+
+/* Append to @d's message, truncating. */
+static void diag_add(struct migrate_diag *d, const char *fmt, ...)
+	MIGRATE__PRINTF(2, 3);
+
+static void
+diag_add(struct migrate_diag *d, const char *fmt, ...)
+{
+	size_t len = strlen(d->msg);
+	va_list ap;
+
+	if (len + 1 >= sizeof(d->msg))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->msg + len, sizeof(d->msg) - len, fmt, ap);
+	va_end(ap);
 }
 
 int
-migrate__backend_failed(struct migrate *m, int code, const char *context)
+migrate__backend_error(struct migrate *m, int code, const char *prefix)
 {
 	const struct migrate_backend_error *e = &m->berr;
 	char msg[sizeof(e->message)];
@@ -163,31 +201,29 @@ migrate__backend_failed(struct migrate *m, int code, const char *context)
 	len = strlen(msg);
 	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
 		msg[--len] = '\0';
-	if (context && *context)
-		snprintf(m->errmsg, sizeof(m->errmsg), "%s: %s", context, msg);
-	else
-		snprintf(m->errmsg, sizeof(m->errmsg), "%s", msg);
-	if (e->sqlstate[0]) {
-		len = strlen(m->errmsg);
-		snprintf(m->errmsg + len, sizeof(m->errmsg) - len,
-			 " (SQLSTATE %s)", e->sqlstate);
-	}
-	if (e->detail[0]) {
-		len = strlen(m->errmsg);
-		snprintf(m->errmsg + len, sizeof(m->errmsg) - len,
-			 "\nDETAIL: %s", e->detail);
-	}
-	if (e->hint[0]) {
-		len = strlen(m->errmsg);
-		snprintf(m->errmsg + len, sizeof(m->errmsg) - len, "\nHINT: %s",
-			 e->hint);
-	}
-	memcpy(m->sqlstate, e->sqlstate, sizeof(m->sqlstate));
-	m->sqlstate[sizeof(m->sqlstate) - 1] = '\0';
-	m->err_kind = e->kind;
+	migrate__fail(&m->diag, code, "%s%s", prefix ? prefix : "", msg);
+	if (e->sqlstate[0])
+		diag_add(&m->diag, " (SQLSTATE %s)", e->sqlstate);
+	if (e->detail[0])
+		diag_add(&m->diag, "\nDETAIL: %s", e->detail);
+	if (e->hint[0])
+		diag_add(&m->diag, "\nHINT: %s", e->hint);
+	memcpy(m->diag.sqlstate, e->sqlstate, sizeof(m->diag.sqlstate));
+	m->diag.sqlstate[sizeof(m->diag.sqlstate) - 1] = '\0';
+	m->diag.kind = e->kind;
 	if (e->kind == MIGRATE_BACKEND_ERROR_CONNECTION_LOST)
 		m->poisoned = true;
 	return code;
+}
+
+int
+migrate__backend_failed(struct migrate *m, int code, const char *context)
+{
+	char prefix[256];
+
+	xsnprintf(prefix, sizeof(prefix), "%s%s", context ? context : "",
+		  context && *context ? ": " : "");
+	return migrate__backend_error(m, code, prefix);
 }
 
 MIGRATE_EXPORT
@@ -196,16 +232,16 @@ migrate_errmsg(const struct migrate *m)
 {
 	if (!m)
 		return "out of memory";
-	return m->errmsg;
+	return m->diag.msg;
 }
 
 MIGRATE_EXPORT
 const char *
 migrate_sqlstate(const struct migrate *m)
 {
-	if (!m || !m->sqlstate[0])
+	if (!m || !m->diag.sqlstate[0])
 		return NULL;
-	return m->sqlstate;
+	return m->diag.sqlstate;
 }
 
 int
@@ -216,10 +252,8 @@ migrate__registry_error(struct migrate_registry *reg,
 {
 	va_list ap;
 
-	if (!reg)
-		return code;
 	va_start(ap, fmt);
-	vsnprintf(reg->errmsg, sizeof(reg->errmsg), fmt, ap);
+	code = migrate__vfail(reg ? &reg->diag : NULL, code, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -227,7 +261,7 @@ migrate__registry_error(struct migrate_registry *reg,
 void
 migrate__registry_clear_error(struct migrate_registry *reg)
 {
-	reg->errmsg[0] = '\0';
+	migrate__diag_clear(&reg->diag);
 }
 
 MIGRATE_EXPORT
@@ -236,5 +270,5 @@ migrate_registry_errmsg(const struct migrate_registry *reg)
 {
 	if (!reg)
 		return "out of memory";
-	return reg->errmsg;
+	return reg->diag.msg;
 }

@@ -203,7 +203,7 @@ default_backend(struct migrate *m)
 static int
 open_failed(struct migrate *m, int rc)
 {
-	xsnprintf(m->verify_msg, sizeof(m->verify_msg), "%s", m->errmsg);
+	xsnprintf(m->verify_msg, sizeof(m->verify_msg), "%s", m->diag.msg);
 	return rc;
 }
 

@@ -45,8 +45,7 @@ struct planner {
 	size_t n_cur;
 	struct migrate_revision **order; /* revisions of the steps, in order */
 	size_t n_order;
-	char *err;
-	size_t errlen;
+	struct migrate_diag *diag; /* where a failure is reported */
 };
 
 static int fail(struct planner *p, int code, const char *fmt, ...)
@@ -57,10 +56,8 @@ fail(struct planner *p, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!p->err || !p->errlen)
-		return code;
 	va_start(ap, fmt);
-	vsnprintf(p->err, p->errlen, fmt, ap);
+	code = migrate__vfail(p->diag, code, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -722,8 +719,7 @@ plan_one_way(struct migrate_plan **out,
 	     int direction,
 	     const char *target,
 	     unsigned int flags,
-	     char *err,
-	     size_t errlen)
+	     struct migrate_diag *diag)
 {
 	struct planner p;
 	struct migrate_plan *plan = NULL;
@@ -733,10 +729,8 @@ plan_one_way(struct migrate_plan **out,
 	int rc;
 
 	memset(&p, 0, sizeof(p));
-	p.err = err;
-	p.errlen = errlen;
-	if (err && errlen)
-		err[0] = '\0';
+	p.diag = diag;
+	migrate__diag_clear(diag);
 	if (!out)
 		return fail(&p, MIGRATE_EINVAL, "no plan pointer given");
 	*out = NULL;
@@ -843,21 +837,20 @@ plan_either_way(struct migrate_plan **out,
 		size_t n_current,
 		const char *target,
 		unsigned int flags,
-		char *err,
-		size_t errlen)
+		struct migrate_diag *diag)
 {
 	struct migrate_plan *up = NULL, *down = NULL;
-	char downerr[MIGRATE_ERRMSG_SIZE];
+	struct migrate_diag downerr;
 	int uprc, rc;
 
 	uprc = plan_one_way(&up, reg, current, n_current, MIGRATE_UP, target,
-			    flags, err, errlen);
+			    flags, diag);
 	if (uprc != MIGRATE_EINVAL && !(uprc == 0 && up->n_steps == 0)) {
 		*out = up;
 		return uprc;
 	}
 	rc = plan_one_way(&down, reg, current, n_current, MIGRATE_DOWN, target,
-			  flags, downerr, sizeof(downerr));
+			  flags, &downerr);
 	if (rc == 0 && down->n_steps > 0) {
 		migrate_plan_free(up);
 		*out = down;
@@ -865,8 +858,8 @@ plan_either_way(struct migrate_plan **out,
 	}
 	migrate_plan_free(down);
 	if (uprc < 0 && rc < 0 && rc != MIGRATE_EINVAL) {
-		if (err && errlen)
-			xsnprintf(err, errlen, "%s", downerr);
+		if (diag)
+			*diag = downerr;
 		uprc = rc;
 	}
 	*out = up;
@@ -881,21 +874,19 @@ migrate__plan_move(struct migrate_plan **out,
 		   int direction,
 		   const char *target,
 		   unsigned int flags,
-		   char *err,
-		   size_t errlen)
+		   struct migrate_diag *diag)
 {
 	if (flags & MIGRATE__PLAN_EITHER_WAY) {
 		if (out)
 			*out = NULL;
 		if (!out)
 			return plan_one_way(out, reg, current, n_current,
-					    MIGRATE_UP, target, flags, err,
-					    errlen);
+					    MIGRATE_UP, target, flags, diag);
 		return plan_either_way(out, reg, current, n_current, target,
-				       flags, err, errlen);
+				       flags, diag);
 	}
 	return plan_one_way(out, reg, current, n_current, direction, target,
-			    flags, err, errlen);
+			    flags, diag);
 }
 
 MIGRATE_EXPORT
@@ -906,7 +897,6 @@ migrate_plan(struct migrate_plan **out,
 	     const char *target)
 {
 	struct migrate_state st;
-	char err[MIGRATE_ERRMSG_SIZE];
 	int rc;
 
 	if (out)
@@ -921,17 +911,14 @@ migrate_plan(struct migrate_plan **out,
 	migrate__state_init(&st);
 	rc = migrate__read_state(m, &st);
 	if (rc < 0) {
-		if (!m->errmsg[0])
+		if (!m->diag.msg[0])
 			migrate__set_error(m, rc,
 					   "cannot read the database state: %s",
 					   migrate_strerror(rc));
 		goto out;
 	}
 	rc = migrate__plan_move(out, m->reg, (const char *const *)st.heads.v,
-				st.heads.n, direction, target, 0, err,
-				sizeof(err));
-	if (rc < 0)
-		migrate__set_error(m, rc, "%s", err);
+				st.heads.n, direction, target, 0, &m->diag);
 out:
 	migrate__state_clear(&st);
 	return rc;
@@ -946,7 +933,6 @@ migrate_plan_offline(struct migrate_plan **out,
 		     const char *target)
 {
 	struct strv heads = STRV_INIT;
-	char err[MIGRATE_ERRMSG_SIZE];
 	const char *s;
 	int rc;
 
@@ -1011,10 +997,8 @@ migrate_plan_offline(struct migrate_plan **out,
 	}
 
 	rc = migrate__plan_move(out, reg, (const char *const *)heads.v, heads.n,
-				direction, target, 0, err, sizeof(err));
-	if (rc < 0)
-		migrate__registry_error(reg, rc, "%s", err);
-	else
+				direction, target, 0, &reg->diag);
+	if (rc == 0)
 		migrate__registry_clear_error(reg);
 out:
 	strv_clear(&heads);

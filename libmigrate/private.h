@@ -8,6 +8,7 @@
 #define LIBMIGRATE_PRIVATE_H
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -50,6 +51,32 @@ int migrate__check_names(const struct migrate_options *opts,
 
 /* Size of the fixed error buffers of handles and registries. */
 #define MIGRATE_ERRMSG_SIZE 2048
+
+/*
+ * Diagnostics: the one struct every internal failure is reported into
+ * (error.c owns it). The handle and the registry each own one (the two
+ * public channels); a layer that has neither (planner, splitter, section
+ * options, URL) reports into the one its caller hands it, often the
+ * handle's or registry's own. Fixed size: reporting never allocates.
+ */
+struct migrate_diag {
+	char msg[MIGRATE_ERRMSG_SIZE];
+	char sqlstate[6]; /* "" unless the failure came from the server */
+	/* enum migrate_backend_error_kind of the failure (OTHER when it did
+	 * not come from a backend): what the engine branches on, never the
+	 * SQLSTATE. */
+	int kind;
+};
+
+/* The one fail() helper: set @d's message (NULL @d: only return), clear
+ * its SQLSTATE and kind; returns @code. */
+int migrate__fail(struct migrate_diag *d, int code, const char *fmt, ...)
+	MIGRATE_PRINTF(3, 4);
+int
+migrate__vfail(struct migrate_diag *d, int code, const char *fmt, va_list ap)
+	MIGRATE_PRINTF(3, 0);
+/* Empty @d (NULL is a no-op). */
+void migrate__diag_clear(struct migrate_diag *d);
 
 /* One section (upgrade or downgrade) of a revision. */
 struct migrate_section {
@@ -103,7 +130,7 @@ struct migrate_registry {
 	struct migrate_revision **heads;
 	size_t n_heads;
 
-	char errmsg[MIGRATE_ERRMSG_SIZE];
+	struct migrate_diag diag; /* migrate_registry_errmsg() */
 };
 
 /* Exact lookup by full id; NULL when absent. O(1). */
@@ -150,12 +177,11 @@ void migrate__printable(char *out, size_t outlen, const char *s, size_t len);
 
 /* Parse the options after a section marker ("transaction=false
  * lock_timeout=2s statement_timeout=500ms") into @sec. Returns 0 or
- * MIGRATE_EPARSE with the cause in @err (no file/line prefix). */
+ * MIGRATE_EPARSE with the cause in @diag (no file/line prefix; NULL ok). */
 int migrate__section_options(struct migrate_section *sec,
 			     const char *text,
 			     size_t len,
-			     char *err,
-			     size_t errlen);
+			     struct migrate_diag *diag);
 
 /* ------------------------------------------------------------------ */
 /* Plans                                                               */
@@ -202,8 +228,8 @@ struct migrate_plan {
  * transition (upgrade, downgrade, stamp, resolve): the plan that moves a
  * database whose version table holds @current (n_current ids) to @target
  * in @direction. Pure: no I/O. @flags: MIGRATE__PLAN_* below. On failure
- * returns a negative code and writes the cause into @err (errlen bytes);
- * *out is left NULL.
+ * returns a negative code with the cause in @diag (may be NULL, may be the
+ * registry's own); *out is left NULL.
  */
 int migrate__plan_move(struct migrate_plan **out,
 		       struct migrate_registry *reg,
@@ -212,8 +238,7 @@ int migrate__plan_move(struct migrate_plan **out,
 		       int direction,
 		       const char *target,
 		       unsigned int flags,
-		       char *err,
-		       size_t errlen);
+		       struct migrate_diag *diag);
 
 /* The plan only moves bookkeeping (stamp, resolve): no SQL runs, so a
  * revision without downgrade does not stop a downgrade (Alembic allows it
@@ -298,12 +323,7 @@ struct migrate {
 	/* Set by migrate_cancel() (any thread, a signal handler). */
 	volatile sig_atomic_t cancel_requested;
 
-	char errmsg[MIGRATE_ERRMSG_SIZE];
-	char sqlstate[6];
-	/* enum migrate_backend_error_kind of the failure errmsg describes
-	 * (OTHER when it did not come from the backend): what the engine
-	 * branches on, never the SQLSTATE. */
-	int err_kind;
+	struct migrate_diag diag; /* migrate_errmsg(), migrate_sqlstate() */
 	struct migrate_backend_error berr;
 
 	struct strv current; /* storage behind migrate_current() */
@@ -327,10 +347,16 @@ int migrate__set_error(struct migrate *m, int code, const char *fmt, ...)
 void migrate__clear_error(struct migrate *m);
 
 /*
- * Turn m->berr (filled by a failed backend call that returned @code) into
- * the handle's message, prefixed by @context (e.g. "cannot connect"), and
- * SQLSTATE; poisons the handle when the connection is lost. Returns @code.
+ * The one formatter of backend errors: m->berr (filled by a failed backend
+ * call that returned @code) into the handle's diagnostics as
+ * "@prefix MESSAGE (SQLSTATE xxxxx)\nDETAIL: ...\nHINT: ...", SQLSTATE and
+ * kind copied; poisons the handle when the connection is lost. Returns
+ * @code.
  */
+int migrate__backend_error(struct migrate *m, int code, const char *prefix);
+
+/* migrate__backend_error() with the prefix "@context: " (e.g. "cannot
+ * connect"). */
 int migrate__backend_failed(struct migrate *m, int code, const char *context);
 
 /* Read the database state through the backend (clears @st first). */
@@ -357,15 +383,14 @@ struct migrate_sql_stmt {
  * strings, quoted identifiers, dollar quoting, nested block comments, line
  * comments and BEGIN ATOMIC ... END bodies. Statements that hold only white
  * space and comments are dropped. *out is malloc'ed (free()).
- * Returns 0, MIGRATE_EPARSE (unterminated quote/comment; cause in @err with
- * the line) or MIGRATE_ENOMEM.
+ * Returns 0, MIGRATE_EPARSE (unterminated quote/comment; cause in @diag
+ * with the line; @diag may be NULL) or MIGRATE_ENOMEM.
  */
 int migrate__sql_split(const char *sql,
 		       size_t len,
 		       struct migrate_sql_stmt **out,
 		       size_t *n_out,
-		       char *err,
-		       size_t errlen);
+		       struct migrate_diag *diag);
 
 /*
  * Turn a URL (postgresql://, postgres://, postgresql+DRIVER://) or a libpq

@@ -317,7 +317,8 @@ marker_line(struct parser *p,
 	    size_t body_start)
 {
 	struct section_info *sec;
-	char shown[64], err[512];
+	struct migrate_diag err;
+	char shown[64];
 	size_t n = 0;
 	int which;
 
@@ -347,9 +348,8 @@ marker_line(struct parser *p,
 	sec->opts.lock_timeout_ms = -1;
 	sec->opts.statement_timeout_ms = -1;
 	sec->opts.first_line = line + 1;
-	if (migrate__section_options(&sec->opts, s + n, len - n, err,
-				     sizeof(err)) != 0)
-		return perr(p, line, "%s", err);
+	if (migrate__section_options(&sec->opts, s + n, len - n, &err) != 0)
+		return perr(p, line, "%s", err.msg);
 	if (!p->first_marker_line)
 		p->first_marker_line = line;
 	p->cur = which;
@@ -495,20 +495,19 @@ check_section_sql(struct parser *p,
 {
 	struct migrate_sql_stmt *stmts = NULL;
 	size_t n = 0, line = 0;
-	char err[256];
-	const char *cause = err;
+	struct migrate_diag err;
+	const char *cause = err.msg;
 	int rc;
 
-	rc = migrate__sql_split(sec->sql, strlen(sec->sql), &stmts, &n, err,
-				sizeof(err));
+	rc = migrate__sql_split(sec->sql, strlen(sec->sql), &stmts, &n, &err);
 	free(stmts);
 	if (rc == MIGRATE_ENOMEM)
 		return migrate__registry_error(p->reg, rc, "out of memory");
 	if (rc == 0)
 		return 0;
 	/* The splitter says "line N: cause", N counted in the section. */
-	if (sscanf(err, "line %zu:", &line) == 1) {
-		cause = strchr(err, ':') + 1;
+	if (sscanf(err.msg, "line %zu:", &line) == 1) {
+		cause = strchr(err.msg, ':') + 1;
 		while (*cause == ' ')
 			cause++;
 	}
@@ -653,21 +652,6 @@ out:
 /* Section options                                                     */
 /* ------------------------------------------------------------------ */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	MIGRATE_PRINTF(3, 4);
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* "500", "500ms", "5s", "2min" -> milliseconds; false when malformed. */
 static bool
 parse_duration(const char *s, size_t len, int *out)
@@ -701,16 +685,14 @@ int
 migrate__section_options(struct migrate_section *sec,
 			 const char *text,
 			 size_t len,
-			 char *err,
-			 size_t errlen)
+			 struct migrate_diag *diag)
 {
 	bool seen_tx = false, seen_lock = false, seen_stmt = false,
 	     seen_empty = false;
 	char shown[64], shown2[64];
 	size_t i = 0;
 
-	if (err && errlen)
-		err[0] = '\0';
+	migrate__diag_clear(diag);
 	while (i < len) {
 		const char *tok, *eq, *val;
 		size_t tlen, klen, vlen;
@@ -728,10 +710,10 @@ migrate__section_options(struct migrate_section *sec,
 		migrate__printable(shown, sizeof(shown), tok, tlen);
 		eq = memchr(tok, '=', tlen);
 		if (!eq) {
-			set_err(err, errlen,
+			return migrate__fail(
+				diag, MIGRATE_EPARSE,
 				"malformed section option '%s' (expected name=value)",
 				shown);
-			return MIGRATE_EPARSE;
 		}
 		klen = (size_t)(eq - tok);
 		val = eq + 1;
@@ -747,10 +729,10 @@ migrate__section_options(struct migrate_section *sec,
 			} else if (vlen == 5 && memcmp(val, "false", 5) == 0) {
 				v = false;
 			} else {
-				set_err(err, errlen,
+				return migrate__fail(
+					diag, MIGRATE_EPARSE,
 					"invalid value '%s' for option '%s' (expected true or false)",
 					shown2, tx ? "transaction" : "empty");
-				return MIGRATE_EPARSE;
 			}
 			if (tx)
 				sec->transactional = v;
@@ -764,13 +746,13 @@ migrate__section_options(struct migrate_section *sec,
 
 			seen = lock ? &seen_lock : &seen_stmt;
 			if (!parse_duration(val, vlen, &ms)) {
-				set_err(err, errlen,
+				return migrate__fail(
+					diag, MIGRATE_EPARSE,
 					"invalid value '%s' for option '%s' (expected a duration such as 500ms, 5s or 2min, at most %d ms; 0 = none)",
 					shown2,
 					lock ? "lock_timeout"
 					     : "statement_timeout",
 					INT_MAX);
-				return MIGRATE_EPARSE;
 			}
 			if (lock)
 				sec->lock_timeout_ms = ms;
@@ -778,16 +760,16 @@ migrate__section_options(struct migrate_section *sec,
 				sec->statement_timeout_ms = ms;
 		} else {
 			migrate__printable(shown, sizeof(shown), tok, klen);
-			set_err(err, errlen,
+			return migrate__fail(
+				diag, MIGRATE_EPARSE,
 				"unknown section option '%s' (known: transaction, lock_timeout, statement_timeout, empty)",
 				shown);
-			return MIGRATE_EPARSE;
 		}
 		if (*seen) {
 			migrate__printable(shown, sizeof(shown), tok, klen);
-			set_err(err, errlen, "section option '%s' given twice",
-				shown);
-			return MIGRATE_EPARSE;
+			return migrate__fail(diag, MIGRATE_EPARSE,
+					     "section option '%s' given twice",
+					     shown);
 		}
 		*seen = true;
 	}

@@ -192,63 +192,55 @@ nontx_step(struct buf *b,
 	migrate__pg_bookkeeping(b, n, &rec, MIGRATE_PG_TIMING_SETTING);
 }
 
-static int
-fail(const char **errmsg, const char *msg)
-{
-	if (errmsg)
-		*errmsg = msg;
-	return MIGRATE_EINVAL;
-}
-
 MIGRATE_EXPORT
 int
-migrate_plan_sql(const struct migrate_plan *plan,
-		 const struct migrate_options *opts,
-		 char **out,
-		 const char **errmsg)
+migrate_plan_sql(char **out,
+		 const struct migrate_plan *plan,
+		 const struct migrate_options *opts)
 {
 	const struct migrate_options def = MIGRATE_OPTIONS_INIT;
 	struct migrate_pg_names names;
+	struct migrate_registry *reg = plan ? plan->reg : NULL;
 	struct buf b = BUF_INIT;
 	bool single;
 	size_t i;
 
-	if (errmsg)
-		*errmsg = NULL;
 	if (out)
 		*out = NULL;
 	if (!plan || !out)
-		return fail(errmsg, "migrate_plan_sql: no plan or no output");
+		return MIGRATE_EINVAL;
 	if (!opts)
 		opts = &def;
 	if (!migrate__version_ok(opts->version, MIGRATE_OPTIONS_VERSION))
-		return fail(errmsg, "migrate_plan_sql: unsupported options "
-				    "version");
+		return migrate__registry_error(
+			reg, MIGRATE_EINVAL,
+			"migrate_plan_sql: unsupported options version %u",
+			opts->version);
 	{
 		char msg[256];
 
 		if (migrate__check_names(opts, msg, sizeof(msg)) < 0)
-			return fail(errmsg,
-				    "a version table, history table or schema "
-				    "name is longer than 63 bytes: PostgreSQL "
-				    "would cut it (two names could become "
-				    "one); choose a shorter one");
+			return migrate__registry_error(
+				reg, MIGRATE_EINVAL,
+				"a version table, history table or schema name is longer than 63 bytes: PostgreSQL would cut it (two names could become one); choose a shorter one");
 	}
 	single = (opts->flags & MIGRATE_OPEN_SINGLE_TRANSACTION) != 0;
 	for (i = 0; i < plan->n_steps; i++) {
-		const struct migrate_section *sec =
-			migrate__step_section(&plan->steps[i]);
+		const struct migrate_step *st = &plan->steps[i];
+		const struct migrate_section *sec = migrate__step_section(st);
 
 		if (!sec->sql)
-			return fail(errmsg,
-				    "the plan holds a revision written in C (a "
-				    "callback): it cannot be rendered as SQL");
+			return migrate__registry_error(
+				reg, MIGRATE_EINVAL,
+				"revision %s is written in C (a callback): it cannot be rendered as SQL",
+				st->rev->id);
 		if (single && !sec->transactional)
-			return fail(errmsg,
-				    "the plan holds a revision with "
-				    "transaction=false: it cannot run in a "
-				    "single transaction");
+			return migrate__registry_error(
+				reg, MIGRATE_EINVAL,
+				"revision %s has transaction=false: it cannot run in a single transaction",
+				st->rev->id);
 	}
+	migrate__registry_clear_error(reg);
 	names.schema = opts->schema && *opts->schema ? opts->schema : NULL;
 	names.version_table = opts->version_table && *opts->version_table
 				      ? opts->version_table
@@ -339,10 +331,8 @@ migrate_plan_sql(const struct migrate_plan *plan,
 	buf_puts(&b, "\n");
 	lock_stmt(&b, &names, "pg_advisory_unlock", -1);
 	*out = buf_steal(&b);
-	if (!*out) {
-		if (errmsg)
-			*errmsg = "out of memory";
-		return MIGRATE_ENOMEM;
-	}
+	if (!*out)
+		return migrate__registry_error(reg, MIGRATE_ENOMEM,
+					       "out of memory");
 	return 0;
 }

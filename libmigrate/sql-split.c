@@ -60,8 +60,7 @@ struct splitter {
 	size_t n;
 	size_t cap;
 
-	char *err;
-	size_t errlen;
+	struct migrate_diag *diag; /* where a failure is reported */
 };
 
 static bool
@@ -174,13 +173,10 @@ fail(struct splitter *sp,
 	char shown[SHOW_MAX * 2 + 8] = "";
 
 	track_to(sp, where);
-	if (!sp->err || !sp->errlen)
-		return MIGRATE_EPARSE;
 	if (p)
 		show(shown, sizeof(shown), p, n);
-	xsnprintf(sp->err, sp->errlen, "line %zu: %s%s%s", sp->line, what,
-		  shown, suffix ? suffix : "");
-	return MIGRATE_EPARSE;
+	return migrate__fail(sp->diag, MIGRATE_EPARSE, "line %zu: %s%s%s",
+			     sp->line, what, shown, suffix ? suffix : "");
 }
 
 static int
@@ -523,8 +519,7 @@ migrate__sql_split(const char *sql,
 		   size_t len,
 		   struct migrate_sql_stmt **out,
 		   size_t *n_out,
-		   char *err,
-		   size_t errlen)
+		   struct migrate_diag *diag)
 {
 	struct splitter sp;
 	int rc;
@@ -534,17 +529,15 @@ migrate__sql_split(const char *sql,
 	sp.len = sql ? len : 0;
 	sp.line = 1;
 	sp.col = 1;
-	sp.err = err;
-	sp.errlen = errlen;
-	if (err && errlen)
-		err[0] = '\0';
+	sp.diag = diag;
+	migrate__diag_clear(diag);
 	*out = NULL;
 	*n_out = 0;
 
 	rc = split(&sp);
 	if (rc) {
-		if (rc == MIGRATE_ENOMEM && err && errlen)
-			xsnprintf(err, errlen, "out of memory");
+		if (rc == MIGRATE_ENOMEM)
+			migrate__fail(diag, rc, "out of memory");
 		free(sp.v);
 		return rc;
 	}

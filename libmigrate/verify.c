@@ -140,7 +140,8 @@ head_status(struct migrate *m, const struct migrate_state *st)
 {
 	struct migrate_registry *reg = m->reg;
 	struct migrate_plan *plan = NULL;
-	char now[256], need[256], err[MIGRATE_ERRMSG_SIZE];
+	char now[256], need[256];
+	struct migrate_diag err;
 	const char *unknown = NULL;
 	size_t i;
 	int rc;
@@ -187,17 +188,15 @@ head_status(struct migrate *m, const struct migrate_state *st)
 		    reg->n_heads > 1 ? "are" : "is");
 		return MIGRATE_STATUS_UNKNOWN_REVISION;
 	}
-	err[0] = '\0';
 	rc = migrate__plan_move(&plan, reg, (const char *const *)st->heads.v,
-				st->heads.n, MIGRATE_UP, "heads", 0, err,
-				sizeof(err));
+				st->heads.n, MIGRATE_UP, "heads", 0, &err);
 	if (rc < 0) {
 		if (rc == MIGRATE_ENOMEM)
 			return rc;
 		say(m,
 		    "database is at %s, which does not fit this build's "
 		    "revisions: %s",
-		    now, err[0] ? err : migrate_strerror(rc));
+		    now, err.msg[0] ? err.msg : migrate_strerror(rc));
 		return MIGRATE_STATUS_UNKNOWN_REVISION;
 	}
 	m->verify_pending = plan->n_steps;
@@ -222,10 +221,8 @@ static void
 count_all_pending(struct migrate *m)
 {
 	struct migrate_plan *plan = NULL;
-	char err[256];
-
 	if (migrate__plan_move(&plan, m->reg, NULL, 0, MIGRATE_UP, "heads", 0,
-			       err, sizeof(err)) == 0) {
+			       NULL) == 0) {
 		m->verify_pending = plan->n_steps;
 		migrate_plan_free(plan);
 	}
@@ -304,7 +301,7 @@ migrate_verify(struct migrate *m,
 					text, sizeof(text));
 			say(m, "cannot connect to the database: %s", text);
 		} else
-			say(m, "%s", m->errmsg);
+			say(m, "%s", m->diag.msg);
 		return finish(m, MIGRATE_STATUS_CANNOT_CONNECT, false, status,
 			      message);
 	}

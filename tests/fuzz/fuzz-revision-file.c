@@ -46,13 +46,11 @@ split_section(const struct migrate_section *sec)
 {
 	struct migrate_sql_stmt *v = NULL;
 	size_t n = 0;
-	char err[256];
 	int rc;
 
 	if (!sec->sql)
 		return;
-	rc = migrate__sql_split(sec->sql, strlen(sec->sql), &v, &n, err,
-				sizeof(err));
+	rc = migrate__sql_split(sec->sql, strlen(sec->sql), &v, &n, NULL);
 	check(rc == 0 || rc == MIGRATE_EPARSE || rc == MIGRATE_ENOMEM);
 	free(v);
 }

@@ -48,15 +48,13 @@ script_file(int direction,
 {
 	struct migrate_registry *reg = chain4();
 	struct migrate_plan *plan = NULL;
-	const char *err = NULL;
 	char *sql = NULL, *path;
 	FILE *f;
 	int fd;
 
 	assert_reg_ok(
 		reg, migrate_plan_offline(&plan, reg, direction, from, target));
-	ck_assert_msg(migrate_plan_sql(plan, opts, &sql, &err) == 0, "%s",
-		      err ? err : "?");
+	assert_reg_ok(reg, migrate_plan_sql(&sql, plan, opts));
 	path = strdup("/tmp/libmigrate-script-XXXXXX");
 	ck_assert_ptr_nonnull(path);
 	fd = mkstemp(path);
@@ -256,7 +254,6 @@ START_TEST(test_script_custom_schema_and_single_transaction)
 	struct migrate_registry *reg = pgt_chain();
 	struct migrate_plan *plan = NULL;
 	PGconn *c = pgt_connect(NULL);
-	const char *err = NULL;
 	char *sql = NULL, *v;
 	char path[] = "/tmp/libmigrate-script-XXXXXX";
 	FILE *f;
@@ -269,7 +266,7 @@ START_TEST(test_script_custom_schema_and_single_transaction)
 	o.flags = MIGRATE_OPEN_SINGLE_TRANSACTION;
 	assert_reg_ok(
 		reg, migrate_plan_offline(&plan, reg, MIGRATE_UP, NULL, "005"));
-	ck_assert_int_eq(migrate_plan_sql(plan, &o, &sql, &err), 0);
+	assert_reg_ok(reg, migrate_plan_sql(&sql, plan, &o));
 	fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);
 	f = fdopen(fd, "w");

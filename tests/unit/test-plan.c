@@ -668,21 +668,20 @@ START_TEST(test_plan_unknown_current)
 {
 	const char *cur[] = { "002", "zzz" };
 	struct migrate_plan *p = NULL;
-	char err[256];
+	struct migrate_diag err;
 	int rc;
 
 	build_linear();
-	p = (struct migrate_plan *)err; /* must be reset to NULL */
-	rc = migrate__plan_move(&p, reg, cur, 2, MIGRATE_UP, "head", 0, err,
-				sizeof(err));
+	p = (struct migrate_plan *)&err; /* must be reset to NULL */
+	rc = migrate__plan_move(&p, reg, cur, 2, MIGRATE_UP, "head", 0, &err);
 	ck_assert_int_eq(rc, MIGRATE_EUNKNOWN);
 	ck_assert_ptr_null(p);
-	ck_assert_str_eq(err, "database is at 'zzz', which these revisions "
-			      "do not know");
+	ck_assert_str_eq(err.msg, "database is at 'zzz', which these revisions "
+				  "do not know");
 
 	/* Unknown rows win over target errors. */
-	rc = migrate__plan_move(&p, reg, cur + 1, 1, MIGRATE_UP, "base", 0, err,
-				sizeof(err));
+	rc = migrate__plan_move(&p, reg, cur + 1, 1, MIGRATE_UP, "base", 0,
+				&err);
 	ck_assert_int_eq(rc, MIGRATE_EUNKNOWN);
 	ck_assert_ptr_null(p);
 
@@ -696,11 +695,11 @@ START_TEST(test_plan_compute_rows)
 {
 	const char *dup[] = { "002", "002" };
 	const char *redundant[] = { "001", "002" };
-	char err[256];
+	struct migrate_diag err;
 
 	build_linear();
 	ck_assert_int_eq(migrate__plan_move(&plan, reg, dup, 2, MIGRATE_UP,
-					    "+1", 0, err, sizeof(err)),
+					    "+1", 0, &err),
 			 0);
 	assert_steps("+003");
 	assert_from("002");
@@ -710,16 +709,14 @@ START_TEST(test_plan_compute_rows)
 	/* A stale row (001 under 002) is kept, not touched: the steps
 	 * change only the rows they replace. */
 	ck_assert_int_eq(migrate__plan_move(&plan, reg, redundant, 2,
-					    MIGRATE_UP, "head", 0, err,
-					    sizeof(err)),
+					    MIGRATE_UP, "head", 0, &err),
 			 0);
 	assert_steps("+003 +004");
 	assert_change(0, "-002 +003");
 	assert_to("001,004");
 	migrate_plan_free(plan);
 	ck_assert_int_eq(migrate__plan_move(&plan, reg, redundant, 2,
-					    MIGRATE_DOWN, "-1", 0, err,
-					    sizeof(err)),
+					    MIGRATE_DOWN, "-1", 0, &err),
 			 0);
 	assert_steps("-002");
 	assert_change(0, "-002");
@@ -727,20 +724,20 @@ START_TEST(test_plan_compute_rows)
 	migrate_plan_free(plan);
 
 	ck_assert_int_eq(migrate__plan_move(&plan, reg, NULL, 0, MIGRATE_UP,
-					    "002", 0, err, sizeof(err)),
+					    "002", 0, &err),
 			 0);
 	assert_steps("+001 +002");
 	migrate_plan_free(plan);
 	plan = NULL;
 
 	ck_assert_int_eq(migrate__plan_move(&plan, NULL, NULL, 0, MIGRATE_UP,
-					    "head", 0, err, sizeof(err)),
+					    "head", 0, &err),
 			 MIGRATE_EINVAL);
 	ck_assert_int_eq(migrate__plan_move(NULL, reg, NULL, 0, MIGRATE_UP,
-					    "head", 0, err, sizeof(err)),
+					    "head", 0, &err),
 			 MIGRATE_EINVAL);
 	ck_assert_int_eq(migrate__plan_move(&plan, reg, NULL, 1, MIGRATE_UP,
-					    "head", 0, NULL, 0),
+					    "head", 0, NULL),
 			 MIGRATE_EINVAL);
 	ck_assert_ptr_null(plan);
 }

@@ -493,7 +493,7 @@ START_TEST(test_revfile_section_options_direct)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct migrate_section sec;
-		char err[512];
+		struct migrate_diag err;
 		int rc;
 
 		memset(&sec, 0, sizeof(sec));
@@ -501,16 +501,15 @@ START_TEST(test_revfile_section_options_direct)
 		sec.lock_timeout_ms = -1;
 		sec.statement_timeout_ms = -1;
 		rc = migrate__section_options(&sec, cases[i].text,
-					      strlen(cases[i].text), err,
-					      sizeof(err));
+					      strlen(cases[i].text), &err);
 		ck_assert_msg(rc == cases[i].rc, "'%s': rc %d, err %s",
-			      cases[i].text, rc, err);
+			      cases[i].text, rc, err.msg);
 		if (cases[i].err)
-			ck_assert_msg(strstr(err, cases[i].err),
+			ck_assert_msg(strstr(err.msg, cases[i].err),
 				      "'%s': got '%s', want '%s'",
-				      cases[i].text, err, cases[i].err);
+				      cases[i].text, err.msg, cases[i].err);
 		else
-			ck_assert_str_eq(err, "");
+			ck_assert_str_eq(err.msg, "");
 	}
 }
 
@@ -519,26 +518,24 @@ END_TEST
 START_TEST(test_revfile_section_options_values)
 {
 	struct migrate_section sec;
-	char err[256];
+	struct migrate_diag err;
 	const char *t = "statement_timeout=3min lock_timeout=1500";
 
 	memset(&sec, 0, sizeof(sec));
 	sec.transactional = true;
 	sec.lock_timeout_ms = -1;
 	sec.statement_timeout_ms = -1;
-	ck_assert_int_eq(
-		migrate__section_options(&sec, t, strlen(t), err, sizeof(err)),
-		0);
+	ck_assert_int_eq(migrate__section_options(&sec, t, strlen(t), &err), 0);
 	ck_assert_int_eq(sec.statement_timeout_ms, 180000);
 	ck_assert_int_eq(sec.lock_timeout_ms, 1500);
 	ck_assert(sec.transactional);
 	/* only @len bytes count */
-	ck_assert_int_eq(migrate__section_options(&sec, "transaction=falseXX",
-						  17, err, sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+		migrate__section_options(&sec, "transaction=falseXX", 17, &err),
+		0);
 	ck_assert(!sec.transactional);
-	/* a NULL error buffer is allowed */
-	ck_assert_int_eq(migrate__section_options(&sec, "x=1", 3, NULL, 0),
+	/* NULL diagnostics are allowed */
+	ck_assert_int_eq(migrate__section_options(&sec, "x=1", 3, NULL),
 			 MIGRATE_EPARSE);
 }
 

@@ -63,7 +63,8 @@ render(struct migrate_registry *reg,
 
 	assert_reg_ok(
 		reg, migrate_plan_offline(&plan, reg, direction, from, target));
-	*rc = migrate_plan_sql(plan, opts, &sql, err);
+	*rc = migrate_plan_sql(&sql, plan, opts);
+	*err = migrate_registry_errmsg(reg);
 	migrate_plan_free(plan);
 	return sql;
 }
@@ -100,7 +101,7 @@ START_TEST(test_script_upgrade_structure)
 	char *s = render(reg, MIGRATE_UP, NULL, "head", NULL, &rc, &err);
 
 	ck_assert_int_eq(rc, 0);
-	ck_assert_ptr_null(err);
+	ck_assert_str_eq(err, "");
 	ck_assert_ptr_nonnull(s);
 	ck_assert_ptr_nonnull(strstr(s, "\\set ON_ERROR_STOP on\n"));
 	/* lock, guard, tables, steps, unlock: in that order */
@@ -274,19 +275,17 @@ START_TEST(test_script_bad_arguments)
 	struct migrate_registry *reg = make_registry();
 	struct migrate_options o = MIGRATE_OPTIONS_INIT;
 	struct migrate_plan *plan = NULL;
-	const char *err = NULL;
 	char *s = (char *)1;
 
-	ck_assert_int_eq(migrate_plan_sql(NULL, NULL, &s, &err),
-			 MIGRATE_EINVAL);
+	ck_assert_int_eq(migrate_plan_sql(&s, NULL, NULL), MIGRATE_EINVAL);
 	ck_assert_ptr_null(s);
-	ck_assert_ptr_nonnull(err);
 	assert_reg_ok(reg, migrate_plan_offline(&plan, reg, MIGRATE_UP, NULL,
 						"head"));
-	ck_assert_int_eq(migrate_plan_sql(plan, NULL, NULL, NULL),
-			 MIGRATE_EINVAL);
+	ck_assert_int_eq(migrate_plan_sql(NULL, plan, NULL), MIGRATE_EINVAL);
 	o.version = 99;
-	ck_assert_int_eq(migrate_plan_sql(plan, &o, &s, NULL), MIGRATE_EINVAL);
+	ck_assert_int_eq(migrate_plan_sql(&s, plan, &o), MIGRATE_EINVAL);
+	assert_contains(migrate_registry_errmsg(reg),
+			"unsupported options version 99");
 	migrate_plan_free(plan);
 	migrate_registry_free(reg);
 }

@@ -23,7 +23,7 @@ struct split {
 	struct migrate_sql_stmt *v;
 	size_t n;
 	int rc;
-	char err[256];
+	struct migrate_diag err;
 };
 
 static void
@@ -36,8 +36,7 @@ split_n(struct split *sp, const char *sql, size_t len)
 	if (len)
 		memcpy(sp->buf, sql, len);
 	sp->n = 12345;
-	sp->rc = migrate__sql_split(sp->buf, len, &sp->v, &sp->n, sp->err,
-				    sizeof(sp->err));
+	sp->rc = migrate__sql_split(sp->buf, len, &sp->v, &sp->n, &sp->err);
 }
 
 static void
@@ -59,7 +58,7 @@ split_free(struct split *sp)
 	do {                                                                   \
 		split_str((sp), (sql));                                        \
 		ck_assert_msg((sp)->rc == 0, "rc %d: %s", (sp)->rc,            \
-			      (sp)->err);                                      \
+			      (sp)->err.msg);                                  \
 		ck_assert_msg((sp)->n == (size_t)(count),                      \
 			      "expected %zu statements, got %zu",              \
 			      (size_t)(count), (sp)->n);                       \
@@ -105,9 +104,9 @@ expect_error_(const char *sql, const char *msg, int at)
 	split_str(&sp, sql);
 	ck_assert_msg(sp.rc == MIGRATE_EPARSE,
 		      "line %d: rc %d, expected EPARSE", at, sp.rc);
-	ck_assert_msg(strcmp(sp.err, msg) == 0,
-		      "line %d: message \"%s\", expected \"%s\"", at, sp.err,
-		      msg);
+	ck_assert_msg(strcmp(sp.err.msg, msg) == 0,
+		      "line %d: message \"%s\", expected \"%s\"", at,
+		      sp.err.msg, msg);
 	ck_assert_ptr_null(sp.v);
 	ck_assert_uint_eq(sp.n, 0);
 	split_free(&sp);
@@ -117,14 +116,14 @@ START_TEST(test_split_empty)
 {
 	struct migrate_sql_stmt *v = (void *)&v;
 	size_t n = 7;
-	char err[64] = "junk";
+	struct migrate_diag err;
 	struct split sp;
 
-	ck_assert_int_eq(migrate__sql_split(NULL, 0, &v, &n, err, sizeof(err)),
-			 0);
+	strcpy(err.msg, "junk");
+	ck_assert_int_eq(migrate__sql_split(NULL, 0, &v, &n, &err), 0);
 	ck_assert_ptr_null(v);
 	ck_assert_uint_eq(n, 0);
-	ck_assert_str_eq(err, "");
+	ck_assert_str_eq(err.msg, "");
 
 	split_ok(&sp, "", 0);
 	ck_assert_ptr_null(sp.v);
@@ -747,7 +746,7 @@ START_TEST(test_split_long_tag_in_message)
 		 39, "aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeeeeeeee");
 	split_str(&sp, sql);
 	ck_assert_int_eq(sp.rc, MIGRATE_EPARSE);
-	ck_assert_str_eq(sp.err, expect);
+	ck_assert_str_eq(sp.err.msg, expect);
 	split_free(&sp);
 }
 
@@ -757,19 +756,16 @@ START_TEST(test_split_error_buffer)
 {
 	struct migrate_sql_stmt *v = NULL;
 	size_t n = 3;
-	char err[8];
+	struct migrate_diag err;
 
-	/* No buffer at all, and a tiny one: still a clean error. */
-	ck_assert_int_eq(migrate__sql_split("'", 1, &v, &n, NULL, 0),
+	/* No diagnostics at all: still a clean error. */
+	ck_assert_int_eq(migrate__sql_split("'", 1, &v, &n, NULL),
 			 MIGRATE_EPARSE);
 	ck_assert_ptr_null(v);
 	ck_assert_uint_eq(n, 0);
-	ck_assert_int_eq(migrate__sql_split("$$", 2, &v, &n, err, sizeof(err)),
+	ck_assert_int_eq(migrate__sql_split("$$", 2, &v, &n, &err),
 			 MIGRATE_EPARSE);
-	ck_assert_str_eq(err, "line 1:");
-	ck_assert_int_eq(migrate__sql_split("\\x", 2, &v, &n, err, 1),
-			 MIGRATE_EPARSE);
-	ck_assert_str_eq(err, "");
+	assert_contains(err.msg, "line 1:");
 }
 
 END_TEST
@@ -827,11 +823,10 @@ START_TEST(test_split_1mb_mixed)
 	size_t count, n, i;
 	char *s = repeat(unit, 1024 * 1024, &count);
 	struct migrate_sql_stmt *v = NULL;
-	char err[128];
+	struct migrate_diag err;
 
-	ck_assert_int_eq(migrate__sql_split(s, count * strlen(unit), &v, &n,
-					    err, sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+		migrate__sql_split(s, count * strlen(unit), &v, &n, &err), 0);
 	ck_assert_uint_eq(n, 3 * count);
 	for (i = 0; i < n; i++) {
 		size_t k = i / 3;
@@ -859,10 +854,9 @@ START_TEST(test_split_1mb_one_line)
 	size_t count, n;
 	char *s = repeat("SELECT 1;  ", 1024 * 1024, &count);
 	struct migrate_sql_stmt *v = NULL;
-	char err[128];
+	struct migrate_diag err;
 
-	ck_assert_int_eq(
-		migrate__sql_split(s, count * 11, &v, &n, err, sizeof(err)), 0);
+	ck_assert_int_eq(migrate__sql_split(s, count * 11, &v, &n, &err), 0);
 	ck_assert_uint_eq(n, count);
 	ck_assert_uint_eq(v[n - 1].line, 1);
 	ck_assert_uint_eq(v[n - 1].column, (count - 1) * 11 + 1);
@@ -878,7 +872,7 @@ START_TEST(test_split_1mb_constructs)
 	size_t len = 1024 * 1024, i, n;
 	char *s = malloc(len);
 	struct migrate_sql_stmt *v = NULL;
-	char err[128];
+	struct migrate_diag err;
 
 	ck_assert_ptr_nonnull(s);
 
@@ -889,14 +883,13 @@ START_TEST(test_split_1mb_constructs)
 	for (; i < len; i += 2)
 		memcpy(s + i, "*/", 2);
 	memcpy(s + len - 2, "1;", 2);
-	ck_assert_int_eq(migrate__sql_split(s, len, &v, &n, err, sizeof(err)),
+	ck_assert_int_eq(migrate__sql_split(s, len, &v, &n, &err),
 			 MIGRATE_EPARSE);
-	ck_assert_str_eq(err, "line 1: unterminated /* comment");
+	ck_assert_str_eq(err.msg, "line 1: unterminated /* comment");
 	ck_assert_ptr_null(v);
 	/* One opener less: balanced. */
 	memcpy(s, "  ", 2);
-	ck_assert_int_eq(migrate__sql_split(s, len, &v, &n, err, sizeof(err)),
-			 0);
+	ck_assert_int_eq(migrate__sql_split(s, len, &v, &n, &err), 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(v[0].offset, 2);
 	ck_assert_uint_eq(v[0].len, len - 3);
@@ -910,8 +903,7 @@ START_TEST(test_split_1mb_constructs)
 	for (; i < len - 20; i++)
 		s[i] = ';';
 	memcpy(s + len - 20, "$abcd$;\n SELECT 2  \n", 20);
-	ck_assert_int_eq(migrate__sql_split(s, len, &v, &n, err, sizeof(err)),
-			 0);
+	ck_assert_int_eq(migrate__sql_split(s, len, &v, &n, &err), 0);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_uint_eq(v[0].offset, 0);
 	ck_assert_uint_eq(v[0].len, len - 14);
@@ -923,15 +915,13 @@ START_TEST(test_split_1mb_constructs)
 	/* 1 MB of ';' and blanks: nothing. */
 	for (i = 0; i < len; i++)
 		s[i] = (i % 3) ? ';' : '\n';
-	ck_assert_int_eq(migrate__sql_split(s, len, &v, &n, err, sizeof(err)),
-			 0);
+	ck_assert_int_eq(migrate__sql_split(s, len, &v, &n, &err), 0);
 	ck_assert_uint_eq(n, 0);
 	ck_assert_ptr_null(v);
 
 	/* 1 MB of '(' : one statement. */
 	memset(s, '(', len);
-	ck_assert_int_eq(migrate__sql_split(s, len, &v, &n, err, sizeof(err)),
-			 0);
+	ck_assert_int_eq(migrate__sql_split(s, len, &v, &n, &err), 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(v[0].len, len);
 	free(v);
