@@ -37,7 +37,9 @@ struct lint_fact {
 	char *table;
 	char *column; /* or NULL */
 	char *text;   /* or NULL */
-	bool valid;   /* FACT_CHECK_NOT_NULL: built without NOT VALID */
+	bool valid;   /* FACT_CHECK_NOT_NULL: built without NOT VALID;
+			 FACT_TABLE_CREATED: really new (false: renamed);
+			 FACT_COLUMN_TYPE: column added (false: retyped) */
 	bool down;    /* from the downgrade section (only drops are kept,
 			 for incomplete-downgrade; invisible elsewhere) */
 };
@@ -74,6 +76,9 @@ struct lint_ctx {
 	size_t first_nontx_start;
 	struct lint_waiver nontx_waivers[4];
 	size_t n_nontx_waivers;
+	/* Constraints added NOT VALID earlier in this section. */
+	char not_valid[8][64];
+	size_t n_not_valid;
 };
 
 /* Report a finding of rule @id on the current statement (or at byte

@@ -504,6 +504,10 @@ add_constraint(struct lint_ctx *c,
 	if (col)
 		lint_fact_add(c, FACT_CHECK_NOT_NULL, t, col, k->conname,
 			      !k->skip_validation);
+	if (k->skip_validation && k->conname && k->conname[0] &&
+	    c->n_not_valid < sizeof(c->not_valid) / sizeof(c->not_valid[0]))
+		snprintf(c->not_valid[c->n_not_valid++],
+			 sizeof(c->not_valid[0]), "%s", k->conname);
 	if (!existing)
 		return;
 	switch (k->contype) {
@@ -581,6 +585,23 @@ rule_alter_table(struct lint_ctx *c, const PgQuery__AlterTableStmt *s)
 		case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint: {
 			const char *nc =
 				col ? lint_check_column(c, t, col) : NULL;
+			size_t k;
+
+			/* Validated in the transaction that added it NOT
+			 * VALID: the ADD's lock is held during the scan. */
+			for (k = 0;
+			     col && c->transactional && k < c->n_not_valid; k++)
+				if (strcmp(c->not_valid[k], col) == 0) {
+					lint_report(
+						c,
+						"constraint-missing-not-valid",
+						"VALIDATE CONSTRAINT %s in the "
+						"transaction that added it NOT "
+						"VALID holds that lock during "
+						"the scan of \"%s\"",
+						col, t);
+					break;
+				}
 
 			if (nc)
 				lint_fact_add(c, FACT_CHECK_VALIDATED, t, nc,
@@ -660,12 +681,13 @@ rule_rename(struct lint_ctx *c, const PgQuery__RenameStmt *s)
 	if (s->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE) {
 		bool is_new = lint_table_is_new(c, t);
 
+		/* The new name is new to this revision only when the table
+		 * was (valid = false: it exists, under another name). */
 		lint_fact_add(c, FACT_TABLE_DROPPED, t, NULL, NULL, true);
-		if (is_new) {
-			lint_fact_add(c, FACT_TABLE_CREATED, s->newname, NULL,
-				      NULL, true);
+		lint_fact_add(c, FACT_TABLE_CREATED, s->newname, NULL, NULL,
+			      is_new);
+		if (is_new)
 			return;
-		}
 		lint_report(c, "renaming-table",
 			    "RENAME of table \"%s\" to \"%s\" breaks the "
 			    "previous release during a rolling deploy%s; "

@@ -462,7 +462,7 @@ lint_table_is_new(const struct lint_ctx *c, const char *table)
 		    (f->down && c->direction != MIGRATE_DOWN))
 			continue;
 		if (f->kind == FACT_TABLE_CREATED)
-			is_new = true;
+			is_new = f->valid;
 		else if (f->kind == FACT_TABLE_DROPPED)
 			is_new = false;
 	}
@@ -1021,8 +1021,8 @@ revision_rules(struct migrate_lint *l,
 		const struct lint_fact *f = &l->facts[i];
 		bool dropped = false;
 
-		if (f->rev != ri || f->kind != FACT_TABLE_CREATED || f->down ||
-		    !upgrade_keeps(l, ri, i))
+		if (f->rev != ri || f->kind != FACT_TABLE_CREATED ||
+		    !f->valid || f->down || !upgrade_keeps(l, ri, i))
 			continue;
 		for (j = 0; j < l->n_facts; j++)
 			if (l->facts[j].rev == ri && l->facts[j].down &&

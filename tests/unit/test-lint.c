@@ -159,9 +159,7 @@ static const struct rule_case cases[] = {
 	  NULL },
 	{ "constraint-missing-not-valid",
 	  "ALTER TABLE t ADD CONSTRAINT c CHECK (id > 0);", FIRST_LINE, 1,
-	  "ALTER TABLE t ADD CONSTRAINT c CHECK (id > 0) NOT VALID;\n"
-	  "ALTER TABLE t VALIDATE CONSTRAINT c;",
-	  NULL },
+	  "ALTER TABLE t ADD CONSTRAINT c CHECK (id > 0) NOT VALID;", NULL },
 	{ "adding-foreign-key-constraint",
 	  "CREATE TABLE p (id int PRIMARY KEY);\n"
 	  "ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES p;",
@@ -269,6 +267,34 @@ START_TEST(test_lint_rule_waived)
 	ck_assert_msg(f && f->waiver, "%s not waived in: %s", rc->rule, up);
 	ck_assert_str_eq(f->waiver, "reviewed: table is tiny");
 	ck_assert_uint_eq(migrate_lint_count_severity(l, f->severity), 0);
+	migrate_lint_free(l);
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
+/* VALIDATE CONSTRAINT in the transaction that added the constraint NOT
+ * VALID holds the ADD's lock during the scan; in a later revision (or a
+ * transaction=false section) it does not. */
+START_TEST(test_lint_validate_same_transaction)
+{
+	static const char up[] =
+		"ALTER TABLE t ADD CONSTRAINT c CHECK (id > 0) NOT VALID;\n"
+		"ALTER TABLE t VALIDATE CONSTRAINT c;";
+	struct migrate_registry *reg = registry_with(up, "SELECT 1;", NULL);
+	struct migrate_lint *l = lint_002(reg);
+	const struct migrate_lint_finding *f =
+		find(l, "constraint-missing-not-valid");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->line, FIRST_LINE + 1);
+	ck_assert_ptr_nonnull(strstr(f->message, "VALIDATE CONSTRAINT c"));
+	migrate_lint_free(l);
+	migrate_registry_free(reg);
+
+	reg = registry_with(up, "SELECT 1;", "transaction=false");
+	l = lint_002(reg);
+	ck_assert_ptr_null(find(l, "constraint-missing-not-valid"));
 	migrate_lint_free(l);
 	migrate_registry_free(reg);
 }
@@ -513,6 +539,7 @@ lint_suite(void)
 	tc = tcase_create("test_lint_rule_waived");
 	tcase_add_loop_test(tc, test_lint_rule_waived, 0, n);
 	suite_add_tcase(s, tc);
+	add_test(s, test_lint_validate_same_transaction);
 	add_test(s, test_lint_waiver_needs_reason);
 	add_test(s, test_lint_waiver_unknown_rule);
 	add_test(s, test_lint_waiver_trailing);
