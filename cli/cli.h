@@ -31,6 +31,7 @@ enum cli_phase {
 	CLI_PHASE_RUN,       /* the command itself */
 };
 
+#include "json.h"
 #include "table.h"
 
 /* Whether option @id was given on the command line. */
@@ -55,11 +56,14 @@ struct cli {
 	bool single_transaction;
 	int verbose;
 	bool quiet;
+	bool json;         /* --format json */
+	bool json_written; /* a JSON document went to stdout */
 
 	/* Command options. */
 	unsigned long given; /* bit per enum cli_opt_id: on the command line */
 	const char *message; /* revision -m */
-	const char *format;  /* lint --format: "text" (default) or "json" */
+	const char *rev_range; /* history -r FROM:TO */
+	const char *command;   /* the command's name */
 
 	/* Positional arguments after the command. */
 	const char **args;
@@ -70,6 +74,10 @@ struct cli {
 	struct migrate *m;
 	size_t steps_done; /* progress DONE events */
 };
+
+/* Start and end the one JSON document of a command on stdout. */
+void cli_json_begin(struct cli *c, struct json *j);
+void cli_json_end(struct cli *c, struct json *j);
 
 /* Map a library return code to the exit code. The only place that does. */
 int cli_exit_code(int rc, enum cli_phase phase);
@@ -116,6 +124,8 @@ int cmd_plan(struct cli *c);
 int cmd_resolve(struct cli *c);
 int cmd_revision(struct cli *c);
 int cmd_wait(struct cli *c);
+int cmd_show(struct cli *c);
+int cmd_branches(struct cli *c);
 int cmd_lint(struct cli *c);
 
 /* The pre-flight of upgrade/downgrade (cli/lint.c): parse every section

@@ -11,6 +11,7 @@
 #include <libmigrate.h>
 
 #include "cli.h"
+#include "json.h"
 
 /* ------------------------------------------------------------------ */
 /* A small set of borrowed strings (open addressing, FNV-1a).          */
@@ -119,6 +120,57 @@ is_head(struct migrate_registry *reg, const char *id)
 	return false;
 }
 
+/* One revision of this build as a JSON object: id, message, parents,
+ * head, file (null: built in), create_date (null: none); with @details
+ * also children, checksum, reversible and the SQL of both sections. */
+static void
+json_revision(struct json *j,
+	      const char *key,
+	      struct migrate_registry *reg,
+	      const struct migrate_revision *rev,
+	      bool details)
+{
+	const char *date = migrate_revision_create_date(rev);
+	size_t i, np = migrate_revision_parent_count(rev);
+
+	json_begin_object(j, key);
+	json_string(j, "id", migrate_revision_id(rev));
+	json_string(j, "message", migrate_revision_message(rev));
+	json_begin_array(j, "parents");
+	for (i = 0; i < np; i++)
+		json_string(j, NULL, migrate_revision_parent(rev, i));
+	json_end_array(j);
+	json_bool(j, "head", is_head(reg, migrate_revision_id(rev)));
+	json_string(j, "file", migrate_revision_file(rev));
+	json_string(j, "create_date", date && *date ? date : NULL);
+	if (details) {
+		size_t n = migrate_registry_count(reg);
+
+		json_begin_array(j, "children");
+		for (i = 0; i < n; i++) {
+			const struct migrate_revision *r =
+				migrate_registry_at(reg, i);
+			size_t k, nk = migrate_revision_parent_count(r);
+
+			for (k = 0; k < nk; k++) {
+				if (strcmp(migrate_revision_parent(r, k),
+					   migrate_revision_id(rev)) == 0)
+					json_string(j, NULL,
+						    migrate_revision_id(r));
+			}
+		}
+		json_end_array(j);
+		json_string(j, "checksum", migrate_revision_checksum(rev));
+		json_bool(j, "reversible",
+			  migrate_revision_is_reversible(rev) != 0);
+		json_string(j, "upgrade_sql",
+			    migrate_revision_upgrade_sql(rev));
+		json_string(j, "downgrade_sql",
+			    migrate_revision_downgrade_sql(rev));
+	}
+	json_end_object(j);
+}
+
 /* "001 (head)", "a, b (heads)", "<base>", "xyz (not in this build)". */
 static void
 print_position(FILE *out,
@@ -145,6 +197,18 @@ print_position(FILE *out,
 		fputs(n > 1 ? " (heads)" : " (head)", out);
 }
 
+/* "current": [ids] */
+static void
+json_ids(struct json *j, const char *key, const char *const *ids, size_t n)
+{
+	size_t i;
+
+	json_begin_array(j, key);
+	for (i = 0; i < n; i++)
+		json_string(j, NULL, ids[i]);
+	json_end_array(j);
+}
+
 /* Print where the database is now, after a successful change. */
 static int
 print_summary(struct cli *c, const char *what, double elapsed_ms)
@@ -153,12 +217,23 @@ print_summary(struct cli *c, const char *what, double elapsed_ms)
 	size_t n;
 	int rc;
 
-	if (c->quiet)
+	if (c->quiet && !c->json)
 		return CLI_EXIT_OK;
 	rc = migrate_current(c->m, &ids, &n);
 	if (rc < 0)
 		return cli_fail(c, rc, CLI_PHASE_RUN);
-	if (c->steps_done == 0 && what[0] == 'u') {
+	if (c->json) {
+		struct json j;
+
+		cli_json_begin(c, &j);
+		json_string(&j, "command", c->command);
+		json_ids(&j, "current", ids, n);
+		json_int(&j, "steps", (long long)c->steps_done);
+		json_number(&j, "elapsed_ms", elapsed_ms);
+		cli_json_end(c, &j);
+		return CLI_EXIT_OK;
+	}
+	if (c->steps_done == 0 && what[0] != 's') {
 		fputs("database is at ", stdout);
 		print_position(stdout, migrate_registry(c->m), ids, n);
 		fputs("; nothing to do\n", stdout);
@@ -334,9 +409,18 @@ cmd_resolve(struct cli *c)
 	rc = migrate_resolve(c->m, c->args[0], undo ? 1 : 0);
 	if (rc < 0)
 		return cli_fail(c, rc, CLI_PHASE_RUN);
-	if (!c->quiet)
+	if (c->json) {
+		struct json j;
+
+		cli_json_begin(c, &j);
+		json_string(&j, "command", c->command);
+		json_string(&j, "revision", c->args[0]);
+		json_bool(&j, "applied", !undo);
+		cli_json_end(c, &j);
+	} else if (!c->quiet) {
 		printf("resolved %s: marked %s\n", c->args[0],
 		       undo ? "not applied" : "applied");
+	}
 	return CLI_EXIT_OK;
 }
 
@@ -354,6 +438,32 @@ cmd_current(struct cli *c)
 	if (rc < 0)
 		return cli_fail(c, rc, CLI_PHASE_RUN);
 	reg = migrate_registry(c->m);
+	if (c->json) {
+		struct json j;
+		size_t heads = 0;
+
+		cli_json_begin(c, &j);
+		json_begin_array(&j, "current");
+		for (i = 0; i < n; i++) {
+			const struct migrate_revision *rev =
+				find_exact(reg, ids[i]);
+
+			json_begin_object(&j, NULL);
+			json_string(&j, "id", ids[i]);
+			json_bool(&j, "known", rev != NULL);
+			json_bool(&j, "head", is_head(reg, ids[i]));
+			json_string(&j, "message",
+				    rev ? migrate_revision_message(rev) : NULL);
+			json_end_object(&j);
+			heads += is_head(reg, ids[i]);
+		}
+		json_end_array(&j);
+		json_bool(&j, "at_head",
+			  n > 0 && heads == n &&
+				  n == migrate_registry_head_count(reg));
+		cli_json_end(c, &j);
+		return CLI_EXIT_OK;
+	}
 	if (c->quiet) {
 		for (i = 0; i < n; i++)
 			printf("%s\n", ids[i]);
@@ -385,6 +495,18 @@ cmd_heads(struct cli *c)
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	n = migrate_registry_head_count(c->reg);
+	if (c->json) {
+		struct json j;
+
+		cli_json_begin(c, &j);
+		json_begin_array(&j, "heads");
+		for (i = 0; i < n; i++)
+			json_revision(&j, NULL, c->reg,
+				      migrate_registry_head(c->reg, i), false);
+		json_end_array(&j);
+		cli_json_end(c, &j);
+		return CLI_EXIT_OK;
+	}
 	for (i = 0; i < n; i++) {
 		const struct migrate_revision *rev =
 			migrate_registry_head(c->reg, i);
@@ -428,6 +550,35 @@ cmd_check(struct cli *c)
 		cli_print_error(msg, migrate_sqlstate(c->m), MIGRATE_EBACKEND);
 		return CLI_EXIT_DATABASE;
 	}
+	if (c->json) {
+		struct json j;
+		size_t i, n = migrate_verify_changed_count(c->m);
+
+		cli_json_begin(c, &j);
+		json_string(&j, "status", migrate_status_name(status));
+		json_bool(&j, "ok", rc == 0);
+		json_int(&j, "pending",
+			 (long long)migrate_verify_pending(c->m));
+		json_string(&j, "message", msg);
+		json_begin_array(&j, "changed");
+		for (i = 0; i < n; i++) {
+			const struct migrate_revision *rev =
+				find_exact(migrate_registry(c->m),
+					   migrate_verify_changed(c->m, i));
+
+			json_begin_object(&j, NULL);
+			json_string(&j, "id", migrate_verify_changed(c->m, i));
+			json_string(&j, "applied_checksum",
+				    migrate_verify_changed_checksum(c->m, i));
+			json_string(&j, "checksum",
+				    rev ? migrate_revision_checksum(rev)
+					: NULL);
+			json_end_object(&j);
+		}
+		json_end_array(&j);
+		cli_json_end(c, &j);
+		return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_CHECK;
+	}
 	if (rc == 0) {
 		if (!c->quiet)
 			printf("%s\n", msg);
@@ -459,7 +610,33 @@ cmd_plan(struct cli *c)
 			  target);
 	if (rc < 0)
 		return cli_fail(c, rc, CLI_PHASE_RUN);
-	fputs(migrate_plan_text(plan), stdout);
+	if (c->json) {
+		struct json j;
+		size_t i, n = migrate_plan_count(plan);
+
+		cli_json_begin(c, &j);
+		json_string(&j, "direction", down ? "downgrade" : "upgrade");
+		json_string(&j, "target", target);
+		json_begin_array(&j, "steps");
+		for (i = 0; i < n; i++) {
+			int dir = MIGRATE_UP;
+			const struct migrate_revision *rev =
+				migrate_plan_step(plan, i, &dir);
+
+			json_begin_object(&j, NULL);
+			json_string(&j, "direction",
+				    dir == MIGRATE_DOWN ? "downgrade"
+							: "upgrade");
+			json_string(&j, "id", migrate_revision_id(rev));
+			json_string(&j, "message",
+				    migrate_revision_message(rev));
+			json_end_object(&j);
+		}
+		json_end_array(&j);
+		cli_json_end(c, &j);
+	} else {
+		fputs(migrate_plan_text(plan), stdout);
+	}
 	migrate_plan_free(plan);
 	return CLI_EXIT_OK;
 }
@@ -470,8 +647,14 @@ cmd_plan(struct cli *c)
 
 struct hrow {
 	char *revision;
+	char *operation;
+	char *user;
+	char *started_at;
+	char *checksum;
+	char *error;
+	double duration_ms;
+	bool success;
 	size_t seq;
-	char *text;
 	bool printed;
 };
 
@@ -493,13 +676,22 @@ str_dup(const char *s)
 	return d;
 }
 
+static void
+free_row(struct hrow *r)
+{
+	free(r->revision);
+	free(r->operation);
+	free(r->user);
+	free(r->started_at);
+	free(r->checksum);
+	free(r->error);
+}
+
 static int
 collect_row(const struct migrate_history_entry *e, void *payload)
 {
 	struct hrows *h = payload;
 	struct hrow *r;
-	char text[1024];
-	int len;
 
 	if (h->n == h->cap) {
 		size_t cap = h->cap ? h->cap * 2 : 64;
@@ -512,24 +704,22 @@ collect_row(const struct migrate_history_entry *e, void *payload)
 		h->rows = p;
 		h->cap = cap;
 	}
-	len = snprintf(text, sizeof(text), "%s by %s at %s, %.1f ms%s%s",
-		       e->operation && *e->operation  ? e->operation
-		       : e->direction == MIGRATE_DOWN ? "downgrade"
-						      : "upgrade",
-		       e->db_user && *e->db_user ? e->db_user : "?",
-		       e->started_at && *e->started_at ? e->started_at : "?",
-		       e->duration_ms, e->success ? "" : ", FAILED: ",
-		       e->success ? "" : (e->error ? e->error : ""));
-	if (len < 0)
-		text[0] = '\0';
 	r = &h->rows[h->n];
 	r->revision = str_dup(e->revision);
-	r->text = str_dup(text);
+	r->operation = str_dup(e->operation && *e->operation  ? e->operation
+			       : e->direction == MIGRATE_DOWN ? "downgrade"
+							      : "upgrade");
+	r->user = str_dup(e->db_user);
+	r->started_at = str_dup(e->started_at);
+	r->checksum = str_dup(e->checksum);
+	r->error = str_dup(e->error);
+	r->duration_ms = e->duration_ms;
+	r->success = e->success != 0;
 	r->seq = h->n;
 	r->printed = false;
-	if (!r->revision || !r->text) {
-		free(r->revision);
-		free(r->text);
+	if (!r->revision || !r->operation || !r->user || !r->started_at ||
+	    !r->checksum || !r->error) {
+		free_row(r);
 		h->oom = true;
 		return 1;
 	}
@@ -548,8 +738,38 @@ cmp_hrow(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* "upgrade by alice at 2026-01-31 10:00:00+00, 12.5 ms" */
 static void
-print_rows_for(struct hrows *h, const char *id)
+print_row(const struct hrow *r)
+{
+	printf("%s by %s at %s, %.1f ms", r->operation,
+	       *r->user ? r->user : "?", *r->started_at ? r->started_at : "?",
+	       r->duration_ms);
+	if (!r->success)
+		printf(", FAILED: %s", r->error);
+	putchar('\n');
+}
+
+static void
+json_row(struct json *j, const struct hrow *r, bool with_revision)
+{
+	json_begin_object(j, NULL);
+	if (with_revision)
+		json_string(j, "id", r->revision);
+	json_string(j, "operation", r->operation);
+	json_string(j, "user", *r->user ? r->user : NULL);
+	json_string(j, "started_at", *r->started_at ? r->started_at : NULL);
+	json_number(j, "duration_ms", r->duration_ms);
+	json_bool(j, "success", r->success);
+	json_string(j, "error", *r->error ? r->error : NULL);
+	json_string(j, "checksum", *r->checksum ? r->checksum : NULL);
+	json_end_object(j);
+}
+
+/* The rows of revision @id (sorted by revision, then age), marked
+ * printed; through @j as a "log" array when given, else as text. */
+static void
+rows_for(struct hrows *h, const char *id, struct json *j)
 {
 	size_t lo = 0, hi = h->n;
 
@@ -562,10 +782,19 @@ print_rows_for(struct hrows *h, const char *id)
 		else
 			hi = mid;
 	}
+	if (j)
+		json_begin_array(j, "log");
 	for (; lo < h->n && strcmp(h->rows[lo].revision, id) == 0; lo++) {
-		printf("         %s\n", h->rows[lo].text);
+		if (j) {
+			json_row(j, &h->rows[lo], false);
+		} else {
+			printf("         ");
+			print_row(&h->rows[lo]);
+		}
 		h->rows[lo].printed = true;
 	}
+	if (j)
+		json_end_array(j);
 }
 
 static void
@@ -573,36 +802,144 @@ free_rows(struct hrows *h)
 {
 	size_t i;
 
-	for (i = 0; i < h->n; i++) {
-		free(h->rows[i].revision);
-		free(h->rows[i].text);
-	}
+	for (i = 0; i < h->n; i++)
+		free_row(&h->rows[i]);
 	free(h->rows);
+}
+
+/* Mark in @set @id and every ancestor of it (walking the topological
+ * order backwards: children before parents). @id must be in the set's
+ * registry. */
+static void
+add_ancestors(struct migrate_registry *reg, struct idset *set, const char *id)
+{
+	size_t i, j;
+
+	idset_add(set, id);
+	for (i = migrate_registry_count(reg); i-- > 0;) {
+		const struct migrate_revision *rev =
+			migrate_registry_at(reg, i);
+
+		if (!idset_has(set, migrate_revision_id(rev)))
+			continue;
+		for (j = 0; j < migrate_revision_parent_count(rev); j++)
+			idset_add(set, migrate_revision_parent(rev, j));
+	}
+}
+
+/* Mark in @set @id and every descendant of it (parents first). */
+static void
+add_descendants(struct migrate_registry *reg, struct idset *set, const char *id)
+{
+	size_t i, j, n = migrate_registry_count(reg);
+
+	idset_add(set, id);
+	for (i = 0; i < n; i++) {
+		const struct migrate_revision *rev =
+			migrate_registry_at(reg, i);
+
+		for (j = 0; j < migrate_revision_parent_count(rev); j++) {
+			if (idset_has(set, migrate_revision_parent(rev, j)))
+				idset_add(set, migrate_revision_id(rev));
+		}
+	}
+}
+
+/*
+ * One end of `history -r FROM:TO` into @set: empty, "base" (FROM) or
+ * "head"/"heads" (TO) leave *bounded false; "current" is the revisions the
+ * database is at; else an id or unique prefix. Returns an exit code.
+ */
+static int
+range_end(struct cli *c,
+	  const char *spec,
+	  bool lower,
+	  const char *const *cur,
+	  size_t n_cur,
+	  struct idset *set,
+	  bool *bounded)
+{
+	struct migrate_registry *reg = migrate_registry(c->m);
+	const struct migrate_revision *rev = NULL;
+	size_t i;
+	int rc;
+
+	*bounded = false;
+	if (!*spec || strcmp(spec, lower ? "base" : "head") == 0 ||
+	    (!lower && strcmp(spec, "heads") == 0))
+		return CLI_EXIT_OK;
+	*bounded = true;
+	if (strcmp(spec, "current") == 0) {
+		for (i = 0; i < n_cur; i++) {
+			if (!find_exact(reg, cur[i]))
+				continue;
+			if (lower)
+				add_descendants(reg, set, cur[i]);
+			else
+				add_ancestors(reg, set, cur[i]);
+		}
+		return CLI_EXIT_OK;
+	}
+	rc = migrate_registry_find(reg, spec, &rev);
+	if (rc < 0 || !rev) {
+		cli_print_error(migrate_registry_errmsg(reg), NULL,
+				rc < 0 ? rc : MIGRATE_ENOTFOUND);
+		return CLI_EXIT_USAGE;
+	}
+	if (lower)
+		add_descendants(reg, set, migrate_revision_id(rev));
+	else
+		add_ancestors(reg, set, migrate_revision_id(rev));
+	return CLI_EXIT_OK;
 }
 
 int
 cmd_history(struct cli *c)
 {
 	struct migrate_registry *reg;
-	struct idset applied = { NULL, 0, 0 };
+	struct idset applied = { NULL, 0, 0 }, from = { NULL, 0, 0 },
+		     to = { NULL, 0, 0 };
 	struct hrows rows = { NULL, 0, 0, false };
+	struct json j;
 	const char *const *ids;
-	char **cur = NULL;
-	size_t i, j, n_cur = 0, count;
+	char **cur = NULL, *lo = NULL;
+	const char *hi = "";
+	bool has_from = false, has_to = false;
+	size_t i, k, n_cur = 0, count;
 	int width = 3, code = CLI_EXIT_OK, rc;
 
+	if (c->rev_range) {
+		const char *colon = strchr(c->rev_range, ':');
+
+		if (!colon || strchr(colon + 1, ':')) {
+			cli_errorf("-r/--rev-range: expected FROM:TO (either "
+				   "may be empty), not '%s'",
+				   c->rev_range);
+			return CLI_EXIT_USAGE;
+		}
+		lo = str_dup(c->rev_range);
+		if (!lo)
+			return report_oom();
+		lo[colon - c->rev_range] = '\0';
+		hi = colon + 1;
+	}
 	rc = cli_open(c, true);
-	if (rc != CLI_EXIT_OK)
+	if (rc != CLI_EXIT_OK) {
+		free(lo);
 		return rc;
+	}
 	reg = migrate_registry(c->m);
 	count = migrate_registry_count(reg);
 
 	rc = migrate_current(c->m, &ids, &n_cur);
-	if (rc < 0)
+	if (rc < 0) {
+		free(lo);
 		return cli_fail(c, rc, CLI_PHASE_RUN);
+	}
 	/* Copies: @ids lives only until the next call on the handle. */
 	cur = calloc(n_cur + 1, sizeof(*cur));
-	if (!cur || !idset_init(&applied, count + n_cur)) {
+	if (!cur || !idset_init(&applied, count + n_cur) ||
+	    !idset_init(&from, count) || !idset_init(&to, count)) {
 		code = report_oom();
 		goto out;
 	}
@@ -613,25 +950,26 @@ cmd_history(struct cli *c)
 			goto out;
 		}
 	}
-	/* Applied = the current revisions and all their ancestors: walk the
-	 * topological order backwards (children before parents). */
+	/* Applied = the current revisions and all their ancestors. */
 	for (i = 0; i < n_cur; i++) {
-		const struct migrate_revision *rev = find_exact(reg, cur[i]);
-
-		if (rev)
-			idset_add(&applied, migrate_revision_id(rev));
+		if (find_exact(reg, cur[i]))
+			add_ancestors(reg, &applied, cur[i]);
 	}
-	for (i = count; i-- > 0;) {
-		const struct migrate_revision *rev =
-			migrate_registry_at(reg, i);
-		int w = (int)strlen(migrate_revision_id(rev));
+	if (lo) {
+		code = range_end(c, lo, true, (const char *const *)cur, n_cur,
+				 &from, &has_from);
+		if (code == CLI_EXIT_OK)
+			code = range_end(c, hi, false, (const char *const *)cur,
+					 n_cur, &to, &has_to);
+		if (code != CLI_EXIT_OK)
+			goto out;
+	}
+	for (i = 0; i < count; i++) {
+		int w = (int)strlen(
+			migrate_revision_id(migrate_registry_at(reg, i)));
 
 		if (w > width)
 			width = w;
-		if (!idset_has(&applied, migrate_revision_id(rev)))
-			continue;
-		for (j = 0; j < migrate_revision_parent_count(rev); j++)
-			idset_add(&applied, migrate_revision_parent(rev, j));
 	}
 
 	if (c->verbose) {
@@ -648,6 +986,10 @@ cmd_history(struct cli *c)
 			qsort(rows.rows, rows.n, sizeof(*rows.rows), cmp_hrow);
 	}
 
+	if (c->json) {
+		cli_json_begin(c, &j);
+		json_begin_array(&j, "revisions");
+	}
 	for (i = 0; i < count; i++) {
 		const struct migrate_revision *rev =
 			migrate_registry_at(reg, i);
@@ -655,9 +997,31 @@ cmd_history(struct cli *c)
 		const char *msg = migrate_revision_message(rev);
 		bool is_cur = false, head = is_head(reg, id);
 
-		for (j = 0; j < n_cur; j++) {
-			if (strcmp(cur[j], id) == 0)
+		if ((has_from && !idset_has(&from, id)) ||
+		    (has_to && !idset_has(&to, id)))
+			continue;
+		for (k = 0; k < n_cur; k++) {
+			if (strcmp(cur[k], id) == 0)
 				is_cur = true;
+		}
+		if (c->json) {
+			size_t np = migrate_revision_parent_count(rev);
+
+			json_begin_object(&j, NULL);
+			json_string(&j, "id", id);
+			json_string(&j, "message", msg);
+			json_begin_array(&j, "parents");
+			for (k = 0; k < np; k++)
+				json_string(&j, NULL,
+					    migrate_revision_parent(rev, k));
+			json_end_array(&j);
+			json_bool(&j, "applied", idset_has(&applied, id));
+			json_bool(&j, "current", is_cur);
+			json_bool(&j, "head", head);
+			if (c->verbose)
+				rows_for(&rows, id, &j);
+			json_end_object(&j);
+			continue;
 		}
 		printf("%-7s  %-*s  %s",
 		       idset_has(&applied, id) ? "applied" : "pending", width,
@@ -672,12 +1036,31 @@ cmd_history(struct cli *c)
 			printf("         revises: ");
 			if (np == 0)
 				printf("<base>");
-			for (j = 0; j < np; j++)
-				printf("%s%s", j ? ", " : "",
-				       migrate_revision_parent(rev, j));
+			for (k = 0; k < np; k++)
+				printf("%s%s", k ? ", " : "",
+				       migrate_revision_parent(rev, k));
 			putchar('\n');
-			print_rows_for(&rows, id);
+			rows_for(&rows, id, NULL);
 		}
+	}
+	if (c->json) {
+		json_end_array(&j);
+		json_begin_array(&j, "unknown_current");
+		for (i = 0; i < n_cur; i++) {
+			if (!find_exact(reg, cur[i]))
+				json_string(&j, NULL, cur[i]);
+		}
+		json_end_array(&j);
+		if (c->verbose) {
+			json_begin_array(&j, "log_not_in_build");
+			for (i = 0; i < rows.n; i++) {
+				if (!find_exact(reg, rows.rows[i].revision))
+					json_row(&j, &rows.rows[i], true);
+			}
+			json_end_array(&j);
+		}
+		cli_json_end(c, &j);
+		goto out;
 	}
 	for (i = 0; i < n_cur; i++) {
 		if (!find_exact(reg, cur[i]))
@@ -688,15 +1071,16 @@ cmd_history(struct cli *c)
 		bool header = false;
 
 		for (i = 0; i < rows.n; i++) {
-			if (rows.rows[i].printed)
+			if (rows.rows[i].printed ||
+			    find_exact(reg, rows.rows[i].revision))
 				continue;
 			if (!header) {
 				printf("history of revisions not in this "
 				       "build:\n");
 				header = true;
 			}
-			printf("         %s: %s\n", rows.rows[i].revision,
-			       rows.rows[i].text);
+			printf("         %s: ", rows.rows[i].revision);
+			print_row(&rows.rows[i]);
 		}
 	}
 out:
@@ -705,7 +1089,192 @@ out:
 			free(cur[i]);
 		free(cur);
 	}
+	free(lo);
 	idset_free(&applied);
+	idset_free(&from);
+	idset_free(&to);
 	free_rows(&rows);
 	return code;
+}
+
+/* ------------------------------------------------------------------ */
+/* show, branches: this build's revisions; no database                 */
+/* ------------------------------------------------------------------ */
+
+/* REV for show: an id, a unique prefix, or head (when there is one). */
+static const struct migrate_revision *
+find_for_show(struct cli *c, const char *spec, int *code)
+{
+	const struct migrate_revision *rev = NULL;
+	size_t n = migrate_registry_head_count(c->reg);
+	int rc;
+
+	if (strcmp(spec, "head") == 0) {
+		if (n != 1) {
+			cli_errorf("this build has %zu heads; name one (see "
+				   "'migrate heads')",
+				   n);
+			*code = CLI_EXIT_USAGE;
+			return NULL;
+		}
+		return migrate_registry_head(c->reg, 0);
+	}
+	rc = migrate_registry_find(c->reg, spec, &rev);
+	if (rc < 0 || !rev) {
+		cli_print_error(migrate_registry_errmsg(c->reg), NULL,
+				rc < 0 ? rc : MIGRATE_ENOTFOUND);
+		*code = CLI_EXIT_USAGE;
+		return NULL;
+	}
+	return rev;
+}
+
+int
+cmd_show(struct cli *c)
+{
+	const struct migrate_revision *rev;
+	const char *file, *date, *down;
+	size_t i, n, np;
+	int code = cli_load_registry(c, false);
+
+	if (code != CLI_EXIT_OK)
+		return code;
+	rev = find_for_show(c, c->args[0], &code);
+	if (!rev)
+		return code;
+	if (c->json) {
+		struct json j;
+
+		cli_json_begin(c, &j);
+		json_revision(&j, "revision", c->reg, rev, true);
+		cli_json_end(c, &j);
+		return CLI_EXIT_OK;
+	}
+	file = migrate_revision_file(rev);
+	date = migrate_revision_create_date(rev);
+	down = migrate_revision_downgrade_sql(rev);
+	np = migrate_revision_parent_count(rev);
+	printf("Rev: %s%s\n", migrate_revision_id(rev),
+	       is_head(c->reg, migrate_revision_id(rev)) ? " (head)" : "");
+	printf("Parent: ");
+	if (np == 0)
+		printf("<base>");
+	for (i = 0; i < np; i++)
+		printf("%s%s", i ? ", " : "", migrate_revision_parent(rev, i));
+	putchar('\n');
+	printf("Children:");
+	n = migrate_registry_count(c->reg);
+	np = 0;
+	for (i = 0; i < n; i++) {
+		const struct migrate_revision *r =
+			migrate_registry_at(c->reg, i);
+		size_t k;
+
+		for (k = 0; k < migrate_revision_parent_count(r); k++) {
+			if (strcmp(migrate_revision_parent(r, k),
+				   migrate_revision_id(rev)) == 0) {
+				printf("%s %s", np ? "," : "",
+				       migrate_revision_id(r));
+				np++;
+			}
+		}
+	}
+	printf("%s\n", np ? "" : " (none)");
+	printf("Path: %s\n", file ? file : "(built in)");
+	if (date && *date)
+		printf("Create Date: %s\n", date);
+	printf("Checksum: sha256:%s\n", migrate_revision_checksum(rev));
+	printf("Downgrade: %s\n", !down   ? "none (irreversible)"
+				  : *down ? "yes"
+					  : "empty");
+	printf("\n    %s\n", *migrate_revision_message(rev)
+				     ? migrate_revision_message(rev)
+				     : "(no message)");
+	if (c->verbose) {
+		printf("\n-- migrate:upgrade\n%s\n",
+		       migrate_revision_upgrade_sql(rev));
+		if (down)
+			printf("\n-- migrate:downgrade\n%s\n", down);
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Revisions that more than one revision revises: where branches start. */
+int
+cmd_branches(struct cli *c)
+{
+	struct json j;
+	size_t i, k, n;
+	int code = cli_load_registry(c, false);
+
+	if (code != CLI_EXIT_OK)
+		return code;
+	n = migrate_registry_count(c->reg);
+	if (c->json) {
+		cli_json_begin(c, &j);
+		json_begin_array(&j, "branch_points");
+	}
+	for (i = 0; i < n; i++) {
+		const struct migrate_revision *rev =
+			migrate_registry_at(c->reg, i);
+		const char *id = migrate_revision_id(rev);
+		size_t children = 0, pass;
+
+		for (k = 0; k < n; k++) {
+			const struct migrate_revision *r =
+				migrate_registry_at(c->reg, k);
+			size_t p;
+
+			for (p = 0; p < migrate_revision_parent_count(r); p++)
+				children +=
+					strcmp(migrate_revision_parent(r, p),
+					       id) == 0;
+		}
+		if (children < 2)
+			continue;
+		if (c->json) {
+			json_begin_object(&j, NULL);
+			json_string(&j, "id", id);
+			json_string(&j, "message",
+				    migrate_revision_message(rev));
+			json_begin_array(&j, "children");
+		} else if (c->quiet) {
+			printf("%s\n", id);
+			continue;
+		} else {
+			printf("%s (branch point)%s%s\n", id,
+			       *migrate_revision_message(rev) ? ", " : "",
+			       migrate_revision_message(rev));
+		}
+		for (pass = 0, k = 0; k < n; k++) {
+			const struct migrate_revision *r =
+				migrate_registry_at(c->reg, k);
+			size_t p;
+
+			for (p = 0; p < migrate_revision_parent_count(r); p++) {
+				if (strcmp(migrate_revision_parent(r, p), id))
+					continue;
+				if (c->json)
+					json_string(&j, NULL,
+						    migrate_revision_id(r));
+				else
+					printf("    -> %s%s%s\n",
+					       migrate_revision_id(r),
+					       *migrate_revision_message(r)
+						       ? ", "
+						       : "",
+					       migrate_revision_message(r));
+				pass++;
+			}
+		}
+		if (c->json) {
+			json_end_array(&j);
+			json_end_object(&j);
+		}
+	}
+	if (c->json) {
+		json_end_array(&j);
+		cli_json_end(c, &j);
+	}
+	return CLI_EXIT_OK;
 }

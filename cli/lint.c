@@ -4,9 +4,7 @@
  * the lint component (libmigrate/lint/migrate-lint.h). Built only with the
  * meson feature `lint`; without it cli_preflight() does nothing.
  *
- * JSON output: json_string() below is this file's own escaper, kept to
- * the one function so that it can be folded into a shared CLI JSON writer
- * when one exists.
+ * JSON output goes through the CLI's one JSON writer (json.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,45 +17,6 @@
 #ifdef MIGRATE_HAVE_LINT
 
 #include "migrate-lint.h"
-
-/* @s as a JSON string (RFC 8259): quotes, backslash and control
- * characters escaped; other bytes (UTF-8) as they are. */
-static void
-json_string(FILE *out, const char *s)
-{
-	const unsigned char *p;
-
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\r':
-			fputs("\\r", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		default:
-			if (*p < 0x20)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
-		}
-	}
-	fputc('"', out);
-}
 
 /* "FILE:LINE:COL", "FILE:LINE", "revision ID (upgrade)" */
 static void
@@ -108,42 +67,43 @@ print_text(const struct migrate_lint *l, bool verbose)
 }
 
 static void
-print_json(const struct migrate_lint *l, size_t n_revs)
+print_json(struct cli *c, const struct migrate_lint *l, size_t n_revs)
 {
+	struct json j;
 	size_t i;
 
-	fputs("{\"revisions\":", stdout);
-	printf("%zu,\"errors\":%zu,\"warnings\":%zu,\"info\":%zu,"
-	       "\"findings\":[",
-	       n_revs, migrate_lint_count_severity(l, MIGRATE_LINT_ERROR),
-	       migrate_lint_count_severity(l, MIGRATE_LINT_WARNING),
-	       migrate_lint_count_severity(l, MIGRATE_LINT_INFO));
+	cli_json_begin(c, &j);
+	json_int(&j, "revisions", (long long)n_revs);
+	json_int(&j, "errors",
+		 (long long)migrate_lint_count_severity(l, MIGRATE_LINT_ERROR));
+	json_int(&j, "warnings",
+		 (long long)migrate_lint_count_severity(l,
+							MIGRATE_LINT_WARNING));
+	json_int(&j, "info",
+		 (long long)migrate_lint_count_severity(l, MIGRATE_LINT_INFO));
+	json_begin_array(&j, "findings");
 	for (i = 0; i < migrate_lint_count(l); i++) {
 		const struct migrate_lint_finding *f = migrate_lint_at(l, i);
 
-		printf("%s{\"rule\":", i ? "," : "");
-		json_string(stdout, f->rule->id);
-		fputs(",\"severity\":", stdout);
-		json_string(stdout, migrate_lint_severity_name(f->severity));
-		fputs(",\"revision\":", stdout);
-		json_string(stdout, f->revision);
-		fputs(",\"direction\":", stdout);
-		json_string(stdout, f->direction == MIGRATE_DOWN ? "downgrade"
-								 : "upgrade");
-		fputs(",\"file\":", stdout);
-		json_string(stdout, f->file);
-		printf(",\"line\":%zu,\"column\":%zu,\"message\":", f->line,
-		       f->column);
-		json_string(stdout, f->message);
-		fputs(",\"statement\":", stdout);
-		json_string(stdout, f->statement);
-		fputs(",\"fix\":", stdout);
-		json_string(stdout, f->rule->fix);
-		fputs(",\"waived\":", stdout);
-		json_string(stdout, f->waiver);
-		fputs("}", stdout);
+		json_begin_object(&j, NULL);
+		json_string(&j, "rule", f->rule->id);
+		json_string(&j, "severity",
+			    migrate_lint_severity_name(f->severity));
+		json_string(&j, "revision", f->revision);
+		json_string(&j, "direction",
+			    f->direction == MIGRATE_DOWN ? "downgrade"
+							 : "upgrade");
+		json_string(&j, "file", f->file);
+		json_int(&j, "line", (long long)f->line);
+		json_int(&j, "column", (long long)f->column);
+		json_string(&j, "message", f->message);
+		json_string(&j, "statement", f->statement);
+		json_string(&j, "fix", f->rule->fix);
+		json_string(&j, "waived", f->waiver);
+		json_end_object(&j);
 	}
-	fputs("]}\n", stdout);
+	json_end_array(&j);
+	cli_json_end(c, &j);
 }
 
 int
@@ -151,7 +111,7 @@ cmd_lint(struct cli *c)
 {
 	const struct migrate_revision **revs = NULL;
 	struct migrate_lint *l = NULL;
-	bool json = c->format && strcmp(c->format, "json") == 0;
+	bool json = c->json;
 	size_t i, n_revs, errors, warnings;
 	int rc = cli_load_registry(c, false), code = CLI_EXIT_OK;
 
@@ -187,7 +147,7 @@ cmd_lint(struct cli *c)
 	errors = migrate_lint_count_severity(l, MIGRATE_LINT_ERROR);
 	warnings = migrate_lint_count_severity(l, MIGRATE_LINT_WARNING);
 	if (json) {
-		print_json(l, n_revs);
+		print_json(c, l, n_revs);
 	} else {
 		print_text(l, c->verbose > 0);
 		if (!c->quiet)

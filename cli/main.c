@@ -100,16 +100,65 @@ cli_exit_code(int rc, enum cli_phase phase)
 	}
 }
 
+/* The first error of the run and its SQLSTATE, for --format json's error
+ * document (the root cause; later lines are consequences). */
+static char first_error[1024];
+static char first_sqlstate[6];
+
+static void
+remember_error(const char *msg, const char *sqlstate)
+{
+	if (first_error[0])
+		return;
+	snprintf(first_error, sizeof(first_error), "%s", msg);
+	if (sqlstate)
+		snprintf(first_sqlstate, sizeof(first_sqlstate), "%s",
+			 sqlstate);
+}
+
 void
 cli_errorf(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
 
-	fputs("migrate: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	remember_error(msg, NULL);
+	fprintf(stderr, "migrate: %s\n", msg);
+}
+
+void
+cli_json_begin(struct cli *c, struct json *j)
+{
+	(void)c;
+	json_init(j, stdout);
+	json_begin_object(j, NULL);
+}
+
+void
+cli_json_end(struct cli *c, struct json *j)
+{
+	json_end_object(j);
+	json_finish(j);
+	c->json_written = true;
+}
+
+/* --format json: a failed command's document,
+ * {"error": MESSAGE, "exit_code": N, "sqlstate": S or null}. */
+static void
+json_error(int code)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	json_begin_object(&j, NULL);
+	json_string(&j, "error", first_error[0] ? first_error : "failed");
+	json_int(&j, "exit_code", code);
+	json_string(&j, "sqlstate", first_sqlstate[0] ? first_sqlstate : NULL);
+	json_end_object(&j);
+	json_finish(&j);
 }
 
 static bool
@@ -181,6 +230,7 @@ cli_print_error(const char *msg, const char *sqlstate, int rc)
 {
 	if (!msg || !*msg)
 		msg = migrate_strerror(rc);
+	remember_error(msg, sqlstate);
 	fputs("migrate: ", stderr);
 	print_folded(stderr, msg);
 	if (sqlstate && *sqlstate && !strstr(msg, sqlstate))
@@ -428,8 +478,15 @@ cmd_wait(struct cli *c)
 	int rc = cli_wait_for_database(
 		c, c->wait_ms >= 0 ? c->wait_ms : CLI_DEFAULT_WAIT_MS);
 
-	if (rc == CLI_EXIT_OK && !c->quiet)
+	if (rc == CLI_EXIT_OK && c->json) {
+		struct json j;
+
+		cli_json_begin(c, &j);
+		json_bool(&j, "ready", true);
+		cli_json_end(c, &j);
+	} else if (rc == CLI_EXIT_OK && !c->quiet) {
 		printf("the database accepts connections\n");
+	}
 	return rc;
 }
 
@@ -823,13 +880,19 @@ apply_option(struct cli *c,
 	case OPT_MESSAGE:
 		c->message = value;
 		break;
+	case OPT_REV_RANGE:
+		c->rev_range = value;
+		break;
 	case OPT_FORMAT:
-		if (strcmp(value, "text") != 0 && strcmp(value, "json") != 0) {
-			cli_errorf("%s: unknown format '%s' (text or json)",
-				   label, value);
+		if (strcmp(value, "json") == 0) {
+			c->json = true;
+		} else if (strcmp(value, "text") == 0) {
+			c->json = false;
+		} else {
+			cli_errorf("%s: expected text or json, not '%s'", label,
+				   value);
 			return false;
 		}
-		c->format = value;
 		break;
 	case OPT_HELP:
 	case OPT_VERSION:
@@ -917,6 +980,9 @@ parse_args(struct cli *c,
 	size_t i, n_short = 0;
 	int opt;
 
+	/* Errors before the environment is read get a JSON document too. */
+	env = getenv("MIGRATE_FORMAT");
+	c->json = env && strcmp(env, "json") == 0;
 	memset(long_options, 0, sizeof(long_options));
 	short_options[n_short++] = ':';
 	for (i = 0; i < cli_option_count; i++) {
@@ -1018,6 +1084,7 @@ parse_args(struct cli *c,
 		*exit_code = CLI_EXIT_OK;
 		return -1;
 	}
+	c->command = cmd->name;
 	if (c->verbose && c->quiet) {
 		cli_errorf("-v and -q exclude each other");
 		goto usage;
@@ -1049,6 +1116,11 @@ parse_args(struct cli *c,
 	}
 	if (!apply_environment(c))
 		goto usage;
+	if (c->json && CLI_GIVEN(c, OPT_SQL)) {
+		cli_errorf("--format json does not apply to --sql (its output "
+			   "is a psql script)");
+		goto usage;
+	}
 
 	/* Precedence: --database-url, $MIGRATE_DATABASE_URL (both above),
 	 * $MIRAGE_DATABASE_URL, $DATABASE_URL, then libpq's PG* defaults
@@ -1123,6 +1195,8 @@ main(int argc, char **argv)
 		code = 128 + (int)cli_signal;
 
 out:
+	if (c.json && code != CLI_EXIT_OK && !c.json_written)
+		json_error(code);
 	fflush(stdout);
 	if (ferror(stdout) && code == CLI_EXIT_OK) {
 		cli_errorf("cannot write the output");

@@ -265,7 +265,20 @@ cmd_revision(struct cli *c)
 		code = CLI_EXIT_REVISIONS;
 		goto out;
 	}
-	if (c->quiet)
+	if (c->json) {
+		struct json j;
+
+		cli_json_begin(c, &j);
+		json_string(&j, "file", path);
+		json_string(&j, "id", id);
+		json_begin_array(&j, "parents");
+		for (i = 0; i < n_heads; i++)
+			json_string(&j, NULL,
+				    migrate_revision_id(
+					    migrate_registry_head(c->reg, i)));
+		json_end_array(&j);
+		cli_json_end(c, &j);
+	} else if (c->quiet)
 		printf("%s\n", path);
 	else
 		printf("created %s: revision %s, edit it, then 'migrate "

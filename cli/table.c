@@ -63,6 +63,17 @@ const struct cli_option cli_options[] = {
 	{ OPT_SINGLE_TRANSACTION, "single-transaction", 0, CLI_ARG_NONE, NULL,
 	  "MIGRATE_SINGLE_TRANSACTION", 0,
 	  "run a whole upgrade or downgrade in one transaction", NULL },
+	{ OPT_FORMAT, "format", 0, CLI_ARG_REQUIRED, "FORMAT", "MIGRATE_FORMAT",
+	  0,
+	  "output: text (default) or json (one document on stdout, also for "
+	  "errors)",
+	  "Every command then writes exactly one JSON document, on one line, "
+	  "to standard output; progress and the error line still go to "
+	  "standard error, and the exit status is the same. A failed command "
+	  "writes {\"error\": MESSAGE, \"exit_code\": N, \"sqlstate\": S}. "
+	  "The shape of each command's document is documented, and stable, in "
+	  "json.md (installed with the documentation, in the source tree as "
+	  "doc/json.md)." },
 	{ OPT_VERBOSE, "verbose", 'v', CLI_ARG_NONE, NULL, "MIGRATE_VERBOSE", 0,
 	  "progress lines with timings, more detail", NULL },
 	{ OPT_QUIET, "quiet", 'q', CLI_ARG_NONE, NULL, "MIGRATE_QUIET", 0,
@@ -90,16 +101,17 @@ const struct cli_option cli_options[] = {
 	  CMD_CHECK, "report, but accept, changed revisions", NULL },
 	{ OPT_MESSAGE, "message", 'm', CLI_ARG_REQUIRED, "MESSAGE", NULL,
 	  CMD_REVISION, "one-line description (required)", NULL },
-	{ OPT_FORMAT, "format", 0, CLI_ARG_REQUIRED, "FORMAT", NULL, CMD_LINT,
-	  "text (default) or json: one JSON object with the findings and "
-	  "their counts",
-	  NULL },
 	{ OPT_STRICT, "strict", 0, CLI_ARG_NONE, NULL, NULL, CMD_LINT,
 	  "warnings fail too (exit 1)", NULL },
 	{ OPT_NO_PARSE, "no-parse", 0, CLI_ARG_NONE, NULL, NULL,
 	  CMD_UPGRADE | CMD_DOWNGRADE,
 	  "skip the pre-flight parse of the pending sections (see the "
 	  "command's help)",
+	  NULL },
+	{ OPT_REV_RANGE, "rev-range", 'r', CLI_ARG_REQUIRED, "FROM:TO", NULL,
+	  CMD_HISTORY,
+	  "only the revisions from FROM up to TO (both included; either may "
+	  "be empty, base, head or current)",
 	  NULL },
 };
 const size_t cli_option_count = N_ELEMS(cli_options);
@@ -151,6 +163,19 @@ const struct cli_command cli_commands[] = {
 	  "show this build's head revision(s)",
 	  "Print this build's head revision(s): the newest, that no revision "
 	  "revises. Needs no database.",
+	  0 },
+	{ "branches", CMD_BRANCHES, RUN(cmd_branches), 0, 0, "",
+	  "show where this build's revisions branch",
+	  "List the branch points of this build's revisions: revisions that "
+	  "more than one revision revises, each with the revisions that start "
+	  "there. With -q: bare ids. Needs no database.",
+	  0 },
+	{ "show", CMD_SHOW, RUN(cmd_show), 1, 1, "REV",
+	  "show one revision of this build",
+	  "Show one revision of this build: id, parents, children, file, "
+	  "create date, checksum, whether it can be downgraded, and its "
+	  "message; with -v also the SQL of both sections. REV is an id, a "
+	  "unique id prefix, or head. Needs no database.",
 	  0 },
 	{ "check", CMD_CHECK, RUN(cmd_check), 0, 0, "",
 	  "exit 0 if the database is at head, else 1",

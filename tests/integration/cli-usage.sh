@@ -172,13 +172,13 @@ run "$T/envsql" env MIGRATE_LOCK_WAIT=11s MIGRATE_LOCK_TIMEOUT=7s \
 	MIGRATE_SCHEMA=env_schema "$MIGRATE" upgrade --sql head
 expect 0 "offline script from environment settings"
 has "$T/envsql.out" "'lock_timeout', '11000ms'" "MIGRATE_LOCK_WAIT"
-has "$T/envsql.out" "'lock_timeout', '7000ms'" "MIGRATE_LOCK_TIMEOUT"
-has "$T/envsql.out" "'statement_timeout', '9000ms'" "MIGRATE_STATEMENT_TIMEOUT"
+has "$T/envsql.out" "lock_timeout = '7000ms'" "MIGRATE_LOCK_TIMEOUT"
+has "$T/envsql.out" "statement_timeout = '9000ms'" "MIGRATE_STATEMENT_TIMEOUT"
 has "$T/envsql.out" "env_versions" "MIGRATE_VERSION_TABLE"
 has "$T/envsql.out" "env_schema" "MIGRATE_SCHEMA"
 run "$T/envsql2" env MIGRATE_LOCK_TIMEOUT=7s MIGRATE_VERSION_TABLE=env_versions \
 	"$MIGRATE" --lock-timeout 3s --version-table cli_versions upgrade --sql head
-has "$T/envsql2.out" "'lock_timeout', '3000ms'" "--lock-timeout beats MIGRATE_LOCK_TIMEOUT"
+has "$T/envsql2.out" "lock_timeout = '3000ms'" "--lock-timeout beats MIGRATE_LOCK_TIMEOUT"
 has "$T/envsql2.out" "cli_versions" "--version-table beats MIGRATE_VERSION_TABLE"
 hasnt "$T/envsql2.out" "env_versions" "MIGRATE_VERSION_TABLE not used"
 
