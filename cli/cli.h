@@ -123,6 +123,7 @@ int cmd_stamp(struct cli *c);
 int cmd_plan(struct cli *c);
 int cmd_resolve(struct cli *c);
 int cmd_revision(struct cli *c);
+int cmd_merge(struct cli *c);
 int cmd_wait(struct cli *c);
 int cmd_show(struct cli *c);
 int cmd_branches(struct cli *c);

@@ -155,27 +155,108 @@ write_all(int fd, const char *s, size_t n)
 	return 0;
 }
 
-int
-cmd_revision(struct cli *c)
+/* Add @id (borrowed from the registry) to @v unless it is there. */
+static void
+add_parent(const char **v, size_t *n, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++) {
+		if (strcmp(v[i], id) == 0)
+			return;
+	}
+	v[(*n)++] = id;
+}
+
+/* The parents of a merge: the arguments (ids, unique prefixes, or "heads"
+ * for every head), at least two different ones. Returns an exit code. */
+static int
+merge_parents(struct cli *c, const char ***out, size_t *n_out)
+{
+	size_t i, k,
+		n_heads = migrate_registry_count(c->reg)
+				  ? migrate_registry_head_count(c->reg)
+				  : 0;
+	const char **v = calloc(c->nargs + n_heads + 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v) {
+		cli_errorf("out of memory");
+		return CLI_EXIT_DATABASE;
+	}
+	for (i = 0; i < c->nargs; i++) {
+		const struct migrate_revision *rev = NULL;
+		int rc;
+
+		if (strcmp(c->args[i], "heads") == 0) {
+			for (k = 0; k < n_heads; k++)
+				add_parent(v, &n,
+					   migrate_revision_id(
+						   migrate_registry_head(c->reg,
+									 k)));
+			continue;
+		}
+		rc = migrate_registry_find(c->reg, c->args[i], &rev);
+		if (rc < 0 || !rev) {
+			cli_print_error(migrate_registry_errmsg(c->reg), NULL,
+					rc < 0 ? rc : MIGRATE_ENOTFOUND);
+			free(v);
+			return CLI_EXIT_USAGE;
+		}
+		add_parent(v, &n, migrate_revision_id(rev));
+	}
+	if (n < 2) {
+		cli_errorf(
+			"merge needs two or more different revisions (this build has %zu head%s)",
+			n_heads, n_heads == 1 ? "" : "s");
+		free(v);
+		return CLI_EXIT_USAGE;
+	}
+	*out = v;
+	*n_out = n;
+	return CLI_EXIT_OK;
+}
+
+static int
+new_revision(struct cli *c, bool merge)
 {
 	const char *dir = c->revisions_dir ? c->revisions_dir : "revisions";
 	char id[64], slug[SLUG_MAX + 1], date[32], *path = NULL, *text = NULL;
 	char *msg = NULL;
-	size_t i, n_heads, len;
+	const char **parents = NULL;
+	size_t i, n_heads = 0, len;
 	time_t now = time(NULL);
 	struct tm tm;
 	int code, fd, wrc;
 	FILE *mem = NULL;
 
 	if (!c->message || !*c->message) {
-		cli_errorf("'revision' needs -m MESSAGE");
-		fputs("usage: migrate [OPTIONS] revision -m MESSAGE\n", stderr);
+		cli_errorf("'%s' needs -m MESSAGE", c->command);
+		fprintf(stderr, "usage: migrate [OPTIONS] %s -m MESSAGE%s\n",
+			c->command, merge ? " REV REV..." : "");
 		return CLI_EXIT_USAGE;
 	}
 	c->revisions_dir = dir;
 	code = cli_load_registry(c, true);
 	if (code != CLI_EXIT_OK)
 		return code;
+	if (merge) {
+		code = merge_parents(c, &parents, &n_heads);
+		if (code != CLI_EXIT_OK)
+			return code;
+	} else {
+		n_heads = migrate_registry_count(c->reg)
+				  ? migrate_registry_head_count(c->reg)
+				  : 0;
+		parents = calloc(n_heads + 1, sizeof(*parents));
+		if (!parents) {
+			cli_errorf("out of memory");
+			return CLI_EXIT_DATABASE;
+		}
+		for (i = 0; i < n_heads; i++)
+			parents[i] = migrate_revision_id(
+				migrate_registry_head(c->reg, i));
+	}
 
 	/* The message goes on one comment line. */
 	msg = malloc(strlen(c->message) + 1);
@@ -213,35 +294,41 @@ cmd_revision(struct cli *c)
 		"-- Revision ID: %s\n"
 		"-- Revises:",
 		msg, id);
-	n_heads = migrate_registry_count(c->reg)
-			  ? migrate_registry_head_count(c->reg)
-			  : 0;
 	for (i = 0; i < n_heads; i++)
-		fprintf(mem, "%s%s", i ? ", " : " ",
-			migrate_revision_id(migrate_registry_head(c->reg, i)));
-	/* An unedited upgrade section holds only comments, which the parser
-	 * rejects ("empty upgrade section"); an unedited downgrade fails when
-	 * run instead of silently doing nothing. */
-	fprintf(mem,
-		"\n"
-		"-- Create Date: %s\n"
-		"\n"
-		"-- migrate:upgrade\n"
-		"-- Write the upgrade SQL here. It runs in one transaction with "
-		"the\n"
-		"-- version update (for CREATE INDEX CONCURRENTLY and the like, "
-		"add\n"
-		"-- transaction=false after the marker above).\n"
-		"\n"
-		"\n"
-		"-- migrate:downgrade\n"
-		"-- Replace the statement below with the SQL that undoes the "
-		"upgrade,\n"
-		"-- or delete this section to make the revision "
-		"irreversible.\n"
-		"DO $$ BEGIN RAISE EXCEPTION 'the downgrade of revision %s is "
-		"not written yet'; END $$;\n",
-		date, id);
+		fprintf(mem, "%s%s", i ? ", " : " ", parents[i]);
+	if (merge) {
+		/* A merge runs nothing; empty=true says so (a blank upgrade
+		 * without it is refused as unfinished). */
+		fprintf(mem,
+			"\n"
+			"-- Create Date: %s\n"
+			"\n"
+			"-- migrate:upgrade empty=true\n"
+			"-- A merge of %zu branches: nothing to run. To run SQL here, remove empty=true.\n"
+			"\n"
+			"-- migrate:downgrade empty=true\n",
+			date, n_heads);
+	} else {
+		/* An unedited upgrade section holds only comments, which the
+		 * parser rejects ("empty upgrade section"); an unedited
+		 * downgrade fails when run instead of silently doing
+		 * nothing. */
+		fprintf(mem,
+			"\n"
+			"-- Create Date: %s\n"
+			"\n"
+			"-- migrate:upgrade\n"
+			"-- Write the upgrade SQL here. It runs in one transaction with the\n"
+			"-- version update (for CREATE INDEX CONCURRENTLY and the like, add\n"
+			"-- transaction=false after the marker above).\n"
+			"\n"
+			"\n"
+			"-- migrate:downgrade\n"
+			"-- Replace the statement below with the SQL that undoes the upgrade,\n"
+			"-- or delete this section to make the revision irreversible.\n"
+			"DO $$ BEGIN RAISE EXCEPTION 'the downgrade of revision %s is not written yet'; END $$;\n",
+			date, id);
+	}
 	if (fclose(mem) != 0) {
 		mem = NULL;
 		cli_errorf("out of memory");
@@ -273,16 +360,14 @@ cmd_revision(struct cli *c)
 		json_string(&j, "id", id);
 		json_begin_array(&j, "parents");
 		for (i = 0; i < n_heads; i++)
-			json_string(&j, NULL,
-				    migrate_revision_id(
-					    migrate_registry_head(c->reg, i)));
+			json_string(&j, NULL, parents[i]);
 		json_end_array(&j);
 		cli_json_end(c, &j);
 	} else if (c->quiet)
 		printf("%s\n", path);
 	else
-		printf("created %s: revision %s, edit it, then 'migrate "
-		       "upgrade'\n",
+		printf(merge ? "created %s: merge revision %s\n"
+			     : "created %s: revision %s, edit it, then 'migrate upgrade'\n",
 		       path, id);
 	code = CLI_EXIT_OK;
 out:
@@ -291,5 +376,18 @@ out:
 	free(text);
 	free(path);
 	free(msg);
+	free(parents);
 	return code;
+}
+
+int
+cmd_revision(struct cli *c)
+{
+	return new_revision(c, false);
+}
+
+int
+cmd_merge(struct cli *c)
+{
+	return new_revision(c, true);
 }

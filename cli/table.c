@@ -100,7 +100,7 @@ const struct cli_option cli_options[] = {
 	{ OPT_ALLOW_CHANGED, "allow-changed", 0, CLI_ARG_NONE, NULL, NULL,
 	  CMD_CHECK, "report, but accept, changed revisions", NULL },
 	{ OPT_MESSAGE, "message", 'm', CLI_ARG_REQUIRED, "MESSAGE", NULL,
-	  CMD_REVISION, "one-line description (required)", NULL },
+	  CMD_REVISION | CMD_MERGE, "one-line description (required)", NULL },
 	{ OPT_STRICT, "strict", 0, CLI_ARG_NONE, NULL, NULL, CMD_LINT,
 	  "warnings fail too (exit 1)", NULL },
 	{ OPT_NO_PARSE, "no-parse", 0, CLI_ARG_NONE, NULL, NULL,
@@ -203,6 +203,15 @@ const struct cli_command cli_commands[] = {
 	  "(one more than the highest numeric id, else a random 12-digit hex "
 	  "id), Revises: the current head(s), today's date. Never overwrites a "
 	  "file. Needs no database.",
+	  0 },
+	{ "merge", CMD_MERGE, RUN(cmd_merge), 1, (size_t)-1,
+	  "-m MESSAGE REV REV...",
+	  "write a merge revision of two or more revisions",
+	  "Write a new revision file that revises each REV (ids, unique "
+	  "prefixes, or heads for every head of this build), joining their "
+	  "branches into one head. Its sections are marked empty=true: it runs "
+	  "no SQL unless you add some (and remove the mark). Never overwrites "
+	  "a file. Needs no database.",
 	  0 },
 	{ "resolve", CMD_RESOLVE, RUN(cmd_resolve), 1, 1, "REV",
 	  "clear the dirty mark of a failed revision",

@@ -1,0 +1,96 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Alembic parity: merge -m MSG REV REV... writes a merge revision (sections
+# marked empty=true) that upgrade runs and downgrade undoes, while an
+# unfinished ordinary revision is still refused; "upgrade base" at base and
+# "downgrade head" at head do nothing (elsewhere: usage errors); a database
+# at an id this build does not know, without history of it, is "unknown",
+# not "newer"; progress lines are not error-like ("migrate: ...").
+#
+# usage: pg-harness.sh bash cli-parity.sh   (MIGRATE in the environment)
+# shellcheck source=tests/integration/cli-lib.sh
+. "$(dirname "$0")/cli-lib.sh"
+cli_init needs-pg
+T=$T_TMP
+DB=cli_parity
+fresh_db "$DB"
+
+B=$T/revs
+mkdir -p "$B"
+for spec in a001: b002:a001 c002:a001; do
+	id=${spec%%:*}
+	parent=${spec#*:}
+	printf -- '-- Rev %s\n-- Revision ID: %s\n-- Revises: %s\n-- migrate:upgrade\nCREATE TABLE %s ();\n-- migrate:downgrade\nDROP TABLE %s;\n' \
+		"$id" "$id" "$parent" "$id" "$id" >"$B/$id.sql"
+done
+M=(--revisions "$B")
+
+# No-ops as in Alembic.
+m "$DB" "$T/n1" "${M[@]}" upgrade base
+expect 0 "upgrade base at base"
+has "$T/n1.out" "nothing to do" "upgrade base at base: nothing to do"
+m "$DB" "$T/n2" "${M[@]}" downgrade heads
+expect 2 "downgrade heads at base is still refused"
+m "$DB" "$T/u1" "${M[@]}" upgrade heads
+expect 0 "upgrade heads (two branches)"
+same "$(version_of "$DB")" "b002,c002" "two heads"
+m "$DB" "$T/n3" "${M[@]}" downgrade heads
+expect 0 "downgrade heads at heads"
+has "$T/n3.out" "nothing to do" "downgrade heads at heads: nothing to do"
+same "$(version_of "$DB")" "b002,c002" "still at both heads"
+m "$DB" "$T/n4" "${M[@]}" upgrade base
+expect 2 "upgrade base above base is still refused"
+
+# merge: usage errors first.
+m "$DB" "$T/m0" "${M[@]}" merge -m "join" b002
+expect 2 "merge of one revision"
+has "$T/m0.err" "merge needs two or more different revisions" "says why"
+m "$DB" "$T/m1" "${M[@]}" merge -m "join" b002 nosuch
+expect 2 "merge of an unknown revision"
+m "$DB" "$T/m2" "${M[@]}" merge b002 c002
+expect 2 "merge without -m"
+m "$DB" "$T/m3" "${M[@]}" --format json merge -m "join the branches" heads
+expect 0 "merge heads"
+MID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/m3.out")
+MFILE=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["file"])' "$T/m3.out")
+[ -f "$MFILE" ] || fail "merge: no file $MFILE"
+has "$MFILE" "-- Revises: b002, c002" "the merge revises both heads"
+has "$MFILE" "-- migrate:upgrade empty=true" "the upgrade section is marked empty"
+run "$T/h1" "$MIGRATE" "${M[@]}" -q heads
+same "$(cat "$T/h1.out")" "$MID" "one head after the merge"
+m "$DB" "$T/m4" "${M[@]}" upgrade
+expect 0 "upgrade through the merge revision"
+same "$(version_of "$DB")" "$MID" "the version table holds the merge"
+m "$DB" "$T/m5" "${M[@]}" downgrade b002
+expect 0 "downgrade the merge"
+same "$(version_of "$DB")" "b002,c002" "back to both heads"
+m "$DB" "$T/m6" "${M[@]}" upgrade
+expect 0 "upgrade again"
+
+# An unfinished ordinary revision is still refused.
+m "$DB" "$T/r1" "${M[@]}" revision -m "not written yet"
+expect 0 "revision -m"
+m "$DB" "$T/r2" "${M[@]}" upgrade
+expect 3 "an unfinished revision is refused"
+has "$T/r2.err" "empty upgrade section" "the parser says the section is empty"
+rm -f "$B"/*_not_written_yet.sql
+
+# downgrade head at head; then behind head it is refused.
+m "$DB" "$T/n5" "${M[@]}" downgrade head
+expect 0 "downgrade head at head"
+m "$DB" "$T/n6" "${M[@]}" downgrade b002
+expect 0 "downgrade to b002"
+m "$DB" "$T/n7" "${M[@]}" downgrade head
+expect 2 "downgrade head below head is refused"
+
+# An id the build does not know, with no history of it: unknown.
+m "$DB" "$T/k0" "${M[@]}" upgrade
+q -d "$DB" -c "UPDATE alembic_version SET version_num = 'zzz'"
+m "$DB" "$T/k1" "${M[@]}" check
+expect 1 "check at an unrecorded unknown id"
+has "$T/k1.out" "database is at 'zzz', which this build does not know" "unknown revision"
+hasnt "$T/k1.out" "newer than" "not called newer"
+m "$DB" "$T/k2" "${M[@]}" --format json check
+same "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"])' "$T/k2.out")" \
+	"unknown revision" "check --format json: unknown revision"
