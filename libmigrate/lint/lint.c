@@ -285,6 +285,20 @@ one_line(const char *s, size_t n)
 	return out;
 }
 
+/* A message on one line: control characters (a line break inside a
+ * quoted identifier or token) become '?'. Returns a malloc'ed copy. */
+static char *
+one_line_message(const char *msg)
+{
+	char *out = strdup(msg);
+	char *p;
+
+	for (p = out; p && *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = '?';
+	return out;
+}
+
 static struct migrate_lint_finding *
 finding_add(struct migrate_lint *l)
 {
@@ -355,7 +369,7 @@ report_at(struct lint_ctx *c,
 	} else {
 		f->line = c->first_line;
 	}
-	f->message = msg ? strdup(msg) : NULL;
+	f->message = msg ? one_line_message(msg) : NULL;
 	f->statement = c->sql && s_to > s_from
 			       ? one_line(c->sql + s_from, s_to - s_from)
 			       : strdup("");
@@ -729,7 +743,7 @@ fix_waiver_messages(struct migrate_lint *l, size_t from)
 			snprintf(msg, sizeof(msg),
 				 "waiver without a reason: %s", f->statement);
 		free((char *)f->message);
-		f->message = strdup(msg);
+		f->message = one_line_message(msg);
 		if (!f->message)
 			l->oom = true;
 	}
@@ -769,7 +783,7 @@ report_syntax(struct lint_ctx *c, const PgQueryError *e)
 	} else {
 		f->line = c->first_line;
 	}
-	f->message = strdup(e->message ? e->message : "syntax error");
+	f->message = one_line_message(e->message ? e->message : "syntax error");
 	f->statement = strdup("");
 	if (!f->message || !f->statement)
 		c->l->oom = true;

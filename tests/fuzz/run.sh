@@ -12,7 +12,8 @@
 # it is left in BUILD_DIR/fuzz/artifacts/TARGET/ and can be replayed with
 # BUILD_DIR/fuzz/fuzz-TARGET FILE.
 #
-# Environment: FUZZ_CC (default clang), FUZZ_TARGETS (default all three).
+# Environment: FUZZ_CC (default clang), FUZZ_TARGETS (default all four;
+# lint only where libpg_query and its protobuf-c header are installed).
 set -eu
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
@@ -34,7 +35,17 @@ src=$(cd "$here/../.." && pwd)
 mkdir -p "$build/fuzz"
 out=$(cd "$build/fuzz" && pwd)
 cc=${FUZZ_CC:-clang}
-targets=${FUZZ_TARGETS:-"sql-split revision-file url"}
+have_lint=false
+if [ -f /usr/include/pg_query.h ] && [ -f /usr/include/pg_query/pg_query.pb-c.h ] &&
+	[ -f /usr/include/protobuf-c/protobuf-c.h ]; then
+	have_lint=true
+fi
+if $have_lint; then
+	targets=${FUZZ_TARGETS:-"sql-split revision-file url lint"}
+else
+	echo "fuzz: no libpg_query (apt-get install libpg-query-dev libprotobuf-c-dev): lint target skipped"
+	targets=${FUZZ_TARGETS:-"sql-split revision-file url"}
+fi
 
 # libFuzzer needs clang's runtime; say so plainly (77 = meson "skip").
 if ! command -v "$cc" >/dev/null 2>&1; then
@@ -87,10 +98,26 @@ done
 # An archive, so that each target pulls in only the objects it needs.
 rm -f "$out/libmigrate-fuzz.a"
 ar rcs "$out/libmigrate-fuzz.a" "$out"/obj/*.o
+# The lint component: its own archive, linked with libpg_query.
+if $have_lint; then
+	rm -rf "$out/obj-lint" "$out/libmigrate-lint-fuzz.a"
+	mkdir -p "$out/obj-lint"
+	for f in "$src"/libmigrate/lint/*.c; do
+		# shellcheck disable=SC2086
+		"$cc" $cflags $san -fsanitize=fuzzer-no-link $incs \
+			-I"$src/libmigrate/lint" -c "$f" \
+			-o "$out/obj-lint/$(basename "$f" .c).o"
+	done
+	ar rcs "$out/libmigrate-lint-fuzz.a" "$out"/obj-lint/*.o
+fi
 for t in $targets; do
+	extra=""
+	if [ "$t" = lint ]; then
+		extra="-I$src/libmigrate/lint $out/libmigrate-lint-fuzz.a -lpg_query"
+	fi
 	# shellcheck disable=SC2086
 	"$cc" $cflags $san -fsanitize=fuzzer $incs "$here/fuzz-$t.c" \
-		"$out/libmigrate-fuzz.a" $pq_libs -lpthread -o "$out/fuzz-$t"
+		$extra "$out/libmigrate-fuzz.a" $pq_libs -lpthread -o "$out/fuzz-$t"
 done
 
 # Per-target input size limit: revision files and SQL get room for several

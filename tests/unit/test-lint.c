@@ -379,6 +379,32 @@ START_TEST(test_lint_syntax_position)
 
 END_TEST
 
+/* Messages are one line even when a quoted identifier or the offending
+ * token holds a line break (found by fuzz-lint). */
+START_TEST(test_lint_message_one_line)
+{
+	struct migrate_registry *reg =
+		registry_with("ALTER TABLE t RENAME TO \"a\nb\";",
+			      "SELECT \"x\ny\" \"z\nw\" \"e\nf\";", NULL);
+	struct migrate_lint *l = lint_002(reg);
+	size_t i;
+
+	ck_assert_ptr_nonnull(find(l, "renaming-table"));
+	ck_assert_ptr_nonnull(find(l, "syntax-error"));
+	for (i = 0; i < migrate_lint_count(l); i++) {
+		const struct migrate_lint_finding *f = migrate_lint_at(l, i);
+
+		ck_assert_msg(!strchr(f->message, '\n'), "message: %s",
+			      f->message);
+		ck_assert_msg(!strchr(f->statement, '\n'), "statement: %s",
+			      f->statement);
+	}
+	migrate_lint_free(l);
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
 /* The downgrade section is parsed too, at its own lines. */
 START_TEST(test_lint_syntax_downgrade)
 {
@@ -544,6 +570,7 @@ lint_suite(void)
 	add_test(s, test_lint_waiver_unknown_rule);
 	add_test(s, test_lint_waiver_trailing);
 	add_test(s, test_lint_syntax_position);
+	add_test(s, test_lint_message_one_line);
 	add_test(s, test_lint_syntax_downgrade);
 	add_test(s, test_lint_parse_section);
 	add_test(s, test_lint_irreversible_and_incomplete_downgrade);

@@ -1,0 +1,9 @@
+-- s
+--
+-- Revision ID: s1
+-- Revises:
+
+-- migrate:upgrade
+SELECT 'é' FRM x;
+-- migrate:downgrade
+DROP TABEL t;
