@@ -72,7 +72,12 @@ struct cli {
 	/* State. */
 	struct migrate_registry *reg; /* until handed to migrate_open() */
 	struct migrate *m;
-	size_t steps_done; /* progress DONE events */
+	size_t steps_done;   /* progress DONE events */
+	size_t step_index;   /* progress START events */
+	size_t steps_total;  /* planned steps; 0: unknown */
+	double t_start;      /* cli_now_ms() at the start of the run */
+	bool tty_progress;   /* one line rewritten in place on stderr */
+	bool progress_shown; /* that line is on the terminal now */
 };
 
 /* Start and end the one JSON document of a command on stdout. */
@@ -104,6 +109,11 @@ int cli_open(struct cli *c, bool read_only);
 /* Wait until the database accepts connections, up to @wait_ms (--wait).
  * Returns an exit code: CLI_EXIT_OK once it does. */
 int cli_wait_for_database(struct cli *c, int wait_ms);
+
+/* Progress of an upgrade/downgrade on stderr (see progress() in main.c):
+ * begin before the run (plans it for "i/N" when shown), end after it. */
+void cli_progress_begin(struct cli *c, int direction, const char *target);
+void cli_progress_end(struct cli *c);
 
 /* Fill @opts from the global options (for migrate_open and
  * migrate_plan_sql). */

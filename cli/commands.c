@@ -355,11 +355,13 @@ run_change(struct cli *c, int direction, const char *target)
 		if (rc != CLI_EXIT_OK)
 			return rc;
 	}
+	cli_progress_begin(c, direction, target);
 	t0 = cli_now_ms();
 	if (direction == MIGRATE_UP)
 		rc = migrate_upgrade(c->m, target);
 	else
 		rc = migrate_downgrade(c->m, target);
+	cli_progress_end(c);
 	if (rc < 0)
 		return cli_fail(c, rc, CLI_PHASE_RUN);
 	return print_summary(

@@ -282,6 +282,14 @@ cli_load_registry(struct cli *c, bool allow_empty)
 	return CLI_EXIT_OK;
 }
 
+/*
+ * Progress of upgrade/downgrade on stderr. Not prefixed "migrate: " (that
+ * is how errors start; CI logs would flag every line). With -v one line
+ * per event, "upgrade 2/5 r002: message ..."; on a terminal without -v one
+ * line rewritten in place with the revision i/N and the elapsed time,
+ * cleared at the end (cli_progress_end()). No colour is used, so NO_COLOR
+ * has nothing to turn off.
+ */
 static void
 progress(const char *revision,
 	 int direction,
@@ -291,6 +299,7 @@ progress(const char *revision,
 {
 	struct cli *c = payload;
 	const char *verb = direction == MIGRATE_DOWN ? "downgrade" : "upgrade";
+	char count[48] = "";
 
 	if (phase == MIGRATE_PROGRESS_DONE)
 		c->steps_done++;
@@ -299,13 +308,38 @@ progress(const char *revision,
 		 * handle's message holds the lock timeout error. */
 		const char *why = c->m ? migrate_errmsg(c->m) : "";
 
+		cli_progress_end(c);
 		fprintf(stderr,
-			"migrate: %s %s hit the lock timeout after %.1f ms; "
-			"rolled back, retrying%s",
+			"%s %s hit the lock timeout after %.1f ms; rolled back, retrying%s",
 			verb, revision, elapsed_ms, *why ? ": " : "");
 		print_folded(stderr, why);
 		fputc('\n', stderr);
 		fflush(stderr);
+		return;
+	}
+	if (phase == MIGRATE_PROGRESS_START) {
+		c->step_index++;
+		if (c->steps_total >= c->step_index)
+			snprintf(count, sizeof(count), " %zu/%zu",
+				 c->step_index, c->steps_total);
+		else
+			snprintf(count, sizeof(count), " %zu", c->step_index);
+	}
+	if (c->tty_progress && c->verbose <= 0) {
+		const struct migrate_revision *rev = NULL;
+		const char *msg = "";
+
+		if (phase != MIGRATE_PROGRESS_START)
+			return;
+		if (c->m && migrate_registry_find(migrate_registry(c->m),
+						  revision, &rev) == 0)
+			msg = migrate_revision_message(rev);
+		/* One line, cut to the terminal's usual width. */
+		fprintf(stderr, "\r\033[K%s%s %s, %.1f s%s%.40s", verb, count,
+			revision, (cli_now_ms() - c->t_start) / 1000.0,
+			*msg ? ": " : "", msg);
+		fflush(stderr);
+		c->progress_shown = true;
 		return;
 	}
 	if (c->verbose <= 0)
@@ -318,22 +352,48 @@ progress(const char *revision,
 		if (c->m && migrate_registry_find(migrate_registry(c->m),
 						  revision, &rev) == 0)
 			msg = migrate_revision_message(rev);
-		fprintf(stderr, "migrate: %s %s%s%s ...\n", verb, revision,
-			*msg ? ", " : "", msg);
+		fprintf(stderr, "%s%s %s%s%s ...\n", verb, count, revision,
+			*msg ? ": " : "", msg);
 		break;
 	}
 	case MIGRATE_PROGRESS_DONE:
-		fprintf(stderr, "migrate: %s %s done in %.1f ms\n", verb,
-			revision, elapsed_ms);
+		fprintf(stderr, "%s %s done in %.1f ms\n", verb, revision,
+			elapsed_ms);
 		break;
 	case MIGRATE_PROGRESS_FAILED:
-		fprintf(stderr, "migrate: %s %s failed after %.1f ms\n", verb,
-			revision, elapsed_ms);
+		fprintf(stderr, "%s %s failed after %.1f ms\n", verb, revision,
+			elapsed_ms);
 		break;
 	default:
 		break;
 	}
 	fflush(stderr);
+}
+
+void
+cli_progress_begin(struct cli *c, int direction, const char *target)
+{
+	struct migrate_plan *plan = NULL;
+
+	c->t_start = cli_now_ms();
+	c->step_index = 0;
+	c->steps_total = 0;
+	c->tty_progress = !c->quiet && !c->json && isatty(STDERR_FILENO);
+	/* N of "i/N": a plan before the run (a read; only when shown). */
+	if ((c->tty_progress || c->verbose > 0) &&
+	    migrate_plan(&plan, c->m, direction, target) == 0)
+		c->steps_total = migrate_plan_count(plan);
+	migrate_plan_free(plan);
+}
+
+void
+cli_progress_end(struct cli *c)
+{
+	if (c->progress_shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		c->progress_shown = false;
+	}
 }
 
 void

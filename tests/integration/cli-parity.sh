@@ -94,3 +94,34 @@ hasnt "$T/k1.out" "newer than" "not called newer"
 m "$DB" "$T/k2" "${M[@]}" --format json check
 same "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"])' "$T/k2.out")" \
 	"unknown revision" "check --format json: unknown revision"
+
+# Progress: -v lines and the summary are not prefixed like errors; the
+# count is i/N; on a terminal one line shows i/N and the elapsed time.
+DB2=cli_progress
+fresh_db "$DB2"
+P=$T/chain
+gen_chain "$P" 3
+m "$DB2" "$T/p1" --revisions "$P" -v upgrade r002
+expect 0 "upgrade -v"
+has "$T/p1.err" "upgrade 1/2 r001: Test revision 1 ..." "progress line 1/2"
+has "$T/p1.err" "upgrade 2/2 r002: Test revision 2 ..." "progress line 2/2"
+has "$T/p1.err" "upgrade r002 done in " "a done line"
+hasnt "$T/p1.err" "migrate:" "no progress line reads like an error"
+has "$T/p1.out" "upgraded to r002: 2 revisions in " "the summary on stdout"
+hasnt "$T/p1.out" "migrate:" "the summary is not prefixed"
+m "$DB2" "$T/p2" --revisions "$P" upgrade
+same "$(cat "$T/p2.err")" "" "no progress on stderr when not on a terminal"
+m "$DB2" "$T/p3" --revisions "$P" downgrade base
+if script -q -c true /dev/null >/dev/null 2>&1; then
+	run "$T/tty" env PGDATABASE="$DB2" script -q -e -c "'$MIGRATE' --revisions '$P' upgrade" /dev/null
+	expect 0 "upgrade on a terminal"
+	tr '\r' '\n' <"$T/tty.out" >"$T/tty.lines"
+	has "$T/tty.lines" "upgrade 1/3 r001, " "the terminal line: 1/3"
+	has "$T/tty.lines" "upgrade 3/3 r003, " "the terminal line: 3/3"
+	grep -Eq 'upgrade 3/3 r003, [0-9]+\.[0-9] s: Test revision 3' "$T/tty.lines" ||
+		fail "the terminal line shows the elapsed time"
+	ok "the terminal line shows the elapsed time"
+	has "$T/tty.out" $'\r\033[Kupgraded to r003' "the line is cleared before the summary"
+else
+	note "SKIP: script(1) cannot make a terminal here; no terminal-line check"
+fi
