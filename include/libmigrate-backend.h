@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-#define MIGRATE_BACKEND_VERSION 2
+#define MIGRATE_BACKEND_VERSION 3
 
 /**
  * What kind of failure a backend call met, so that the library decides
@@ -203,6 +203,20 @@ struct migrate_backend {
 	 * lock; a no-op when nothing runs or before connect(). Returns 0 or
 	 * a negative migrate_error (ignored). */
 	int (*cancel)(struct migrate_backend *be);
+
+	/* Version 3. */
+
+	/** May provide. Run the @p n steps (each in_transaction: the caller
+	 * owns the transaction) as run_step() would, in as few round trips
+	 * as it likes; their bookkeeping may wait for commit(). Sets
+	 * *@p n_done to the steps that ran; on failure, to the index of the
+	 * step that failed, with @p err as run_step() fills it for that
+	 * step (the caller rolls back). */
+	int (*run_steps)(struct migrate_backend *be,
+			 const struct migrate_backend_step *steps,
+			 size_t n,
+			 size_t *n_done,
+			 struct migrate_backend_error *err);
 };
 
 /**
@@ -213,7 +227,7 @@ struct migrate_backend {
 	{                                                                      \
 		MIGRATE_BACKEND_VERSION, NULL, NULL, NULL, NULL, NULL, NULL,   \
 			NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,  \
-			NULL, NULL                                             \
+			NULL, NULL, NULL                                       \
 	}
 
 /* ------------------------------------------------------------------ */

@@ -738,6 +738,77 @@ run_one_step(struct migrate *m, const struct migrate_step *st)
 	return rc;
 }
 
+/* Most steps a backend's run_steps() gets at once (bounds the arrays
+ * below; the backend packs them into round trips as it likes). */
+#define SQL_STEPS_CHUNK 256
+
+/*
+ * In a single transaction, the SQL steps of @plan from @from on (up to the
+ * first step written in C) through the backend's run_steps(), several per
+ * round trip. Sets *n_done to the steps it ran (0: none, the caller runs
+ * step @from alone); on failure, *n_done is the index of the failed step
+ * after @from and the message is set.
+ */
+static int
+run_sql_steps(struct migrate *m,
+	      const struct migrate_plan *plan,
+	      size_t from,
+	      bool report,
+	      size_t *n_done)
+{
+	struct migrate_backend *be = m->be;
+	struct migrate_backend_step *bs;
+	struct migrate_record *rec;
+	size_t n = 0, k, done = 0;
+	double t0 = clock_ms(), started_at = clock_wall();
+	int rc;
+
+	*n_done = 0;
+	if (be->version < 3 || !be->run_steps)
+		return 0;
+	while (from + n < plan->n_steps && n < SQL_STEPS_CHUNK &&
+	       !migrate__step_section(&plan->steps[from + n])->fn)
+		n++;
+	if (n == 0)
+		return 0;
+	bs = calloc(n, sizeof(*bs));
+	rec = calloc(n, sizeof(*rec));
+	if (!bs || !rec) {
+		free(bs);
+		free(rec);
+		return 0; /* one by one then */
+	}
+	for (k = 0; k < n; k++) {
+		const struct migrate_step *st = &plan->steps[from + k];
+		const struct migrate_section *sec = migrate__step_section(st);
+
+		fill_record(&rec[k], st, NULL, started_at);
+		bs[k].sql = sec->sql ? sec->sql : "";
+		bs[k].lock_timeout_ms = lock_timeout_of(m, sec);
+		bs[k].statement_timeout_ms = statement_timeout_of(m, sec);
+		bs[k].record = &rec[k];
+		bs[k].in_transaction = 1;
+		if (report)
+			progress(m, st, MIGRATE_PROGRESS_START, 0);
+	}
+	berr_clear(m);
+	rc = be->run_steps(be, bs, n, &done, &m->berr);
+	free(bs);
+	free(rec);
+	if (done > n)
+		done = n;
+	for (k = 0; k < done; k++)
+		progress(m, &plan->steps[from + k], MIGRATE_PROGRESS_DONE,
+			 clock_ms() - t0);
+	if (rc < 0) {
+		*n_done = done < n ? done : n - 1;
+		return step_backend_error(m, &plan->steps[from + *n_done], rc,
+					  true, 0, NULL);
+	}
+	*n_done = n;
+	return 0;
+}
+
 /* The whole plan in one transaction, retried as a whole on lock
  * timeouts. */
 static int
@@ -755,11 +826,22 @@ run_single(struct migrate *m, const struct migrate_plan *plan)
 		if (rc < 0)
 			return migrate__backend_failed(
 				m, rc, "cannot begin a transaction");
-		for (i = 0; i < plan->n_steps; i++) {
+		for (i = 0; i < plan->n_steps;) {
 			const struct migrate_step *st = &plan->steps[i];
+			size_t n_done = 0;
 
 			t0 = clock_ms();
 			started_at = clock_wall();
+			rc = run_sql_steps(m, plan, i, attempt == 1, &n_done);
+			if (n_done > 0 || rc < 0) {
+				/* steps [i, i + n_done) ran together */
+				i += n_done;
+				if (rc < 0) {
+					failed = &plan->steps[i];
+					break;
+				}
+				continue;
+			}
 			if (attempt == 1)
 				progress(m, st, MIGRATE_PROGRESS_START, 0);
 			rc = run_tx_step(m, st, true, started_at, t0);
@@ -768,6 +850,7 @@ run_single(struct migrate *m, const struct migrate_plan *plan)
 				break;
 			}
 			progress(m, st, MIGRATE_PROGRESS_DONE, clock_ms() - t0);
+			i++;
 		}
 		if (rc == 0) {
 			berr_clear(m);

@@ -1172,6 +1172,181 @@ pq_run_step(struct migrate_backend *be,
 	return rc;
 }
 
+/* Bytes of steps' SQL sent per round trip by run_steps() (a step larger
+ * than this goes alone). */
+#define STEPS_BATCH_BYTES (128 * 1024)
+
+/* Where a step sits in a run_steps() batch. */
+struct step_slot {
+	size_t sql_at;   /* byte offset of its SQL in the batch */
+	size_t n_before; /* results of the batch before its SQL */
+};
+
+/* Results that @sql (plus our "\n;\n") gives: its statements. */
+static int
+count_results(const char *sql, size_t *out)
+{
+	struct migrate_sql_stmt *stmts = NULL;
+	int rc;
+
+	rc = migrate__sql_split(sql, strlen(sql), &stmts, out, NULL);
+	free(stmts);
+	return rc;
+}
+
+/*
+ * Steps @steps[0..@n) of a single-transaction run, packed into simple
+ * queries of about STEPS_BATCH_BYTES: per step the tables if pending, the
+ * timeouts when they change (SET LOCAL), the SQL; the bookkeeping is kept
+ * for commit(). A failure is mapped back to its step: by the server's
+ * position when it gives one, else by the results before the error
+ * (statements counted with the splitter, only then).
+ */
+static int
+pq_run_steps(struct migrate_backend *be,
+	     const struct migrate_backend_step *steps,
+	     size_t n,
+	     size_t *n_done,
+	     struct migrate_backend_error *err)
+{
+	struct pq_backend *pq = pq_of(be);
+	struct step_slot *slot;
+	struct buf b = BUF_INIT;
+	size_t first = 0, k;
+	int rc = refuse_read_only(pq, err);
+
+	*n_done = 0;
+	if (rc < 0)
+		return rc;
+	if (!pq->conn)
+		return fail(err, MIGRATE_EBACKEND, "not connected");
+	slot = calloc(n ? n : 1, sizeof(*slot));
+	if (!slot)
+		return fail(err, MIGRATE_ENOMEM, "out of memory");
+	while (first < n) {
+		size_t last = first, n_pre = 0, results = 0;
+		bool ensure = false;
+		struct batch bt;
+		double t0;
+
+		b.len = 0;
+		/* One batch: steps [first, last). */
+		do {
+			const struct migrate_backend_step *st = &steps[last];
+			size_t here = 0;
+
+			if (!st->sql || !st->record) {
+				rc = fail(err, MIGRATE_EINVAL,
+					  "run_steps: no SQL or record");
+				goto out;
+			}
+			if (pq->ensure == ENSURE_PENDING && !ensure) {
+				ensure_sql(pq, &b);
+				ensure = true;
+				here++;
+			}
+			if (st->lock_timeout_ms != pq->txn_lock_ms ||
+			    st->statement_timeout_ms != pq->txn_stmt_ms) {
+				migrate__pg_step_settings(
+					&b, st->lock_timeout_ms,
+					st->statement_timeout_ms, true);
+				here += migrate__pg_step_settings_count(
+					st->lock_timeout_ms,
+					st->statement_timeout_ms);
+				pq->txn_lock_ms = st->lock_timeout_ms;
+				pq->txn_stmt_ms = st->statement_timeout_ms;
+			}
+			n_pre += here;
+			slot[last].sql_at = b.len;
+			slot[last].n_before = n_pre; /* + SQL results, below */
+			buf_puts(&b, st->sql);
+			buf_puts(&b, "\n;\n");
+			last++;
+		} while (last < n && b.len < STEPS_BATCH_BYTES);
+		if (b.oom) {
+			rc = fail(err, MIGRATE_ENOMEM, "out of memory");
+			goto out;
+		}
+		t0 = clock_ms();
+		run_batch(pq, b.data, NULL, NULL, &bt);
+		if (!bt.failed) {
+			double each =
+				(clock_ms() - t0) / (double)(last - first);
+
+			if (ensure)
+				pq->ensure = ENSURE_IN_TXN;
+			for (k = first; k < last; k++) {
+				rc = deferred_keep(&pq->dfr, steps[k].record,
+						   each);
+				if (rc < 0) {
+					rc = fail(err, rc, "out of memory");
+					goto out;
+				}
+			}
+			first = last;
+			*n_done = first;
+			continue;
+		}
+		/* Which step failed: the server's position, else the
+		 * results before the error. */
+		fill_error(pq, bt.error, err);
+		PQclear(bt.error);
+		pq->txn_lock_ms = pq->txn_stmt_ms = -2;
+		{
+			struct migrate_pg_step_layout lay;
+			long pos = err->position;
+			size_t at = last - 1;
+
+			for (k = first; k < last; k++) {
+				size_t mine = 0;
+
+				if (pos > 0) {
+					long end = (long)utf8_chars(
+						b.data,
+						k + 1 < last
+							? slot[k + 1].sql_at
+							: b.len);
+
+					if (pos <= end) {
+						at = k;
+						break;
+					}
+					continue;
+				}
+				/* slot[k].n_before holds the SET/ensure
+				 * results up to k; add the SQL results of
+				 * the steps before k. */
+				slot[k].n_before += results;
+				if (count_results(steps[k].sql, &mine) < 0) {
+					at = k;
+					break;
+				}
+				if (bt.n_ok < slot[k].n_before + mine) {
+					at = k;
+					break;
+				}
+				results += mine;
+			}
+			lay.sql_offset =
+				(size_t)utf8_chars(b.data, slot[at].sql_at);
+			lay.n_before = pos > 0 ? 0 : slot[at].n_before;
+			lay.has_commit = false;
+			locate_step_error(&steps[at], &lay,
+					  pos > 0 ? 0 : bt.n_ok, err);
+			*n_done = at;
+			rc = MIGRATE_EBACKEND;
+			if (err->in_bookkeeping && is_conflict(err))
+				rc = MIGRATE_ECONFLICT;
+		}
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&b);
+	free(slot);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* History                                                             */
 /* ------------------------------------------------------------------ */
@@ -1462,6 +1637,7 @@ migrate__backend_pq_new(struct migrate_backend **out,
 	pq->base.exec = pq_exec;
 	pq->base.record = pq_record;
 	pq->base.run_step = pq_run_step;
+	pq->base.run_steps = pq_run_steps;
 	pq->base.read_history = pq_read_history;
 	pq->base.native = pq_native;
 	pq->base.free = pq_free;

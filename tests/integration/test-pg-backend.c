@@ -319,6 +319,99 @@ START_TEST(test_be_run_steps_deferred_bookkeeping)
 
 END_TEST
 
+/* run_steps(): several steps per round trip in the caller's transaction;
+ * a failure names its step, with the position inside that step's SQL
+ * (from the server's position, or from the statements before the error),
+ * also when earlier steps of the batch hold non-ASCII text and when the
+ * steps span several round trips. */
+START_TEST(test_be_run_steps_batched)
+{
+	struct migrate_backend *be = be_ready();
+	struct migrate_backend_error err;
+	struct migrate_backend_step st[3];
+	struct migrate_record rec[3];
+	const char *const h1[] = { "s1" };
+	const char *const h2[] = { "s2" };
+	const char *const h3[] = { "s3" };
+	PGconn *c = pgt_connect(NULL);
+	size_t done, i;
+	char *big, *v;
+
+	init_record(&rec[0], "s1", NULL, 0, h1, 1);
+	init_record(&rec[1], "s2", h1, 1, h2, 1);
+	init_record(&rec[2], "s3", h2, 1, h3, 1);
+	for (i = 0; i < 3; i++) {
+		st[i].lock_timeout_ms = 1000;
+		st[i].statement_timeout_ms = 0;
+		st[i].record = &rec[i];
+		st[i].in_transaction = 1;
+	}
+	memset(&err, 0, sizeof(err));
+
+	/* a runtime error (no server position) in the second step */
+	st[0].sql = "CREATE TABLE b1 (x text DEFAULT 'é€');";
+	st[1].sql = "SELECT 1;\n  SELECT 1 / 0;";
+	st[2].sql = "CREATE TABLE b3 (x integer)";
+	ck_assert_int_eq(be->begin(be, &err), 0);
+	ck_assert_int_eq(be->run_steps(be, st, 3, &done, &err),
+			 MIGRATE_EBACKEND);
+	ck_assert_uint_eq(done, 1);
+	ck_assert_str_eq(err.sqlstate, "22012");
+	ck_assert_int_eq(err.position, 13);
+	ck_assert_int_eq(err.in_bookkeeping, 0);
+	ck_assert_int_eq(be->rollback(be, &err), 0);
+
+	/* a syntax error (server position) in the third step */
+	st[1].sql = "SELECT 'ü';";
+	st[2].sql = "SELECT 1;\nSELEC 2;";
+	ck_assert_int_eq(be->begin(be, &err), 0);
+	ck_assert_int_eq(be->run_steps(be, st, 3, &done, &err),
+			 MIGRATE_EBACKEND);
+	ck_assert_uint_eq(done, 2);
+	ck_assert_str_eq(err.sqlstate, "42601");
+	ck_assert_int_eq(err.position, 11);
+	ck_assert_int_eq(err.in_bookkeeping, 0);
+	ck_assert_int_eq(be->rollback(be, &err), 0);
+
+	/* a first step bigger than one round trip's worth: three round
+	 * trips, the error still in the last step */
+	big = malloc(200 * 1024);
+	ck_assert_ptr_nonnull(big);
+	memset(big, '-', 200 * 1024 - 40);
+	strcpy(big + 200 * 1024 - 40, "\nCREATE TABLE b1 (x integer);");
+	st[0].sql = big;
+	st[2].sql = "SELECT nope";
+	ck_assert_int_eq(be->begin(be, &err), 0);
+	ck_assert_int_eq(be->run_steps(be, st, 3, &done, &err),
+			 MIGRATE_EBACKEND);
+	ck_assert_uint_eq(done, 2);
+	ck_assert_str_eq(err.sqlstate, "42703");
+	ck_assert_int_eq(err.position, 8);
+	ck_assert_int_eq(be->rollback(be, &err), 0);
+
+	/* all three, committed with one bookkeeping statement */
+	st[2].sql = "CREATE TABLE b3 (x integer)";
+	ck_assert_int_eq(be->begin(be, &err), 0);
+	ck_assert_msg(be->run_steps(be, st, 3, &done, &err) == 0, "%s",
+		      err.message);
+	ck_assert_uint_eq(done, 3);
+	ck_assert_int_eq(be->commit(be, &err), 0);
+	free(big);
+	v = pgt_rows(c, "SELECT version_num FROM alembic_version");
+	ck_assert_str_eq(v, "s3\n");
+	free(v);
+	v = pgt_rows(c, "SELECT revision FROM migrate_log ORDER BY id");
+	ck_assert_str_eq(v, "s1\ns2\ns3\n");
+	free(v);
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM pg_tables WHERE "
+				     "tablename IN ('b1', 'b3')"),
+			 2);
+	PQfinish(c);
+	be->free(be);
+}
+
+END_TEST
+
 /* No commit of their own for the bookkeeping tables: they come with the
  * first write, in its transaction (gone with it when it fails), or at
  * unlock when nothing was written. */
@@ -660,6 +753,7 @@ pg_backend_suite(void)
 	add_test(s, test_be_run_step_in_transaction);
 	add_test(s, test_be_run_steps_deferred_bookkeeping);
 	add_test(s, test_be_tables_with_first_write);
+	add_test(s, test_be_run_steps_batched);
 	add_test(s, test_be_record_merge_and_conflict);
 	add_test(s, test_be_exec_error_fields);
 	add_test(s, test_be_lock);
