@@ -554,6 +554,22 @@ state_rows(struct pq_backend *pq,
 	return rc;
 }
 
+/* A history table of the format before version_table (see
+ * migrate__pg_log_scope): SQLSTATE 42703, undefined column. */
+static bool
+is_unscoped_log(const PGresult *res)
+{
+	return sqlstate_is(res, "42703");
+}
+
+/* Statement index of the first SELECT of a read (after SET TRANSACTION
+ * READ ONLY on a read-only handle). */
+static size_t
+pq_first_index(const struct pq_backend *pq)
+{
+	return pq->read_only ? 1 : 0;
+}
+
 static int
 pq_read_state(struct migrate_backend *be,
 	      struct migrate_state *st,
@@ -563,29 +579,43 @@ pq_read_state(struct migrate_backend *be,
 	struct buf b = BUF_INIT;
 	struct state_read sr;
 	struct batch bt;
+	bool legacy = false;
 	int rc = 0;
 
 	if (!pq->conn)
 		return fail(err, MIGRATE_EBACKEND, "not connected");
-	migrate__pg_read_state(&b, &pq->names, pq->read_only);
+	sr.st = st;
+	sr.version_index = pq->read_only ? 1 : 0;
+	sr.history_index = sr.version_index + 1;
+again:
+	migrate__pg_read_state(&b, &pq->names, pq->read_only, legacy);
 	if (b.oom) {
 		buf_free(&b);
 		return fail(err, MIGRATE_ENOMEM, "out of memory");
 	}
-	sr.st = st;
-	sr.version_index = pq->read_only ? 1 : 0;
-	sr.history_index = sr.version_index + 1;
 	run_batch(pq, b.data, state_rows, &sr, &bt);
 	buf_free(&b);
-	/* Both tables are there: nothing to create. */
-	if (!bt.failed && pq->ensure == ENSURE_PENDING)
+	/* An old-format history table: read it whole (its rows become this
+	 * version table's when a write converts it), the version rows are
+	 * in already. Not inside a transaction of the caller's: the failed
+	 * statement ended the simple query's own. */
+	if (bt.failed && !legacy && bt.cb_rc == 0 && bt.error &&
+	    bt.n_ok == sr.history_index && is_unscoped_log(bt.error) &&
+	    PQtransactionStatus(pq->conn) == PQTRANS_IDLE) {
+		PQclear(bt.error);
+		legacy = true;
+		sr.version_index = (size_t)-1;
+		goto again;
+	}
+	/* Both tables are there, in today's format: nothing to create. */
+	if (!bt.failed && !legacy && pq->ensure == ENSURE_PENDING)
 		pq->ensure = ENSURE_DONE;
 	if (bt.cb_rc < 0)
 		rc = fail(err, bt.cb_rc, "out of memory");
 	if (bt.failed && rc == 0) {
 		/* A missing version table: never migrated (the history query
 		 * did not run). A missing history table: no history. */
-		if (bt.error && bt.n_ok == sr.version_index &&
+		if (bt.error && bt.n_ok == pq_first_index(pq) &&
 		    is_missing_relation(bt.error)) {
 			rc = migrate_state_set_uninitialised(st);
 			if (rc < 0)
@@ -1401,21 +1431,31 @@ pq_read_history(struct migrate_backend *be,
 	struct history_read hr;
 	struct buf b = BUF_INIT;
 	struct batch bt;
+	bool legacy = false;
 	int rc = 0;
 
 	if (!pq->conn)
 		return fail(err, MIGRATE_EBACKEND, "not connected");
-	migrate__pg_read_history(&b, &pq->names, pq->read_only);
+	hr.fn = fn;
+	hr.payload = payload;
+	hr.index = pq_first_index(pq);
+	hr.stop = 0;
+again:
+	migrate__pg_read_history(&b, &pq->names, pq->read_only, legacy);
 	if (b.oom) {
 		buf_free(&b);
 		return fail(err, MIGRATE_ENOMEM, "out of memory");
 	}
-	hr.fn = fn;
-	hr.payload = payload;
-	hr.index = pq->read_only ? 1 : 0;
-	hr.stop = 0;
 	run_batch(pq, b.data, history_rows, &hr, &bt);
 	buf_free(&b);
+	/* An old-format history table: read whole (see pq_read_state). */
+	if (bt.failed && !legacy && bt.error && bt.n_ok == hr.index &&
+	    is_unscoped_log(bt.error) &&
+	    PQtransactionStatus(pq->conn) == PQTRANS_IDLE) {
+		PQclear(bt.error);
+		legacy = true;
+		goto again;
+	}
 	if (bt.failed && !(bt.error && bt.n_ok == hr.index &&
 			   is_missing_relation(bt.error))) {
 		fill_error(pq, bt.error, err);

@@ -29,6 +29,13 @@ migrate__pg_log_table(struct buf *b, const struct migrate_pg_names *n)
 	qualified(b, n, n->log_table);
 }
 
+void
+migrate__pg_log_scope(struct buf *b, const struct migrate_pg_names *n)
+{
+	buf_puts(b, "version_table = ");
+	buf_sql_literal(b, n->version_table);
+}
+
 /* Append the text of a qualified name as a string literal (for
  * to_regclass() and messages). */
 static void
@@ -46,6 +53,15 @@ qualified_literal(struct buf *b,
 	}
 	buf_sql_literal(b, name.data);
 	buf_free(&name);
+}
+
+void
+migrate__pg_log_is_scoped(struct buf *b, const struct migrate_pg_names *n)
+{
+	buf_puts(b, "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = "
+		    "to_regclass(");
+	qualified_literal(b, n, n->log_table);
+	buf_puts(b, ") AND attname = 'version_table' AND NOT attisdropped)");
 }
 
 void
@@ -165,8 +181,30 @@ migrate__pg_ensure_tables(struct buf *b,
 		 "\t\t\tduration_ms double precision,\n"
 		 "\t\t\tdb_user text DEFAULT current_user,\n"
 		 "\t\t\tsuccess boolean NOT NULL,\n"
-		 "\t\t\terror text\n"
+		 "\t\t\terror text,\n"
+		 "\t\t\tversion_table text NOT NULL\n"
 		 "\t\t);\n\tEND IF;\n");
+	/*
+	 * A history table of the format before rows were kept per version
+	 * table: its rows become this version table's (the tool that wrote
+	 * them served one application in all but rare setups), the column
+	 * last, as in a new table. Every statement is idempotent: another
+	 * application (another version table, so another lock) may be doing
+	 * the same at the same time.
+	 */
+	buf_puts(&body, "\tIF NOT ");
+	migrate__pg_log_is_scoped(&body, n);
+	buf_puts(&body, " THEN\n\t\tALTER TABLE ");
+	migrate__pg_log_table(&body, n);
+	buf_puts(&body, " ADD COLUMN IF NOT EXISTS version_table text;\n"
+			"\t\tUPDATE ");
+	migrate__pg_log_table(&body, n);
+	buf_puts(&body, " SET ");
+	migrate__pg_log_scope(&body, n);
+	buf_puts(&body, " WHERE version_table IS NULL;\n\t\tALTER TABLE ");
+	migrate__pg_log_table(&body, n);
+	buf_puts(&body, " ALTER COLUMN version_table SET NOT NULL;\n"
+			"\tEND IF;\n");
 	migrate__pg_do_block(b, NULL, &body);
 	buf_free(&body);
 	buf_free(&pkc);
@@ -175,7 +213,8 @@ migrate__pg_ensure_tables(struct buf *b,
 void
 migrate__pg_read_state(struct buf *b,
 		       const struct migrate_pg_names *n,
-		       bool read_only)
+		       bool read_only,
+		       bool legacy)
 {
 	if (read_only)
 		buf_puts(b, "SET TRANSACTION READ ONLY;\n");
@@ -193,13 +232,19 @@ migrate__pg_read_state(struct buf *b,
 	buf_puts(b, "SELECT id, revision, direction, operation, success, "
 		    "coalesce(checksum, ''), coalesce(error, '') FROM ");
 	migrate__pg_log_table(b, n);
-	buf_puts(b, " WHERE success OR operation = 'dirty';\n");
+	buf_puts(b, " WHERE ");
+	if (!legacy) {
+		migrate__pg_log_scope(b, n);
+		buf_puts(b, " AND ");
+	}
+	buf_puts(b, "(success OR operation = 'dirty');\n");
 }
 
 void
 migrate__pg_read_history(struct buf *b,
 			 const struct migrate_pg_names *n,
-			 bool read_only)
+			 bool read_only,
+			 bool legacy)
 {
 	if (read_only)
 		buf_puts(b, "SET TRANSACTION READ ONLY;\n");
@@ -212,6 +257,10 @@ migrate__pg_read_history(struct buf *b,
 		 "''), coalesce(round(duration_ms * 1000)::bigint, 0), "
 		 "coalesce(db_user, ''), success, coalesce(error, '') FROM ");
 	migrate__pg_log_table(b, n);
+	if (!legacy) {
+		buf_puts(b, " WHERE ");
+		migrate__pg_log_scope(b, n);
+	}
 	buf_puts(b, " ORDER BY id;\n");
 }
 
@@ -327,6 +376,7 @@ insert_head(struct head_changes *hc,
 /* One history row's values, "(...)", with @success_sql as its success. */
 static void
 log_values(struct buf *b,
+	   const struct migrate_pg_names *n,
 	   const struct migrate_record *rec,
 	   enum migrate_pg_timing timing,
 	   const char *success_sql)
@@ -364,6 +414,8 @@ log_values(struct buf *b,
 	}
 	buf_printf(b, ",\n\t%s, ", success_sql);
 	buf_sql_literal(b, rec->error ? rec->error : "");
+	buf_puts(b, ", ");
+	buf_sql_literal(b, n->version_table);
 	buf_puts(b, ")");
 }
 
@@ -411,7 +463,7 @@ migrate__pg_bookkeeping_rows(struct buf *b,
 	buf_puts(b, "INSERT INTO ");
 	migrate__pg_log_table(b, n);
 	buf_puts(b, " (revision, direction, operation, checksum, started_at, "
-		    "duration_ms, success, error)\n");
+		    "duration_ms, success, error, version_table)\n");
 	buf_puts(b, "VALUES ");
 	for (i = 0; i < n_rows; i++) {
 		const char *ok = "true";
@@ -425,7 +477,7 @@ migrate__pg_bookkeeping_rows(struct buf *b,
 		}
 		if (i)
 			buf_puts(b, ",\n");
-		log_values(b, &rows[i], timing, ok);
+		log_values(b, n, &rows[i], timing, ok);
 	}
 	buf_puts(b, ";\n");
 	if (success.oom)

@@ -44,6 +44,21 @@ struct migrate_pg_names {
 void migrate__pg_version_table(struct buf *b, const struct migrate_pg_names *n);
 void migrate__pg_log_table(struct buf *b, const struct migrate_pg_names *n);
 
+/*
+ * History rows belong to their version table: two applications with
+ * different version tables in one schema share the history table, never
+ * each other's rows. The one owner of that rule: the condition
+ * "version_table = '<table>'" that every read of the history applies, and
+ * the value every bookkeeping INSERT writes. A history table of the format
+ * before (no version_table column) is read whole (@legacy in the readers
+ * below) until migrate__pg_ensure_tables() converts it.
+ */
+void migrate__pg_log_scope(struct buf *b, const struct migrate_pg_names *n);
+
+/* A boolean SQL expression: the history table has the version_table
+ * column (false when the table does not exist). */
+void migrate__pg_log_is_scoped(struct buf *b, const struct migrate_pg_names *n);
+
 /* Wrap @body (PL/pgSQL statements, each line ending in '\n') and the
  * optional @declare section into "DO $tag$ ... $tag$;\n", with a dollar
  * tag that does not occur in them. */
@@ -57,8 +72,9 @@ void migrate__pg_lock_key(struct buf *b, const struct migrate_pg_names *n);
 /*
  * One DO statement (with its ';') that creates what is missing: the schema
  * (when @create_schema and n->schema), the version table with Alembic's
- * exact DDL, and the history table. Needs no CREATE privilege when
- * everything exists.
+ * exact DDL, and the history table; and converts a history table of the
+ * format before version_table (see migrate__pg_log_scope). Needs no CREATE
+ * privilege when everything exists. Run under the migration lock.
  */
 void migrate__pg_ensure_tables(struct buf *b,
 			       const struct migrate_pg_names *n,
@@ -72,17 +88,23 @@ void migrate__pg_ensure_tables(struct buf *b,
  *     (42P01: no history), kind 'a' = applied (text = checksum), kind 'd'
  *     = dirty (text = error of the dirty row).
  * With @read_only it starts with SET TRANSACTION READ ONLY (three results).
+ * Only this version table's history rows, unless @legacy (a history table
+ * without the version_table column: 42703 without @legacy).
  */
 void migrate__pg_read_state(struct buf *b,
 			    const struct migrate_pg_names *n,
-			    bool read_only);
+			    bool read_only,
+			    bool legacy);
 
 /* The history query: revision, direction, operation, checksum,
  * started_at (ISO 8601, UTC), duration_ms, db_user, success ('t'/'f'),
- * error; oldest first. With @read_only, SET TRANSACTION READ ONLY first. */
+ * error; oldest first; this version table's rows only, unless @legacy (as
+ * in migrate__pg_read_state). With @read_only, SET TRANSACTION READ ONLY
+ * first. */
 void migrate__pg_read_history(struct buf *b,
 			      const struct migrate_pg_names *n,
-			      bool read_only);
+			      bool read_only,
+			      bool legacy);
 
 /* How a bookkeeping row gets its start time and duration. */
 enum migrate_pg_timing {

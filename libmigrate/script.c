@@ -66,6 +66,30 @@ lock_stmt(struct buf *b,
 	buf_free(&body);
 }
 
+/* As a string literal: the query of the newest dirty mark's revision
+ * (no row when the newest success or mark is not a dirty mark). */
+static void
+dirty_query(struct buf *b, const struct migrate_pg_names *n, bool legacy)
+{
+	struct buf q = BUF_INIT;
+
+	buf_puts(&q, "SELECT revision FROM (SELECT id, revision, operation "
+		     "FROM ");
+	migrate__pg_log_table(&q, n);
+	buf_puts(&q, " WHERE ");
+	if (!legacy) {
+		migrate__pg_log_scope(&q, n);
+		buf_puts(&q, " AND ");
+	}
+	buf_puts(&q, "(success OR operation = 'dirty') ORDER BY id DESC "
+		     "LIMIT 1) newest WHERE operation = 'dirty'");
+	if (q.oom)
+		b->oom = true;
+	else
+		buf_sql_literal(b, q.data);
+	buf_free(&q);
+}
+
 /* Refuse (before any change) unless the version table holds exactly
  * @from (an absent table is <base>) and the database is not dirty. */
 static void
@@ -112,22 +136,22 @@ guard_stmt(struct buf *b,
 	buf_sql_literal(&body, msg.data ? msg.data : "");
 	buf_puts(&body, " || ': nothing was changed';\n\tEND IF;\n");
 
-	buf_free(&q);
-	buf_puts(&q, "SELECT revision FROM (SELECT id, revision, operation "
-		     "FROM ");
-	migrate__pg_log_table(&q, n);
-	buf_puts(&q, " WHERE success OR operation = 'dirty' ORDER BY id "
-		     "DESC LIMIT 1) newest WHERE operation = 'dirty'");
+	/* The dirty mark of this version table's history, as online (a
+	 * history table of the format before version_table: all of it). */
 	buf_free(&name);
 	migrate__pg_log_table(&name, n);
-	if (q.oom || name.oom)
-		body.oom = true;
 	buf_puts(&body, "\tIF to_regclass(");
 	buf_sql_literal(&body, name.data ? name.data : "");
-	buf_puts(&body, ") IS NOT NULL THEN\n\t\tEXECUTE ");
-	buf_sql_literal(&body, q.data ? q.data : "");
+	buf_puts(&body, ") IS NOT NULL THEN\n\t\tIF ");
+	migrate__pg_log_is_scoped(&body, n);
+	buf_puts(&body, " THEN\n\t\t\tEXECUTE ");
+	dirty_query(&body, n, false);
+	buf_puts(&body, " INTO migrate_dirty;\n\t\tELSE\n\t\t\tEXECUTE ");
+	dirty_query(&body, n, true);
+	if (name.oom)
+		body.oom = true;
 	buf_puts(&body,
-		 " INTO migrate_dirty;\n"
+		 " INTO migrate_dirty;\n\t\tEND IF;\n"
 		 "\t\tIF migrate_dirty IS NOT NULL THEN\n"
 		 "\t\t\tRAISE EXCEPTION USING MESSAGE = 'libmigrate: the "
 		 "database is dirty: revision ' || migrate_dirty || ' stopped "

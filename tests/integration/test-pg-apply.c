@@ -207,8 +207,9 @@ START_TEST(test_pg_verify_every_status)
 
 	/* dirty: a non-transactional revision stopped part-way */
 	pgt_exec(c, "INSERT INTO migrate_log (revision, direction, operation, "
-		    "checksum, success, error) VALUES ('003', 'up', 'dirty', "
-		    "'', false, 'statement 2 of 2 failed')");
+		    "checksum, success, error, version_table) VALUES ('003', "
+		    "'up', 'dirty', '', false, 'statement 2 of 2 failed', "
+		    "'alembic_version')");
 	m = pgt_open(pgt_chain(), NULL, &ro);
 	ck_assert_int_eq(verify_status(m, 0, &status), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_DIRTY);

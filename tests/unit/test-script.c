@@ -145,7 +145,8 @@ START_TEST(test_script_upgrade_structure)
 		     "CREATE INDEX CONCURRENTLY a_x");
 	assert_order(s, "CREATE INDEX CONCURRENTLY a_x",
 		     "SET version_num = '003' WHERE version_num = '002'");
-	ck_assert_ptr_nonnull(strstr(s, "false, 'started');"));
+	ck_assert_ptr_nonnull(
+		strstr(s, "false, 'started', 'alembic_version');"));
 	/* checksums as online */
 	ck_assert_ptr_nonnull(strstr(
 		s, migrate_revision_checksum(migrate_registry_at(reg, 0))));
@@ -355,7 +356,7 @@ START_TEST(test_pg_sql_bookkeeping_merge)
 	ck_assert_ptr_nonnull(strstr(b.data, "ELSE 'true' END)::boolean"));
 	ck_assert_ptr_nonnull(strstr(b.data, "to_timestamp(1700000000.500000), "
 					     "3.250"));
-	ck_assert_ptr_nonnull(strstr(b.data, "'it''s');\n"));
+	ck_assert_ptr_nonnull(strstr(b.data, "'it''s', 'alembic_version');\n"));
 	buf_free(&b);
 }
 
@@ -378,9 +379,10 @@ START_TEST(test_pg_sql_failed_record_changes_no_version)
 	rec.n_add = 1;
 	rec.success = 0;
 	migrate__pg_bookkeeping(&b, &names, &rec, MIGRATE_PG_TIMING_RECORD);
-	ck_assert_ptr_null(strstr(b.data, "alembic_version"));
+	/* no version table change; the row names its version table */
+	ck_assert_ptr_null(strstr(b.data, "\"alembic_version\""));
 	ck_assert_ptr_nonnull(strstr(b.data, "'b', 'down', 'downgrade', ''"));
-	ck_assert_ptr_nonnull(strstr(b.data, "false, '');"));
+	ck_assert_ptr_nonnull(strstr(b.data, "false, '', 'alembic_version');"));
 	ck_assert(strncmp(b.data, "INSERT INTO ", 12) == 0);
 	buf_free(&b);
 }
@@ -506,7 +508,8 @@ START_TEST(test_pg_sql_step_layout)
 			 "RETURNING 1)\nINSERT INTO \"public\"."
 			 "\"migrate_log\" (revision, direction, "
 			 "operation, checksum, started_at, duration_ms, "
-			 "success, error)\nVALUES ('x', 'up', 'upgrade', "
+			 "success, error, version_table)\nVALUES ('x', "
+			 "'up', 'upgrade', "
 			 "'',\n\tstatement_timestamp(), 1000 * "
 			 "extract(epoch FROM clock_timestamp() - "
 			 "statement_timestamp()),\n\t(CASE WHEN (SELECT "
@@ -515,7 +518,7 @@ START_TEST(test_pg_sql_step_layout)
 			 "\"public\".\"alembic_version\" does not hold "
 			 "w: the database was changed by another "
 			 "migration or tool' ELSE 'true' END)::boolean, "
-			 "'');\nCOMMIT;\n");
+			 "'', 'alembic_version');\nCOMMIT;\n");
 	ck_assert(strncmp(b.data + lay.sql_offset, "SELECT 1 -- c\n;\n",
 			  strlen("SELECT 1 -- c\n;\n")) == 0);
 	buf_free(&b);
@@ -552,7 +555,7 @@ START_TEST(test_pg_sql_read_state_read_only)
 	const char *want = "SET TRANSACTION READ ONLY;\nSELECT version_num "
 			   "FROM \"public\".\"alembic_version\";\n";
 
-	migrate__pg_read_state(&b, &names, true);
+	migrate__pg_read_state(&b, &names, true, false);
 	ck_assert(strncmp(b.data, want, strlen(want)) == 0);
 	ck_assert_uint_eq(count(b.data, ";\n"), 3);
 	ck_assert_ptr_null(strstr(b.data, "CREATE"));
