@@ -244,9 +244,8 @@ migrate_plan_sql(char **out,
 		char msg[256];
 
 		if (migrate__check_names(opts, msg, sizeof(msg)) < 0)
-			return migrate__registry_error(
-				reg, MIGRATE_EINVAL,
-				"a version table, history table or schema name is longer than 63 bytes: PostgreSQL would cut it (two names could become one); choose a shorter one");
+			return migrate__registry_error(reg, MIGRATE_EINVAL,
+						       "%s", msg);
 	}
 	single = (opts->flags & MIGRATE_OPEN_SINGLE_TRANSACTION) != 0;
 	for (i = 0; i < plan->n_steps; i++) {
