@@ -68,8 +68,9 @@ struct lint_ctx {
 	const char *sql;
 	size_t first_line;
 	bool transactional;
-	bool emit;       /* report findings (else only collect facts) */
-	const bool *anc; /* anc[i]: revision i is an ancestor of rev */
+	bool emit;        /* report findings (else only collect facts) */
+	const bool *anc;  /* anc[i]: revision i is an ancestor of rev */
+	size_t fact_base; /* this revision's facts start here */
 	struct lint_stmt *stmt;
 	size_t n_stmts;
 	size_t n_nontx; /* statements that cannot run in a transaction */

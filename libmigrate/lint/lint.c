@@ -469,7 +469,7 @@ lint_table_is_new(const struct lint_ctx *c, const char *table)
 	bool is_new = false;
 	size_t i;
 
-	for (i = 0; i < l->n_facts; i++) {
+	for (i = c->fact_base; i < l->n_facts; i++) {
 		const struct lint_fact *f = &l->facts[i];
 
 		if (f->rev != c->rev_index || !same(f->table, table) ||
@@ -489,7 +489,7 @@ lint_index_is_new(const struct lint_ctx *c, const char *index)
 	const struct migrate_lint *l = c->l;
 	size_t i;
 
-	for (i = 0; i < l->n_facts; i++)
+	for (i = c->fact_base; i < l->n_facts; i++)
 		if (l->facts[i].rev == c->rev_index && !l->facts[i].down &&
 		    l->facts[i].kind == FACT_INDEX_CREATED &&
 		    same(l->facts[i].table, index))
@@ -507,7 +507,7 @@ lint_column_is_new(const struct lint_ctx *c,
 
 	if (lint_table_is_new(c, table))
 		return true;
-	for (i = 0; i < l->n_facts; i++) {
+	for (i = c->fact_base; i < l->n_facts; i++) {
 		const struct lint_fact *f = &l->facts[i];
 
 		if (f->rev == c->rev_index && f->kind == FACT_COLUMN_TYPE &&
@@ -938,11 +938,11 @@ index_of(const struct rev_index *idx,
 	return hit ? hit->index : (size_t)-1;
 }
 
-/* Mark the ancestors of revision @i in @anc (cleared first). */
-static int
-mark_ancestors(struct migrate_registry *reg,
-	       const struct rev_index *idx,
-	       const struct migrate_revision **topo,
+/* Mark the ancestors of revision @i in @anc (cleared first); parents of
+ * revision k are par[off[k] .. off[k + 1]) (topological indices). */
+static void
+mark_ancestors(const size_t *off,
+	       const size_t *par,
 	       size_t n,
 	       size_t i,
 	       bool *anc,
@@ -953,23 +953,65 @@ mark_ancestors(struct migrate_registry *reg,
 	memset(anc, 0, n * sizeof(*anc));
 	stack[sp++] = i;
 	while (sp) {
-		const struct migrate_revision *r = topo[stack[--sp]];
+		size_t r = stack[--sp];
 
-		for (k = 0; k < migrate_revision_parent_count(r); k++) {
+		for (k = off[r]; k < off[r + 1]; k++) {
+			if (!anc[par[k]]) {
+				anc[par[k]] = true;
+				stack[sp++] = par[k];
+			}
+		}
+	}
+}
+
+/* The parents of every revision as topological indices (see
+ * mark_ancestors()); 0 or MIGRATE_ENOMEM. */
+static int
+parent_indices(struct migrate_registry *reg,
+	       const struct migrate_revision **topo,
+	       size_t n,
+	       size_t **off_out,
+	       size_t **par_out)
+{
+	struct rev_index *idx = calloc(n ? n : 1, sizeof(*idx));
+	size_t *off = calloc(n + 1, sizeof(*off));
+	size_t *par = NULL, total = 0, i, k;
+
+	if (!idx || !off)
+		goto oom;
+	for (i = 0; i < n; i++) {
+		idx[i].rev = topo[i];
+		idx[i].index = i;
+		total += migrate_revision_parent_count(topo[i]);
+	}
+	qsort(idx, n, sizeof(*idx), cmp_rev_index);
+	par = calloc(total ? total : 1, sizeof(*par));
+	if (!par)
+		goto oom;
+	for (i = 0; i < n; i++) {
+		off[i + 1] = off[i];
+		for (k = 0; k < migrate_revision_parent_count(topo[i]); k++) {
 			const struct migrate_revision *p = NULL;
 			size_t pi;
 
 			if (migrate_registry_find(
-				    reg, migrate_revision_parent(r, k), &p) < 0)
+				    reg, migrate_revision_parent(topo[i], k),
+				    &p) < 0)
 				continue;
 			pi = index_of(idx, n, p);
-			if (pi < n && !anc[pi]) {
-				anc[pi] = true;
-				stack[sp++] = pi;
-			}
+			if (pi < n)
+				par[off[i + 1]++] = pi;
 		}
 	}
+	free(idx);
+	*off_out = off;
+	*par_out = par;
 	return 0;
+oom:
+	free(idx);
+	free(off);
+	free(par);
+	return MIGRATE_ENOMEM;
 }
 
 static bool
@@ -1007,6 +1049,7 @@ static void
 revision_rules(struct migrate_lint *l,
 	       const struct migrate_revision *rev,
 	       size_t ri,
+	       size_t base,
 	       const bool *anc,
 	       bool down_parsed,
 	       const struct lint_waiver *w,
@@ -1018,6 +1061,7 @@ revision_rules(struct migrate_lint *l,
 	ctx_init(&c, l, rev, MIGRATE_DOWN);
 	c.rev_index = ri;
 	c.anc = anc;
+	c.fact_base = base;
 	if (!migrate_revision_is_reversible(rev)) {
 		c.direction = MIGRATE_UP;
 		c.sql = NULL;
@@ -1031,14 +1075,14 @@ revision_rules(struct migrate_lint *l,
 		return;
 	/* Tables the upgrade creates and keeps, that the downgrade does not
 	 * drop (the downgrade's drops are its only facts). */
-	for (i = 0; i < l->n_facts; i++) {
+	for (i = base; i < l->n_facts; i++) {
 		const struct lint_fact *f = &l->facts[i];
 		bool dropped = false;
 
 		if (f->rev != ri || f->kind != FACT_TABLE_CREATED ||
 		    !f->valid || f->down || !upgrade_keeps(l, ri, i))
 			continue;
-		for (j = 0; j < l->n_facts; j++)
+		for (j = base; j < l->n_facts; j++)
 			if (l->facts[j].rev == ri && l->facts[j].down &&
 			    l->facts[j].kind == FACT_TABLE_DROPPED &&
 			    same(l->facts[j].table, f->table))
@@ -1097,9 +1141,8 @@ migrate_lint_run(struct migrate_lint *l,
 		 unsigned int flags)
 {
 	bool parse_only = (flags & MIGRATE_LINT_PARSE_ONLY) != 0;
-	struct rev_index *idx = NULL;
+	size_t *off = NULL, *par = NULL, *stack = NULL;
 	bool *anc = NULL;
-	size_t *stack = NULL;
 	size_t n, i;
 	int rc = 0;
 
@@ -1109,36 +1152,33 @@ migrate_lint_run(struct migrate_lint *l,
 	facts_clear(l);
 	free(l->topo);
 	l->topo = calloc(n ? n : 1, sizeof(*l->topo));
-	idx = calloc(n ? n : 1, sizeof(*idx));
 	anc = calloc(n ? n : 1, sizeof(*anc));
 	stack = calloc(n ? n : 1, sizeof(*stack));
-	if (!l->topo || !idx || !anc || !stack) {
+	if (!l->topo || !anc || !stack) {
 		rc = MIGRATE_ENOMEM;
 		goto out;
 	}
 	l->n_topo = n;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		l->topo[i] = migrate_registry_at(reg, i);
-		idx[i].rev = l->topo[i];
-		idx[i].index = i;
-	}
-	qsort(idx, n, sizeof(*idx), cmp_rev_index);
+	rc = parent_indices(reg, l->topo, n, &off, &par);
+	if (rc < 0)
+		goto out;
 
+	/* Every revision in topological order, so that each one sees the
+	 * facts of its ancestors; only the wanted ones report. */
 	for (i = 0; i < n && !l->oom; i++) {
 		const struct migrate_revision *rev = l->topo[i];
 		bool emit = wanted(rev, revs, n_revs);
 		bool down_parsed = false;
 		struct lint_waiver w[16];
-		size_t n_w = 0;
+		size_t n_w = 0, base = l->n_facts;
 		struct lint_ctx c;
 		int d;
 
-		/* Only the wanted revisions and (for their facts) the
-		 * ancestors of wanted ones need parsing; parsing everything
-		 * in order is simpler and costs milliseconds. */
 		if (parse_only && !emit)
 			continue;
-		mark_ancestors(reg, idx, l->topo, n, i, anc, stack);
+		mark_ancestors(off, par, n, i, anc, stack);
 		for (d = 0; d < 2; d++) {
 			int dir = d ? MIGRATE_DOWN : MIGRATE_UP;
 
@@ -1146,6 +1186,7 @@ migrate_lint_run(struct migrate_lint *l,
 			c.rev_index = i;
 			c.anc = anc;
 			c.emit = emit;
+			c.fact_base = base;
 			if (!c.sql)
 				continue; /* no section, or a C callback */
 			if (lint_section(&c, parse_only) && dir == MIGRATE_DOWN)
@@ -1156,12 +1197,13 @@ migrate_lint_run(struct migrate_lint *l,
 		n_w = section_waivers(migrate_revision_upgrade_sql(rev), w, 16);
 		n_w += section_waivers(migrate_revision_downgrade_sql(rev),
 				       w + n_w, 16 - n_w);
-		revision_rules(l, rev, i, anc, down_parsed, w, n_w);
+		revision_rules(l, rev, i, base, anc, down_parsed, w, n_w);
 	}
 	if (l->oom)
 		rc = MIGRATE_ENOMEM;
 out:
-	free(idx);
+	free(off);
+	free(par);
 	free(anc);
 	free(stack);
 	return rc;
