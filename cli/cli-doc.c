@@ -99,8 +99,7 @@ man_commands(FILE *out)
 			fputs(".\n\n", out);
 		}
 	}
-	fputs("*help* [_COMMAND_]\n\tShow the help, of one command or of "
-	      "all; 'migrate COMMAND --help' does the same.\n\n",
+	fputs("*help* [_COMMAND_]\n\tShow the help, of one command or of all; 'migrate COMMAND --help' does the same.\n\n",
 	      out);
 }
 
@@ -224,8 +223,7 @@ bash(void)
 	const char *sep;
 	size_t i;
 
-	printf("# bash completion for migrate(1); generated from the option "
-	       "table (cli/table.c) by cli-doc.\n"
+	printf("# bash completion for migrate(1); generated from the option table (cli/table.c) by cli-doc.\n"
 	       "\n"
 	       "_migrate_revision_ids()\n"
 	       "{\n"
@@ -233,8 +231,7 @@ bash(void)
 	       "\t[ -d \"$dir\" ] || return 0\n"
 	       "\tfor f in \"$dir\"/*.sql; do\n"
 	       "\t\t[ -f \"$f\" ] || continue\n"
-	       "\t\tsed -n 's/^-- *Revision ID: *\\([^ ]*\\).*/\\1/p' \"$f\" "
-	       "2>/dev/null\n"
+	       "\t\tsed -n 's/^-- *Revision ID: *\\([^ ]*\\).*/\\1/p' \"$f\" 2>/dev/null\n"
 	       "\tdone\n"
 	       "}\n"
 	       "\n"
@@ -281,10 +278,8 @@ bash(void)
 	       "\t\t--revisions) revdir=${words[i + 1]} ;;\n"
 	       "\t\t--revisions=*) revdir=${words[i]#--revisions=} ;;\n"
 	       "\t\tesac\n"
-	       "\t\tif [[ -z $cmd && \" $commands \" == *\" ${words[i]} \"* "
-	       "]] &&\n"
-	       "\t\t\t[[ \" $value_opts \" != *\" ${words[i - 1]} \"* ]]; "
-	       "then\n"
+	       "\t\tif [[ -z $cmd && \" $commands \" == *\" ${words[i]} \"* ]] &&\n"
+	       "\t\t\t[[ \" $value_opts \" != *\" ${words[i - 1]} \"* ]]; then\n"
 	       "\t\t\tcmd=${words[i]}\n"
 	       "\t\tfi\n"
 	       "\tdone\n"
@@ -298,8 +293,7 @@ bash(void)
 		printf("\" ;;\n");
 	}
 	printf("\t\tesac\n"
-	       "\t\tCOMPREPLY=($(compgen -W \"$global_opts $cmd_opts\" -- "
-	       "\"$cur\"))\n"
+	       "\t\tCOMPREPLY=($(compgen -W \"$global_opts $cmd_opts\" -- \"$cur\"))\n"
 	       "\t\t[[ ${COMPREPLY-} == *= ]] && compopt -o nospace\n"
 	       "\t\treturn\n"
 	       "\tfi\n"
@@ -322,8 +316,7 @@ bash(void)
 	printf(")\n"
 	       "\t\t;;\n"
 	       "\t*)\n"
-	       "\t\tCOMPREPLY=($(compgen -W \"head heads base "
-	       "$(_migrate_revision_ids \"$revdir\")\" -- \"$cur\"))\n"
+	       "\t\tCOMPREPLY=($(compgen -W \"head heads base $(_migrate_revision_ids \"$revdir\")\" -- \"$cur\"))\n"
 	       "\t\t;;\n"
 	       "\tesac\n"
 	       "} &&\n"
@@ -366,7 +359,7 @@ main(int argc, char **argv)
 		return bash();
 	if (argc == 2 && strcmp(argv[1], "env-table") == 0)
 		return env_table();
-	fprintf(stderr, "usage: cli-doc man TEMPLATE VERSION | bash | "
-			"env-table\n");
+	fprintf(stderr,
+		"usage: cli-doc man TEMPLATE VERSION | bash | env-table\n");
 	return 2;
 }

@@ -914,9 +914,9 @@ cmd_history(struct cli *c)
 		const char *colon = strchr(c->rev_range, ':');
 
 		if (!colon || strchr(colon + 1, ':')) {
-			cli_errorf("-r/--rev-range: expected FROM:TO (either "
-				   "may be empty), not '%s'",
-				   c->rev_range);
+			cli_errorf(
+				"-r/--rev-range: expected FROM:TO (either may be empty), not '%s'",
+				c->rev_range);
 			return CLI_EXIT_USAGE;
 		}
 		lo = str_dup(c->rev_range);
@@ -1077,8 +1077,7 @@ cmd_history(struct cli *c)
 			    find_exact(reg, rows.rows[i].revision))
 				continue;
 			if (!header) {
-				printf("history of revisions not in this "
-				       "build:\n");
+				printf("history of revisions not in this build:\n");
 				header = true;
 			}
 			printf("         %s: ", rows.rows[i].revision);
@@ -1113,9 +1112,9 @@ find_for_show(struct cli *c, const char *spec, int *code)
 
 	if (strcmp(spec, "head") == 0) {
 		if (n != 1) {
-			cli_errorf("this build has %zu heads; name one (see "
-				   "'migrate heads')",
-				   n);
+			cli_errorf(
+				"this build has %zu heads; name one (see 'migrate heads')",
+				n);
 			*code = CLI_EXIT_USAGE;
 			return NULL;
 		}

@@ -151,8 +151,7 @@ cmd_lint(struct cli *c)
 	} else {
 		print_text(l, c->verbose > 0);
 		if (!c->quiet)
-			printf("lint: %zu revision%s, %zu error%s, %zu "
-			       "warning%s, %zu info\n",
+			printf("lint: %zu revision%s, %zu error%s, %zu warning%s, %zu info\n",
 			       n_revs, n_revs == 1 ? "" : "s", errors,
 			       errors == 1 ? "" : "s", warnings,
 			       warnings == 1 ? "" : "s",
@@ -202,16 +201,16 @@ cli_preflight(struct cli *c, int direction, const char *target)
 
 		where(f, loc, sizeof(loc));
 		if (version >= 160000)
-			cli_errorf("warning: %s: %s (PostgreSQL 15's parser; "
-				   "the server is newer: going on)",
-				   loc, f->message);
+			cli_errorf(
+				"warning: %s: %s (PostgreSQL 15's parser; the server is newer: going on)",
+				loc, f->message);
 		else
 			cli_errorf("%s: %s", loc, f->message);
 	}
 	if (version < 160000) {
-		cli_errorf("nothing applied: %zu pending section%s do%s not "
-			   "parse (--no-parse skips this check)",
-			   n, n == 1 ? "" : "s", n == 1 ? "es" : "");
+		cli_errorf(
+			"nothing applied: %zu pending section%s do%s not parse (--no-parse skips this check)",
+			n, n == 1 ? "" : "s", n == 1 ? "es" : "");
 		code = CLI_EXIT_REVISIONS;
 	}
 	migrate_lint_free(l);
@@ -224,8 +223,8 @@ int
 cmd_lint(struct cli *c)
 {
 	(void)c;
-	cli_errorf("this migrate was built without the lint component "
-		   "(meson -Dlint=disabled)");
+	cli_errorf(
+		"this migrate was built without the lint component (meson -Dlint=disabled)");
 	return CLI_EXIT_USAGE;
 }
 

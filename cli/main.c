@@ -498,8 +498,7 @@ cli_wait_for_database(struct cli *c, int wait_ms)
 			break;
 		if (tty) {
 			fprintf(stderr,
-				"\r\033[Kwaiting for the database: %.0f s of "
-				"%.0f s, attempt %d",
+				"\r\033[Kwaiting for the database: %.0f s of %.0f s, attempt %d",
 				(cli_now_ms() - t0) / 1000.0, wait_ms / 1000.0,
 				attempt);
 			fflush(stderr);
@@ -519,9 +518,9 @@ cli_wait_for_database(struct cli *c, int wait_ms)
 	if (rc == 0)
 		return CLI_EXIT_OK;
 	if (rc == MIGRATE_EBACKEND) {
-		cli_errorf("the database did not accept connections within "
-			   "%.1f s (%d attempts): %s",
-			   wait_ms / 1000.0, attempt, msg);
+		cli_errorf(
+			"the database did not accept connections within %.1f s (%d attempts): %s",
+			wait_ms / 1000.0, attempt, msg);
 		return CLI_EXIT_DATABASE;
 	}
 	/* Not a matter of waiting (a malformed URL): say why. */
@@ -820,8 +819,7 @@ print_command_help(const struct cli_command *cmd)
 		any = true;
 		print_option_help(stdout, &cli_options[i]);
 	}
-	printf("\nGlobal options (--database-url, --revisions, -v, -q, ...) "
-	       "and exit codes:\nsee 'migrate --help'.\n");
+	printf("\nGlobal options (--database-url, --revisions, -v, -q, ...) and exit codes:\nsee 'migrate --help'.\n");
 }
 
 static void
@@ -864,9 +862,9 @@ apply_option(struct cli *c,
 		int v = parse_switch(value);
 
 		if (v < 0) {
-			cli_errorf("%s: expected 1/true/yes/on or "
-				   "0/false/no/off, not '%s'",
-				   label, value);
+			cli_errorf(
+				"%s: expected 1/true/yes/on or 0/false/no/off, not '%s'",
+				label, value);
 			return false;
 		}
 		on = v == 1;
@@ -889,33 +887,33 @@ apply_option(struct cli *c,
 		if (!value) {
 			c->wait_ms = CLI_DEFAULT_WAIT_MS;
 		} else if (!parse_duration(value, &c->wait_ms)) {
-			cli_errorf("%s: invalid duration '%s' (seconds, or "
-				   "e.g. 500ms, 2min)",
-				   label, value);
+			cli_errorf(
+				"%s: invalid duration '%s' (seconds, or e.g. 500ms, 2min)",
+				label, value);
 			return false;
 		}
 		break;
 	case OPT_LOCK_WAIT:
 		if (!parse_duration(value, &c->lock_wait_ms)) {
-			cli_errorf("%s: invalid duration '%s' (seconds, or "
-				   "e.g. 500ms, 2min)",
-				   label, value);
+			cli_errorf(
+				"%s: invalid duration '%s' (seconds, or e.g. 500ms, 2min)",
+				label, value);
 			return false;
 		}
 		break;
 	case OPT_LOCK_TIMEOUT:
 		if (!parse_duration(value, &c->lock_timeout_ms)) {
-			cli_errorf("%s: invalid duration '%s' (e.g. 5s, "
-				   "500ms; 0 = none)",
-				   label, value);
+			cli_errorf(
+				"%s: invalid duration '%s' (e.g. 5s, 500ms; 0 = none)",
+				label, value);
 			return false;
 		}
 		break;
 	case OPT_STATEMENT_TIMEOUT:
 		if (!parse_duration(value, &c->statement_timeout_ms)) {
-			cli_errorf("%s: invalid duration '%s' (e.g. 30s; 0 = "
-				   "none)",
-				   label, value);
+			cli_errorf(
+				"%s: invalid duration '%s' (e.g. 30s; 0 = none)",
+				label, value);
 			return false;
 		}
 		break;
@@ -997,8 +995,8 @@ apply_environment(struct cli *c)
 		if (verbosity_given)
 			cli_errorf("-v and -q exclude each other");
 		else
-			cli_errorf("MIGRATE_VERBOSE and MIGRATE_QUIET exclude "
-				   "each other");
+			cli_errorf(
+				"MIGRATE_VERBOSE and MIGRATE_QUIET exclude each other");
 		return false;
 	}
 	return true;
@@ -1177,8 +1175,8 @@ parse_args(struct cli *c,
 	if (!apply_environment(c))
 		goto usage;
 	if (c->json && CLI_GIVEN(c, OPT_SQL)) {
-		cli_errorf("--format json does not apply to --sql (its output "
-			   "is a psql script)");
+		cli_errorf(
+			"--format json does not apply to --sql (its output is a psql script)");
 		goto usage;
 	}
 
