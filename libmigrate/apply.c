@@ -322,8 +322,7 @@ where_now(struct migrate *m, char *out, size_t size)
 	migrate__state_init(&st);
 	if (migrate__read_state(m, &st) < 0) {
 		xsnprintf(out, size,
-			  "where the database is now could not be "
-			  "read");
+			  "where the database is now could not be read");
 	} else {
 		join_heads(heads, sizeof(heads), &st.heads);
 		xsnprintf(out, size, "the database is at %s", heads);
@@ -349,10 +348,9 @@ cancelled(struct migrate *m,
 	m->cancel_requested = 0;
 	m->diag.sqlstate[0] = '\0';
 	if (!st)
-		return migrate__set_error(m, MIGRATE_ECANCELED,
-					  "cancelled %s: nothing was changed; "
-					  "%s",
-					  when, now);
+		return migrate__set_error(
+			m, MIGRATE_ECANCELED,
+			"cancelled %s: nothing was changed; %s", when, now);
 	return migrate__set_error(
 		m, MIGRATE_ECANCELED, "cancelled %s revision %s (%s): %s; %s",
 		when, st->rev->id, migrate__direction_name(st->direction), how,
@@ -535,7 +533,7 @@ run_nontx_step(struct migrate *m,
 	const char *sql = sec->sql ? sec->sql : "";
 	struct migrate_sql_stmt *stmts = NULL;
 	struct migrate_record rec;
-	char extra[512];
+	char extra[640], advice[512];
 	struct migrate_diag err;
 	char *detail;
 	size_t n = 0, i = 0, counted = 0;
@@ -554,8 +552,7 @@ run_nontx_step(struct migrate *m,
 			location(where, sizeof(where), st, false, 0);
 			return migrate__set_error(
 				m, rc,
-				"%sERROR: cannot split the %s section into "
-				"statements: %s\n  in revision %s (%s)",
+				"%sERROR: cannot split the %s section into statements: %s\n  in revision %s (%s)",
 				where, migrate__direction_name(st->direction),
 				err.msg, st->rev->id,
 				migrate__direction_name(st->direction));
@@ -570,12 +567,10 @@ run_nontx_step(struct migrate *m,
 	if (rc < 0)
 		goto out;
 
-	xsnprintf(extra, sizeof(extra),
-		  "\nthe database is now dirty: fix the schema by hand, then "
-		  "run 'migrate resolve %s' (the %s is complete) or 'migrate "
-		  "resolve --undo %s' (it is not)",
-		  st->rev->id, migrate__direction_name(st->direction),
-		  st->rev->id);
+	migrate__dirty_advice(advice, sizeof(advice), st->rev->id,
+			      st->direction);
+	xsnprintf(extra, sizeof(extra), "\nthe database is now dirty: %s",
+		  advice);
 	if (sec->fn) {
 		m->in_callback = true;
 		rc = sec->fn(m, st->rev->payload);
@@ -632,9 +627,9 @@ run_nontx_step(struct migrate *m,
 	reset_session_timeouts(m, &timeouts_set);
 	fill_record(&rec, st, NULL, started_at);
 	rec.duration_ms = clock_ms() - t0;
-	rc = record_alone(m, st, &rec,
-			  "\nthe statements ran, but the database is still "
-			  "marked dirty");
+	rc = record_alone(
+		m, st, &rec,
+		"\nthe statements ran, but the database is still marked dirty");
 	goto out;
 dirty:
 	reset_session_timeouts(m, &timeouts_set);
@@ -647,12 +642,12 @@ dirty:
 	if (migrate__cancelled(m) && !m->poisoned) {
 		char how[768];
 
-		xsnprintf(how, sizeof(how),
-			  "stopped at statement %zu of %zu, outside a "
-			  "transaction: the database is now dirty (fix the "
-			  "schema by hand, then run 'migrate resolve %s' or "
-			  "'migrate resolve --undo %s')",
-			  i + 1, n, st->rev->id, st->rev->id);
+		migrate__dirty_advice(advice, sizeof(advice), st->rev->id,
+				      st->direction);
+		xsnprintf(
+			how, sizeof(how),
+			"stopped at statement %zu of %zu, outside a transaction: the database is now dirty (%s)",
+			i + 1, n, advice);
 		rc = cancelled(m, st, "during non-transactional", how);
 		goto out;
 	}
@@ -679,8 +674,7 @@ gave_up(struct migrate *m, int attempts)
 
 	if (attempts > 1 && is_lock_timeout(m))
 		msg_add(m->diag.msg, sizeof(m->diag.msg),
-			"\n  gave up after %d attempts waiting for locks "
-			"(lock_timeout %s)",
+			"\n  gave up after %d attempts waiting for locks (lock_timeout %s)",
 			attempts,
 			fmt_ms(t, sizeof(t), m->opts.lock_timeout_ms));
 }
@@ -862,9 +856,9 @@ run_single(struct migrate *m, const struct migrate_plan *plan)
 		}
 		quiet_rollback(m);
 		if (failed && migrate__cancelled(m) && !m->poisoned) {
-			rc = cancelled(m, failed, "during",
-				       "the whole plan was rolled back (single "
-				       "transaction)");
+			rc = cancelled(
+				m, failed, "during",
+				"the whole plan was rolled back (single transaction)");
 			quiet_record(m, failed,
 				     migrate__direction_name(failed->direction),
 				     started_at, clock_ms() - t0, m->diag.msg);
@@ -881,8 +875,7 @@ run_single(struct migrate *m, const struct migrate_plan *plan)
 	if (failed) {
 		gave_up(m, attempt);
 		msg_add(m->diag.msg, sizeof(m->diag.msg),
-			"\nthe whole plan was rolled back (single "
-			"transaction)");
+			"\nthe whole plan was rolled back (single transaction)");
 		quiet_record(m, failed,
 			     migrate__direction_name(failed->direction),
 			     started_at, clock_ms() - t0, m->diag.msg);
@@ -906,9 +899,7 @@ run_plan(struct migrate *m, const struct migrate_plan *plan)
 			if (!migrate__step_section(st)->transactional)
 				return migrate__set_error(
 					m, MIGRATE_EINVAL,
-					"revision %s cannot run in a single "
-					"transaction: its %s section has "
-					"transaction=false",
+					"revision %s cannot run in a single transaction: its %s section has transaction=false",
 					st->rev->id,
 					migrate__direction_name(st->direction));
 		}
@@ -989,8 +980,7 @@ check_writable(struct migrate *m)
 	if (m->opts.flags & MIGRATE_OPEN_READONLY)
 		return migrate__set_error(
 			m, MIGRATE_EREADONLY,
-			"the handle is read-only: upgrade, downgrade, stamp "
-			"and resolve are refused");
+			"the handle is read-only: upgrade, downgrade, stamp and resolve are refused");
 	return migrate__check_usable(m);
 }
 
@@ -1048,8 +1038,7 @@ take_lock(struct migrate *m)
 			fmt_ms(t, sizeof(t), m->opts.lock_wait_ms),
 			m->berr.message[0]
 				? m->berr.message
-				: "the migration lock is held by another "
-				  "session");
+				: "the migration lock is held by another session");
 	}
 	if (rc < 0)
 		return migrate__backend_failed(
@@ -1077,20 +1066,10 @@ release_lock(struct migrate *m)
 static int
 dirty_error(struct migrate *m, const struct migrate_state *st)
 {
-	const char *what =
-		st->dirty_direction == MIGRATE_DOWN ? "downgrade" : "upgrade";
-	const char *detail = st->dirty_detail ? st->dirty_detail : "";
+	char msg[MIGRATE_ERRMSG_SIZE];
 
-	if (strcmp(detail, "started") == 0)
-		detail = "it was interrupted";
-	return migrate__set_error(
-		m, MIGRATE_EDIRTY,
-		"database is dirty: the %s of revision %s stopped part-way "
-		"(%s)\nHINT: fix the schema by hand, then run 'migrate "
-		"resolve %s' (the %s is complete) or 'migrate resolve --undo "
-		"%s' (it is not)",
-		what, st->dirty_revision, detail, st->dirty_revision, what,
-		st->dirty_revision);
+	migrate__dirty_message(msg, sizeof(msg), st);
+	return migrate__set_error(m, MIGRATE_EDIRTY, "%s", msg);
 }
 
 /* Lock, create the tables, read the state (refusing a dirty database
@@ -1206,10 +1185,10 @@ resolve_job(struct migrate *m, const struct migrate_state *st, struct job *job)
 		return migrate__set_error(m, rc, "%s",
 					  migrate_registry_errmsg(m->reg));
 	if (rc < 0)
-		return migrate__set_error(m, MIGRATE_ENOTFOUND,
-					  "database is dirty on %s, which this "
-					  "build does not know",
-					  st->dirty_revision);
+		return migrate__set_error(
+			m, MIGRATE_ENOTFOUND,
+			"database is dirty on %s, which this build does not know",
+			st->dirty_revision);
 	if (strcmp(rev->id, st->dirty_revision) != 0)
 		return migrate__set_error(m, MIGRATE_EINVAL,
 					  "database is dirty on %s, not %s",
@@ -1263,10 +1242,10 @@ check_start(struct migrate *m,
 		return 0;
 	join_heads(now, sizeof(now), &st->heads);
 	join_heads(from, sizeof(from), &plan->from_heads);
-	return migrate__set_error(m, MIGRATE_ECONFLICT,
-				  "the database moved since the plan was made: "
-				  "it is at %s, the plan starts at %s",
-				  now, from);
+	return migrate__set_error(
+		m, MIGRATE_ECONFLICT,
+		"the database moved since the plan was made: it is at %s, the plan starts at %s",
+		now, from);
 }
 
 /*
@@ -1324,9 +1303,9 @@ migrate_downgrade(struct migrate *m, const char *target)
 	if (!m)
 		return MIGRATE_EINVAL;
 	if (!target || !*target)
-		return migrate__set_error(m, MIGRATE_EINVAL,
-					  "downgrade needs a target (e.g. "
-					  "'-1', 'base' or a revision id)");
+		return migrate__set_error(
+			m, MIGRATE_EINVAL,
+			"downgrade needs a target (e.g. '-1', 'base' or a revision id)");
 	job.target = target;
 	return run_job(m, &job);
 }

@@ -85,29 +85,6 @@ static void mem_free(struct migrate_backend *be);
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-static int fail(struct migrate_backend_error *err,
-		int code,
-		const char *sqlstate,
-		const char *fmt,
-		...) MIGRATE__PRINTF(4, 5);
-
-static int
-fail(struct migrate_backend_error *err,
-     int code,
-     const char *sqlstate,
-     const char *fmt,
-     ...)
-{
-	va_list ap;
-
-	xsnprintf(err->sqlstate, sizeof(err->sqlstate), "%s",
-		  sqlstate ? sqlstate : "");
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	return code;
-}
-
 static void
 row_free(struct mem_row *r)
 {
@@ -204,8 +181,9 @@ static int
 lost_error(struct migrate_backend_error *err)
 {
 	err->kind = MIGRATE_BACKEND_ERROR_CONNECTION_LOST;
-	return fail(err, MIGRATE_EBACKEND, "08006",
-		    "server closed the connection unexpectedly");
+	return migrate__backend_fail(
+		err, MIGRATE_EBACKEND, "08006",
+		"server closed the connection unexpectedly");
 }
 
 static int
@@ -214,8 +192,8 @@ check_alive(struct mem_backend *mb, struct migrate_backend_error *err)
 	if (mb->lost)
 		return lost_error(err);
 	if (!mb->connected)
-		return fail(err, MIGRATE_EBACKEND, "08003",
-			    "not connected (memory backend)");
+		return migrate__backend_fail(err, MIGRATE_EBACKEND, "08003",
+					     "not connected (memory backend)");
 	return 0;
 }
 
@@ -252,27 +230,29 @@ sql_text(struct mem_backend *mb,
 	int rc = 0;
 
 	if (strv_push(&mb->sql, sql) < 0)
-		return fail(err, MIGRATE_ENOMEM, "", "out of memory");
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, "",
+					     "out of memory");
 	rc = check_alive(mb, err);
 	if (rc < 0)
 		return rc;
 	if (mb->in_txn && mb->txn_aborted)
-		return fail(err, MIGRATE_EBACKEND, "25P02",
-			    "current transaction is aborted, commands ignored "
-			    "until end of transaction block");
+		return migrate__backend_fail(
+			err, MIGRATE_EBACKEND, "25P02",
+			"current transaction is aborted, commands ignored until end of transaction block");
 	if (mb->lose_nth && --mb->lose_nth == 0) {
 		drop_connection(mb);
 		return lost_error(err);
 	}
 	if (mb->fail_nth && --mb->fail_nth == 0) {
-		rc = fail(err, MIGRATE_EBACKEND, mb->fail_nth_state, "%s",
-			  injected_message(mb->fail_nth_state));
+		rc = migrate__backend_fail(
+			err, MIGRATE_EBACKEND, mb->fail_nth_state, "%s",
+			injected_message(mb->fail_nth_state));
 		err->kind = injected_kind(mb->fail_nth_state);
 	} else if (mb->fail_match && (hit = strstr(sql, mb->fail_match))) {
-		rc = fail(err, MIGRATE_EBACKEND, mb->fail_match_state,
-			  "%s at \"%s\"",
-			  injected_message(mb->fail_match_state),
-			  mb->fail_match);
+		rc = migrate__backend_fail(
+			err, MIGRATE_EBACKEND, mb->fail_match_state,
+			"%s at \"%s\"", injected_message(mb->fail_match_state),
+			mb->fail_match);
 		err->kind = injected_kind(mb->fail_match_state);
 		err->position = utf8_chars(sql, (size_t)(hit - sql)) + 1;
 	}
@@ -296,9 +276,9 @@ mem_connect(struct migrate_backend *be,
 	 * unreachable. */
 	if (mb->lost || mb->lose_nth) {
 		mb->lost = true;
-		return fail(err, MIGRATE_EBACKEND, "08001",
-			    "could not connect to server: Connection refused "
-			    "(memory backend)");
+		return migrate__backend_fail(
+			err, MIGRATE_EBACKEND, "08001",
+			"could not connect to server: Connection refused (memory backend)");
 	}
 	mb->cfg = cfg;
 	mb->connected = true;
@@ -318,8 +298,9 @@ mem_lock(struct migrate_backend *be,
 	if (rc < 0)
 		return rc;
 	if (mb->lock_taken)
-		return fail(err, MIGRATE_ELOCKED, "",
-			    "the migration lock is held by another session");
+		return migrate__backend_fail(
+			err, MIGRATE_ELOCKED, "",
+			"the migration lock is held by another session");
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += wait_ms / 1000;
 	deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
@@ -336,8 +317,9 @@ mem_lock(struct migrate_backend *be,
 	}
 	if (db->lock_owner && db->lock_owner != mb) {
 		pthread_mutex_unlock(&db->mutex);
-		return fail(err, MIGRATE_ELOCKED, "",
-			    "the migration lock is held by another session");
+		return migrate__backend_fail(
+			err, MIGRATE_ELOCKED, "",
+			"the migration lock is held by another session");
 	}
 	db->lock_owner = mb;
 	db->lock_depth++;
@@ -391,15 +373,17 @@ mem_begin(struct migrate_backend *be, struct migrate_backend_error *err)
 	if (rc < 0)
 		return rc;
 	if (mb->in_txn)
-		return fail(err, MIGRATE_EBACKEND, "25001",
-			    "there is already a transaction in progress");
+		return migrate__backend_fail(
+			err, MIGRATE_EBACKEND, "25001",
+			"there is already a transaction in progress");
 	pthread_mutex_lock(&db->mutex);
 	rc = strv_copy(&mb->txn_heads, &db->heads);
 	mb->txn_has_version = db->has_version;
 	mb->txn_has_log = db->has_log;
 	pthread_mutex_unlock(&db->mutex);
 	if (rc < 0)
-		return fail(err, MIGRATE_ENOMEM, "", "out of memory");
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, "",
+					     "out of memory");
 	mb->in_txn = true;
 	mb->txn_aborted = false;
 	return 0;
@@ -432,14 +416,15 @@ mem_commit(struct migrate_backend *be, struct migrate_backend_error *err)
 		return 0;
 	if (mb->txn_aborted) {
 		txn_discard(mb);
-		return fail(err, MIGRATE_EBACKEND, "25P02",
-			    "the transaction was aborted and has been rolled "
-			    "back");
+		return migrate__backend_fail(
+			err, MIGRATE_EBACKEND, "25P02",
+			"the transaction was aborted and has been rolled back");
 	}
 	pthread_mutex_lock(&db->mutex);
 	if (!rows_reserve(&db->rows, mb->txn_rows.n)) {
 		pthread_mutex_unlock(&db->mutex);
-		return fail(err, MIGRATE_ENOMEM, "", "out of memory");
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, "",
+					     "out of memory");
 	}
 	for (i = 0; i < mb->txn_rows.n; i++)
 		db->rows.v[db->rows.n++] = mb->txn_rows.v[i];
@@ -504,16 +489,18 @@ apply_record(struct mem_backend *mb,
 
 	err->in_bookkeeping = 1;
 	if (!rec->revision || !rec->operation)
-		return fail(err, MIGRATE_EINVAL, "", "incomplete record");
+		return migrate__backend_fail(err, MIGRATE_EINVAL, "",
+					     "incomplete record");
 	if (!has_log)
-		return fail(err, MIGRATE_EBACKEND, "42P01",
-			    "relation \"%s\" does not exist",
-			    mb->cfg ? mb->cfg->log_table : "migrate_log");
+		return migrate__backend_fail(err, MIGRATE_EBACKEND, "42P01",
+					     "relation \"%s\" does not exist",
+					     mb->cfg ? mb->cfg->log_table
+						     : "migrate_log");
 	if (change && !has_version)
-		return fail(err, MIGRATE_EBACKEND, "42P01",
-			    "relation \"%s\" does not exist",
-			    mb->cfg ? mb->cfg->version_table
-				    : "alembic_version");
+		return migrate__backend_fail(err, MIGRATE_EBACKEND, "42P01",
+					     "relation \"%s\" does not exist",
+					     mb->cfg ? mb->cfg->version_table
+						     : "alembic_version");
 	if (change) {
 		if (rec->n_remove == 1 && rec->n_add == 1) {
 			/* UPDATE ... SET version_num = add WHERE
@@ -521,19 +508,17 @@ apply_record(struct mem_backend *mb,
 			long at = strv_find(heads, rec->remove_heads[0]);
 
 			if (at < 0)
-				return fail(err, MIGRATE_ECONFLICT, "",
-					    "UPDATE of the version table "
-					    "matched 0 rows (expected 1 for "
-					    "'%s'): the database moved",
-					    rec->remove_heads[0]);
+				return migrate__backend_fail(
+					err, MIGRATE_ECONFLICT, "",
+					"UPDATE of the version table matched 0 rows (expected 1 for '%s'): the database moved",
+					rec->remove_heads[0]);
 		} else {
 			for (i = 0; i < rec->n_remove; i++)
 				if (strv_find(heads, rec->remove_heads[i]) < 0)
-					return fail(err, MIGRATE_ECONFLICT, "",
-						    "DELETE from the version "
-						    "table matched 0 rows for "
-						    "'%s': the database moved",
-						    rec->remove_heads[i]);
+					return migrate__backend_fail(
+						err, MIGRATE_ECONFLICT, "",
+						"DELETE from the version table matched 0 rows for '%s': the database moved",
+						rec->remove_heads[i]);
 		}
 		for (i = 0; i < heads->n; i++) {
 			size_t j;
@@ -548,11 +533,10 @@ apply_record(struct mem_backend *mb,
 		for (i = 0; i < rec->n_add; i++) {
 			if (strv_find(&next, rec->add_heads[i]) >= 0) {
 				strv_clear(&next);
-				return fail(err, MIGRATE_ECONFLICT, "23505",
-					    "duplicate key value violates "
-					    "unique constraint: version "
-					    "'%s' is already recorded",
-					    rec->add_heads[i]);
+				return migrate__backend_fail(
+					err, MIGRATE_ECONFLICT, "23505",
+					"duplicate key value violates unique constraint: version '%s' is already recorded",
+					rec->add_heads[i]);
 			}
 			if (strv_push(&next, rec->add_heads[i]) < 0)
 				goto oom;
@@ -581,7 +565,7 @@ apply_record(struct mem_backend *mb,
 	return 0;
 oom:
 	strv_clear(&next);
-	return fail(err, MIGRATE_ENOMEM, "", "out of memory");
+	return migrate__backend_fail(err, MIGRATE_ENOMEM, "", "out of memory");
 }
 
 static int
@@ -598,9 +582,9 @@ mem_record(struct migrate_backend *be,
 	if (mb->in_txn) {
 		if (mb->txn_aborted) {
 			err->in_bookkeeping = 1;
-			return fail(err, MIGRATE_EBACKEND, "25P02",
-				    "current transaction is aborted, commands "
-				    "ignored until end of transaction block");
+			return migrate__backend_fail(
+				err, MIGRATE_EBACKEND, "25P02",
+				"current transaction is aborted, commands ignored until end of transaction block");
 		}
 		rc = apply_record(mb, rec, mb->txn_has_version, mb->txn_has_log,
 				  &mb->txn_heads, &mb->txn_rows, err);
@@ -625,17 +609,20 @@ mem_run_step(struct migrate_backend *be,
 	int rc;
 
 	if (!step || !step->record)
-		return fail(err, MIGRATE_EINVAL, "", "incomplete step");
+		return migrate__backend_fail(err, MIGRATE_EINVAL, "",
+					     "incomplete step");
 	if (step->in_transaction && !mb->in_txn && !mb->lost)
-		return fail(err, MIGRATE_EINVAL, "",
-			    "run_step: no transaction is open");
+		return migrate__backend_fail(
+			err, MIGRATE_EINVAL, "",
+			"run_step: no transaction is open");
 	if (!step->in_transaction) {
 		rc = mem_begin(be, err);
 		if (rc < 0) {
 			/* begin never saw the SQL: still log it. */
 			if (strv_push(&mb->sql, step->sql ? step->sql : "") < 0)
-				return fail(err, MIGRATE_ENOMEM, "",
-					    "out of memory");
+				return migrate__backend_fail(err,
+							     MIGRATE_ENOMEM, "",
+							     "out of memory");
 			return rc;
 		}
 	}
@@ -706,7 +693,8 @@ mem_read_state(struct migrate_backend *be,
 	}
 	pthread_mutex_unlock(&db->mutex);
 	if (rc < 0)
-		return fail(err, MIGRATE_ENOMEM, "", "out of memory");
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, "",
+					     "out of memory");
 	return 0;
 }
 
@@ -753,7 +741,8 @@ mem_read_history(struct migrate_backend *be,
 	}
 	pthread_mutex_unlock(&db->mutex);
 	if (n && !snap)
-		return fail(err, MIGRATE_ENOMEM, "", "out of memory");
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, "",
+					     "out of memory");
 	for (i = 0; i < n && rc == 0; i++) {
 		struct migrate_history_entry e;
 		char when[64];

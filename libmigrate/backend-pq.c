@@ -134,23 +134,6 @@ one_line(const char *in, char *out, size_t outlen)
 	buf_free(&b);
 }
 
-static int
-fail(struct migrate_backend_error *err, int code, const char *fmt, ...)
-	MIGRATE__PRINTF(3, 4);
-
-static int
-fail(struct migrate_backend_error *err, int code, const char *fmt, ...)
-{
-	char tmp[sizeof(err->message)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	one_line(tmp, err->message, sizeof(err->message));
-	return code;
-}
-
 static bool
 conn_lost(const struct pq_backend *pq)
 {
@@ -245,7 +228,9 @@ fill_error(struct pq_backend *pq,
 	err->kind = error_kind(pq, err->sqlstate);
 	if (err->kind == MIGRATE_BACKEND_ERROR_CONNECTION_LOST &&
 	    !strstr(err->message, "connection"))
-		fail(err, 0, "connection to the server lost: %s", primary);
+		migrate__backend_fail(err, 0, NULL,
+				      "connection to the server lost: %s",
+				      err->message);
 }
 
 static bool
@@ -360,7 +345,8 @@ exec_sql(struct pq_backend *pq,
 	struct batch bt;
 
 	if (!pq->conn)
-		return fail(err, MIGRATE_EBACKEND, "not connected");
+		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
+					     "not connected");
 	run_batch(pq, sql, NULL, NULL, &bt);
 	if (!bt.failed)
 		return 0;
@@ -378,7 +364,8 @@ exec_buf(struct pq_backend *pq,
 
 	if (b->oom) {
 		buf_free(b);
-		return fail(err, MIGRATE_ENOMEM, "out of memory");
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+					     "out of memory");
 	}
 	rc = exec_sql(pq, b->data ? b->data : "", err);
 	buf_free(b);
@@ -420,8 +407,10 @@ resolve_schema(struct pq_backend *pq,
 
 	if (cfg->schema && *cfg->schema) {
 		pq->schema = xstrdup(cfg->schema);
-		return pq->schema ? 0
-				  : fail(err, MIGRATE_ENOMEM, "out of memory");
+		return pq->schema
+			       ? 0
+			       : migrate__backend_fail(err, MIGRATE_ENOMEM,
+						       NULL, "out of memory");
 	}
 	res = PQexec(pq->conn, "SELECT current_schema()");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -431,13 +420,15 @@ resolve_schema(struct pq_backend *pq,
 	}
 	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
 		PQclear(res);
-		return fail(err, MIGRATE_EBACKEND,
-			    "no schema to keep the version table in: no schema "
-			    "of search_path exists (give a schema)");
+		return migrate__backend_fail(
+			err, MIGRATE_EBACKEND, NULL,
+			"no schema to keep the version table in: no schema of search_path exists (give a schema)");
 	}
 	pq->schema = xstrdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
-	return pq->schema ? 0 : fail(err, MIGRATE_ENOMEM, "out of memory");
+	return pq->schema ? 0
+			  : migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+						  "out of memory");
 }
 
 static int
@@ -456,15 +447,18 @@ pq_connect(struct migrate_backend *be,
 	int rc;
 
 	if (pq->conn)
-		return fail(err, MIGRATE_EINVAL, "already connected");
+		return migrate__backend_fail(err, MIGRATE_EINVAL, NULL,
+					     "already connected");
 	pq->conn = PQconnectdbParams(keys, vals, 1);
 	if (!pq->conn)
-		return fail(err, MIGRATE_ENOMEM, "out of memory");
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+					     "out of memory");
 	if (PQstatus(pq->conn) != CONNECTION_OK) {
 		one_line(PQerrorMessage(pq->conn), err->message,
 			 sizeof(err->message));
 		if (!err->message[0])
-			fail(err, 0, "connection failed");
+			migrate__backend_fail(err, 0, NULL,
+					      "connection failed");
 		PQfinish(pq->conn);
 		pq->conn = NULL;
 		return MIGRATE_EBACKEND;
@@ -583,7 +577,8 @@ pq_read_state(struct migrate_backend *be,
 	int rc = 0;
 
 	if (!pq->conn)
-		return fail(err, MIGRATE_EBACKEND, "not connected");
+		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
+					     "not connected");
 	sr.st = st;
 	sr.version_index = pq->read_only ? 1 : 0;
 	sr.history_index = sr.version_index + 1;
@@ -591,7 +586,8 @@ again:
 	migrate__pg_read_state(&b, &pq->names, pq->read_only, legacy);
 	if (b.oom) {
 		buf_free(&b);
-		return fail(err, MIGRATE_ENOMEM, "out of memory");
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+					     "out of memory");
 	}
 	run_batch(pq, b.data, state_rows, &sr, &bt);
 	buf_free(&b);
@@ -611,7 +607,8 @@ again:
 	if (!bt.failed && !legacy && pq->ensure == ENSURE_PENDING)
 		pq->ensure = ENSURE_DONE;
 	if (bt.cb_rc < 0)
-		rc = fail(err, bt.cb_rc, "out of memory");
+		rc = migrate__backend_fail(err, bt.cb_rc, NULL,
+					   "out of memory");
 	if (bt.failed && rc == 0) {
 		/* A missing version table: never migrated (the history query
 		 * did not run). A missing history table: no history. */
@@ -619,7 +616,8 @@ again:
 		    is_missing_relation(bt.error)) {
 			rc = migrate_state_set_uninitialised(st);
 			if (rc < 0)
-				fail(err, rc, "out of memory");
+				migrate__backend_fail(err, rc, NULL,
+						      "out of memory");
 		} else if (bt.error && bt.n_ok == sr.history_index &&
 			   is_missing_relation(bt.error)) {
 			rc = 0;
@@ -655,7 +653,8 @@ pq_lock(struct migrate_backend *be,
 
 	(void)wait_ms;
 	if (!pq->conn)
-		return fail(err, MIGRATE_EBACKEND, "not connected");
+		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
+					     "not connected");
 	buf_puts(&b, "WITH k AS (SELECT ");
 	migrate__pg_lock_key(&b, &pq->names);
 	buf_puts(&b,
@@ -675,7 +674,8 @@ pq_lock(struct migrate_backend *be,
 		 "4294967295)::text::oid LIMIT 1) h ON true");
 	if (b.oom) {
 		buf_free(&b);
-		return fail(err, MIGRATE_ENOMEM, "out of memory");
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+					     "out of memory");
 	}
 	res = PQexec(pq->conn, b.data);
 	buf_free(&b);
@@ -690,17 +690,18 @@ pq_lock(struct migrate_backend *be,
 	}
 	migrate__pg_version_table(&name, &pq->names);
 	if (PQgetisnull(res, 0, 1))
-		fail(err, MIGRATE_ELOCKED,
-		     "the migration lock of %s is held by another session",
-		     name.data ? name.data : "the version table");
+		migrate__backend_fail(
+			err, MIGRATE_ELOCKED, NULL,
+			"the migration lock of %s is held by another session",
+			name.data ? name.data : "the version table");
 	else
-		fail(err, MIGRATE_ELOCKED,
-		     "the migration lock of %s is held by pid %s (application "
-		     "\"%s\", user \"%s\", connected since %s, %s)",
-		     name.data ? name.data : "the version table",
-		     PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-		     PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4),
-		     PQgetvalue(res, 0, 5));
+		migrate__backend_fail(
+			err, MIGRATE_ELOCKED, NULL,
+			"the migration lock of %s is held by pid %s (application \"%s\", user \"%s\", connected since %s, %s)",
+			name.data ? name.data : "the version table",
+			PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+			PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4),
+			PQgetvalue(res, 0, 5));
 	buf_free(&name);
 	PQclear(res);
 	return MIGRATE_ELOCKED;
@@ -714,7 +715,8 @@ pq_unlock(struct migrate_backend *be, struct migrate_backend_error *err)
 	int rc;
 
 	if (!pq->conn)
-		return fail(err, MIGRATE_EBACKEND, "not connected");
+		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
+					     "not connected");
 	/* A run that wrote nothing still leaves the tables it was asked to
 	 * create. */
 	rc = ensure_now(pq, err);
@@ -854,8 +856,8 @@ static int
 refuse_read_only(struct pq_backend *pq, struct migrate_backend_error *err)
 {
 	if (pq->read_only)
-		return fail(err, MIGRATE_EREADONLY,
-			    "the connection is read-only");
+		return migrate__backend_fail(err, MIGRATE_EREADONLY, NULL,
+					     "the connection is read-only");
 	return 0;
 }
 
@@ -886,7 +888,8 @@ pq_ensure_tables(struct migrate_backend *be, struct migrate_backend_error *err)
 	if (rc < 0)
 		return rc;
 	if (!pq->conn)
-		return fail(err, MIGRATE_EBACKEND, "not connected");
+		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
+					     "not connected");
 	/* Created with the first write, in its transaction (no commit of
 	 * their own), unless read_state finds them first. */
 	if (pq->ensure == ENSURE_DONE)
@@ -925,7 +928,8 @@ pq_commit(struct migrate_backend *be, struct migrate_backend_error *err)
 	int rc = 0;
 
 	if (!pq->conn)
-		return fail(err, MIGRATE_EBACKEND, "not connected");
+		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
+					     "not connected");
 	/* A single-transaction run's bookkeeping travels with its COMMIT. */
 	deferred_sql(pq, &b);
 	n_bk = b.len ? 1 : 0;
@@ -934,7 +938,8 @@ pq_commit(struct migrate_backend *be, struct migrate_backend_error *err)
 		buf_free(&b);
 		rollback_if_open(pq);
 		txn_ended(pq, false);
-		return fail(err, MIGRATE_ENOMEM, "out of memory");
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+					     "out of memory");
 	}
 	run_batch(pq, b.data, NULL, NULL, &bt);
 	buf_free(&b);
@@ -950,9 +955,9 @@ pq_commit(struct migrate_backend *be, struct migrate_backend_error *err)
 		rollback_if_open(pq);
 	} else if (strcmp(bt.last_tag, "COMMIT") != 0) {
 		/* COMMIT of a failed transaction "succeeds" as ROLLBACK. */
-		rc = fail(err, MIGRATE_EBACKEND,
-			  "the transaction was rolled back (an earlier "
-			  "statement in it failed)");
+		rc = migrate__backend_fail(
+			err, MIGRATE_EBACKEND, NULL,
+			"the transaction was rolled back (an earlier statement in it failed)");
 	}
 	txn_ended(pq, rc == 0);
 	return rc;
@@ -1020,10 +1025,10 @@ describe_lock_holders(struct pq_backend *pq, struct migrate_backend_error *err)
 	res = PQexec(pq->conn, sql);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
 	    !PQgetisnull(res, 0, 0))
-		snprintf(err->detail, sizeof(err->detail),
-			 "oldest open transactions here, likely holding the "
-			 "lock: %s",
-			 PQgetvalue(res, 0, 0));
+		snprintf(
+			err->detail, sizeof(err->detail),
+			"oldest open transactions here, likely holding the lock: %s",
+			PQgetvalue(res, 0, 0));
 	PQclear(res);
 }
 
@@ -1056,7 +1061,8 @@ pq_record(struct migrate_backend *be,
 	if (rc < 0)
 		return rc;
 	if (!pq->conn)
-		return fail(err, MIGRATE_EBACKEND, "not connected");
+		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
+					     "not connected");
 	in_txn = PQtransactionStatus(pq->conn) != PQTRANS_IDLE;
 	/* What is pending goes first: the tables, then the run's deferred
 	 * bookkeeping (this record builds on its version change). */
@@ -1145,9 +1151,11 @@ pq_run_step(struct migrate_backend *be,
 	if (rc < 0)
 		return rc;
 	if (!pq->conn)
-		return fail(err, MIGRATE_EBACKEND, "not connected");
+		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
+					     "not connected");
 	if (!step->sql || !step->record)
-		return fail(err, MIGRATE_EINVAL, "run_step: no SQL or record");
+		return migrate__backend_fail(err, MIGRATE_EINVAL, NULL,
+					     "run_step: no SQL or record");
 	/*
 	 * A step of its own: BEGIN, the tables if pending, the timeouts (SET
 	 * LOCAL: a revision that changes a session setting cannot change
@@ -1167,7 +1175,8 @@ pq_run_step(struct migrate_backend *be,
 	migrate__pg_step(&b, &pq->names, step, &o, &lay);
 	if (b.oom) {
 		buf_free(&b);
-		return fail(err, MIGRATE_ENOMEM, "out of memory");
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+					     "out of memory");
 	}
 	t0 = clock_ms();
 	run_batch(pq, b.data, NULL, NULL, &bt);
@@ -1185,7 +1194,9 @@ pq_run_step(struct migrate_backend *be,
 			pq->txn_stmt_ms = step->statement_timeout_ms;
 		}
 		rc = deferred_keep(&pq->dfr, step->record, clock_ms() - t0);
-		return rc < 0 ? fail(err, rc, "out of memory") : 0;
+		return rc < 0 ? migrate__backend_fail(err, rc, NULL,
+						      "out of memory")
+			      : 0;
 	}
 	fill_error(pq, bt.error, err);
 	PQclear(bt.error);
@@ -1249,10 +1260,12 @@ pq_run_steps(struct migrate_backend *be,
 	if (rc < 0)
 		return rc;
 	if (!pq->conn)
-		return fail(err, MIGRATE_EBACKEND, "not connected");
+		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
+					     "not connected");
 	slot = calloc(n ? n : 1, sizeof(*slot));
 	if (!slot)
-		return fail(err, MIGRATE_ENOMEM, "out of memory");
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+					     "out of memory");
 	while (first < n) {
 		size_t last = first, n_pre = 0, results = 0;
 		bool ensure = false;
@@ -1266,8 +1279,9 @@ pq_run_steps(struct migrate_backend *be,
 			size_t here = 0;
 
 			if (!st->sql || !st->record) {
-				rc = fail(err, MIGRATE_EINVAL,
-					  "run_steps: no SQL or record");
+				rc = migrate__backend_fail(
+					err, MIGRATE_EINVAL, NULL,
+					"run_steps: no SQL or record");
 				goto out;
 			}
 			if (pq->ensure == ENSURE_PENDING && !ensure) {
@@ -1294,7 +1308,8 @@ pq_run_steps(struct migrate_backend *be,
 			last++;
 		} while (last < n && b.len < STEPS_BATCH_BYTES);
 		if (b.oom) {
-			rc = fail(err, MIGRATE_ENOMEM, "out of memory");
+			rc = migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+						   "out of memory");
 			goto out;
 		}
 		t0 = clock_ms();
@@ -1309,7 +1324,8 @@ pq_run_steps(struct migrate_backend *be,
 				rc = deferred_keep(&pq->dfr, steps[k].record,
 						   each);
 				if (rc < 0) {
-					rc = fail(err, rc, "out of memory");
+					rc = migrate__backend_fail(
+						err, rc, NULL, "out of memory");
 					goto out;
 				}
 			}
@@ -1435,7 +1451,8 @@ pq_read_history(struct migrate_backend *be,
 	int rc = 0;
 
 	if (!pq->conn)
-		return fail(err, MIGRATE_EBACKEND, "not connected");
+		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
+					     "not connected");
 	hr.fn = fn;
 	hr.payload = payload;
 	hr.index = pq_first_index(pq);
@@ -1444,7 +1461,8 @@ again:
 	migrate__pg_read_history(&b, &pq->names, pq->read_only, legacy);
 	if (b.oom) {
 		buf_free(&b);
-		return fail(err, MIGRATE_ENOMEM, "out of memory");
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+					     "out of memory");
 	}
 	run_batch(pq, b.data, history_rows, &hr, &bt);
 	buf_free(&b);
@@ -1556,26 +1574,24 @@ conninfo_refused(const char *conninfo,
 		if (word[0]) {
 			char tmp[160];
 
-			snprintf(tmp, sizeof(tmp),
-				 "malformed connection parameters: unknown "
-				 "parameter \"%s\"",
-				 word);
+			snprintf(
+				tmp, sizeof(tmp),
+				"malformed connection parameters: unknown parameter \"%s\"",
+				word);
 			return set_err(err, errlen, tmp);
 		}
-		return set_err(err, errlen,
-			       "malformed connection parameters: an unknown "
-			       "parameter name (quote values that hold "
-			       "spaces)");
+		return set_err(
+			err, errlen,
+			"malformed connection parameters: an unknown parameter name (quote values that hold spaces)");
 	}
 	if (strstr(msg, "missing \"=\""))
-		return set_err(err, errlen,
-			       "malformed connection parameters: a word "
-			       "without '=value' (quote values that hold "
-			       "spaces)");
+		return set_err(
+			err, errlen,
+			"malformed connection parameters: a word without '=value' (quote values that hold spaces)");
 	if (strstr(msg, "unterminated quoted string"))
-		return set_err(err, errlen,
-			       "malformed connection parameters: an "
-			       "unterminated quoted value");
+		return set_err(
+			err, errlen,
+			"malformed connection parameters: an unterminated quoted value");
 	return set_err(err, errlen, "malformed connection parameters");
 }
 
@@ -1603,9 +1619,9 @@ check_conninfo(const char *conninfo, char *err, size_t errlen)
 	if (!*p)
 		return 0;
 	if (!strchr(p, '='))
-		return set_err(err, errlen,
-			       "expected a postgresql:// URL or keyword=value "
-			       "connection parameters");
+		return set_err(
+			err, errlen,
+			"expected a postgresql:// URL or keyword=value connection parameters");
 	opts = PQconninfoParse(conninfo, &msg);
 	if (!opts) {
 		if (!msg)
@@ -1617,10 +1633,9 @@ check_conninfo(const char *conninfo, char *err, size_t errlen)
 	for (o = opts; o->keyword; o++)
 		if (strcmp(o->keyword, "dbname") == 0 && o->val &&
 		    looks_like_connection_string(o->val))
-			rc = set_err(err, errlen,
-				     "malformed connection parameters: dbname "
-				     "holds connection parameters or a URL "
-				     "(give them directly)");
+			rc = set_err(
+				err, errlen,
+				"malformed connection parameters: dbname holds connection parameters or a URL (give them directly)");
 	PQconninfoFree(opts);
 	return rc;
 }

@@ -170,6 +170,30 @@ migrate__clear_error(struct migrate *m)
 	migrate__diag_clear(&m->diag);
 }
 
+int
+migrate__backend_fail(struct migrate_backend_error *err,
+		      int code,
+		      const char *sqlstate,
+		      const char *fmt,
+		      ...)
+{
+	char tmp[sizeof(err->message)];
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	/* The contract: one line, no password. */
+	for (p = tmp; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	migrate__redact(tmp, err->message, sizeof(err->message));
+	if (sqlstate)
+		xsnprintf(err->sqlstate, sizeof(err->sqlstate), "%s", sqlstate);
+	return code;
+}
+
 /* Append to @d's message, truncating. */
 static void diag_add(struct migrate_diag *d, const char *fmt, ...)
 	MIGRATE__PRINTF(2, 3);

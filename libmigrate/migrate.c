@@ -127,11 +127,10 @@ check_name(const char *what, const char *name, char *msg, size_t msglen)
 		return 0;
 	while (shown > 0 && ((unsigned char)name[shown] & 0xC0) == 0x80)
 		shown--;
-	xsnprintf(msg, msglen,
-		  "%s name \"%.*s...\" is %zu bytes long: PostgreSQL keeps "
-		  "at most 63 bytes of a name and would cut it (two names "
-		  "could become one); choose a shorter one",
-		  what, (int)shown, name, n);
+	xsnprintf(
+		msg, msglen,
+		"%s name \"%.*s...\" is %zu bytes long: PostgreSQL keeps at most 63 bytes of a name and would cut it (two names could become one); choose a shorter one",
+		what, (int)shown, name, n);
 	return MIGRATE_EINVAL;
 }
 
@@ -258,11 +257,11 @@ migrate_open(struct migrate **out,
 		/* Unknown layout: not even free() may be called. */
 		m->be = NULL;
 		return open_failed(
-			m, migrate__set_error(
-				   m, MIGRATE_EINVAL,
-				   "backend version %u is not supported (this "
-				   "library knows version %d)",
-				   backend->version, MIGRATE_BACKEND_VERSION));
+			m,
+			migrate__set_error(
+				m, MIGRATE_EINVAL,
+				"backend version %u is not supported (this library knows version %d)",
+				backend->version, MIGRATE_BACKEND_VERSION));
 	}
 	if (!backend) {
 		rc = default_backend(m);

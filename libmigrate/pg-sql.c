@@ -312,10 +312,10 @@ head_change_end(struct head_changes *hc,
 	buf_puts(&hc->ctes, " RETURNING 1)");
 	buf_puts(&msg, MIGRATE_PG_CONFLICT_PREFIX " ");
 	migrate__pg_version_table(&msg, n);
-	buf_printf(&msg,
-		   " %s %s: the database was changed by another "
-		   "migration or tool",
-		   what, id);
+	buf_printf(
+		&msg,
+		" %s %s: the database was changed by another migration or tool",
+		what, id);
 	buf_printf(&hc->checks,
 		   " WHEN (SELECT count(*) FROM migrate_h%u) <> 1 THEN ",
 		   hc->n);

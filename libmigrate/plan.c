@@ -128,10 +128,10 @@ load_current(struct planner *p,
 
 			migrate__printable(shown, sizeof(shown), current[i],
 					   strlen(current[i]));
-			return fail(p, MIGRATE_EUNKNOWN,
-				    "database is at '%s', which these "
-				    "revisions do not know",
-				    shown);
+			return fail(
+				p, MIGRATE_EUNKNOWN,
+				"database is at '%s', which these revisions do not know",
+				shown);
 		}
 		if (p->in_h[r->topo])
 			continue; /* duplicate row */
@@ -293,43 +293,43 @@ walk(struct planner *p,
 				list_revs(names, sizeof(names), roots,
 					  n_roots > LIST_MAX + 1 ? LIST_MAX + 1
 								 : n_roots);
-				return fail(p, MIGRATE_EAMBIGUOUS,
-					    "cannot go up from base: several "
-					    "roots: %s; name one",
-					    names);
+				return fail(
+					p, MIGRATE_EAMBIGUOUS,
+					"cannot go up from base: several roots: %s; name one",
+					names);
 			}
 			r = roots[0];
 		} else if (up) {
 			if (r->n_children == 0)
-				return fail(p, MIGRATE_EINVAL,
-					    "cannot go %lu step%s up from %s: "
-					    "%s is a head",
-					    steps, plural(steps), from, r->id);
+				return fail(
+					p, MIGRATE_EINVAL,
+					"cannot go %lu step%s up from %s: %s is a head",
+					steps, plural(steps), from, r->id);
 			if (r->n_children > 1) {
 				list_revs(names, sizeof(names), r->children,
 					  r->n_children);
-				return fail(p, MIGRATE_EAMBIGUOUS,
-					    "cannot go %lu step%s up from %s: "
-					    "%s branches into %s; name one",
-					    steps, plural(steps), from, r->id,
-					    names);
+				return fail(
+					p, MIGRATE_EAMBIGUOUS,
+					"cannot go %lu step%s up from %s: %s branches into %s; name one",
+					steps, plural(steps), from, r->id,
+					names);
 			}
 			r = r->children[0];
 		} else {
 			if (!r)
-				return fail(p, MIGRATE_EINVAL,
-					    "cannot go %lu step%s down from "
-					    "%s: only %lu step%s down to base",
-					    steps, plural(steps), from, i,
-					    plural(i));
+				return fail(
+					p, MIGRATE_EINVAL,
+					"cannot go %lu step%s down from %s: only %lu step%s down to base",
+					steps, plural(steps), from, i,
+					plural(i));
 			if (r->n_parents > 1) {
 				list_revs(names, sizeof(names), r->parent_revs,
 					  r->n_parents);
-				return fail(p, MIGRATE_EAMBIGUOUS,
-					    "cannot go %lu step%s down from "
-					    "%s: %s merges %s; name one",
-					    steps, plural(steps), from, r->id,
-					    names);
+				return fail(
+					p, MIGRATE_EAMBIGUOUS,
+					"cannot go %lu step%s down from %s: %s merges %s; name one",
+					steps, plural(steps), from, r->id,
+					names);
 			}
 			r = r->n_parents ? r->parent_revs[0] : NULL;
 		}
@@ -372,10 +372,10 @@ resolve_target(struct planner *p,
 			return 0;
 		}
 		if (direction != MIGRATE_UP)
-			return fail(p, MIGRATE_EINVAL,
-				    "'%s' is not a downgrade target; use "
-				    "upgrade",
-				    target);
+			return fail(
+				p, MIGRATE_EINVAL,
+				"'%s' is not a downgrade target; use upgrade",
+				target);
 		if (target[4] == 's') {
 			*kind = TARGET_HEADS;
 			return 0;
@@ -390,9 +390,9 @@ resolve_target(struct planner *p,
 			return 0;
 		}
 		if (direction != MIGRATE_DOWN)
-			return fail(p, MIGRATE_EINVAL,
-				    "'base' is not an upgrade target; use "
-				    "downgrade");
+			return fail(
+				p, MIGRATE_EINVAL,
+				"'base' is not an upgrade target; use downgrade");
 		*kind = TARGET_BASE;
 		return 0;
 	}
@@ -413,10 +413,10 @@ resolve_target(struct planner *p,
 		n_digits++;
 	}
 	if (*s || n_digits == 0 || n_digits > 9 || steps == 0)
-		return fail(p, MIGRATE_EINVAL,
-			    "malformed target '%s': expected [ID]+N or [ID]-N "
-			    "with N from 1 to 999999999",
-			    shown);
+		return fail(
+			p, MIGRATE_EINVAL,
+			"malformed target '%s': expected [ID]+N or [ID]-N with N from 1 to 999999999",
+			shown);
 
 	if (id_len == 0) {
 		struct migrate_revision *heads[LIST_MAX + 1];
@@ -424,24 +424,24 @@ resolve_target(struct planner *p,
 		size_t n_heads;
 
 		if (up && direction != MIGRATE_UP)
-			return fail(p, MIGRATE_EINVAL,
-				    "'%s' is not a downgrade target; use "
-				    "upgrade",
-				    shown);
+			return fail(
+				p, MIGRATE_EINVAL,
+				"'%s' is not a downgrade target; use upgrade",
+				shown);
 		if (!up && direction != MIGRATE_DOWN)
-			return fail(p, MIGRATE_EINVAL,
-				    "'%s' is not an upgrade target; use "
-				    "downgrade",
-				    shown);
+			return fail(
+				p, MIGRATE_EINVAL,
+				"'%s' is not an upgrade target; use downgrade",
+				shown);
 		n_heads = current_heads(p, heads, LIST_MAX + 1);
 		if (n_heads > 1) {
 			list_revs(names, sizeof(names), heads,
 				  n_heads > LIST_MAX + 1 ? LIST_MAX + 1
 							 : n_heads);
-			return fail(p, MIGRATE_EAMBIGUOUS,
-				    "database has several heads: %s; name one "
-				    "as ID%cN",
-				    names, *sign);
+			return fail(
+				p, MIGRATE_EAMBIGUOUS,
+				"database has several heads: %s; name one as ID%cN",
+				names, *sign);
 		}
 		*rev = n_heads ? heads[0] : NULL;
 		rc = walk(p, rev, up, steps, *rev ? (*rev)->id : "base");
@@ -808,10 +808,10 @@ plan_one_way(struct migrate_plan **out,
 			if (p.order[i]->down.present ||
 			    (flags & MIGRATE__PLAN_BOOKKEEPING_ONLY))
 				continue;
-			rc = fail(&p, MIGRATE_EIRREVERSIBLE,
-				  "revision %s has no downgrade; cannot "
-				  "downgrade through it",
-				  p.order[i]->id);
+			rc = fail(
+				&p, MIGRATE_EIRREVERSIBLE,
+				"revision %s has no downgrade; cannot downgrade through it",
+				p.order[i]->id);
 			goto out;
 		}
 	}
@@ -966,9 +966,7 @@ migrate_plan_offline(struct migrate_plan **out,
 						   strlen(from));
 				rc = migrate__registry_error(
 					reg, MIGRATE_EINVAL,
-					"malformed starting point '%s': "
-					"expected comma-separated revision "
-					"ids or 'base'",
+					"malformed starting point '%s': expected comma-separated revision ids or 'base'",
 					shown);
 				goto out;
 			}

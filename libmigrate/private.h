@@ -302,6 +302,16 @@ void migrate__state_clear(struct migrate_state *st);
  * call it themselves. */
 int migrate__state_derive(struct migrate_state *st);
 
+/* The one text about a dirty database (state.c owns it): what to do about
+ * @revision stopped part-way in @direction, and the whole one-line message
+ * for the dirty mark of @st. */
+void migrate__dirty_advice(char *out,
+			   size_t size,
+			   const char *revision,
+			   int direction);
+void
+migrate__dirty_message(char *out, size_t size, const struct migrate_state *st);
+
 /* ------------------------------------------------------------------ */
 /* Handle                                                              */
 /* ------------------------------------------------------------------ */
@@ -354,6 +364,17 @@ void migrate__clear_error(struct migrate *m);
  * @code.
  */
 int migrate__backend_error(struct migrate *m, int code, const char *prefix);
+
+/*
+ * The one fail() of backends (backend-pq.c, backend-memory.c): set
+ * @err->message from @fmt as one line, passwords redacted, and the
+ * SQLSTATE unless @sqlstate is NULL ("" clears it). Returns @code.
+ */
+int migrate__backend_fail(struct migrate_backend_error *err,
+			  int code,
+			  const char *sqlstate,
+			  const char *fmt,
+			  ...) MIGRATE_PRINTF(4, 5);
 
 /* migrate__backend_error() with the prefix "@context: " (e.g. "cannot
  * connect"). */

@@ -55,10 +55,10 @@ lock_stmt(struct buf *b,
 	/* The same key as online; the wait is bounded like --lock-wait
 	 * (lock_timeout applies to advisory locks too). */
 	if (wait_ms >= 0)
-		buf_printf(&body,
-			   "\tPERFORM set_config('lock_timeout', '%dms', "
-			   "true);\n",
-			   wait_ms);
+		buf_printf(
+			&body,
+			"\tPERFORM set_config('lock_timeout', '%dms', true);\n",
+			wait_ms);
 	buf_printf(&body, "\tPERFORM %s(", fn);
 	migrate__pg_lock_key(&body, n);
 	buf_puts(&body, ");\n");
@@ -122,17 +122,16 @@ guard_stmt(struct buf *b,
 	buf_sql_literal(&body, name.data ? name.data : "");
 	buf_puts(&body, ") IS NOT NULL THEN\n\t\tEXECUTE ");
 	buf_sql_literal(&body, q.data ? q.data : "");
-	buf_printf(&body,
-		   "\n\t\t\tINTO migrate_n, migrate_bad, migrate_at USING "
-		   "%s;\n\tEND IF;\n",
-		   expect.data ? expect.data : "");
-	buf_printf(&body,
-		   "\tIF migrate_n <> %zu OR migrate_bad <> 0 THEN\n"
-		   "\t\tRAISE EXCEPTION USING MESSAGE = 'libmigrate: the "
-		   "database is at ' || CASE WHEN migrate_at = '' THEN "
-		   "'<base>' ELSE migrate_at END || ', but this script starts "
-		   "from ' || ",
+	buf_printf(
+		&body,
+		"\n\t\t\tINTO migrate_n, migrate_bad, migrate_at USING %s;\n\tEND IF;\n",
+		expect.data ? expect.data : "");
+	buf_printf(&body, "\tIF migrate_n <> %zu OR migrate_bad <> 0 THEN\n",
 		   from->n);
+	buf_puts(&body, "\t\tRAISE EXCEPTION USING MESSAGE = ");
+	buf_puts(
+		&body,
+		"'libmigrate: the database is at ' || CASE WHEN migrate_at = '' THEN '<base>' ELSE migrate_at END || ', but this script starts from ' || ");
 	buf_sql_literal(&body, msg.data ? msg.data : "");
 	buf_puts(&body, " || ': nothing was changed';\n\tEND IF;\n");
 
@@ -150,14 +149,13 @@ guard_stmt(struct buf *b,
 	dirty_query(&body, n, true);
 	if (name.oom)
 		body.oom = true;
-	buf_puts(&body,
-		 " INTO migrate_dirty;\n\t\tEND IF;\n"
-		 "\t\tIF migrate_dirty IS NOT NULL THEN\n"
-		 "\t\t\tRAISE EXCEPTION USING MESSAGE = 'libmigrate: the "
-		 "database is dirty: revision ' || migrate_dirty || ' stopped "
-		 "part-way; fix the schema and run migrate resolve first: "
-		 "nothing was changed';\n"
-		 "\t\tEND IF;\n\tEND IF;\n");
+	buf_puts(&body, " INTO migrate_dirty;\n\t\tEND IF;\n"
+			"\t\tIF migrate_dirty IS NOT NULL THEN\n"
+			"\t\t\tRAISE EXCEPTION USING MESSAGE = ");
+	buf_puts(
+		&body,
+		"'libmigrate: the database is dirty: revision ' || migrate_dirty || ' stopped part-way; fix the schema and run migrate resolve first: nothing was changed';\n");
+	buf_puts(&body, "\t\tEND IF;\n\tEND IF;\n");
 	migrate__pg_do_block(
 		b,
 		"\tmigrate_n bigint := 0;\n\tmigrate_bad bigint := 0;\n"

@@ -469,12 +469,12 @@ split(struct splitter *sp)
 				skip_quoted(s, len, i, (char)c, false, &ok);
 
 			if (!ok)
-				return fail(sp, i,
-					    c == '"' ? "unterminated quoted "
-						       "identifier"
-						     : "unterminated quoted "
-						       "string",
-					    NULL, 0, NULL);
+				return fail(
+					sp, i,
+					c == '"'
+						? "unterminated quoted identifier"
+						: "unterminated quoted string",
+					NULL, 0, NULL);
 			i = end;
 			break;
 		}
@@ -488,10 +488,10 @@ split(struct splitter *sp)
 			}
 			end = skip_dollar(s, len, i, tlen, &ok);
 			if (!ok)
-				return fail(sp, i,
-					    "unterminated dollar-quoted string "
-					    "starting with ",
-					    s + i, tlen, NULL);
+				return fail(
+					sp, i,
+					"unterminated dollar-quoted string starting with ",
+					s + i, tlen, NULL);
 			i = end;
 			break;
 		}

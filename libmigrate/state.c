@@ -193,6 +193,37 @@ migrate__state_derive(struct migrate_state *st)
 	return 0;
 }
 
+void
+migrate__dirty_advice(char *out,
+		      size_t size,
+		      const char *revision,
+		      int direction)
+{
+	const char *what = migrate__direction_name(direction);
+
+	xsnprintf(
+		out, size,
+		"fix the schema by hand, then run 'migrate resolve %s' (the %s is complete) or 'migrate resolve --undo %s' (it is not)",
+		revision, what, revision);
+}
+
+void
+migrate__dirty_message(char *out, size_t size, const struct migrate_state *st)
+{
+	const char *detail = st->dirty_detail ? st->dirty_detail : "";
+	char advice[512];
+
+	if (strcmp(detail, "started") == 0)
+		detail = "it was interrupted";
+	migrate__dirty_advice(advice, sizeof(advice), st->dirty_revision,
+			      st->dirty_direction);
+	xsnprintf(
+		out, size,
+		"database is dirty: the %s of revision %s stopped part-way (%s): %s",
+		migrate__direction_name(st->dirty_direction),
+		st->dirty_revision, detail, advice);
+}
+
 int
 migrate__check_usable(struct migrate *m)
 {

@@ -182,8 +182,7 @@ head_status(struct migrate *m, const struct migrate_state *st)
 			return MIGRATE_STATUS_AHEAD;
 		}
 		say(m,
-		    "database is at '%s', which this build does not know (its "
-		    "%s %s %s not applied)",
+		    "database is at '%s', which this build does not know (its %s %s %s not applied)",
 		    unknown, reg->n_heads > 1 ? "heads" : "head", need,
 		    reg->n_heads > 1 ? "are" : "is");
 		return MIGRATE_STATUS_UNKNOWN_REVISION;
@@ -194,16 +193,14 @@ head_status(struct migrate *m, const struct migrate_state *st)
 		if (rc == MIGRATE_ENOMEM)
 			return rc;
 		say(m,
-		    "database is at %s, which does not fit this build's "
-		    "revisions: %s",
+		    "database is at %s, which does not fit this build's revisions: %s",
 		    now, err.msg[0] ? err.msg : migrate_strerror(rc));
 		return MIGRATE_STATUS_UNKNOWN_REVISION;
 	}
 	m->verify_pending = plan->n_steps;
 	migrate_plan_free(plan);
 	say(m,
-	    "database is at %s, this build needs %s (%zu pending): run "
-	    "'migrate upgrade head%s'",
+	    "database is at %s, this build needs %s (%zu pending): run 'migrate upgrade head%s'",
 	    now, need, m->verify_pending, reg->n_heads > 1 ? "s" : "");
 	return MIGRATE_STATUS_BEHIND;
 }
@@ -276,8 +273,8 @@ migrate_verify(struct migrate *m,
 			      message);
 	}
 	if (m->poisoned) {
-		say(m, "cannot connect to the database: the connection was "
-		       "lost");
+		say(m,
+		    "cannot connect to the database: the connection was lost");
 		return finish(m, MIGRATE_STATUS_CANNOT_CONNECT, false, status,
 			      message);
 	}
@@ -307,18 +304,10 @@ migrate_verify(struct migrate *m,
 	}
 
 	if (st.dirty) {
-		const char *detail = st.dirty_detail ? st.dirty_detail : "";
+		char text[MIGRATE_ERRMSG_SIZE];
 
-		say(m,
-		    "database is dirty: the %s of revision %s stopped part-way "
-		    "(%s): fix it, then run 'migrate resolve %s' or 'migrate "
-		    "resolve --undo %s'",
-		    st.dirty_direction == MIGRATE_DOWN ? "downgrade"
-						       : "upgrade",
-		    st.dirty_revision,
-		    strcmp(detail, "started") == 0 ? "it was interrupted"
-						   : detail,
-		    st.dirty_revision, st.dirty_revision);
+		migrate__dirty_message(text, sizeof(text), &st);
+		say(m, "%s", text);
 		s = MIGRATE_STATUS_DIRTY;
 		goto done;
 	}
@@ -328,8 +317,7 @@ migrate_verify(struct migrate *m,
 		join_registry_heads(m->reg, need, sizeof(need));
 		count_all_pending(m);
 		say(m,
-		    "database is at <base>, this build needs %s: run 'migrate "
-		    "upgrade head%s'",
+		    "database is at <base>, this build needs %s: run 'migrate upgrade head%s'",
 		    need, m->reg->n_heads > 1 ? "s" : "");
 		s = MIGRATE_STATUS_UNINITIALISED;
 		goto done;
@@ -358,8 +346,7 @@ migrate_verify(struct migrate *m,
 				xsnprintf(more, sizeof(more), " (and %zu more)",
 					  n_changed - 1);
 			say(m,
-			    "revision %s changed since it was applied (applied "
-			    "sha256 %.12s..., now %.12s...)%s",
+			    "revision %s changed since it was applied (applied sha256 %.12s..., now %.12s...)%s",
 			    changed->id, applied_sum, changed->checksum, more);
 			migrate__state_clear(&st);
 			return finish(m, MIGRATE_STATUS_CHANGED,

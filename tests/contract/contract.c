@@ -173,10 +173,9 @@ START_TEST(contract_steps)
 	ck_assert_str_eq(current(m), "002");
 	assert_ok(m, migrate_downgrade(m, "base"));
 	ck_assert_str_eq(current(m), "");
-	ck_assert_str_eq(history(m),
-			 "upgrade:001:up:1 upgrade:002:up:1 upgrade:003:up:1 "
-			 "downgrade:003:down:1 downgrade:002:down:1 "
-			 "downgrade:001:down:1");
+	ck_assert_str_eq(
+		history(m),
+		"upgrade:001:up:1 upgrade:002:up:1 upgrade:003:up:1 downgrade:003:down:1 downgrade:002:down:1 downgrade:001:down:1");
 	/* An empty version table is not a fresh database. */
 	ck_assert_int_eq(status_of(m), MIGRATE_STATUS_BEHIND);
 	migrate_close(m);
@@ -222,8 +221,9 @@ START_TEST(contract_dirty_and_resolve)
 	assert_ok(m, migrate_resolve(m, "002", 0));
 	ck_assert_str_eq(current(m), "002");
 	ck_assert_int_eq(status_of(m), MIGRATE_STATUS_AT_HEAD);
-	ck_assert_str_eq(history(m), "upgrade:001:up:1 dirty:002:up:0 "
-				     "dirty:002:up:0 resolve:002:up:1");
+	ck_assert_str_eq(
+		history(m),
+		"upgrade:001:up:1 dirty:002:up:0 dirty:002:up:0 resolve:002:up:1");
 	migrate_close(m);
 }
 
@@ -258,9 +258,9 @@ START_TEST(contract_stamp)
 	ck_assert_str_eq(current(m), "001");
 	assert_ok(m, migrate_stamp(m, "base"));
 	ck_assert_str_eq(current(m), "");
-	ck_assert_str_eq(history(m), "stamp:001:up:1 stamp:002:up:1 "
-				     "stamp:003:up:1 stamp:003:down:1 "
-				     "stamp:002:down:1 stamp:001:down:1");
+	ck_assert_str_eq(
+		history(m),
+		"stamp:001:up:1 stamp:002:up:1 stamp:003:up:1 stamp:003:down:1 stamp:002:down:1 stamp:001:down:1");
 	migrate_close(m);
 }
 

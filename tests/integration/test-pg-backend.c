@@ -300,11 +300,9 @@ START_TEST(test_be_run_steps_deferred_bookkeeping)
 		ck_assert_int_eq(err.in_bookkeeping, 1);
 		ck_assert_str_eq(err.sqlstate, "40001");
 		ck_assert_int_eq(err.kind, MIGRATE_BACKEND_ERROR_SERIALIZATION);
-		ck_assert_str_eq(err.message,
-				 "libmigrate: version table "
-				 "\"public\".\"alembic_version\" does not "
-				 "hold r2: the database was changed by "
-				 "another migration or tool");
+		ck_assert_str_eq(
+			err.message,
+			"libmigrate: version table \"public\".\"alembic_version\" does not hold r2: the database was changed by another migration or tool");
 		ck_assert_int_eq(txn_status(be), PQTRANS_IDLE);
 		ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM pg_tables "
 					     "WHERE tablename = 'd3'"),
@@ -717,8 +715,7 @@ START_TEST(test_be_application_name_and_schema)
 				     "schemaname = 'app'"),
 			 2);
 	snprintf(sql, sizeof(sql),
-		 "SELECT application_name FROM pg_stat_activity WHERE pid = "
-		 "%d",
+		 "SELECT application_name FROM pg_stat_activity WHERE pid = %d",
 		 PQbackendPID(be->native(be)));
 	v = pgt_value(c, sql);
 	ck_assert_str_eq(v, "migrate");
@@ -729,8 +726,7 @@ START_TEST(test_be_application_name_and_schema)
 	snprintf(url, sizeof(url), "%s application_name=svc", pgt_url);
 	be = be_open(url, &cfg_rw);
 	snprintf(sql, sizeof(sql),
-		 "SELECT application_name FROM pg_stat_activity WHERE pid = "
-		 "%d",
+		 "SELECT application_name FROM pg_stat_activity WHERE pid = %d",
 		 PQbackendPID(be->native(be)));
 	v = pgt_value(c, sql);
 	ck_assert_str_eq(v, "svc");

@@ -95,11 +95,10 @@ START_TEST(test_url_every_form_connects)
 		connect_and_check(url);
 	}
 	/* asyncpg's query options */
-	snprintf(url, sizeof(url),
-		 "postgresql+asyncpg://migrate_pw:%s@127.0.0.1:%s/"
-		 "postgres?ssl=prefer&prepared_statement_cache_size=0&"
-		 "timeout=10",
-		 enc, port);
+	snprintf(
+		url, sizeof(url),
+		"postgresql+asyncpg://migrate_pw:%s@127.0.0.1:%s/postgres?ssl=prefer&prepared_statement_cache_size=0&timeout=10",
+		enc, port);
 	connect_and_check(url);
 	/* the host as a query parameter, IPv4 in brackets is not IPv6:
 	 * use the plain form */
@@ -108,10 +107,10 @@ START_TEST(test_url_every_form_connects)
 		 enc, port);
 	connect_and_check(url);
 	/* libpq conninfo */
-	snprintf(url, sizeof(url),
-		 "host=127.0.0.1 port=%s user=migrate_pw password='%s' "
-		 "dbname=postgres",
-		 port, pw);
+	snprintf(
+		url, sizeof(url),
+		"host=127.0.0.1 port=%s user=migrate_pw password='%s' dbname=postgres",
+		port, pw);
 	connect_and_check(url);
 }
 
@@ -153,10 +152,10 @@ START_TEST(test_url_connect_failures)
 		 "postgresql://migrate_pw:%sX@127.0.0.1:%s/postgres", enc,
 		 port);
 	expect_connect_failure(url, "password authentication failed");
-	snprintf(url, sizeof(url),
-		 "host=127.0.0.1 port=%s user=migrate_pw password='%sX' "
-		 "dbname=postgres",
-		 port, pw);
+	snprintf(
+		url, sizeof(url),
+		"host=127.0.0.1 port=%s user=migrate_pw password='%sX' dbname=postgres",
+		port, pw);
 	expect_connect_failure(url, "password authentication failed");
 	/* nothing listens on port 1 of 127.0.0.1 */
 	snprintf(url, sizeof(url),

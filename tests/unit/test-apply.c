@@ -418,9 +418,9 @@ file_line_col_body(bool run_step)
 
 	assert_ok(m, migrate_backend_memory_fail_match(be, "foo", "42703"));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
-	ck_assert_str_eq(migrate_errmsg(m),
-			 "x.sql:9:26: ERROR: injected failure at \"foo\" "
-			 "(SQLSTATE 42703)\n  in revision 002 (upgrade)");
+	ck_assert_str_eq(
+		migrate_errmsg(m),
+		"x.sql:9:26: ERROR: injected failure at \"foo\" (SQLSTATE 42703)\n  in revision 002 (upgrade)");
 	ck_assert_str_eq(current(m), "001");
 
 	/* Columns count characters, not bytes. */
@@ -500,9 +500,9 @@ START_TEST(test_lock_taken)
 	m->opts.lock_wait_ms = 50;
 	assert_ok(m, migrate_backend_memory_set_lock_taken(be, 1));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_ELOCKED);
-	ck_assert_str_eq(migrate_errmsg(m),
-			 "another migration holds the lock (waited 50 ms): the "
-			 "migration lock is held by another session");
+	ck_assert_str_eq(
+		migrate_errmsg(m),
+		"another migration holds the lock (waited 50 ms): the migration lock is held by another session");
 	ck_assert_int_eq(migrate_downgrade(m, "base"), MIGRATE_ELOCKED);
 	ck_assert_int_eq(migrate_stamp(m, "head"), MIGRATE_ELOCKED);
 	ck_assert_int_eq(migrate_resolve(m, "001", 0), MIGRATE_ELOCKED);
@@ -529,9 +529,9 @@ START_TEST(test_cancel)
 	ck_assert_int_eq(migrate_cancel(NULL), MIGRATE_EINVAL);
 	assert_ok(m, migrate_cancel(m));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_ECANCELED);
-	ck_assert_str_eq(migrate_errmsg(m),
-			 "cancelled before taking the migration lock: nothing "
-			 "was changed; the database is at <base>");
+	ck_assert_str_eq(
+		migrate_errmsg(m),
+		"cancelled before taking the migration lock: nothing was changed; the database is at <base>");
 	ck_assert_str_eq(migrate_strerror(MIGRATE_ECANCELED),
 			 "operation cancelled");
 	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 0);
@@ -542,9 +542,9 @@ START_TEST(test_cancel)
 	m->opts.progress = cancel_when_done;
 	m->opts.progress_payload = m;
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_ECANCELED);
-	ck_assert_str_eq(migrate_errmsg(m),
-			 "cancelled before revision 002 (upgrade): not "
-			 "started; the database is at 001");
+	ck_assert_str_eq(
+		migrate_errmsg(m),
+		"cancelled before revision 002 (upgrade): not started; the database is at 001");
 	ck_assert_str_eq(current(m), "001");
 	m->opts.progress = NULL;
 	assert_ok(m, migrate_upgrade(m, NULL));
@@ -572,8 +572,7 @@ START_TEST(test_lock_held_by_other_connection)
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_ELOCKED);
 	ck_assert_str_eq(
 		migrate_errmsg(m),
-		"another migration holds the lock (waited 300 ms): the "
-		"migration lock is held by another session");
+		"another migration holds the lock (waited 300 ms): the migration lock is held by another session");
 	ck_assert_int_eq(be1->unlock(be1, &err), 0);
 	assert_ok(m, migrate_upgrade(m, NULL));
 	ck_assert_str_eq(current(m), "002");
@@ -663,9 +662,9 @@ START_TEST(test_apply_plan_and_conflict)
 	assert_ok(a, migrate_plan(&plan, a, MIGRATE_UP, "head"));
 	assert_ok(b, migrate_upgrade(b, "head"));
 	ck_assert_int_eq(migrate_apply(a, plan), MIGRATE_ECONFLICT);
-	ck_assert_str_eq(migrate_errmsg(a),
-			 "the database moved since the plan was made: it is "
-			 "at 003, the plan starts at 002");
+	ck_assert_str_eq(
+		migrate_errmsg(a),
+		"the database moved since the plan was made: it is at 003, the plan starts at 002");
 	ck_assert_uint_eq(migrate_backend_memory_sql_count(be1), 2);
 	/* A plan from another registry is refused. */
 	ck_assert_int_eq(migrate_apply(b, plan), MIGRATE_EINVAL);
@@ -858,9 +857,9 @@ START_TEST(test_callback_failure)
 
 	m = open_mem(callback_registry(data_fail_silent, 0), &be, 0, false);
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_ERROR);
-	ck_assert_str_eq(migrate_errmsg(m),
-			 "revision 002 (upgrade): ERROR: upgrade callback "
-			 "failed (returned -42)");
+	ck_assert_str_eq(
+		migrate_errmsg(m),
+		"revision 002 (upgrade): ERROR: upgrade callback failed (returned -42)");
 	migrate_close(m);
 }
 
@@ -1183,9 +1182,9 @@ START_TEST(test_nontx_failure_marks_dirty)
 	history(m, &h);
 	ck_assert_uint_eq(h.n, 3);
 	ck_assert_str_eq(h.op[2], "dirty");
-	ck_assert_str_eq(h.err[2],
-			 "statement 2 of 3 failed: idx.sql:9:29: ERROR: "
-			 "injected failure at \"i2\" (SQLSTATE 42P07)");
+	ck_assert_str_eq(
+		h.err[2],
+		"statement 2 of 3 failed: idx.sql:9:29: ERROR: injected failure at \"i2\" (SQLSTATE 42P07)");
 
 	ck_assert_int_eq(migrate_verify(m, 0, &status, &msg), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_DIRTY);
@@ -1278,9 +1277,9 @@ START_TEST(test_resolve_version_table_already_moved)
 
 	assert_ok(m, migrate_backend_memory_set_heads(be, at, 1));
 	ck_assert_int_eq(migrate_resolve(m, "002", 0), MIGRATE_ECONFLICT);
-	ck_assert_str_eq(migrate_errmsg(m),
-			 "cannot resolve 002: the version table already shows "
-			 "the upgrade of 002");
+	ck_assert_str_eq(
+		migrate_errmsg(m),
+		"cannot resolve 002: the version table already shows the upgrade of 002");
 	/* Declaring it not done leaves the version table alone. */
 	assert_ok(m, migrate_resolve(m, "002", 1));
 	ck_assert_str_eq(current(m), "002");

@@ -676,8 +676,9 @@ START_TEST(test_plan_unknown_current)
 	rc = migrate__plan_move(&p, reg, cur, 2, MIGRATE_UP, "head", 0, &err);
 	ck_assert_int_eq(rc, MIGRATE_EUNKNOWN);
 	ck_assert_ptr_null(p);
-	ck_assert_str_eq(err.msg, "database is at 'zzz', which these revisions "
-				  "do not know");
+	ck_assert_str_eq(
+		err.msg,
+		"database is at 'zzz', which these revisions do not know");
 
 	/* Unknown rows win over target errors. */
 	rc = migrate__plan_move(&p, reg, cur + 1, 1, MIGRATE_UP, "base", 0,
@@ -824,9 +825,9 @@ START_TEST(test_plan_text_merge)
 			 "upgrade 001 -> 002b\n"
 			 "upgrade 002a, 002b -> 003 (merge), merge branches\n");
 	make(MIGRATE_DOWN, "003", "002b");
-	ck_assert_str_eq(migrate_plan_text(plan),
-			 "downgrade 003 -> 002a, 002b (merge), merge "
-			 "branches\n");
+	ck_assert_str_eq(
+		migrate_plan_text(plan),
+		"downgrade 003 -> 002a, 002b (merge), merge branches\n");
 }
 
 END_TEST

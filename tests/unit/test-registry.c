@@ -754,26 +754,31 @@ START_TEST(test_registry_sha256_vectors)
 	char *million;
 
 	migrate__sha256_hex("abc", 3, out);
-	ck_assert_str_eq(out, "ba7816bf8f01cfea414140de5dae2223"
-			      "b00361a396177a9cb410ff61f20015ad");
+	ck_assert_str_eq(
+		out,
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	migrate__sha256_hex("", 0, out);
-	ck_assert_str_eq(out, "e3b0c44298fc1c149afbf4c8996fb924"
-			      "27ae41e4649b934ca495991b7852b855");
+	ck_assert_str_eq(
+		out,
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	migrate__sha256_hex(
 		"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
 		out);
-	ck_assert_str_eq(out, "248d6a61d20638b8e5c026930c3e6039"
-			      "a33ce45964ff2167f6ecedd419db06c1");
+	ck_assert_str_eq(
+		out,
+		"248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 	million = malloc(1000000);
 	ck_assert_ptr_nonnull(million);
 	memset(million, 'a', 1000000);
 	migrate__sha256_hex(million, 1000000, out);
-	ck_assert_str_eq(out, "cdc76e5c9914fb9281a1c7e284d73e67"
-			      "f1809a48a497200e046d39ccc7112cd0");
+	ck_assert_str_eq(
+		out,
+		"cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 	migrate__sha256_hex_generic(million, 1000000, out);
 	free(million);
-	ck_assert_str_eq(out, "cdc76e5c9914fb9281a1c7e284d73e67"
-			      "f1809a48a497200e046d39ccc7112cd0");
+	ck_assert_str_eq(
+		out,
+		"cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 END_TEST

@@ -715,11 +715,12 @@ START_TEST(test_split_unterminated)
 	expect_error("SELECT 1;\nCREATE FUNCTION f() AS\n$fn$ SELECT 1;\n$fn",
 		     "line 3: unterminated dollar-quoted string starting with "
 		     "$fn$");
-	expect_error("SELECT $$ x", "line 1: unterminated dollar-quoted string "
-				    "starting with $$");
-	expect_error("SELECT $A$ x $a$",
-		     "line 1: unterminated dollar-quoted string starting with "
-		     "$A$");
+	expect_error(
+		"SELECT $$ x",
+		"line 1: unterminated dollar-quoted string starting with $$");
+	expect_error(
+		"SELECT $A$ x $a$",
+		"line 1: unterminated dollar-quoted string starting with $A$");
 	expect_error("SELECT 1;\n/* a /* b */\nSELECT 2;",
 		     "line 2: unterminated /* comment");
 	expect_error("SELECT 'it''", "line 1: unterminated quoted string");
@@ -736,14 +737,13 @@ START_TEST(test_split_long_tag_in_message)
 	struct split sp;
 
 	/* A 60-character tag is cut in the message. */
-	snprintf(sql, sizeof(sql), "SELECT $%s$ x",
-		 "aaaaaaaaaabbbbbbbbbbcc"
-		 "ccccccccddddddddddeeeee"
-		 "eeeeeffffffffff");
-	snprintf(expect, sizeof(expect),
-		 "line 1: unterminated dollar-quoted string starting with "
-		 "$%.*s...",
-		 39, "aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeeeeeeee");
+	snprintf(
+		sql, sizeof(sql), "SELECT $%s$ x",
+		"aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeeeeeeeeffffffffff");
+	snprintf(
+		expect, sizeof(expect),
+		"line 1: unterminated dollar-quoted string starting with $%.*s...",
+		39, "aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeeeeeeee");
 	split_str(&sp, sql);
 	ck_assert_int_eq(sp.rc, MIGRATE_EPARSE);
 	ck_assert_str_eq(sp.err.msg, expect);
@@ -780,8 +780,8 @@ START_TEST(test_split_meta_commands)
 		     "line 1: psql meta-command '\\set' is not supported");
 	expect_error("SELECT 1;\r\n  \t\\i file.sql\r\n",
 		     "line 2: psql meta-command '\\i' is not supported");
-	expect_error("/* x */\n\\", "line 2: psql meta-command '\\' is not "
-				    "supported");
+	expect_error("/* x */\n\\",
+		     "line 2: psql meta-command '\\' is not supported");
 	expect_error("SELECT 1\n\\gexec\\g",
 		     "line 2: psql meta-command '\\gexec' is not supported");
 

@@ -259,8 +259,7 @@ START_TEST(test_threads_lock_held_while_running)
 	ck_assert_int_eq(migrate_upgrade(b, NULL), MIGRATE_ELOCKED);
 	ck_assert_str_eq(
 		migrate_errmsg(b),
-		"another migration holds the lock (waited 100 ms): the "
-		"migration lock is held by another session");
+		"another migration holds the lock (waited 100 ms): the migration lock is held by another session");
 	ck_assert_int_eq(migrate_stamp(b, "base"), MIGRATE_ELOCKED);
 	ck_assert_int_eq(migrate_verify(b, 0, &status, NULL), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_BEHIND);
@@ -324,9 +323,9 @@ START_TEST(test_threads_cancel_lock_wait)
 	ck_assert_int_eq(pthread_create(&c.thread, NULL, cancel_later, &c), 0);
 	ck_assert_int_eq(migrate_upgrade(b, NULL), MIGRATE_ECANCELED);
 	ck_assert_int_eq(pthread_join(c.thread, NULL), 0);
-	ck_assert_str_eq(migrate_errmsg(b),
-			 "cancelled while waiting for the migration lock: "
-			 "nothing was changed; the database is at <base>");
+	ck_assert_str_eq(
+		migrate_errmsg(b),
+		"cancelled while waiting for the migration lock: nothing was changed; the database is at <base>");
 	ck_assert_uint_eq(migrate_backend_memory_sql_count(be2), 0);
 
 	/* The request is used up: the next upgrade runs once the lock is

@@ -215,10 +215,7 @@ START_TEST(test_verify_dirty)
 	assert_ok(m, migrate_backend_memory_fail_match(be, "i2", NULL));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
 	expect(m, 0, MIGRATE_EVERIFY, MIGRATE_STATUS_DIRTY,
-	       "database is dirty: the upgrade of revision 002 stopped "
-	       "part-way (statement 2 of 2 failed: i.sql:8:27: ERROR: "
-	       "injected failure at \"i2\" (SQLSTATE 42000)): fix it, then "
-	       "run 'migrate resolve 002' or 'migrate resolve --undo 002'");
+	       "database is dirty: the upgrade of revision 002 stopped part-way (statement 2 of 2 failed: i.sql:8:27: ERROR: injected failure at \"i2\" (SQLSTATE 42000)): fix the schema by hand, then run 'migrate resolve 002' (the upgrade is complete) or 'migrate resolve --undo 002' (it is not)");
 	/* No flag makes a dirty database acceptable. */
 	expect(m,
 	       MIGRATE_VERIFY_ALLOW_AHEAD | MIGRATE_VERIFY_CHECKSUMS |
@@ -278,11 +275,11 @@ START_TEST(test_verify_changed)
 	assert_ok(b, migrate_registry_find(migrate_registry(b), "002", &now));
 	ck_assert_str_ne(migrate_revision_checksum(then),
 			 migrate_revision_checksum(now));
-	snprintf(want, sizeof(want),
-		 "revision 002 changed since it was applied (applied sha256 "
-		 "%.12s..., now %.12s...)",
-		 migrate_revision_checksum(then),
-		 migrate_revision_checksum(now));
+	snprintf(
+		want, sizeof(want),
+		"revision 002 changed since it was applied (applied sha256 %.12s..., now %.12s...)",
+		migrate_revision_checksum(then),
+		migrate_revision_checksum(now));
 
 	/* Without the flag, checksums are not looked at. */
 	expect(b, 0, 0, MIGRATE_STATUS_AT_HEAD, "database is at 003 (head)");
