@@ -700,7 +700,7 @@ START_TEST(test_pg_applied_set_follows_last_success)
 	pgt_exec(c, "UPDATE alembic_version SET version_num = 'zzz'");
 	pgt_exec(
 		c,
-		"INSERT INTO migrate_log (revision, direction, operation, success) VALUES ('zzz', 'up', 'upgrade', true)");
+		"INSERT INTO migrate_log (version_table, revision, direction, operation, success) SELECT version_table, 'zzz', 'up', 'upgrade', true FROM migrate_log LIMIT 1");
 
 	/* A build whose head is 002: every revision it knows is applied. */
 	ck_assert_int_eq(migrate_registry_new(&short_reg), 0);
