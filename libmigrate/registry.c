@@ -757,6 +757,14 @@ migrate_registry_validate(struct migrate_registry *reg)
 	return build_graph(reg);
 }
 
+/* The graph for getters: built when needed, without clearing the
+ * registry's message (getters never clear one). */
+static int
+graph_ready(struct migrate_registry *reg)
+{
+	return reg->validated ? 0 : build_graph(reg);
+}
+
 MIGRATE_EXPORT
 size_t
 migrate_registry_count(const struct migrate_registry *reg)
@@ -768,7 +776,7 @@ MIGRATE_EXPORT
 const struct migrate_revision *
 migrate_registry_at(struct migrate_registry *reg, size_t i)
 {
-	if (!reg || migrate_registry_validate(reg) != 0)
+	if (!reg || graph_ready(reg) != 0)
 		return NULL;
 	if (i >= reg->n_revs) {
 		migrate__registry_error(
@@ -784,7 +792,7 @@ MIGRATE_EXPORT
 size_t
 migrate_registry_head_count(struct migrate_registry *reg)
 {
-	if (!reg || migrate_registry_validate(reg) != 0)
+	if (!reg || graph_ready(reg) != 0)
 		return 0;
 	return reg->n_heads;
 }
@@ -793,7 +801,7 @@ MIGRATE_EXPORT
 const struct migrate_revision *
 migrate_registry_head(struct migrate_registry *reg, size_t i)
 {
-	if (!reg || migrate_registry_validate(reg) != 0)
+	if (!reg || graph_ready(reg) != 0)
 		return NULL;
 	if (i >= reg->n_heads) {
 		migrate__registry_error(

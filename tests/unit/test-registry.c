@@ -899,11 +899,32 @@ START_TEST(test_registry_chain_100000)
 
 END_TEST
 
+/* Getters never clear the registry's message. */
+START_TEST(test_registry_getters_keep_message)
+{
+	struct migrate_registry *reg = test_chain(2, NULL);
+	const struct migrate_revision *rev = NULL;
+
+	ck_assert_ptr_nonnull(reg);
+	ck_assert_int_eq(migrate_registry_find(reg, "nope", &rev),
+			 MIGRATE_ENOTFOUND);
+	ck_assert_str_ne(migrate_registry_errmsg(reg), "");
+	ck_assert_uint_eq(migrate_registry_head_count(reg), 1);
+	ck_assert_ptr_nonnull(migrate_registry_head(reg, 0));
+	ck_assert_ptr_nonnull(migrate_registry_at(reg, 1));
+	ck_assert_uint_eq(migrate_registry_count(reg), 2);
+	assert_contains(migrate_registry_errmsg(reg), "nope");
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
 Suite *
 registry_suite(void)
 {
 	Suite *s = suite_create("registry");
 
+	add_test(s, test_registry_getters_keep_message);
 	add_test(s, test_registry_new_free);
 	add_test(s, test_registry_empty);
 	add_test(s, test_registry_add_copies);
