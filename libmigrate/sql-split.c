@@ -4,12 +4,23 @@
  * revisions (transaction=false) one statement at a time.
  *
  * It follows the lexical rules of the PostgreSQL server (scan.l) and the
- * statement-splitting heuristics of psql (psqlscan.l), with
- * standard_conforming_strings on (the default since 9.1):
+ * statement-splitting heuristics of psql 15 (psqlscan.l):
  *
  * - '...' with '' escapes; B'', X'', N'' and U&'' strings lex the same way
- *   (their prefix is an ordinary word in front of the quote);
+ *   (their prefix is an ordinary word in front of the quote). With
+ *   standard_conforming_strings off, backslashes escape in them too: a
+ *   statement of its own "SET [SESSION|LOCAL] standard_conforming_strings
+ *   {=|TO} off" turns that on for the statements after it in the same text,
+ *   "= on", "TO DEFAULT", "RESET standard_conforming_strings" and "RESET
+ *   ALL" off again (psql follows the server's setting the same way);
  * - E'...' / e'...' with backslash escapes (\' and \\) as well as '';
+ * - a string literal continued after white space holding a newline ('a'
+ *   NEWLINE 'b') goes on as the same kind of string, as the server reads
+ *   it (psql 15 itself ends an E'' continuation at a \' and sends two
+ *   broken statements);
+ * - a numeric literal takes one identifier character glued to it, as
+ *   psql 15 lexes "1e" (the server then rejects it as trailing junk), so
+ *   1e'...' holds no E'' string;
  * - "..." quoted identifiers (also U&"...") with "" escapes;
  * - $$...$$ and $tag$...$tag$ dollar quoting; a tag follows identifier
  *   rules without '$' and cannot start with a digit, so $1 is a parameter;
@@ -19,7 +30,11 @@
  * - like psql, a ';' inside parentheses does not end a statement, and in
  *   CREATE [OR REPLACE] FUNCTION|PROCEDURE, BEGIN ATOMIC ... END bodies
  *   (with CASE ... END nested inside) are kept whole. Keywords count only
- *   as whole words outside quotes, comments and parentheses.
+ *   as whole words outside quotes, comments and parentheses. psql takes
+ *   any such BEGIN for a body and reads on to an END (CREATE PROCEDURE
+ *   begin() ... swallows the rest of the file there); a BEGIN that is not
+ *   BEGIN ATOMIC is refused instead, with its line (quote a routine named
+ *   "begin").
  *
  * A statement starts at its first byte that is not white space: comments
  * in front of it are kept (they may carry planner hints), and it ends at
@@ -28,9 +43,10 @@
  * Columns count UTF-8 characters (a tab is one character); lines are
  * counted at LF, so CRLF text gets the same numbers as LF text.
  *
- * psql meta-commands cannot run through libpq: a backslash that is the
- * first non-blank character of a line, outside quotes and comments, is an
- * error.
+ * psql meta-commands cannot run through libpq: a backslash outside quotes
+ * and comments, at the start of a line (\connect) or after a statement
+ * (SELECT 1 \g, \;), is an error with its line. SQL itself has no
+ * backslash there.
  *
  * One forward pass, no recursion, lookahead bounded by @len (the text need
  * not be NUL-terminated); the only allocation is the doubling result array.
@@ -309,14 +325,192 @@ skip_dollar(const char *s, size_t len, size_t i, size_t tlen, bool *ok)
 	return len;
 }
 
-/* A backslash at @i is a psql meta-command when only blanks precede it on
- * its line. */
-static bool
-at_line_start(const char *s, size_t i)
+/*
+ * The end of a quoted string closed just before @j, continued as SQL
+ * continues string literals (scan.l quotecontinue): white space that holds
+ * a newline (-- comments allowed after the first newline), then a quote
+ * opens more of the same string. Returns @j when nothing follows.
+ */
+static size_t
+skip_continuations(const char *s,
+		   size_t len,
+		   size_t j,
+		   bool backslash,
+		   bool *ok)
 {
-	while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t'))
-		i--;
-	return i == 0 || s[i - 1] == '\n' || s[i - 1] == '\r';
+	*ok = true;
+	for (;;) {
+		size_t k = j;
+		bool newline = false;
+
+		while (k < len && (s[k] == ' ' || s[k] == '\t' || s[k] == '\f'))
+			k++;
+		while (k < len) {
+			if (s[k] == '\n' || s[k] == '\r') {
+				newline = true;
+				k++;
+			} else if (s[k] == ' ' || s[k] == '\t' ||
+				   s[k] == '\f' || s[k] == '\v') {
+				k++;
+			} else if (newline && s[k] == '-' && k + 1 < len &&
+				   s[k + 1] == '-') {
+				while (k < len && s[k] != '\n' && s[k] != '\r')
+					k++;
+			} else {
+				break;
+			}
+		}
+		if (!newline || k >= len || s[k] != '\'')
+			return j;
+		j = skip_quoted(s, len, k, '\'', backslash, ok);
+		if (!*ok)
+			return j;
+	}
+}
+
+/* A numeric literal at @i (a digit, or '.' and a digit) as psql 15 and the
+ * server lex it, with the one identifier character that scan.l's *_junk
+ * rules glue to it: "1e" in 1e'x' is one token, not 1 and an E'' string. */
+static size_t
+skip_number(const char *s, size_t len, size_t i)
+{
+	size_t j = i;
+
+	while (j < len && s[j] >= '0' && s[j] <= '9')
+		j++;
+	if (j < len && s[j] == '.' && !(j + 1 < len && s[j + 1] == '.')) {
+		j++;
+		while (j < len && s[j] >= '0' && s[j] <= '9')
+			j++;
+	}
+	if (j < len && (s[j] == 'e' || s[j] == 'E')) {
+		size_t k = j + 1;
+
+		if (k < len && (s[k] == '+' || s[k] == '-'))
+			k++;
+		if (k < len && s[k] >= '0' && s[k] <= '9') {
+			j = k;
+			while (j < len && s[j] >= '0' && s[j] <= '9')
+				j++;
+		} else if (k > j + 1) {
+			return k; /* realfail: "1e+" */
+		}
+	}
+	if (j < len && is_ident_start((unsigned char)s[j]))
+		j++;
+	return j;
+}
+
+/* Next token of a statement for stmt_sets_scs(): a word, the inside of a
+ * '...' literal, or one other byte; comments and blanks skipped. */
+static bool
+next_token(const char *s, size_t n, size_t *i, const char **t, size_t *tn)
+{
+	size_t j = *i;
+
+	for (;;) {
+		while (j < n && is_space((unsigned char)s[j]))
+			j++;
+		if (j + 1 < n && s[j] == '-' && s[j + 1] == '-') {
+			while (j < n && s[j] != '\n')
+				j++;
+		} else if (j + 1 < n && s[j] == '/' && s[j + 1] == '*') {
+			bool ok;
+
+			j = skip_block_comment(s, n, j, &ok);
+		} else {
+			break;
+		}
+	}
+	if (j >= n)
+		return false;
+	*t = s + j;
+	if (is_ident_start((unsigned char)s[j])) {
+		while (j < n && is_ident_cont((unsigned char)s[j]))
+			j++;
+		*tn = (size_t)(s + j - *t);
+	} else if (s[j] == '\'') {
+		const char *q = memchr(s + j + 1, '\'', n - j - 1);
+
+		*t = s + j + 1;
+		*tn = q ? (size_t)(q - *t) : n - j - 1;
+		j = q ? (size_t)(q - s) + 1 : n;
+	} else {
+		*tn = 1;
+		j++;
+	}
+	*i = j;
+	return true;
+}
+
+/* PostgreSQL's parse_bool() for @n bytes at @w: 1 true, 0 false, -1 not
+ * a boolean. */
+static int
+bool_word(const char *w, size_t n)
+{
+	static const char *const yes[] = { "true", "yes" };
+	static const char *const no[] = { "false", "no" };
+	char low[8];
+	size_t i;
+
+	if (n == 0 || n >= sizeof(low))
+		return -1;
+	for (i = 0; i < n; i++)
+		low[i] = (char)((w[i] >= 'A' && w[i] <= 'Z') ? w[i] - 'A' + 'a'
+							     : w[i]);
+	low[n] = '\0';
+	for (i = 0; i < 2; i++) {
+		if (strncmp(low, yes[i], n) == 0 && yes[i][n - 1])
+			return 1;
+		if (strncmp(low, no[i], n) == 0 && no[i][n - 1])
+			return 0;
+	}
+	if (strcmp(low, "on") == 0 || strcmp(low, "1") == 0)
+		return 1;
+	if ((n >= 2 && strncmp(low, "off", n) == 0) || strcmp(low, "0") == 0)
+		return 0;
+	return -1;
+}
+
+/*
+ * Does the statement of @n bytes at @s set standard_conforming_strings
+ * (SET [SESSION|LOCAL] ... {=|TO} value, SET ... TO DEFAULT, RESET ...,
+ * RESET ALL)? Then *@on is the new value. psql follows the server's value
+ * for the statements after it; so does the splitter, within one text.
+ */
+static bool
+stmt_sets_scs(const char *s, size_t n, bool *on)
+{
+	const char *t;
+	size_t tn, i = 0;
+	int v;
+
+	if (!next_token(s, n, &i, &t, &tn))
+		return false;
+	if (word_is(t, tn, "reset")) {
+		if (!next_token(s, n, &i, &t, &tn) ||
+		    !(word_is(t, tn, "standard_conforming_strings") ||
+		      word_is(t, tn, "all")) ||
+		    next_token(s, n, &i, &t, &tn))
+			return false;
+		*on = true;
+		return true;
+	}
+	if (!word_is(t, tn, "set") || !next_token(s, n, &i, &t, &tn))
+		return false;
+	if ((word_is(t, tn, "session") || word_is(t, tn, "local")) &&
+	    !next_token(s, n, &i, &t, &tn))
+		return false;
+	if (!word_is(t, tn, "standard_conforming_strings") ||
+	    !next_token(s, n, &i, &t, &tn) ||
+	    !(word_is(t, tn, "to") || (tn == 1 && t[0] == '=')) ||
+	    !next_token(s, n, &i, &t, &tn))
+		return false;
+	v = word_is(t, tn, "default") ? 1 : bool_word(t, tn);
+	if (v < 0 || next_token(s, n, &i, &t, &tn))
+		return false;
+	*on = v == 1;
+	return true;
 }
 
 /* Where the routine header CREATE [OR REPLACE] FUNCTION|PROCEDURE stands
@@ -360,6 +554,16 @@ header_next(enum header h, const char *w, size_t n)
 }
 
 static int
+begin_not_atomic(struct splitter *sp, size_t at)
+{
+	return fail(sp, at,
+		    "BEGIN in CREATE FUNCTION/PROCEDURE that is not BEGIN "
+		    "ATOMIC: psql would read on to a matching END; write "
+		    "\"begin\" in quotes if it is a name",
+		    NULL, 0, NULL);
+}
+
+static int
 split(struct splitter *sp)
 {
 	const char *s = sp->s;
@@ -370,6 +574,8 @@ split(struct splitter *sp)
 	size_t parens = 0, atomic = 0;
 	enum header hdr = HDR_START;
 	bool after_begin = false;
+	size_t begin_at = 0;
+	bool scs = true; /* standard_conforming_strings */
 	bool ok;
 	int rc;
 
@@ -381,7 +587,10 @@ split(struct splitter *sp)
 			i++;
 			continue;
 		}
-		if (c == '\\' && at_line_start(s, i)) {
+		/* Outside quotes and comments SQL has no backslash: it is a
+		 * psql meta-command (\connect at a line's start, \g or \;
+		 * after a statement), which libpq cannot run. */
+		if (c == '\\') {
 			size_t j = i + 1;
 
 			while (j < len && j - i <= SHOW_MAX &&
@@ -412,12 +621,22 @@ split(struct splitter *sp)
 		/* A token: BEGIN only counts when ATOMIC comes next. */
 		was_begin = after_begin;
 		after_begin = false;
+		/* psql takes any BEGIN of a routine statement (outside
+		 * parentheses) for the start of a body and reads on to its
+		 * END: CREATE PROCEDURE begin() ... would swallow the rest of
+		 * the text there. Refuse what is not BEGIN ATOMIC. */
+		if (was_begin && !(is_ident_start(c) && i + 6 <= len &&
+				   word_is(s + i, 6, "atomic") &&
+				   (i + 6 == len ||
+				    !is_ident_cont((unsigned char)s[i + 6]))))
+			return begin_not_atomic(sp, begin_at);
 
 		if (c == ';' && parens == 0 && atomic == 0) {
 			if (content) {
 				rc = emit(sp, start, i);
 				if (rc)
 					return rc;
+				stmt_sets_scs(s + start, i - start, &scs);
 			}
 			in_stmt = false;
 			content = false;
@@ -427,6 +646,12 @@ split(struct splitter *sp)
 		}
 		content = true;
 
+		if ((c >= '0' && c <= '9') ||
+		    (c == '.' && i + 1 < len && s[i + 1] >= '0' &&
+		     s[i + 1] <= '9')) {
+			i = skip_number(s, len, i);
+			continue;
+		}
 		if (is_ident_start(c)) {
 			size_t j = i + 1;
 
@@ -437,6 +662,9 @@ split(struct splitter *sp)
 				size_t end =
 					skip_quoted(s, len, j, '\'', true, &ok);
 
+				if (ok)
+					end = skip_continuations(s, len, end,
+								 true, &ok);
 				if (!ok)
 					return fail(sp, i,
 						    "unterminated E'' string",
@@ -447,10 +675,11 @@ split(struct splitter *sp)
 			if (hdr != HDR_ROUTINE) {
 				hdr = header_next(hdr, s + i, j - i);
 			} else if (parens == 0) {
-				if (word_is(s + i, j - i, "begin"))
+				if (word_is(s + i, j - i, "begin")) {
 					after_begin = true;
-				else if (was_begin &&
-					 word_is(s + i, j - i, "atomic"))
+					begin_at = i;
+				} else if (was_begin &&
+					   word_is(s + i, j - i, "atomic"))
 					atomic++;
 				else if (atomic > 0 &&
 					 word_is(s + i, j - i, "case"))
@@ -465,8 +694,13 @@ split(struct splitter *sp)
 		switch (c) {
 		case '\'':
 		case '"': {
-			size_t end =
-				skip_quoted(s, len, i, (char)c, false, &ok);
+			/* standard_conforming_strings off: backslashes escape
+			 * in '' strings too. */
+			bool bs = c == '\'' && !scs;
+			size_t end = skip_quoted(s, len, i, (char)c, bs, &ok);
+
+			if (ok && c == '\'')
+				end = skip_continuations(s, len, end, bs, &ok);
 
 			if (!ok)
 				return fail(
@@ -509,6 +743,8 @@ split(struct splitter *sp)
 			break;
 		}
 	}
+	if (after_begin)
+		return begin_not_atomic(sp, begin_at);
 	if (content)
 		return emit(sp, start, len);
 	return 0;

@@ -572,10 +572,11 @@ START_TEST(test_split_begin_not_atomic)
 	split_ok(&sp, "SELECT CASE WHEN true THEN 1 END; SELECT 2", 2);
 	split_free(&sp);
 
-	/* A function named begin, with a quoted body. */
+	/* A function named "begin", quoted (unquoted: see
+	 * test_split_psql_differences). */
 	split_ok(&sp,
-		 "CREATE FUNCTION begin() RETURNS int LANGUAGE sql "
-		 "AS 'SELECT 1'; SELECT begin();",
+		 "CREATE FUNCTION \"begin\"() RETURNS int LANGUAGE sql "
+		 "AS 'SELECT 1'; SELECT \"begin\"();",
 		 2);
 	split_free(&sp);
 
@@ -798,6 +799,143 @@ START_TEST(test_split_meta_commands)
 
 END_TEST
 
+/*
+ * Where the splitter used to differ from psql 15 (issue 11 §9), psql being
+ * the reference: each row is a text and either its statements (separated
+ * by "|") or, when @err is set, the splitter's message.
+ */
+static const struct psql_case {
+	const char *sql;
+	const char *stmts;
+	const char *err;
+} psql_cases[] = {
+	/* standard_conforming_strings = off: backslashes escape in ''. */
+	{ "SET standard_conforming_strings = off;\nSELECT 'x\\'; y\\'';\n"
+	  "SELECT 2;",
+	  "SET standard_conforming_strings = off|SELECT 'x\\'; y\\''|"
+	  "SELECT 2",
+	  NULL },
+	{ "set session Standard_Conforming_Strings to 'OFF'; SELECT 'a\\';b';"
+	  " SELECT 1",
+	  "set session Standard_Conforming_Strings to 'OFF'|SELECT 'a\\';b'|"
+	  "SELECT 1",
+	  NULL },
+	{ "SET LOCAL standard_conforming_strings = false; SELECT 'a\\';'",
+	  "SET LOCAL standard_conforming_strings = false|SELECT 'a\\';'",
+	  NULL },
+	/* ... and back on: RESET, RESET ALL, = on, TO DEFAULT. */
+	{ "SET standard_conforming_strings = off; RESET "
+	  "standard_conforming_strings; SELECT 'a\\'; SELECT 2",
+	  "SET standard_conforming_strings = off|RESET "
+	  "standard_conforming_strings|SELECT 'a\\'|SELECT 2",
+	  NULL },
+	{ "SET standard_conforming_strings = off; RESET ALL; SELECT 'a\\';",
+	  "SET standard_conforming_strings = off|RESET ALL|SELECT 'a\\'",
+	  NULL },
+	{ "SET standard_conforming_strings = of; SET "
+	  "standard_conforming_strings TO DEFAULT; SELECT 'a\\';",
+	  "SET standard_conforming_strings = of|SET standard_conforming_strings "
+	  "TO DEFAULT|SELECT 'a\\'",
+	  NULL },
+	{ "SET standard_conforming_strings = off; SET "
+	  "standard_conforming_strings = on; SELECT 'a\\';",
+	  "SET standard_conforming_strings = off|SET "
+	  "standard_conforming_strings = on|SELECT 'a\\'",
+	  NULL },
+	/* Only a statement of its own counts, not one inside a body. */
+	{ "DO $$BEGIN SET standard_conforming_strings = off; END$$; "
+	  "SELECT 'a\\';",
+	  "DO $$BEGIN SET standard_conforming_strings = off; END$$|"
+	  "SELECT 'a\\'",
+	  NULL },
+	/* An E'' string continued on the next line keeps its escapes. */
+	{ "SELECT E'a'\n'\\''';';\nSELECT 2;", "SELECT E'a'\n'\\''';'|SELECT 2",
+	  NULL },
+	{ "SELECT E'a'  \n -- note\n  '\\';';\nSELECT 2;",
+	  "SELECT E'a'  \n -- note\n  '\\';'|SELECT 2", NULL },
+	/* Without a newline in between it is no continuation. */
+	{ "SELECT E'a' '\\'; SELECT 2", "SELECT E'a' '\\'|SELECT 2", NULL },
+	/* psql 15 lexes 1e as one token (integer_junk): no E'' string. */
+	{ "SELECT 1e'\\';\nSELECT 2;", "SELECT 1e'\\'|SELECT 2", NULL },
+	{ "SELECT 1.5e'\\';SELECT 2", "SELECT 1.5e'\\'|SELECT 2", NULL },
+	{ "SELECT 1e5e'\\';SELECT 2", "SELECT 1e5e'\\'|SELECT 2", NULL },
+	{ "SELECT .5E'\\';SELECT 2", "SELECT .5E'\\'|SELECT 2", NULL },
+	{ "SELECT $1e'\\';SELECT 2", "SELECT $1e'\\'|SELECT 2", NULL },
+	{ "SELECT x1e'a';SELECT e'\\';'", "SELECT x1e'a'|SELECT e'\\';'",
+	  NULL },
+	/* A routine whose unquoted BEGIN is not BEGIN ATOMIC: psql reads
+	 * on to an END; refused rather than split either way. */
+	{ "SELECT 1;\nCREATE PROCEDURE begin() LANGUAGE sql AS $$ SELECT 1 "
+	  "$$;\nSELECT 2;",
+	  NULL,
+	  "line 2: BEGIN in CREATE FUNCTION/PROCEDURE that is not BEGIN "
+	  "ATOMIC: psql would read on to a matching END; write \"begin\" in "
+	  "quotes if it is a name" },
+	{ "CREATE OR REPLACE FUNCTION f() RETURNS int BEGIN", NULL,
+	  "line 1: BEGIN in CREATE FUNCTION/PROCEDURE that is not BEGIN "
+	  "ATOMIC: psql would read on to a matching END; write \"begin\" in "
+	  "quotes if it is a name" },
+	{ "CREATE PROCEDURE \"begin\"() LANGUAGE sql AS $$ SELECT 1 $$;\n"
+	  "SELECT 2;",
+	  "CREATE PROCEDURE \"begin\"() LANGUAGE sql AS $$ SELECT 1 $$|"
+	  "SELECT 2",
+	  NULL },
+	{ "CREATE PROCEDURE p() BEGIN ATOMIC SELECT 1; END; SELECT 2",
+	  "CREATE PROCEDURE p() BEGIN ATOMIC SELECT 1; END|SELECT 2", NULL },
+	/* psql meta-commands in the middle of a line. */
+	{ "SELECT 1 \\g\nSELECT 2;", NULL,
+	  "line 1: psql meta-command '\\g' is not supported" },
+	{ "SELECT 1;\nSELECT 1 \\; SELECT 2;", NULL,
+	  "line 2: psql meta-command '\\;' is not supported" },
+	{ "SELECT 1;\n\nSELECT x FROM t \\gset\n", NULL,
+	  "line 3: psql meta-command '\\gset' is not supported" },
+};
+
+START_TEST(test_split_psql_differences)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(psql_cases) / sizeof(psql_cases[0]); k++) {
+		const struct psql_case *pc = &psql_cases[k];
+		struct split sp;
+		const char *want = pc->stmts;
+		size_t i;
+
+		split_str(&sp, pc->sql);
+		if (pc->err) {
+			ck_assert_msg(sp.rc == MIGRATE_EPARSE,
+				      "row %zu: rc %d, expected EPARSE", k,
+				      sp.rc);
+			ck_assert_msg(strcmp(sp.err.msg, pc->err) == 0,
+				      "row %zu: message \"%s\"", k, sp.err.msg);
+			split_free(&sp);
+			continue;
+		}
+		ck_assert_msg(sp.rc == 0, "row %zu: rc %d: %s", k, sp.rc,
+			      sp.err.msg);
+		for (i = 0; i < sp.n; i++) {
+			const char *bar = strchr(want, '|');
+			size_t wl = bar ? (size_t)(bar - want) : strlen(want);
+
+			ck_assert_msg(sp.v[i].len == wl &&
+					      memcmp(sp.buf + sp.v[i].offset,
+						     want, wl) == 0,
+				      "row %zu, statement %zu: \"%.*s\"", k, i,
+				      (int)sp.v[i].len,
+				      sp.buf + sp.v[i].offset);
+			ck_assert_msg(bar || i + 1 == sp.n,
+				      "row %zu: more statements than expected",
+				      k);
+			want = bar ? bar + 1 : want + wl;
+		}
+		ck_assert_msg(*want == '\0', "row %zu: missing \"%s\"", k,
+			      want);
+		split_free(&sp);
+	}
+}
+
+END_TEST
+
 /* Repeat @unit until @size bytes. */
 static char *
 repeat(const char *unit, size_t size, size_t *count)
@@ -962,6 +1100,7 @@ sql_split_suite(void)
 	add_test(s, test_split_long_tag_in_message);
 	add_test(s, test_split_error_buffer);
 	add_test(s, test_split_meta_commands);
+	add_test(s, test_split_psql_differences);
 	add_test(s, test_split_1mb_mixed);
 	add_test(s, test_split_1mb_one_line);
 	add_test(s, test_split_1mb_constructs);

@@ -1,0 +1,3 @@
+SELECT E'a'
+'\';';
+SELECT 2;
