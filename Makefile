@@ -13,7 +13,7 @@ SHELL := /bin/bash
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 FUZZ_SECONDS ?= 30
-MIGRATE    := $(BUILD)/cli/migrate
+MIGRATE    := $(BUILD)/cli/mirage-migrate
 API        := $(BUILD)/examples/mirage-api
 INDEXER    := $(BUILD)/examples/mirage-indexer
 

@@ -51,7 +51,7 @@ if [ -z "${PGHOST:-}" ]; then
 		"$here/../tests/pg-harness.sh" bash "$0" "$build"
 fi
 
-MIGRATE=$build/cli/migrate
+MIGRATE=$build/cli/mirage-migrate
 CONNECT=$build/bench/connect-select1
 VERIFY=$build/bench/verify-loop
 if [ "${BENCH_SMOKE:-0}" = 1 ]; then

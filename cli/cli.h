@@ -45,7 +45,7 @@ struct cli {
 	const char *database_url; /* resolved; NULL = libpq PG* defaults */
 	bool have_url;            /* --database-url or MIGRATE_DATABASE_URL */
 	char *url_arg; /* our copy of --database-url (argv's is wiped) */
-	const char *revisions_dir; /* NULL = embedded revisions */
+	const char *revisions_dir; /* NULL: see cli_revisions_load() */
 	const char *version_table;
 	const char *schema;
 	int wait_ms; /* --wait: -1 = do not wait for the database */
@@ -84,6 +84,16 @@ struct cli {
 void cli_json_begin(struct cli *c, struct json *j);
 void cli_json_end(struct cli *c, struct json *j);
 
+/* Add the revisions to @reg from where they come from (revisions-source.c
+ * owns that rule: --revisions, $MIGRATE_REVISIONS, embedded, ./revisions);
+ * @writes: the command changes the database (a stale binary refuses it).
+ * Returns CLI_EXIT_OK with the library's result in @lib_rc, or an exit code
+ * after printing why it refused. */
+int cli_revisions_load(struct cli *c,
+		       struct migrate_registry *reg,
+		       bool writes,
+		       int *lib_rc);
+
 /* Map a library return code to the exit code. The only place that does. */
 int cli_exit_code(int rc, enum cli_phase phase);
 
@@ -98,9 +108,10 @@ void cli_print_error(const char *msg, const char *sqlstate, int rc);
 /* Report the handle's last error for @rc; returns the exit code. */
 int cli_fail(struct cli *c, int rc, enum cli_phase phase);
 
-/* Load the registry (embedded or --revisions) into c->reg and validate it
- * unless @allow_empty and it holds no revision. Returns an exit code. */
-int cli_load_registry(struct cli *c, bool allow_empty);
+/* Load the registry (cli_revisions_load()) into c->reg and validate it
+ * unless @allow_empty and it holds no revision; @writes as there. Returns
+ * an exit code. */
+int cli_load_registry(struct cli *c, bool allow_empty, bool writes);
 
 /* Load the registry and open the database (read-only or not) into c->m.
  * Returns an exit code. */

@@ -287,7 +287,7 @@ offline(struct cli *c, int direction, const char *spec)
 	char *from = NULL, *script = NULL;
 	int rc, code;
 
-	code = cli_load_registry(c, false);
+	code = cli_load_registry(c, false, true);
 	if (code != CLI_EXIT_OK)
 		return code;
 	if (colon) {
@@ -492,7 +492,7 @@ int
 cmd_heads(struct cli *c)
 {
 	size_t i, n;
-	int rc = cli_load_registry(c, false);
+	int rc = cli_load_registry(c, false, false);
 
 	if (rc != CLI_EXIT_OK)
 		return rc;

@@ -21,7 +21,6 @@
 #include <libmigrate.h>
 
 #include "cli.h"
-#include "embedded-revisions.h"
 
 /* Marks an argument that looked like an option but is a relative target
  * ("-1"): getopt must not take it for the short options 1 and so on. */
@@ -255,19 +254,18 @@ cli_now_ms(void)
 }
 
 int
-cli_load_registry(struct cli *c, bool allow_empty)
+cli_load_registry(struct cli *c, bool allow_empty, bool writes)
 {
-	int rc;
+	int rc, code;
 
 	rc = migrate_registry_new(&c->reg);
 	if (rc < 0) {
 		cli_errorf("%s", migrate_strerror(rc));
 		return CLI_EXIT_DATABASE;
 	}
-	if (c->revisions_dir)
-		rc = migrate_registry_load_dir(c->reg, c->revisions_dir);
-	else
-		rc = embedded_revisions_load(c->reg);
+	code = cli_revisions_load(c, c->reg, writes, &rc);
+	if (code != CLI_EXIT_OK)
+		return code;
 	if (rc == 0 && !(allow_empty && migrate_registry_count(c->reg) == 0))
 		rc = migrate_registry_validate(c->reg);
 	if (rc < 0) {
@@ -555,7 +553,7 @@ cli_open(struct cli *c, bool read_only)
 	struct migrate_options opts;
 	int rc;
 
-	rc = cli_load_registry(c, false);
+	rc = cli_load_registry(c, false, !read_only);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	if (c->wait_ms > 0) {

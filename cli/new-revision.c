@@ -237,7 +237,7 @@ new_revision(struct cli *c, bool merge)
 		return CLI_EXIT_USAGE;
 	}
 	c->revisions_dir = dir;
-	code = cli_load_registry(c, true);
+	code = cli_load_registry(c, true, false);
 	if (code != CLI_EXIT_OK)
 		return code;
 	if (merge) {

@@ -4,18 +4,25 @@
  * header, so that `migrate` and the services carry the revisions they were
  * built with and work from any directory.
  *
- * Usage: embed-revisions [-p PREFIX] [-d DEPFILE] OUT.c OUT.h DIR
+ * Usage: embed-revisions [-p PREFIX] [-d DEPFILE] OUT.c OUT.h [DIR]
  *
  * Every regular DIR/(star).sql file is embedded, in name order, as
  * {PREFIX + name, bytes, length}; the generated function
  * embedded_revisions_load() feeds them to migrate_registry_parse(). The
  * optional depfile lists DIR itself and every file, so that adding a
- * revision (which changes the directory) regenerates the source.
+ * revision (which changes the directory) regenerates the source. Without
+ * DIR the set is empty (embedded_revisions_count == 0): the generic
+ * `migrate` is built that way.
+ *
+ * Installed as migrate-embed-revisions (pkg-config --variable=
+ * embed_revisions libmigrate) so that other applications embed their own
+ * revisions the same way; see examples/README.md.
  *
  * Written in plain C11 + POSIX so the build needs nothing beyond a compiler.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +37,17 @@ struct input {
 
 static const char *progname = "embed-revisions";
 
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void
-die(const char *fmt, const char *arg)
+die(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "%s: ", progname);
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
 }
@@ -275,7 +288,8 @@ write_depfile(const char *path,
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-p PREFIX] [-d DEPFILE] OUT.c OUT.h DIR\n",
+	fprintf(stderr,
+		"usage: %s [-p PREFIX] [-d DEPFILE] OUT.c OUT.h [DIR]\n",
 		progname);
 	exit(2);
 }
@@ -283,7 +297,8 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	const char *prefix = "", *depfile = NULL, *out_c, *out_h, *dir;
+	const char *prefix = "", *depfile = NULL, *out_c, *out_h;
+	const char *dir = NULL;
 	const char *header_name;
 	struct input *in = NULL;
 	size_t n = 0, cap = 0, i;
@@ -300,17 +315,18 @@ main(int argc, char **argv)
 			usage();
 		a += 2;
 	}
-	if (argc - a != 3)
+	if (argc - a != 3 && argc - a != 2)
 		usage();
 	out_c = argv[a];
 	out_h = argv[a + 1];
-	dir = argv[a + 2];
+	if (argc - a == 3)
+		dir = argv[a + 2];
 	header_name = strrchr(out_h, '/') ? strrchr(out_h, '/') + 1 : out_h;
 
-	d = opendir(dir);
-	if (!d)
+	d = dir ? opendir(dir) : NULL;
+	if (dir && !d)
 		die("cannot open directory %s", dir);
-	while ((errno = 0, de = readdir(d)) != NULL) {
+	while (d && (errno = 0, de = readdir(d)) != NULL) {
 		struct stat st;
 		char *path;
 
@@ -336,9 +352,11 @@ main(int argc, char **argv)
 		in[n].len = 0;
 		n++;
 	}
-	if (errno != 0)
-		die("cannot read directory %s", dir);
-	closedir(d);
+	if (d) {
+		if (errno != 0)
+			die("cannot read directory %s", dir);
+		closedir(d);
+	}
 
 	if (n > 1)
 		qsort(in, n, sizeof(*in), cmp_input);
@@ -347,7 +365,7 @@ main(int argc, char **argv)
 
 	write_header(out_h);
 	write_source(out_c, header_name, prefix, in, n);
-	if (depfile)
+	if (depfile && dir)
 		write_depfile(depfile, out_c, dir, in, n);
 
 	for (i = 0; i < n; i++) {
