@@ -25,7 +25,8 @@ TEST_DEBS := $(RUN_DEBS) check libsubunit-dev clang libclang-rt-14-dev scdoc \
 
 # The database of run/migrate: the CLI's precedence (cli/main.c owns it):
 # --database-url (make migrate ARGS='--database-url URL'),
-# $MIRAGE_DATABASE_URL, $DATABASE_URL, libpq's PG* variables. Only when none
+# $MIGRATE_DATABASE_URL, $MIRAGE_DATABASE_URL, $DATABASE_URL, libpq's PG*
+# variables. Only when none
 # is given, the local PostgreSQL of tools/local-db.sh is started and used
 # (its header says where it lives: .pgdata/ or, as root, /var/lib/libmigrate/).
 ARGS ?=
@@ -36,7 +37,7 @@ ifeq ($(DB_GIVEN),)
 DB_SETUP := url=$$(tools/local-db.sh start '$(CURDIR)'); \
 	export MIRAGE_DATABASE_URL="$$url"
 else
-DB_SETUP := echo "database: yours (from ARGS, MIRAGE_DATABASE_URL, DATABASE_URL or PG*)"
+DB_SETUP := echo "database: yours (from ARGS, MIGRATE_DATABASE_URL, MIRAGE_DATABASE_URL, DATABASE_URL or PG*)"
 endif
 
 .PHONY: help run test build migrate migration stop db-start psql bench \
@@ -49,7 +50,8 @@ help: ## List the targets
 		sed -E 's/^([a-z-]+):.*## (.*)/\1|\2/' |
 		awk -F'|' '{ printf "  %-12s %s\n", $$1, $$2 }'
 	echo
-	echo "Database: --database-url (ARGS=...), \$$MIRAGE_DATABASE_URL, \$$DATABASE_URL"
+	echo "Database: --database-url (ARGS=...), \$$MIGRATE_DATABASE_URL,"
+	echo "\$$MIRAGE_DATABASE_URL, \$$DATABASE_URL"
 	echo "or PG* when given, else a local PostgreSQL started on demand and left"
 	echo "running, data kept between runs (tools/local-db.sh; make stop)."
 

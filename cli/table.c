@@ -26,7 +26,7 @@ const struct cli_option cli_options[] = {
 	  NULL },
 	{ OPT_REVISIONS, "revisions", 0, CLI_ARG_REQUIRED, "DIR",
 	  "MIGRATE_REVISIONS", 0,
-	  "load revision files from DIR instead of the ones built into this program",
+	  "load revision files from DIR (default: the ones built into this program, else ./revisions; the installed migrate has none built in)",
 	  NULL },
 	{ OPT_VERSION_TABLE, "version-table", 0, CLI_ARG_REQUIRED, "NAME",
 	  "MIGRATE_VERSION_TABLE", 0,

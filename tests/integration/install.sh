@@ -3,8 +3,9 @@
 # install.sh: what `meson install` gives, used from outside this tree.
 #
 #   - a fresh build of this source (library + generic migrate + embedder
-#     only: -Dexamples/-Dmirage/-Dtests disabled, unoptimised so that it
-#     builds fast) installed to a temporary prefix;
+#     + documentation: -Dexamples/-Dmirage/-Dtests disabled, unoptimised so
+#     that it builds fast) installed to a temporary prefix, with the bash
+#     completion and (when scdoc is there) migrate(1);
 #   - the installed `migrate` runs without LD_LIBRARY_PATH (install_rpath),
 #     refuses without revisions, and migrates the harness's database with
 #     --revisions; it embeds none;
@@ -39,6 +40,17 @@ mig=$prefix/bin/migrate
 ok "migrate and migrate-embed-revisions installed"
 [ ! -e "$prefix/bin/mirage-migrate" ] || fail "mirage-migrate was installed"
 ok "Mirage's binary is not installed"
+
+# The documentation that comes with it.
+comp=$(find "$prefix" -path '*bash-completion/completions/migrate' | head -n1)
+[ -n "$comp" ] || fail "no bash completion installed"
+ok "bash completion installed ($comp)"
+if command -v scdoc >/dev/null; then
+	[ -f "$prefix/share/man/man1/migrate.1" ] || fail "no migrate(1) installed"
+	ok "migrate(1) installed"
+else
+	note "SKIP: no scdoc, so no man page to look for"
+fi
 
 # install_rpath: no loader path needed.
 run "$T_TMP/version" env -u LD_LIBRARY_PATH "$mig" --version

@@ -3,7 +3,8 @@
 # make-run.sh: `make run` / `make migrate` / `make stop` from a checkout in a
 # directory other users cannot enter (as root: what /root is to user
 # postgres), the local database kept between runs, and the database
-# precedence (ARGS='--database-url', MIRAGE_DATABASE_URL, DATABASE_URL,
+# precedence (ARGS='--database-url', MIGRATE_DATABASE_URL,
+# MIRAGE_DATABASE_URL, DATABASE_URL,
 # PG*: the local server is started only when none is given).
 #
 # Run by pg-harness.sh (the "given" databases are the harness's). The
@@ -117,6 +118,7 @@ url_of()
 
 given DATABASE_URL mk_dburl DATABASE_URL="$(url_of mk_dburl)"
 given MIRAGE_DATABASE_URL mk_mirage MIRAGE_DATABASE_URL="$(url_of mk_mirage)"
+given MIGRATE_DATABASE_URL mk_migrate MIGRATE_DATABASE_URL="$(url_of mk_migrate)"
 given "ARGS=--database-url" mk_args ARGS="--database-url '$(url_of mk_args)'"
 
 # The harness's PG* variables in the environment.
