@@ -113,7 +113,7 @@ cmd_lint(struct cli *c)
 	struct migrate_lint *l = NULL;
 	bool json = c->json;
 	size_t i, n_revs, errors, warnings;
-	int rc = cli_load_registry(c, false), code = CLI_EXIT_OK;
+	int rc = cli_load_registry(c, false, false), code = CLI_EXIT_OK;
 
 	if (rc != CLI_EXIT_OK)
 		return rc;

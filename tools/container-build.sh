@@ -8,7 +8,8 @@
 #   usage: container-build.sh SRC BUILD OUT
 #
 # Configures SRC into BUILD (release, libmigrate linked statically, no
-# tests, no documentation), builds Mirage's mirage-migrate and the services,
+# tests, no documentation, no lint component: the job only migrates),
+# builds Mirage's mirage-migrate and the services,
 # checks that they run, and copies them to OUT/usr/local/bin. At run time
 # they need only libpq (Debian: libpq5).
 #
@@ -30,7 +31,7 @@ out=$3
 
 meson setup "$build" "$src" --buildtype=release -Ddefault_library=static \
 	-Dtests=disabled -Ddocumentation=disabled -Dcli=enabled \
-	-Dexamples=enabled -Dmirage=enabled
+	-Dexamples=enabled -Dmirage=enabled -Dlint=disabled
 meson compile -C "$build" cli/mirage-migrate examples/mirage-api \
 	examples/mirage-indexer
 
