@@ -1136,7 +1136,7 @@ cmd_show(struct cli *c)
 	const struct migrate_revision *rev;
 	const char *file, *date, *down;
 	size_t i, n, np;
-	int code = cli_load_registry(c, false);
+	int code = cli_load_registry(c, false, false);
 
 	if (code != CLI_EXIT_OK)
 		return code;
@@ -1206,7 +1206,7 @@ cmd_branches(struct cli *c)
 {
 	struct json j;
 	size_t i, k, n;
-	int code = cli_load_registry(c, false);
+	int code = cli_load_registry(c, false, false);
 
 	if (code != CLI_EXIT_OK)
 		return code;
