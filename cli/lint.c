@@ -172,9 +172,13 @@ cli_preflight(struct cli *c, int direction, const char *target)
 	size_t i, n;
 	int rc, version, code = CLI_EXIT_OK;
 
+	/* The plan is read without the migration lock: a concurrent upgrade can
+	 * only apply some of these steps first, never add others (the same
+	 * registry). When planning fails, the upgrade itself reports why,
+	 * with its own message and exit code. */
 	rc = migrate_plan(&plan, c->m, direction, target);
 	if (rc < 0)
-		return cli_fail(c, rc, CLI_PHASE_RUN);
+		return CLI_EXIT_OK;
 	rc = migrate_lint_new(&l);
 	for (i = 0; rc == 0 && i < migrate_plan_count(plan); i++) {
 		int dir;

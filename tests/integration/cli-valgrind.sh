@@ -80,6 +80,14 @@ SELECT nosuchcolumn FROM t_001;
 SELECT 1;
 SQL
 vg "$T/sqlfail" 4 --revisions "$T/revs-bad" upgrade head
+# The lint component (libpg_query): lint with findings, as JSON, and the
+# pre-flight refusing a syntax error (nothing applied).
+if "$MIGRATE" help lint >/dev/null 2>&1; then
+	vg "$T/lint" 1 --revisions "$SRCDIR/tests/lint/corpus" lint -v
+	vg "$T/lintj" 1 --revisions "$SRCDIR/tests/lint/corpus" --format json lint
+	sed -i 's/^SELECT nosuchcolumn FROM t_001;$/SELEC 1;/' "$T/revs-bad/006_bad.sql"
+	vg "$T/preflight" 3 --revisions "$T/revs-bad" upgrade head
+fi
 mkdir -p "$T/revs-new"
 vg "$T/rev" 0 --revisions "$T/revs-new" revision -m "first one"
 # The services: refusing (this database is not at the Mirage head), and

@@ -490,6 +490,58 @@ START_TEST(test_lint_irreversible_and_incomplete_downgrade)
 
 END_TEST
 
+static void
+add_file(struct migrate_registry *reg,
+	 const char *id,
+	 const char *parents,
+	 const char *up)
+{
+	char name[64], file[2048];
+	int n = snprintf(file, sizeof(file),
+			 "-- %s\n--\n-- Revision ID: %s\n-- Revises: %s\n\n"
+			 "-- migrate:upgrade\n%s\n\n-- migrate:downgrade\n"
+			 "SELECT 1;\n",
+			 id, id, parents, up);
+
+	ck_assert(n > 0 && (size_t)n < sizeof(file));
+	snprintf(name, sizeof(name), "%s.sql", id);
+	assert_reg_ok(reg, migrate_registry_parse(reg, name, file, (size_t)n));
+}
+
+/* Facts follow the graph, not the file order: a merge sees what both of
+ * its parents did (the old type of a column), a sibling branch does not. */
+START_TEST(test_lint_graph_facts)
+{
+	struct migrate_registry *reg;
+	struct migrate_lint *l = NULL;
+	size_t i, n_type = 0;
+
+	ck_assert_int_eq(migrate_registry_new(&reg), 0);
+	add_file(reg, "a1", "", "CREATE TABLE t (id int);");
+	add_file(reg, "b1", "a1", "CREATE TABLE u (name varchar(10));");
+	add_file(reg, "c1", "a1",
+		 "ALTER TABLE u ALTER COLUMN name TYPE varchar(20);");
+	add_file(reg, "d1", "b1, c1",
+		 "ALTER TABLE u ALTER COLUMN name TYPE varchar(30);");
+	assert_reg_ok(reg, migrate_registry_validate(reg));
+	ck_assert_int_eq(migrate_lint_new(&l), 0);
+	ck_assert_int_eq(migrate_lint_run(l, reg, NULL, 0, 0), 0);
+	for (i = 0; i < migrate_lint_count(l); i++) {
+		const struct migrate_lint_finding *f = migrate_lint_at(l, i);
+
+		if (strcmp(f->rule->id, "changing-column-type") != 0)
+			continue;
+		/* c1 does not descend from b1: the old type is unknown. */
+		ck_assert_str_eq(f->revision, "c1");
+		n_type++;
+	}
+	ck_assert_uint_eq(n_type, 1);
+	migrate_lint_free(l);
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
 /* Every rule has an id, a reason, a fix and an entry in doc/lint.md with
  * its severity. */
 START_TEST(test_lint_rule_table)
@@ -574,6 +626,7 @@ lint_suite(void)
 	add_test(s, test_lint_syntax_downgrade);
 	add_test(s, test_lint_parse_section);
 	add_test(s, test_lint_irreversible_and_incomplete_downgrade);
+	add_test(s, test_lint_graph_facts);
 	add_test(s, test_lint_rule_table);
 	add_test(s, test_lint_mirage_baseline);
 	return s;
