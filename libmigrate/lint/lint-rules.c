@@ -307,6 +307,10 @@ rule_create_table(struct lint_ctx *c, const PgQuery__CreateStmt *s)
 
 	if (!t)
 		return;
+	/* IF NOT EXISTS on a table that an ancestor created creates
+	 * nothing: the table stays an existing one. */
+	if (s->if_not_exists && lint_table_creator(c, t))
+		return;
 	lint_fact_add(c, FACT_TABLE_CREATED, t, NULL, NULL, true);
 	for (i = 0; i < s->n_table_elts; i++) {
 		const PgQuery__Node *e = s->table_elts[i];

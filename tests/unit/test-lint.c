@@ -490,6 +490,30 @@ START_TEST(test_lint_irreversible_and_incomplete_downgrade)
 
 END_TEST
 
+/* CREATE TABLE IF NOT EXISTS of a table an ancestor created creates
+ * nothing: the index on it still blocks writes. */
+START_TEST(test_lint_create_if_not_exists)
+{
+	struct migrate_registry *reg =
+		registry_with("CREATE TABLE IF NOT EXISTS t (id int);\n"
+			      "CREATE INDEX t_id ON t (id);\n"
+			      "CREATE TABLE IF NOT EXISTS n (id int);\n"
+			      "CREATE INDEX n_id ON n (id);",
+			      "DROP TABLE n;", NULL);
+	struct migrate_lint *l = lint_002(reg);
+	const struct migrate_lint_finding *f =
+		find(l, "require-concurrent-index-creation");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->line, FIRST_LINE + 1);
+	ck_assert_uint_eq(migrate_lint_count_severity(l, MIGRATE_LINT_ERROR),
+			  1);
+	migrate_lint_free(l);
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
 static void
 add_file(struct migrate_registry *reg,
 	 const char *id,
@@ -627,6 +651,7 @@ lint_suite(void)
 	add_test(s, test_lint_parse_section);
 	add_test(s, test_lint_irreversible_and_incomplete_downgrade);
 	add_test(s, test_lint_graph_facts);
+	add_test(s, test_lint_create_if_not_exists);
 	add_test(s, test_lint_rule_table);
 	add_test(s, test_lint_mirage_baseline);
 	return s;
