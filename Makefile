@@ -40,7 +40,7 @@ else
 DB_SETUP := echo "database: yours (from ARGS, MIGRATE_DATABASE_URL, MIRAGE_DATABASE_URL, DATABASE_URL or PG*)"
 endif
 
-.PHONY: help run test build migrate migration stop db-start psql bench \
+.PHONY: help run test build migrate migration stop db-start db-remove psql bench \
 	clean deps-run deps-test
 
 help: ## List the targets
@@ -133,6 +133,9 @@ db-start: deps-run ## Start the local PostgreSQL (make run does; left running)
 
 stop: ## Stop the local PostgreSQL (its data stays)
 	@tools/local-db.sh stop '$(CURDIR)'
+
+db-remove: ## Stop the local PostgreSQL and delete its data
+	@tools/local-db.sh remove '$(CURDIR)'
 
 psql: deps-run ## psql on the local database
 	@url=$$(tools/local-db.sh start '$(CURDIR)')

@@ -4,7 +4,7 @@
 # local-db.sh: the local PostgreSQL that `make run` and `make migrate` use
 # when no database is given (the Makefile decides that).
 #
-#   usage: local-db.sh start|stop|where CHECKOUT
+#   usage: local-db.sh start|stop|remove|where CHECKOUT
 #
 #   start  initdb once, start the server when it is not running, create the
 #          database, make `CREATE EXTENSION vector` work (the real pgvector
@@ -12,6 +12,7 @@
 #          named stand-in); prints the conninfo on stdout, messages on
 #          stderr. The server is left running.
 #   stop   stop it (the data stays)
+#   remove stop it and delete its directory (the data is gone)
 #   where  print the directory that holds it
 #
 # Where the data lives (one directory per checkout, kept between runs):
@@ -38,7 +39,7 @@ db=${PGLOCAL_DB:-mirage}
 
 usage()
 {
-	echo "usage: local-db.sh start|stop|where CHECKOUT" >&2
+	echo "usage: local-db.sh start|stop|remove|where CHECKOUT" >&2
 	exit 2
 }
 
@@ -109,7 +110,11 @@ start)
 		exit 0
 	fi
 	;;
-stop)
+stop | remove)
+	if [ "$cmd" = remove ] && [ ! -f "$data/PG_VERSION" ] && [ -d "$dir" ]; then
+		rm -rf "$dir"
+		exit 0
+	fi
 	if [ ! -f "$data/PG_VERSION" ]; then
 		echo "no local database for $checkout (would be in $dir)"
 		exit 0
@@ -119,8 +124,12 @@ stop)
 	if "${as_pg[@]}" "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
 		"${as_pg[@]}" "$bindir/pg_ctl" -D "$data" -m fast -w stop
 		echo "stopped the local PostgreSQL (its data stays in $dir)"
-	else
+	elif [ "$cmd" = stop ]; then
 		echo "the local PostgreSQL in $dir is not running"
+	fi
+	if [ "$cmd" = remove ]; then
+		rm -rf "$dir"
+		echo "removed the local database ($dir)"
 	fi
 	exit 0
 	;;

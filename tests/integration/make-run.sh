@@ -130,3 +130,8 @@ expect 0 "make migrate with PG* variables"
 [ "$(q -d mk_pgenv -c 'SELECT version_num FROM alembic_version')" = 001 ] ||
 	fail "PG*: database mk_pgenv was not migrated"
 ok "PG*: migrated that database, no local server"
+
+mk "$T_TMP/remove" db-remove
+expect 0 "make db-remove"
+[ ! -e "$local_dir" ] || fail "make db-remove left $local_dir"
+ok "make db-remove deletes the local database"
