@@ -394,7 +394,8 @@ cmd_stamp(struct cli *c)
 
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	rc = migrate_stamp(c->m, c->args[0]);
+	rc = CLI_GIVEN(c, OPT_PURGE) ? migrate_stamp_purge(c->m, c->args[0])
+				     : migrate_stamp(c->m, c->args[0]);
 	if (rc < 0)
 		return cli_fail(c, rc, CLI_PHASE_RUN);
 	return print_summary(c, "stamped", 0);

@@ -950,6 +950,7 @@ apply_option(struct cli *c,
 			return false;
 		}
 		break;
+	case OPT_PURGE:
 	case OPT_HELP:
 	case OPT_VERSION:
 	case OPT_SQL:

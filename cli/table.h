@@ -46,6 +46,7 @@ enum cli_opt_id {
 	OPT_STRICT,
 	OPT_NO_PARSE,
 	OPT_REV_RANGE,
+	OPT_PURGE,
 	OPT_COUNT_
 };
 

@@ -546,6 +546,18 @@ int migrate_apply(struct migrate *m, const struct migrate_plan *plan);
 int migrate_stamp(struct migrate *m, const char *target);
 
 /**
+ * As migrate_stamp(), but first empty the version table, whatever it holds
+ * (ids this build does not know too), then stamp from base to @p target
+ * (Alembic's `stamp --purge`). One transaction; every removed row and every
+ * step gets a history row, marked as stamp.
+ *
+ * @return 0, MIGRATE_EINVAL, MIGRATE_ENOTFOUND, MIGRATE_EAMBIGUOUS,
+ *         MIGRATE_EREADONLY, MIGRATE_ELOCKED, MIGRATE_EDIRTY,
+ *         MIGRATE_ECONFLICT (the database moved), MIGRATE_EBACKEND.
+ */
+int migrate_stamp_purge(struct migrate *m, const char *target);
+
+/**
  * Clear the dirty mark left by a failed non-transactional revision.
  * @param undo 0: the revision is now complete (mark applied);
  *             1: it is not applied (mark not applied).

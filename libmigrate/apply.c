@@ -922,19 +922,48 @@ static int
 run_bookkeeping(struct migrate *m,
 		const struct migrate_plan *plan,
 		const char *operation,
-		bool report)
+		bool report,
+		const struct strv *purge)
 {
 	struct migrate_record rec;
 	size_t i;
 	int rc;
 
-	if (plan->n_steps == 0)
+	if (plan->n_steps == 0 && (!purge || purge->n == 0))
 		return 0;
 	berr_clear(m);
 	rc = m->be->begin(m->be, &m->berr);
 	if (rc < 0)
 		return migrate__backend_failed(m, rc,
 					       "cannot begin a transaction");
+	/* stamp --purge: first every version row goes, each with a history
+	 * row (a stamp down of that id, known to this build or not); the plan
+	 * then starts from base. One transaction for all of it. */
+	for (i = 0; purge && i < purge->n; i++) {
+		const struct migrate_revision *rev =
+			migrate__registry_get(m->reg, purge->v[i]);
+		const char *one[1];
+
+		one[0] = purge->v[i];
+		memset(&rec, 0, sizeof(rec));
+		rec.revision = purge->v[i];
+		rec.direction = MIGRATE_DOWN;
+		rec.operation = operation;
+		rec.remove_heads = one;
+		rec.n_remove = 1;
+		rec.checksum = rev ? rev->checksum : "";
+		rec.started_at = clock_wall();
+		rec.success = 1;
+		rec.error = "";
+		rc = m->be->record(m->be, &rec, &m->berr);
+		if (rc < 0) {
+			m->berr.in_bookkeeping = 1;
+			rc = migrate__backend_failed(
+				m, rc, "cannot purge the version table");
+			quiet_rollback(m);
+			return rc;
+		}
+	}
 	for (i = 0; i < plan->n_steps; i++) {
 		const struct migrate_step *st = &plan->steps[i];
 		double t0 = clock_ms();
@@ -1167,6 +1196,9 @@ struct job {
 	 * the step is declared not done. */
 	const char *resolve;
 	int undo;
+	/* migrate_stamp_purge(): empty the version table first, plan from
+	 * base. */
+	bool purge;
 };
 
 /* Resolve: check the operator's revision against the dirty mark and turn
@@ -1214,9 +1246,11 @@ plan_job(struct migrate *m,
 	int rc;
 
 	*out = NULL;
-	rc = migrate__plan_move(out, m->reg, (const char *const *)st->heads.v,
-				st->heads.n, job->direction, job->target,
-				job->flags, &m->diag);
+	rc = migrate__plan_move(out, m->reg,
+				job->purge ? NULL
+					   : (const char *const *)st->heads.v,
+				job->purge ? 0 : st->heads.n, job->direction,
+				job->target, job->flags, &m->diag);
 	if (rc == 0)
 		return 0;
 	*out = NULL;
@@ -1273,7 +1307,8 @@ run_job(struct migrate *m, struct job *job)
 		plan = made;
 	if (rc == 0 && job->operation)
 		rc = run_bookkeeping(m, plan, job->operation,
-				     job->resolve == NULL);
+				     job->resolve == NULL,
+				     job->purge ? &st.heads : NULL);
 	else if (rc == 0)
 		rc = run_plan(m, plan);
 	release_lock(m);
@@ -1286,7 +1321,7 @@ MIGRATE_EXPORT
 int
 migrate_upgrade(struct migrate *m, const char *target)
 {
-	struct job job = { MIGRATE_UP, NULL, 0, NULL, NULL, NULL, 0 };
+	struct job job = { MIGRATE_UP, NULL, 0, NULL, NULL, NULL, 0, false };
 
 	if (!m)
 		return MIGRATE_EINVAL;
@@ -1298,7 +1333,7 @@ MIGRATE_EXPORT
 int
 migrate_downgrade(struct migrate *m, const char *target)
 {
-	struct job job = { MIGRATE_DOWN, NULL, 0, NULL, NULL, NULL, 0 };
+	struct job job = { MIGRATE_DOWN, NULL, 0, NULL, NULL, NULL, 0, false };
 
 	if (!m)
 		return MIGRATE_EINVAL;
@@ -1314,7 +1349,7 @@ MIGRATE_EXPORT
 int
 migrate_apply(struct migrate *m, const struct migrate_plan *plan)
 {
-	struct job job = { 0, NULL, 0, NULL, NULL, NULL, 0 };
+	struct job job = { 0, NULL, 0, NULL, NULL, NULL, 0, false };
 
 	if (!m)
 		return MIGRATE_EINVAL;
@@ -1333,7 +1368,7 @@ MIGRATE_EXPORT
 int
 migrate_stamp(struct migrate *m, const char *target)
 {
-	struct job job = { 0, NULL, 0, NULL, "stamp", NULL, 0 };
+	struct job job = { 0, NULL, 0, NULL, "stamp", NULL, 0, false };
 
 	if (!m)
 		return MIGRATE_EINVAL;
@@ -1347,9 +1382,26 @@ migrate_stamp(struct migrate *m, const char *target)
 
 MIGRATE_EXPORT
 int
+migrate_stamp_purge(struct migrate *m, const char *target)
+{
+	struct job job = { 0, NULL, 0, NULL, "stamp", NULL, 0, true };
+
+	if (!m)
+		return MIGRATE_EINVAL;
+	if (!target || !*target)
+		return migrate__set_error(m, MIGRATE_EINVAL,
+					  "stamp needs a target");
+	job.target = target;
+	job.direction = MIGRATE_UP;
+	job.flags = MIGRATE__PLAN_BOOKKEEPING_ONLY;
+	return run_job(m, &job);
+}
+
+MIGRATE_EXPORT
+int
 migrate_resolve(struct migrate *m, const char *revision, int undo)
 {
-	struct job job = { 0, NULL, 0, NULL, "resolve", NULL, 0 };
+	struct job job = { 0, NULL, 0, NULL, "resolve", NULL, 0, false };
 
 	if (!m)
 		return MIGRATE_EINVAL;

@@ -95,6 +95,25 @@ m "$DB" "$T/k2" "${M[@]}" --format json check
 same "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["status"])' "$T/k2.out")" \
 	"unknown revision" "check --format json: unknown revision"
 
+# stamp --purge: from an unknown id (where a plain stamp cannot start), in
+# one transaction, with history rows for what went and what came.
+m "$DB" "$T/s1" "${M[@]}" stamp a001
+expect 4 "a plain stamp from an unknown id"
+same "$(version_of "$DB")" "zzz" "the version table untouched"
+m "$DB" "$T/s2" "${M[@]}" stamp --purge c002
+expect 0 "stamp --purge"
+has "$T/s2.out" "stamped: the database is at c002" "stamp --purge: the summary"
+same "$(version_of "$DB")" "c002" "the version table holds only c002"
+same "$(q -d "$DB" -c "SELECT string_agg(revision || ':' || direction, ' ' ORDER BY id)
+	FROM (SELECT * FROM migrate_log WHERE operation = 'stamp' ORDER BY id DESC LIMIT 3) t")" \
+	"zzz:down a001:up c002:up" "history: zzz removed, a001 and c002 stamped"
+q -d "$DB" -c "INSERT INTO alembic_version VALUES ('yyy')"
+m "$DB" "$T/s3" "${M[@]}" --format json stamp --purge base
+expect 0 "stamp --purge base"
+same "$(version_of "$DB")" "" "the version table is empty"
+m "$DB" "$T/s4" "${M[@]}" upgrade --purge
+expect 2 "--purge applies to stamp only"
+
 # Progress: -v lines and the summary are not prefixed like errors; the
 # count is i/N; on a terminal one line shows i/N and the elapsed time.
 DB2=cli_progress

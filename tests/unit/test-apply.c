@@ -717,6 +717,47 @@ START_TEST(test_stamp)
 
 END_TEST
 
+/* Alembic's stamp --purge: the version table holds an id this build does
+ * not know; a plain stamp cannot move from there, a purge can. */
+START_TEST(test_stamp_purge)
+{
+	struct migrate_backend *be;
+	struct migrate *m = open_mem(chain(4), &be, 0, true);
+	const char *zzz[] = { "zzz", "yyy" };
+	struct hist h;
+	size_t before;
+
+	ck_assert_int_eq(migrate_backend_memory_set_heads(be, zzz, 2), 0);
+	ck_assert_int_eq(migrate_stamp(m, "002"), MIGRATE_EUNKNOWN);
+	before = migrate_backend_memory_history_count(be);
+	assert_ok(m, migrate_stamp_purge(m, "002"));
+	ck_assert_str_eq(current(m), "002");
+	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 0);
+	/* Two removed rows and two stamped steps, all marked stamp. */
+	ck_assert_uint_eq(migrate_backend_memory_history_count(be), before + 4);
+	history(m, &h);
+	ck_assert_str_eq(h.rev[h.n - 4], "zzz");
+	ck_assert_int_eq(h.e[h.n - 4].direction, MIGRATE_DOWN);
+	ck_assert_str_eq(h.op[h.n - 4], "stamp");
+	ck_assert_str_eq(h.rev[h.n - 3], "yyy");
+	ck_assert_str_eq(h.rev[h.n - 1], "002");
+	ck_assert_int_eq(h.e[h.n - 1].direction, MIGRATE_UP);
+	/* From a known revision too, and to base. */
+	assert_ok(m, migrate_stamp_purge(m, "heads"));
+	ck_assert_str_eq(current(m), "004");
+	assert_ok(m, migrate_stamp_purge(m, "base"));
+	ck_assert_str_eq(current(m), "");
+	/* At base with nothing to purge: nothing written. */
+	before = migrate_backend_memory_history_count(be);
+	assert_ok(m, migrate_stamp_purge(m, "base"));
+	ck_assert_uint_eq(migrate_backend_memory_history_count(be), before);
+	ck_assert_int_eq(migrate_stamp_purge(m, "nope"), MIGRATE_ENOTFOUND);
+	ck_assert_int_eq(migrate_stamp_purge(m, NULL), MIGRATE_EINVAL);
+	migrate_close(m);
+}
+
+END_TEST
+
 START_TEST(test_stamp_down_through_irreversible)
 {
 	struct migrate_registry *reg;
@@ -1615,6 +1656,7 @@ apply_suite(void)
 	add_test(s, test_readonly_refuses_writes);
 	add_test(s, test_apply_plan_and_conflict);
 	add_test(s, test_stamp);
+	add_test(s, test_stamp_purge);
 	add_test(s, test_stamp_down_through_irreversible);
 	add_test(s, test_callbacks);
 	add_test(s, test_callback_failure);
