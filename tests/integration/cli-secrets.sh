@@ -138,15 +138,19 @@ cmdline_of()
 	>"$T/a.out" 2>"$T/a.err" </dev/null &
 A=$!
 T_PIDS+=("$A")
-# Wait (bounded) until the revision runs: migrate has parsed its options.
+# Wait (bounded) until the revision sleeps: migrate has parsed its
+# options (the query text may be cut off before pg_sleep: wait_event).
 for ((i = 0; i < 200; i++)); do
 	n=$(q -d "$DB" -c "SELECT count(*) FROM pg_stat_activity
-		WHERE datname = '$DB' AND query LIKE '%pg_sleep(4)%'
-		AND pid <> pg_backend_pid()")
+		WHERE datname = '$DB' AND wait_event = 'PgSleep'")
 	[ "$n" = 1 ] && break
+	kill -0 "$A" 2>/dev/null || break
 	sleep 0.05
 done
-[ "$n" = 1 ] || fail "the slow revision never started"
+if [ "$n" != 1 ]; then
+	show stderr "$T/a.err"
+	fail "the slow revision never started"
+fi
 "$MIGRATE" --revisions "$S" --lock-wait 30 --database-url "$URL" \
 	upgrade head >"$T/b.out" 2>"$T/b.err" </dev/null &
 B=$!
