@@ -1563,35 +1563,61 @@ conninfo_refused(const char *conninfo,
 		 char *err,
 		 size_t errlen)
 {
+	/* libpq's messages, the URI ones first (url.c hands libpq a
+	 * postgresql:// URI), each with ours. */
+	static const struct {
+		const char *libpq;
+		const char *ours;
+	} map[] = {
+		{ "percent-encoded",
+		  "malformed database URL: invalid percent-encoding (write % as "
+		  "%25)" },
+		{ "matching \"]\"",
+		  "malformed database URL: unterminated '[' in the host" },
+		{ "IPv6 host address may not be empty",
+		  "malformed database URL: empty IPv6 address" },
+		{ "unexpected character",
+		  "malformed database URL: unexpected text after the host or "
+		  "after ']' (expected ':' and a port, or '/')" },
+		{ "missing key/value separator",
+		  "malformed database URL: query parameter without '=value'" },
+		{ "extra key/value separator",
+		  "malformed database URL: query parameter with a second '='" },
+		{ "missing \"=\"",
+		  "malformed connection parameters: a word without '=value' "
+		  "(quote values that hold spaces)" },
+		{ "unterminated quoted string",
+		  "malformed connection parameters: an unterminated quoted "
+		  "value" },
+	};
+
 	const char *q = strchr(msg, '"');
 	const char *e = q ? strchr(q + 1, '"') : NULL;
 	char word[64] = "";
+	size_t i;
 
 	if (q && e && (size_t)(e - q - 1) < sizeof(word) &&
 	    !holds_password(conninfo))
 		snprintf(word, sizeof(word), "%.*s", (int)(e - q - 1), q + 1);
-	if (strstr(msg, "invalid connection option")) {
+	if (strstr(msg, "invalid connection option") ||
+	    strstr(msg, "invalid URI query parameter")) {
 		if (word[0]) {
 			char tmp[160];
 
-			snprintf(
-				tmp, sizeof(tmp),
-				"malformed connection parameters: unknown parameter \"%s\"",
-				word);
+			snprintf(tmp, sizeof(tmp),
+				 "malformed connection parameters: unknown "
+				 "parameter \"%s\"",
+				 word);
 			return set_err(err, errlen, tmp);
 		}
-		return set_err(
-			err, errlen,
-			"malformed connection parameters: an unknown parameter name (quote values that hold spaces)");
+		return set_err(err, errlen,
+			       "malformed connection parameters: an unknown "
+			       "parameter name (quote values that hold "
+			       "spaces)");
 	}
-	if (strstr(msg, "missing \"=\""))
-		return set_err(
-			err, errlen,
-			"malformed connection parameters: a word without '=value' (quote values that hold spaces)");
-	if (strstr(msg, "unterminated quoted string"))
-		return set_err(
-			err, errlen,
-			"malformed connection parameters: an unterminated quoted value");
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strstr(msg, map[i].libpq))
+			return set_err(err, errlen, map[i].ours);
 	return set_err(err, errlen, "malformed connection parameters");
 }
 
@@ -1605,7 +1631,40 @@ looks_like_connection_string(const char *v)
 	       strncasecmp(v, "postgres:", 9) == 0;
 }
 
-/* Let libpq check the keywords (and quoting) of a conninfo string. */
+/* libpq checks port numbers only when it connects: a comma-separated
+ * list of empty entries or numbers 1-65535 (a bad one is a usage error,
+ * not a failed connection). */
+static bool
+ports_valid(const char *v)
+{
+	while (*v) {
+		unsigned long port = 0;
+		const char *start = v;
+
+		for (; *v >= '0' && *v <= '9'; v++) {
+			port = port * 10 + (unsigned long)(*v - '0');
+			if (port > 65535)
+				return false;
+		}
+		if (*v && *v != ',')
+			return false;
+		if (v > start && port == 0)
+			return false;
+		if (*v == ',')
+			v++;
+	}
+	return true;
+}
+
+static bool
+is_uri(const char *s)
+{
+	return strncmp(s, "postgresql://", 13) == 0 ||
+	       strncmp(s, "postgres://", 11) == 0;
+}
+
+/* Let libpq parse a conninfo string or URI (from url.c), with messages of
+ * our own. */
 static int
 check_conninfo(const char *conninfo, char *err, size_t errlen)
 {
@@ -1618,10 +1677,10 @@ check_conninfo(const char *conninfo, char *err, size_t errlen)
 		p++;
 	if (!*p)
 		return 0;
-	if (!strchr(p, '='))
-		return set_err(
-			err, errlen,
-			"expected a postgresql:// URL or keyword=value connection parameters");
+	if (!is_uri(p) && !strchr(p, '='))
+		return set_err(err, errlen,
+			       "expected a postgresql:// URL or keyword=value "
+			       "connection parameters");
 	opts = PQconninfoParse(conninfo, &msg);
 	if (!opts) {
 		if (!msg)
@@ -1630,12 +1689,21 @@ check_conninfo(const char *conninfo, char *err, size_t errlen)
 		PQfreemem(msg);
 		return rc;
 	}
-	for (o = opts; o->keyword; o++)
-		if (strcmp(o->keyword, "dbname") == 0 && o->val &&
+	for (o = opts; o->keyword && rc == 0; o++) {
+		if (!o->val)
+			continue;
+		if (strcmp(o->keyword, "dbname") == 0 &&
 		    looks_like_connection_string(o->val))
-			rc = set_err(
-				err, errlen,
-				"malformed connection parameters: dbname holds connection parameters or a URL (give them directly)");
+			rc = set_err(err, errlen,
+				     "malformed connection parameters: dbname "
+				     "holds connection parameters or a URL "
+				     "(give them directly)");
+		else if (strcmp(o->keyword, "port") == 0 &&
+			 !ports_valid(o->val))
+			rc = set_err(err, errlen,
+				     "malformed connection parameters: invalid "
+				     "port number (1-65535)");
+	}
 	PQconninfoFree(opts);
 	return rc;
 }

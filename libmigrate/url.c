@@ -1,126 +1,37 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Database URLs: turn postgresql://, postgres:// and SQLAlchemy's
- * postgresql+DRIVER:// URLs into libpq conninfo ("keyword='value' ..."),
- * and redact passwords from any text.
+ * Database URLs: what libpq cannot do itself. The same URL serves Python
+ * tooling, so SQLAlchemy's spellings are turned into a URI libpq reads:
  *
- * We convert URLs ourselves instead of handing them to libpq because the
- * same URL serves Python tooling: SQLAlchemy spellings (the "+driver"
- * part, asyncpg's ?ssl=require, driver-only options) must be translated,
- * and libpq's own URI errors may quote the URL, password included. Error
- * messages here never quote a part of the URL that could hold a password.
+ * - the scheme: postgresql://, postgres:// and postgresql+DRIVER://
+ *   (asyncpg, psycopg2, psycopg, pg8000, ...) become postgresql://;
+ * - userinfo follows SQLAlchemy's rule, so that both sides read a URL the
+ *   same way: the user name ends at the first ':' or '@'; after a ':' the
+ *   password runs to the first '@' and may hold '/', '?' or ':' (libpq
+ *   would end it at a '/': such characters are percent-encoded for it);
+ * - query parameters of the drivers: asyncpg's ssl= (a boolean or an
+ *   sslmode) becomes sslmode=, its timeout= (seconds, fractional)
+ *   connect_timeout=; driver-only options are dropped, and those that
+ *   change how a connection is made without a libpq equivalent refused.
  *
- * Userinfo follows SQLAlchemy's rule, so that both sides read a URL the
- * same way: the user name ends at the first ':' or '@'; after a ':' the
- * password runs to the first '@' (it may hold '/', '?' or ':').
+ * Everything else (hosts, ports, IPv6, percent-decoding, the database,
+ * libpq's own query parameters) is left to libpq: the backend checks the
+ * result with PQconninfoParse() and connects with it (backend-pq.c), with
+ * messages of our own (libpq's quote the URL, password included). Messages
+ * here never quote a part of the URL that could hold a password either.
+ * A conninfo string ("host=... dbname=...") is passed on as it is.
+ *
+ * Redaction of passwords in any text lives in redact.c.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "private.h"
 
-/* An ordered keyword=value list; setting a keyword again replaces it (a
- * query parameter overrides the URL's own host, port...). */
-struct kvlist {
-	struct strv keys;
-	struct strv vals;
-};
-
-static int
-kv_set(struct kvlist *kv, const char *key, const char *val)
-{
-	long i = strv_find(&kv->keys, key);
-	char *copy;
-
-	if (i >= 0) {
-		copy = xstrdup(val);
-		if (!copy)
-			return -1;
-		free(kv->vals.v[i]);
-		kv->vals.v[i] = copy;
-		return 0;
-	}
-	if (strv_push(&kv->keys, key) < 0)
-		return -1;
-	if (strv_push(&kv->vals, val) < 0) {
-		strv_remove(&kv->keys, kv->keys.n - 1);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-kv_clear(struct kvlist *kv)
-{
-	strv_clear(&kv->keys);
-	strv_clear(&kv->vals);
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-enum decode_result {
-	DECODE_OK = 0,
-	DECODE_BAD = -1, /* malformed %XX or %00 */
-	DECODE_NOMEM = -2,
-};
-
-/* Percent-decode @n bytes of @s into a new string. */
-static enum decode_result
-pct_decode(const char *s, size_t n, char **out)
-{
-	char *d = malloc(n + 1);
-	size_t i, j = 0;
-
-	*out = NULL;
-	if (!d)
-		return DECODE_NOMEM;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '%') {
-			int hi, lo;
-
-			if (i + 2 >= n) {
-				free(d);
-				return DECODE_BAD;
-			}
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-				free(d);
-				return DECODE_BAD;
-			}
-			d[j++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			d[j++] = s[i];
-		}
-	}
-	d[j] = '\0';
-	*out = d;
-	return DECODE_OK;
-}
-
-static bool
-is_ident_text(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
-			return false;
-	return true;
-}
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Driver options SQLAlchemy dialects and drivers accept in the query
  * string that mean nothing to the server connection: dropped. */
@@ -154,17 +65,15 @@ static const char *const unmappable_params[] = {
 };
 
 static bool
-in_list(const char *key, const char *const *list, size_t n)
+in_list(const char *key, size_t n, const char *const *list, size_t count)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (strcmp(key, list[i]) == 0)
+	for (i = 0; i < count; i++)
+		if (strlen(list[i]) == n && strncmp(key, list[i], n) == 0)
 			return true;
 	return false;
 }
-
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 static int
 url_error(char *err, size_t errlen, const char *msg)
@@ -172,6 +81,65 @@ url_error(char *err, size_t errlen, const char *msg)
 	if (err && errlen)
 		snprintf(err, errlen, "%s", msg);
 	return MIGRATE_EINVAL;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Is every '%' of the @n bytes at @s followed by two hex digits, and
+ * none of them %00? (libpq's own message would quote the text.) */
+static bool
+pct_valid(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] != '%')
+			continue;
+		if (i + 2 >= n)
+			return false;
+		if (hexval((unsigned char)s[i + 1]) < 0 ||
+		    hexval((unsigned char)s[i + 2]) < 0 ||
+		    (s[i + 1] == '0' && s[i + 2] == '0'))
+			return false;
+		i += 2;
+	}
+	return true;
+}
+
+/* The @n bytes at @s percent-decoded into @out (at most @outlen - 1
+ * bytes), or false when malformed or too long. For the short values of
+ * the parameters we map. */
+static bool
+pct_decode_small(const char *s, size_t n, char *out, size_t outlen)
+{
+	size_t i, j = 0;
+
+	if (!pct_valid(s, n))
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '%') {
+			c = (char)(hexval((unsigned char)s[i + 1]) * 16 +
+				   hexval((unsigned char)s[i + 2]));
+			i += 2;
+		}
+		if (j + 1 >= outlen)
+			return false;
+		out[j++] = c;
+	}
+	out[j] = '\0';
+	return true;
 }
 
 /* asyncpg's ssl= takes booleans and sslmode names. */
@@ -227,33 +195,60 @@ map_seconds(const char *v, char *out, size_t outlen)
 	return true;
 }
 
+/* Append @n bytes at @s with '@' percent-encoded: libpq looks for the
+ * end of the userinfo at the first '@' before a '/', and a query holds
+ * none for it to find ("postgresql://h?application_name=a@b"). */
+static void
+put_no_at(struct buf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '@')
+			buf_puts(b, "%40");
+		else
+			buf_append(b, s + i, 1);
+	}
+}
+
+/*
+ * Append the query parameter "key=value" (@n bytes at @s, no '&') to @b,
+ * mapped for libpq. Parameters of libpq's own, and unknown ones, go on as
+ * they are: libpq checks them.
+ */
 static int
-add_query_param(struct kvlist *kv,
-		const char *key,
-		const char *val,
+add_query_param(struct buf *b,
+		const char *s,
+		size_t n,
 		char *err,
 		size_t errlen)
 {
-	char msg[256];
-	const char *shown =
-		is_ident_text(key) && strlen(key) < 64 ? key : "(unprintable)";
+	const char *eq = memchr(s, '=', n);
+	size_t kn = eq ? (size_t)(eq - s) : n;
+	char key[40], val[64], msg[200];
 
-	if (!*key)
-		return url_error(err, errlen,
-				 "malformed database URL: query parameter "
-				 "without a name");
-	if (in_list(key, dropped_params, N_ELEMS(dropped_params)))
+	if (!eq || !pct_decode_small(s, kn, key, sizeof(key))) {
+		/* libpq reports a parameter without '=' (as we would) and
+		 * malformed or long names; pass them on. */
+		buf_append(b, b->len ? "&" : "?", 1);
+		put_no_at(b, s, n);
 		return 0;
-	if (in_list(key, unmappable_params, N_ELEMS(unmappable_params))) {
+	}
+	if (in_list(key, strlen(key), dropped_params, N_ELEMS(dropped_params)))
+		return 0;
+	if (in_list(key, strlen(key), unmappable_params,
+		    N_ELEMS(unmappable_params))) {
 		snprintf(msg, sizeof(msg),
 			 "database URL parameter \"%s\" has no libpq "
 			 "equivalent; remove it from the URL",
-			 shown);
+			 key);
 		return url_error(err, errlen, msg);
 	}
 	if (strcmp(key, "ssl") == 0) {
-		const char *mode = map_ssl(val);
+		const char *mode = NULL;
 
+		if (pct_decode_small(eq + 1, n - kn - 1, val, sizeof(val)))
+			mode = map_ssl(val);
 		if (!mode)
 			return url_error(
 				err, errlen,
@@ -261,229 +256,27 @@ add_query_param(struct kvlist *kv,
 				"unsupported value (use true, false or an "
 				"sslmode: disable, allow, prefer, require, "
 				"verify-ca, verify-full)");
-		return kv_set(kv, "sslmode", mode) < 0 ? MIGRATE_ENOMEM : 0;
+		buf_printf(b, "%ssslmode=%s", b->len ? "&" : "?", mode);
+		return 0;
 	}
 	if (strcmp(key, "timeout") == 0 ||
 	    strcmp(key, "connect_timeout") == 0) {
 		char secs[32];
 
-		if (!map_seconds(val, secs, sizeof(secs))) {
+		if (!pct_decode_small(eq + 1, n - kn - 1, val, sizeof(val)) ||
+		    !map_seconds(val, secs, sizeof(secs))) {
 			snprintf(msg, sizeof(msg),
 				 "database URL parameter \"%s\" must be a "
 				 "number of seconds",
 				 key);
 			return url_error(err, errlen, msg);
 		}
-		return kv_set(kv, "connect_timeout", secs) < 0 ? MIGRATE_ENOMEM
-							       : 0;
-	}
-	/* Everything else is given to libpq as it is; unknown keywords are
-	 * rejected when the backend checks the conninfo. */
-	return kv_set(kv, key, val) < 0 ? MIGRATE_ENOMEM : 0;
-}
-
-static int
-decode_into(const char *s,
-	    size_t n,
-	    char **out,
-	    const char *what,
-	    char *err,
-	    size_t errlen)
-{
-	char msg[160];
-
-	switch (pct_decode(s, n, out)) {
-	case DECODE_OK:
+		buf_printf(b, "%sconnect_timeout=%s", b->len ? "&" : "?", secs);
 		return 0;
-	case DECODE_NOMEM:
-		return MIGRATE_ENOMEM;
-	case DECODE_BAD:
-	default:
-		snprintf(msg, sizeof(msg),
-			 "malformed database URL: invalid percent-encoding "
-			 "in the %s",
-			 what);
-		return url_error(err, errlen, msg);
 	}
-}
-
-/* Parse "host[:port]" or "[v6]:port" entries separated by ','. */
-static int
-parse_hosts(struct kvlist *kv,
-	    const char *s,
-	    size_t n,
-	    char *err,
-	    size_t errlen)
-{
-	struct buf hosts = BUF_INIT, ports = BUF_INIT;
-	bool any_host = false, any_port = false;
-	size_t i = 0;
-	int rc = 0;
-
-	if (n == 0)
-		return 0;
-	while (i <= n) {
-		size_t end = i, hs, he, ps = 0, pe = 0;
-		char *host = NULL;
-
-		while (end < n && s[end] != ',')
-			end++;
-		if (s[i] == '[' && i < end) {
-			const char *rb = memchr(s + i, ']', end - i);
-
-			if (!rb) {
-				rc = url_error(err, errlen,
-					       "malformed database URL: "
-					       "unterminated '[' in the host");
-				goto out;
-			}
-			hs = i + 1;
-			he = (size_t)(rb - s);
-			if (he + 1 < end) {
-				if (s[he + 1] != ':') {
-					rc = url_error(
-						err, errlen,
-						"malformed database URL: "
-						"unexpected text after ']' in "
-						"the host");
-					goto out;
-				}
-				ps = he + 2;
-				pe = end;
-			}
-			if (he == hs) {
-				rc = url_error(err, errlen,
-					       "malformed database URL: empty "
-					       "IPv6 address");
-				goto out;
-			}
-		} else {
-			const char *colon = memchr(s + i, ':', end - i);
-
-			hs = i;
-			he = colon ? (size_t)(colon - s) : end;
-			if (colon) {
-				ps = he + 1;
-				pe = end;
-			}
-			if (memchr(s + hs, '@', he - hs)) {
-				rc = url_error(err, errlen,
-					       "malformed database URL: '@' in "
-					       "the host part (write '@' in a "
-					       "user name or password as %40)");
-				goto out;
-			}
-		}
-		if (he == hs && n > 0 && (end < n || i > 0)) {
-			rc = url_error(err, errlen,
-				       "malformed database URL: empty host in "
-				       "the host list");
-			goto out;
-		}
-		rc = decode_into(s + hs, he - hs, &host, "host", err, errlen);
-		if (rc < 0)
-			goto out;
-		if (i > 0) {
-			buf_puts(&hosts, ",");
-			buf_puts(&ports, ",");
-		}
-		if (*host)
-			any_host = true;
-		buf_puts(&hosts, host);
-		free(host);
-		if (pe > ps) {
-			size_t k;
-			unsigned long port = 0;
-
-			for (k = ps; k < pe; k++) {
-				if (s[k] < '0' || s[k] > '9' || port > 65535) {
-					rc = url_error(err, errlen,
-						       "malformed database "
-						       "URL: invalid port "
-						       "number");
-					goto out;
-				}
-				port = port * 10 + (unsigned long)(s[k] - '0');
-			}
-			if (port == 0 || port > 65535) {
-				rc = url_error(
-					err, errlen,
-					"malformed database URL: invalid "
-					"port number");
-				goto out;
-			}
-			buf_printf(&ports, "%lu", port);
-			any_port = true;
-		}
-		i = end + 1;
-	}
-	if (hosts.oom || ports.oom) {
-		rc = MIGRATE_ENOMEM;
-		goto out;
-	}
-	if (any_host && kv_set(kv, "host", hosts.data) < 0)
-		rc = MIGRATE_ENOMEM;
-	if (rc == 0 && any_port && kv_set(kv, "port", ports.data) < 0)
-		rc = MIGRATE_ENOMEM;
-out:
-	buf_free(&hosts);
-	buf_free(&ports);
-	return rc;
-}
-
-static int
-parse_query(struct kvlist *kv,
-	    const char *s,
-	    size_t n,
-	    char *err,
-	    size_t errlen)
-{
-	size_t i = 0;
-	int rc = 0;
-
-	while (i < n) {
-		size_t end = i, eq;
-		char *key = NULL, *val = NULL;
-
-		while (end < n && s[end] != '&')
-			end++;
-		if (end == i) { /* "a=1&&b=2" or a trailing '&' */
-			i = end + 1;
-			continue;
-		}
-		for (eq = i; eq < end && s[eq] != '='; eq++)
-			;
-		if (eq == end)
-			return url_error(err, errlen,
-					 "malformed database URL: query "
-					 "parameter without '=value'");
-		rc = decode_into(s + i, eq - i, &key, "query parameters", err,
-				 errlen);
-		if (rc == 0)
-			rc = decode_into(s + eq + 1, end - eq - 1, &val,
-					 "query parameters", err, errlen);
-		if (rc == 0)
-			rc = add_query_param(kv, key, val, err, errlen);
-		free(key);
-		free(val);
-		if (rc < 0)
-			return rc;
-		i = end + 1;
-	}
+	buf_append(b, b->len ? "&" : "?", 1);
+	put_no_at(b, s, n);
 	return 0;
-}
-
-/* Append @v as a conninfo value: always single-quoted, ' and \ escaped. */
-static void
-conninfo_value(struct buf *b, const char *v)
-{
-	buf_puts(b, "'");
-	for (; *v; v++) {
-		if (*v == '\'' || *v == '\\')
-			buf_append(b, "\\", 1);
-		buf_append(b, v, 1);
-	}
-	buf_puts(b, "'");
 }
 
 /* Length of a URL scheme at @s ("postgresql+asyncpg") followed by ':',
@@ -522,13 +315,33 @@ scheme_is_postgres(const char *s, size_t len)
 	return true;
 }
 
-static int
-parse_url(struct kvlist *kv, const char *s, size_t n, char *err, size_t errlen)
+/* Append @n bytes of userinfo at @s, with the characters that would end
+ * libpq's userinfo early ('/', and '@' which cannot occur here) or that
+ * it would read as the password separator in a user name (':', which
+ * cannot occur in one either) percent-encoded. */
+static void
+put_userinfo(struct buf *b, const char *s, size_t n)
 {
-	size_t i = 0, auth_end, user_end;
-	const char *at = NULL;
-	int rc;
+	size_t i;
 
+	for (i = 0; i < n; i++) {
+		if (s[i] == '/')
+			buf_puts(b, "%2F");
+		else
+			buf_append(b, s + i, 1);
+	}
+}
+
+/* The part after "scheme://" (@n bytes at @s) into @b as libpq's URI. */
+static int
+rewrite_url(struct buf *b, const char *s, size_t n, char *err, size_t errlen)
+{
+	size_t i = 0, user_end, q, k;
+	const char *at = NULL;
+	struct buf query = BUF_INIT;
+	int rc = 0;
+
+	buf_puts(b, "postgresql://");
 	/* Userinfo (SQLAlchemy's rule, see the top of the file). */
 	for (user_end = 0; user_end < n; user_end++) {
 		char c = s[user_end];
@@ -536,71 +349,60 @@ parse_url(struct kvlist *kv, const char *s, size_t n, char *err, size_t errlen)
 		if (c == ':' || c == '@' || c == '/' || c == '?')
 			break;
 	}
-	if (user_end < n && s[user_end] == '@') {
+	if (user_end < n && s[user_end] == '@')
 		at = s + user_end;
-	} else if (user_end < n && s[user_end] == ':') {
+	else if (user_end < n && s[user_end] == ':')
 		at = memchr(s + user_end, '@', n - user_end);
-	}
 	if (at) {
-		char *user = NULL, *pw = NULL;
 		size_t at_off = (size_t)(at - s);
 
-		rc = decode_into(s, user_end, &user, "user name", err, errlen);
-		if (rc < 0)
-			return rc;
-		if (*user && kv_set(kv, "user", user) < 0) {
-			free(user);
-			return MIGRATE_ENOMEM;
-		}
-		free(user);
-		if (user_end < at_off) {
-			rc = decode_into(s + user_end + 1,
-					 at_off - user_end - 1, &pw, "password",
-					 err, errlen);
-			if (rc < 0)
-				return rc;
-			if (*pw && kv_set(kv, "password", pw) < 0) {
-				free(pw);
-				return MIGRATE_ENOMEM;
-			}
-			free(pw);
-		}
+		if (!pct_valid(s, user_end))
+			return url_error(err, errlen,
+					 "malformed database URL: invalid "
+					 "percent-encoding in the user name");
+		if (user_end < at_off &&
+		    !pct_valid(s + user_end + 1, at_off - user_end - 1))
+			return url_error(err, errlen,
+					 "malformed database URL: invalid "
+					 "percent-encoding in the password");
+		put_userinfo(b, s, at_off + 1);
 		i = at_off + 1;
 	}
+	/* A second '@' in the host part is one that belonged to the
+	 * password (write it as %40): refused before libpq reads it as a
+	 * host or port. */
+	for (q = i; q < n && s[q] != '/' && s[q] != '?'; q++)
+		if (s[q] == '@')
+			return url_error(err, errlen,
+					 "malformed database URL: '@' in the "
+					 "host part (write '@' in a user name "
+					 "or password as %40)");
+	for (q = i; q < n && s[q] != '?'; q++)
+		;
+	put_no_at(b, s + i, q - i);
+	/* Query parameters, one by one; empty ones ("a=1&&b=2", a trailing
+	 * '&') are skipped. */
+	for (k = q + 1; k < n && rc == 0;) {
+		size_t end = k;
 
-	for (auth_end = i; auth_end < n; auth_end++)
-		if (s[auth_end] == '/' || s[auth_end] == '?')
-			break;
-	rc = parse_hosts(kv, s + i, auth_end - i, err, errlen);
-	if (rc < 0)
-		return rc;
-	i = auth_end;
-	if (i < n && s[i] == '/') {
-		size_t end = ++i;
-		char *db = NULL;
-
-		while (end < n && s[end] != '?')
+		while (end < n && s[end] != '&')
 			end++;
-		rc = decode_into(s + i, end - i, &db, "database name", err,
-				 errlen);
-		if (rc < 0)
-			return rc;
-		if (*db && kv_set(kv, "dbname", db) < 0)
-			rc = MIGRATE_ENOMEM;
-		free(db);
-		if (rc < 0)
-			return rc;
-		i = end;
+		if (end > k)
+			rc = add_query_param(&query, s + k, end - k, err,
+					     errlen);
+		k = end + 1;
 	}
-	if (i < n && s[i] == '?')
-		return parse_query(kv, s + i + 1, n - i - 1, err, errlen);
-	return 0;
+	if (rc == 0 && query.len)
+		buf_puts(b, query.data);
+	if (query.oom)
+		b->oom = true;
+	buf_free(&query);
+	return rc;
 }
 
 int
 migrate__url_to_conninfo(const char *url, char **out, char *err, size_t errlen)
 {
-	struct kvlist kv = { STRV_INIT, STRV_INIT };
 	struct buf b = BUF_INIT;
 	const char *s = url ? url : "";
 	size_t n, slen, k;
@@ -661,162 +463,14 @@ migrate__url_to_conninfo(const char *url, char **out, char *err, size_t errlen)
 		}
 	}
 
-	rc = parse_url(&kv, s + slen + 3, n - slen - 3, err, errlen);
-	if (rc < 0)
-		goto out;
-	for (k = 0; k < kv.keys.n; k++) {
-		if (k)
-			buf_puts(&b, " ");
-		buf_puts(&b, kv.keys.v[k]);
-		buf_puts(&b, "=");
-		conninfo_value(&b, kv.vals.v[k]);
+	rc = rewrite_url(&b, s + slen + 3, n - slen - 3, err, errlen);
+	if (rc == 0) {
+		*out = buf_steal(&b);
+		if (!*out)
+			rc = MIGRATE_ENOMEM;
 	}
-	*out = buf_steal(&b);
-	if (!*out)
-		rc = MIGRATE_ENOMEM;
-out:
 	if (rc == MIGRATE_ENOMEM && err && errlen)
 		snprintf(err, errlen, "out of memory");
 	buf_free(&b);
-	kv_clear(&kv);
 	return rc;
-}
-
-/* ------------------------------------------------------------------ */
-/* Redaction                                                           */
-/* ------------------------------------------------------------------ */
-
-struct out {
-	char *p;
-	size_t left; /* bytes left, the NUL included */
-};
-
-static void
-out_put(struct out *o, const char *s, size_t n)
-{
-	if (o->left <= 1)
-		return;
-	if (n > o->left - 1)
-		n = o->left - 1;
-	memcpy(o->p, s, n);
-	o->p += n;
-	o->left -= n;
-	*o->p = '\0';
-}
-
-/* After "://" at @s: the length of "user:password@" per the userinfo rule
- * and the offset of the password in it, or 0 when there is no password. */
-static size_t
-url_userinfo(const char *s, size_t *pw_off)
-{
-	size_t i = 0, j, last;
-
-	/* Neither white space nor a line break ends the user name here: a
-	 * malformed URL with "a b:secret@" must not show "secret". */
-	while (s[i] && s[i] != ':' && s[i] != '@' && s[i] != '/' && s[i] != '?')
-		i++;
-	if (s[i] != ':')
-		return 0;
-	/* The last '@' of the text: when the password holds a raw '@',
-	 * white space or a line break (a malformed URL), hiding too much
-	 * beats showing a part of it. */
-	last = 0;
-	for (j = i + 1; s[j]; j++)
-		if (s[j] == '@')
-			last = j;
-	if (!last)
-		return 0;
-	*pw_off = i + 1;
-	return last + 1;
-}
-
-/* At @s, "password" (any case) then optional blanks, '=' and blanks:
- * the length up to the value, else 0. */
-static size_t
-password_key(const char *s)
-{
-	size_t i = 8;
-
-	if (strncasecmp(s, "password", 8) != 0)
-		return 0;
-	while (s[i] == ' ' || s[i] == '\t')
-		i++;
-	if (s[i] != '=')
-		return 0;
-	i++;
-	while (s[i] == ' ' || s[i] == '\t')
-		i++;
-	return i;
-}
-
-/* Length of the value at @s: a quoted conninfo value ('..' with \' or ''
- * inside, or ".."), or up to white space, or up to a '&' that starts the
- * next URL query parameter. */
-static size_t
-password_value(const char *s)
-{
-	size_t i = 0;
-
-	if (s[0] == '\'' || s[0] == '"') {
-		char q = s[0];
-
-		for (i = 1; s[i]; i++) {
-			if (s[i] == '\\' && s[i + 1]) {
-				i++;
-			} else if (s[i] == q) {
-				if (s[i + 1] == q) {
-					i++;
-					continue;
-				}
-				return i + 1;
-			}
-		}
-		return i;
-	}
-	for (; s[i] && !isspace((unsigned char)s[i]); i++) {
-		if (s[i] == '&') {
-			size_t k = i + 1;
-
-			while (isalnum((unsigned char)s[k]) || s[k] == '_')
-				k++;
-			if (k > i + 1 && s[k] == '=')
-				break;
-		}
-	}
-	return i;
-}
-
-void
-migrate__redact(const char *in, char *out, size_t outlen)
-{
-	struct out o = { out, outlen };
-	const char *s = in ? in : "";
-
-	if (!out || !outlen)
-		return;
-	out[0] = '\0';
-	while (*s) {
-		size_t k, pw_off = 0;
-
-		if (s[0] == ':' && s[1] == '/' && s[2] == '/') {
-			out_put(&o, s, 3);
-			s += 3;
-			k = url_userinfo(s, &pw_off);
-			if (k) {
-				out_put(&o, s, pw_off);
-				out_put(&o, "***@", 4);
-				s += k;
-			}
-			continue;
-		}
-		if ((k = password_key(s)) != 0) {
-			out_put(&o, s, k);
-			out_put(&o, "***", 3);
-			s += k;
-			s += password_value(s);
-			continue;
-		}
-		out_put(&o, s, 1);
-		s++;
-	}
 }

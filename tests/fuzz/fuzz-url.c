@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for migrate__url_to_conninfo() and migrate__redact().
- * Besides crashes, leaks and undefined behaviour it checks that messages
- * and redacted text stay inside their buffers and never show a password
- * that is plainly written in the input (user:PASSWORD@ in a URL, or
+ * libFuzzer target for migrate__url_to_conninfo() (url.c), the libpq
+ * backend's checks of its result (PQconninfoParse with our messages, in
+ * migrate__backend_pq_new) and migrate__redact() (redact.c). Besides
+ * crashes, leaks and undefined behaviour it checks that messages and
+ * redacted text stay inside their buffers and never show a password that
+ * is plainly written in the input (user:PASSWORD@ in a URL, or
  * password=PASSWORD in a URL query or a conninfo string).
  */
 /* memmem() */
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libmigrate-backend.h>
 #include <libmigrate.h>
 
 #include "private.h"
@@ -154,6 +157,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(conninfo == NULL);
 		check(err[0] != '\0');
 		if (has_secret && strstr(err, secret)) {
+			fprintf(stderr, "password '%s' in message: %s\n",
+				secret, err);
+			abort();
+		}
+	}
+
+	/* The whole constructor: url.c, then libpq's parse of the result
+	 * with our own messages. */
+	{
+		struct migrate_backend *be = NULL;
+
+		err[0] = '\0';
+		rc = migrate__backend_pq_new(&be, s, err, sizeof(err));
+		check(rc == 0 || rc == MIGRATE_EINVAL || rc == MIGRATE_ENOMEM);
+		check(memchr(err, '\0', sizeof(err)) != NULL);
+		check((rc == 0) == (be != NULL));
+		if (be)
+			be->free(be);
+		if (rc != 0 && has_secret && strstr(err, secret)) {
 			fprintf(stderr, "password '%s' in message: %s\n",
 				secret, err);
 			abort();

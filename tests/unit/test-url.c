@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <check.h>
+#include <libpq-fe.h>
 
 #include <libmigrate-backend.h>
 #include <libmigrate.h>
@@ -13,31 +14,62 @@
 #include "suites.h"
 #include "test-common.h"
 
-/* Convert @url and compare with @want. */
+/* libpq's reading of @conninfo (a conninfo string or a URI), "" values
+ * as unset, one "key='value'" per set option in libpq's order. */
+static char *
+libpq_reading(const char *conninfo)
+{
+	PQconninfoOption *opts, *o;
+	char *msg = NULL;
+	struct buf b = BUF_INIT;
+
+	opts = PQconninfoParse(conninfo, &msg);
+	ck_assert_msg(opts != NULL, "libpq refuses <%s>: %s", conninfo,
+		      msg ? msg : "out of memory");
+	for (o = opts; o->keyword; o++)
+		if (o->val && *o->val)
+			buf_printf(&b, "%s='%s' ", o->keyword, o->val);
+	PQconninfoFree(opts);
+	ck_assert(!b.oom);
+	return b.data ? buf_steal(&b) : strdup("");
+}
+
+/* What libpq reads from @url after url.c (and the backend's checks)
+ * equals what it reads from the conninfo @want. */
 static void
 expect_conninfo(const char *url, const char *want)
 {
 	char err[256] = "";
-	char *out = NULL;
+	char *out = NULL, *got, *wanted;
+	struct migrate_backend *be = NULL;
 	int rc = migrate__url_to_conninfo(url, &out, err, sizeof(err));
 
 	ck_assert_msg(rc == 0, "%s: rc %d: %s", url, rc, err);
 	ck_assert_ptr_nonnull(out);
-	ck_assert_msg(strcmp(out, want) == 0, "%s:\n got  <%s>\n want <%s>",
-		      url, out, want);
+	rc = migrate__backend_pq_new(&be, url, err, sizeof(err));
+	ck_assert_msg(rc == 0, "%s: backend rc %d: %s", url, rc, err);
+	be->free(be);
+	got = libpq_reading(out);
+	wanted = libpq_reading(want);
+	ck_assert_msg(strcmp(got, wanted) == 0,
+		      "%s:\n got  <%s> (%s)\n want <%s>", url, got, out,
+		      wanted);
+	free(got);
+	free(wanted);
 	free(out);
 }
 
-/* Expect EINVAL, a message containing @needle and never @secret. */
+/* Expect the URL refused (MIGRATE_EINVAL) by url.c or the backend's
+ * checks, with a message containing @needle and never @secret. */
 static void
 expect_invalid(const char *url, const char *needle, const char *secret)
 {
 	char err[256] = "";
-	char *out = (char *)1;
-	int rc = migrate__url_to_conninfo(url, &out, err, sizeof(err));
+	struct migrate_backend *be = (struct migrate_backend *)1;
+	int rc = migrate__backend_pq_new(&be, url, err, sizeof(err));
 
 	ck_assert_msg(rc == MIGRATE_EINVAL, "%s: rc %d", url, rc);
-	ck_assert_ptr_null(out);
+	ck_assert_ptr_null(be);
 	ck_assert_msg(strstr(err, needle) != NULL, "%s: message <%s>", url,
 		      err);
 	ck_assert_msg(strchr(err, '\n') == NULL, "multi-line: <%s>", err);
@@ -175,8 +207,10 @@ START_TEST(test_url_multiple_hosts)
 {
 	expect_conninfo("postgresql://a:1,b,[::1]:3/d",
 			"host='a,b,::1' port='1,,3' dbname='d'");
-	expect_conninfo("postgresql://a,b/d", "host='a,b' dbname='d'");
-	expect_invalid("postgresql://a,,b/d", "empty host", NULL);
+	expect_conninfo("postgresql://a,b/d", "host='a,b' port=',' dbname='d'");
+	/* libpq's grammar: an empty entry is the default host */
+	expect_conninfo("postgresql://a,,b/d",
+			"host='a,,b' port=',,' dbname='d'");
 }
 
 END_TEST
@@ -233,7 +267,13 @@ START_TEST(test_url_driver_params)
 	expect_conninfo("postgresql://h/d?options=-c%20search_path%3Dx",
 			"host='h' dbname='d' options='-c search_path=x'");
 	expect_invalid("postgresql://h/d?sslmode", "without '=value'", NULL);
-	expect_conninfo("postgresql://h/d?&a=1&", "host='h' dbname='d' a='1'");
+	expect_conninfo("postgresql://h/d?&application_name=a&",
+			"host='h' dbname='d' application_name='a'");
+	/* unknown ones: libpq refuses them, we name them (no password) */
+	expect_invalid("postgresql://h/d?a=1", "unknown parameter \"a\"", NULL);
+	/* a raw '@' in the query is no userinfo to libpq */
+	expect_conninfo("postgresql://h?application_name=a@b",
+			"host='h' application_name='a@b'");
 }
 
 END_TEST
