@@ -1157,10 +1157,12 @@ pq_run_step(struct migrate_backend *be,
 		return migrate__backend_fail(err, MIGRATE_EINVAL, NULL,
 					     "run_step: no SQL or record");
 	/*
-	 * A step of its own: BEGIN, the tables if pending, the timeouts (SET
-	 * LOCAL: a revision that changes a session setting cannot change
-	 * the next step's), the SQL, the bookkeeping timed by the server,
-	 * COMMIT; one round trip. In the caller's transaction (a
+	 * A step of its own, one simple query (so one transaction, without
+	 * BEGIN and COMMIT): the tables if pending, the timeouts (local to
+	 * the transaction: a revision that changes a session setting cannot
+	 * change the next step's), the SQL, the bookkeeping timed by the
+	 * server; one round trip, as many statements as psql's BEGIN, SQL,
+	 * COMMIT. In the caller's transaction (a
 	 * single-transaction run): the tables if pending, the timeouts only
 	 * when they change, the SQL; the bookkeeping is kept for commit(),
 	 * which writes it once for the whole run.
@@ -1172,6 +1174,10 @@ pq_run_step(struct migrate_backend *be,
 		     step->statement_timeout_ms != pq->txn_stmt_ms;
 	o.bookkeeping = !step->in_transaction;
 	o.timing = MIGRATE_PG_TIMING_MESSAGE;
+	/* One simple query is one transaction: no BEGIN/COMMIT needed; the
+	 * two timeouts in one statement. */
+	o.implicit_txn = true;
+	o.settings_select = true;
 	migrate__pg_step(&b, &pq->names, step, &o, &lay);
 	if (b.oom) {
 		buf_free(&b);

@@ -522,6 +522,29 @@ migrate__pg_step_settings_count(int lock_timeout_ms, int statement_timeout_ms)
 	       (statement_timeout_ms >= 0 ? 1u : 0u);
 }
 
+/* The step's timeouts for this transaction as one SELECT; false when
+ * there is nothing to set (no statement written). */
+static bool
+step_settings_select(struct buf *b,
+		     int lock_timeout_ms,
+		     int statement_timeout_ms)
+{
+	const char *sep = "SELECT ";
+
+	if (lock_timeout_ms >= 0) {
+		buf_printf(b, "%sset_config('lock_timeout', '%dms', true)", sep,
+			   lock_timeout_ms);
+		sep = ", ";
+	}
+	if (statement_timeout_ms >= 0)
+		buf_printf(b, "%sset_config('statement_timeout', '%dms', true)",
+			   sep, statement_timeout_ms);
+	if (lock_timeout_ms < 0 && statement_timeout_ms < 0)
+		return false;
+	buf_puts(b, ";\n");
+	return true;
+}
+
 void
 migrate__pg_step_start(struct buf *b)
 {
@@ -542,7 +565,7 @@ migrate__pg_step(struct buf *b,
 	size_t start = b->len;
 
 	layout->n_before = 0;
-	if (!step->in_transaction) {
+	if (!step->in_transaction && !o->implicit_txn) {
 		buf_puts(b, "BEGIN;\n");
 		layout->n_before++;
 	}
@@ -550,7 +573,11 @@ migrate__pg_step(struct buf *b,
 		migrate__pg_ensure_tables(b, n, true);
 		layout->n_before++;
 	}
-	if (o->settings) {
+	if (o->settings && o->settings_select) {
+		if (step_settings_select(b, step->lock_timeout_ms,
+					 step->statement_timeout_ms))
+			layout->n_before++;
+	} else if (o->settings) {
 		migrate__pg_step_settings(b, step->lock_timeout_ms,
 					  step->statement_timeout_ms, true);
 		layout->n_before += migrate__pg_step_settings_count(
@@ -563,7 +590,7 @@ migrate__pg_step(struct buf *b,
 	buf_puts(b, "\n;\n");
 	if (o->bookkeeping)
 		migrate__pg_bookkeeping(b, n, step->record, o->timing);
-	layout->has_commit = !step->in_transaction;
+	layout->has_commit = !step->in_transaction && !o->implicit_txn;
 	if (layout->has_commit)
 		buf_puts(b, "COMMIT;\n");
 }

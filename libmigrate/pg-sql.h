@@ -168,7 +168,14 @@ void migrate__pg_step_start(struct buf *b);
 struct migrate_pg_step_opts {
 	bool ensure_tables; /* migrate__pg_ensure_tables() first */
 	bool settings;      /* the step's timeouts (SET LOCAL) */
-	bool bookkeeping;   /* the step's bookkeeping after the SQL */
+	/* ... as one SELECT set_config(...), set_config(...): one statement
+	 * instead of two (online; psql would print its row) */
+	bool settings_select;
+	/* no BEGIN/COMMIT around a step of its own: the batch is sent as one
+	 * simple query, which the server runs as one (implicit) transaction
+	 * (online; psql sends statement by statement) */
+	bool implicit_txn;
+	bool bookkeeping; /* the step's bookkeeping after the SQL */
 	enum migrate_pg_timing timing; /* of the bookkeeping */
 };
 
@@ -181,14 +188,15 @@ struct migrate_pg_step_layout {
 
 /*
  * A whole transactional step as one text:
- *   BEGIN;                  (unless step->in_transaction)
+ *   BEGIN;                  (unless step->in_transaction or
+ *                            o->implicit_txn)
  *   <ensure tables>         (o->ensure_tables)
  *   SET LOCAL ...;          (o->settings: 0-2 statements)
  *   <step->sql>
  *   ;                       (on its own line: the SQL may end in a line
  *                            comment or without ';')
  *   <bookkeeping>           (o->bookkeeping, with o->timing)
- *   COMMIT;                 (unless step->in_transaction)
+ *   COMMIT;                 (as BEGIN)
  */
 void migrate__pg_step(struct buf *b,
 		      const struct migrate_pg_names *n,

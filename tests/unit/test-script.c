@@ -536,6 +536,25 @@ START_TEST(test_pg_sql_step_layout)
 	ck_assert_str_eq(b.data + lay.sql_offset, "SELECT 1 -- c\n;\n");
 	buf_free(&b);
 
+	/* online: one simple query is one transaction, the timeouts one
+	 * SELECT */
+	st.in_transaction = 0;
+	o.ensure_tables = false;
+	o.settings = true;
+	o.settings_select = true;
+	o.implicit_txn = true;
+	o.bookkeeping = false;
+	migrate__pg_step(&b, &names, &st, &o, &lay);
+	ck_assert_uint_eq(lay.n_before, 1);
+	ck_assert(!lay.has_commit);
+	ck_assert_str_eq(b.data, "SELECT set_config('lock_timeout', '5000ms', "
+				 "true), set_config('statement_timeout', "
+				 "'0ms', true);\nSELECT 1 -- c\n;\n");
+	buf_free(&b);
+	o.settings_select = false;
+	o.implicit_txn = false;
+	st.in_transaction = 1;
+
 	/* a negative timeout writes no SET */
 	st.lock_timeout_ms = -1;
 	o.ensure_tables = false;
