@@ -317,6 +317,13 @@ offline(struct cli *c, int direction, const char *spec)
 		code = cli_exit_code(rc, CLI_PHASE_RUN);
 		goto out;
 	}
+	/* The script would stop at a revision that does not parse, after
+	 * the ones before it: refuse it now (the server is unknown). */
+	if (!CLI_GIVEN(c, OPT_NO_PARSE)) {
+		code = cli_preflight_plan(c, plan, 0);
+		if (code != CLI_EXIT_OK)
+			goto out;
+	}
 	cli_fill_options(c, &opts);
 	rc = migrate_plan_sql(&script, plan, &opts);
 	if (rc < 0) {

@@ -165,20 +165,16 @@ cmd_lint(struct cli *c)
 }
 
 int
-cli_preflight(struct cli *c, int direction, const char *target)
+cli_preflight_plan(struct cli *c,
+		   const struct migrate_plan *plan,
+		   int server_version)
 {
-	struct migrate_plan *plan = NULL;
 	struct migrate_lint *l = NULL;
 	size_t i, n;
-	int rc, version, code = CLI_EXIT_OK;
+	int rc, code = CLI_EXIT_OK;
+	bool newer = server_version >= 160000;
 
-	/* The plan is read without the migration lock: a concurrent upgrade can
-	 * only apply some of these steps first, never add others (the same
-	 * registry). When planning fails, the upgrade itself reports why,
-	 * with its own message and exit code. */
-	rc = migrate_plan(&plan, c->m, direction, target);
-	if (rc < 0)
-		return CLI_EXIT_OK;
+	(void)c;
 	rc = migrate_lint_new(&l);
 	for (i = 0; rc == 0 && i < migrate_plan_count(plan); i++) {
 		int dir;
@@ -187,41 +183,69 @@ cli_preflight(struct cli *c, int direction, const char *target)
 
 		rc = migrate_lint_parse_section(l, rev, dir);
 	}
-	migrate_plan_free(plan);
 	if (rc < 0) {
 		migrate_lint_free(l);
 		cli_errorf("pre-flight parse: %s", migrate_strerror(rc));
 		return CLI_EXIT_DATABASE;
 	}
 	n = migrate_lint_count(l);
-	if (n == 0) {
-		migrate_lint_free(l);
-		return CLI_EXIT_OK;
-	}
-	version = migrate_lint_server_version(c->m);
 	for (i = 0; i < n; i++) {
 		const struct migrate_lint_finding *f = migrate_lint_at(l, i);
 		char loc[1024];
 
 		where(f, loc, sizeof(loc));
-		if (version >= 160000)
+		if (newer)
 			cli_errorf(
 				"warning: %s: %s (PostgreSQL 15's parser; the server is newer: going on)",
 				loc, f->message);
 		else
 			cli_errorf("%s: %s", loc, f->message);
 	}
-	if (version < 160000) {
-		cli_errorf(
-			"nothing applied: %zu pending section%s do%s not parse (--no-parse skips this check)",
-			n, n == 1 ? "" : "s", n == 1 ? "es" : "");
+	if (n && !newer) {
+		if (server_version == 0)
+			cli_errorf(
+				"no script written: %zu section%s do%s not parse (--no-parse skips this check)",
+				n, n == 1 ? "" : "s", n == 1 ? "es" : "");
+		else
+			cli_errorf(
+				"nothing applied: %zu pending section%s do%s not parse (--no-parse skips this check)",
+				n, n == 1 ? "" : "s", n == 1 ? "es" : "");
 		code = CLI_EXIT_REVISIONS;
 	}
 	migrate_lint_free(l);
 	return code;
 }
 
+int
+cli_preflight(struct cli *c, int direction, const char *target)
+{
+	struct migrate_plan *plan = NULL;
+	int rc;
+
+	/* The plan is read without the migration lock: a concurrent upgrade
+	 * can only apply some of these steps first, never add others (the
+	 * same registry). When planning fails, the upgrade itself reports
+	 * why, with its own message and exit code. */
+	rc = migrate_plan(&plan, c->m, direction, target);
+	if (rc < 0)
+		return CLI_EXIT_OK;
+	rc = cli_preflight_plan(c, plan, migrate_lint_server_version(c->m));
+	migrate_plan_free(plan);
+	return rc;
+}
+
 #else /* !MIGRATE_HAVE_LINT */
+
+int
+cli_preflight_plan(struct cli *c,
+		   const struct migrate_plan *plan,
+		   int server_version)
+{
+	(void)c;
+	(void)plan;
+	(void)server_version;
+	return CLI_EXIT_OK;
+}
 
 int
 cmd_lint(struct cli *c)

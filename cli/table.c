@@ -86,7 +86,7 @@ const struct cli_option cli_options[] = {
 	  "warnings fail too (exit 1)", NULL },
 	{ OPT_NO_PARSE, "no-parse", 0, CLI_ARG_NONE, NULL, NULL,
 	  CMD_UPGRADE | CMD_DOWNGRADE,
-	  "skip the pre-flight parse of the pending sections (see the command's help)",
+	  "skip the pre-flight parse of the pending sections, online or --sql (see the command's help)",
 	  NULL },
 	{ OPT_PURGE, "purge", 0, CLI_ARG_NONE, NULL, NULL, CMD_STAMP,
 	  "first empty the version table, whatever it holds (e.g. an id this build does not know)",

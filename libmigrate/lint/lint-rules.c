@@ -356,10 +356,10 @@ rule_index(struct lint_ctx *c, const PgQuery__IndexStmt *s)
 	if (s->concurrent || lint_table_is_new(c, t))
 		return;
 	created_by(c, t, why, sizeof(why));
-	lint_report(c, "require-concurrent-index-creation",
-		    "CREATE INDEX on \"%s\" without CONCURRENTLY blocks its "
-		    "writes%s",
-		    t, why);
+	lint_report(
+		c, "require-concurrent-index-creation",
+		"CREATE INDEX on \"%s\" without CONCURRENTLY blocks its writes%s",
+		t, why);
 }
 
 static void
@@ -384,21 +384,19 @@ rule_drop(struct lint_ctx *c, const PgQuery__DropStmt *s)
 			if (is_new)
 				continue;
 			created_by(c, name, why, sizeof(why));
-			lint_report(c, "ban-drop-table",
-				    "DROP TABLE \"%s\" breaks the previous "
-				    "release during a rolling deploy%s; "
-				    "expand/contract: add first, switch the "
-				    "code, drop in a later release",
-				    name, why);
+			lint_report(
+				c, "ban-drop-table",
+				"DROP TABLE \"%s\" breaks the previous release during a rolling deploy%s; expand/contract: add first, switch the code, drop in a later release",
+				name, why);
 		} else if (s->remove_type ==
 				   PG_QUERY__OBJECT_TYPE__OBJECT_INDEX &&
 			   !s->concurrent) {
 			if (lint_index_is_new(c, name))
 				continue;
-			lint_report(c, "require-concurrent-index-deletion",
-				    "DROP INDEX \"%s\" without CONCURRENTLY "
-				    "locks its table",
-				    name);
+			lint_report(
+				c, "require-concurrent-index-deletion",
+				"DROP INDEX \"%s\" without CONCURRENTLY locks its table",
+				name);
 		}
 	}
 }
@@ -444,9 +442,7 @@ add_column(struct lint_ctx *c,
 			if (existing && !(ks->indexname && ks->indexname[0]))
 				lint_report(
 					c, "disallowed-unique-constraint",
-					"ADD COLUMN \"%s\" %s on \"%s\" "
-					"builds a unique index under an "
-					"ACCESS EXCLUSIVE lock%s",
+					"ADD COLUMN \"%s\" %s on \"%s\" builds a unique index under an ACCESS EXCLUSIVE lock%s",
 					cd->colname,
 					ks->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY
 						? "PRIMARY KEY"
@@ -459,11 +455,10 @@ add_column(struct lint_ctx *c,
 			break;
 		case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
 			if (existing && !ks->skip_validation)
-				lint_report(c, "adding-foreign-key-constraint",
-					    "ADD COLUMN \"%s\" REFERENCES on "
-					    "\"%s\" validates under a lock on "
-					    "both tables%s",
-					    cd->colname, t, why);
+				lint_report(
+					c, "adding-foreign-key-constraint",
+					"ADD COLUMN \"%s\" REFERENCES on \"%s\" validates under a lock on both tables%s",
+					cd->colname, t, why);
 			break;
 		default:
 			break;
@@ -481,19 +476,18 @@ add_column(struct lint_ctx *c,
 	if (!existing)
 		return;
 	if (not_null && !has_default)
-		lint_report(c, "adding-required-field",
-			    "ADD COLUMN \"%s\" NOT NULL without a default on "
-			    "\"%s\" fails when it has rows and breaks the "
-			    "previous release's INSERTs%s",
-			    cd->colname, t, why);
+		lint_report(
+			c, "adding-required-field",
+			"ADD COLUMN \"%s\" NOT NULL without a default on \"%s\" fails when it has rows and breaks the previous release's INSERTs%s",
+			cd->colname, t, why);
 	if (volatile_default || generated)
-		lint_report(c, "adding-field-with-default",
-			    "ADD COLUMN \"%s\" on \"%s\" with %s rewrites the "
-			    "table under an ACCESS EXCLUSIVE lock%s",
-			    cd->colname, t,
-			    generated ? "a stored generated value"
-				      : "a volatile default",
-			    why);
+		lint_report(
+			c, "adding-field-with-default",
+			"ADD COLUMN \"%s\" on \"%s\" with %s rewrites the table under an ACCESS EXCLUSIVE lock%s",
+			cd->colname, t,
+			generated ? "a stored generated value"
+				  : "a volatile default",
+			why);
 }
 
 static void
@@ -517,21 +511,18 @@ add_constraint(struct lint_ctx *c,
 	switch (k->contype) {
 	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
 		if (!k->skip_validation)
-			lint_report(c, "constraint-missing-not-valid",
-				    "ADD CONSTRAINT %s CHECK on \"%s\" without "
-				    "NOT VALID scans it under an ACCESS "
-				    "EXCLUSIVE lock%s",
-				    k->conname && k->conname[0] ? k->conname
-								: "",
-				    t, why);
+			lint_report(
+				c, "constraint-missing-not-valid",
+				"ADD CONSTRAINT %s CHECK on \"%s\" without NOT VALID scans it under an ACCESS EXCLUSIVE lock%s",
+				k->conname && k->conname[0] ? k->conname : "",
+				t, why);
 		break;
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
 		if (!k->skip_validation)
-			lint_report(c, "adding-foreign-key-constraint",
-				    "ADD FOREIGN KEY on \"%s\" without NOT "
-				    "VALID validates under a lock on both "
-				    "tables%s",
-				    t, why);
+			lint_report(
+				c, "adding-foreign-key-constraint",
+				"ADD FOREIGN KEY on \"%s\" without NOT VALID validates under a lock on both tables%s",
+				t, why);
 		break;
 	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
 	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
@@ -539,8 +530,7 @@ add_constraint(struct lint_ctx *c,
 		if (!(k->indexname && k->indexname[0]))
 			lint_report(
 				c, "disallowed-unique-constraint",
-				"ADD %s on \"%s\" builds its index under an "
-				"ACCESS EXCLUSIVE lock%s",
+				"ADD %s on \"%s\" builds its index under an ACCESS EXCLUSIVE lock%s",
 				k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY
 					? "PRIMARY KEY"
 				: k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE
@@ -599,10 +589,7 @@ rule_alter_table(struct lint_ctx *c, const PgQuery__AlterTableStmt *s)
 					lint_report(
 						c,
 						"constraint-missing-not-valid",
-						"VALIDATE CONSTRAINT %s in the "
-						"transaction that added it NOT "
-						"VALID holds that lock during "
-						"the scan of \"%s\"",
+						"VALIDATE CONSTRAINT %s in the transaction that added it NOT VALID holds that lock during the scan of \"%s\"",
 						col, t);
 					break;
 				}
@@ -617,12 +604,7 @@ rule_alter_table(struct lint_ctx *c, const PgQuery__AlterTableStmt *s)
 			    !lint_has_valid_not_null_check(c, t, col))
 				lint_report(
 					c, "adding-not-nullable-field",
-					"SET NOT NULL on \"%s\".\"%s\" scans "
-					"the table under an ACCESS "
-					"EXCLUSIVE lock (no validated "
-					"CHECK (%s IS NOT NULL)), and the "
-					"previous release may still write "
-					"NULLs%s",
+					"SET NOT NULL on \"%s\".\"%s\" scans the table under an ACCESS EXCLUSIVE lock (no validated CHECK (%s IS NOT NULL)), and the previous release may still write NULLs%s",
 					t, col, col, why);
 			break;
 		case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType: {
@@ -643,14 +625,12 @@ rule_alter_table(struct lint_ctx *c, const PgQuery__AlterTableStmt *s)
 			    !(old && safe_widening(old, to, &narrowing)))
 				lint_report(
 					c, "changing-column-type",
-					"ALTER COLUMN \"%s\".\"%s\" TYPE %s%s%s%s "
-					"rewrites the table under an ACCESS "
-					"EXCLUSIVE lock%s",
+					"ALTER COLUMN \"%s\".\"%s\" TYPE %s%s%s%s rewrites the table under an ACCESS EXCLUSIVE lock%s",
 					t, col, to, old ? " (was " : "",
 					old ? old : "", old ? ")" : "",
-					narrowing ? "; narrowing breaks the "
-						    "previous release"
-						  : "");
+					narrowing
+						? "; narrowing breaks the previous release"
+						: "");
 			lint_fact_add(c, FACT_COLUMN_TYPE, t, col, to, false);
 			break;
 		}
@@ -658,11 +638,7 @@ rule_alter_table(struct lint_ctx *c, const PgQuery__AlterTableStmt *s)
 			if (existing && col && !lint_column_is_new(c, t, col))
 				lint_report(
 					c, "ban-drop-column",
-					"DROP COLUMN \"%s\".\"%s\" breaks "
-					"the previous release during a "
-					"rolling deploy%s; expand/contract: "
-					"add first, switch the code, drop "
-					"in a later release",
+					"DROP COLUMN \"%s\".\"%s\" breaks the previous release during a rolling deploy%s; expand/contract: add first, switch the code, drop in a later release",
 					t, col, why);
 			lint_fact_add(c, FACT_COLUMN_DROPPED, t, col, NULL,
 				      true);
@@ -692,24 +668,19 @@ rule_rename(struct lint_ctx *c, const PgQuery__RenameStmt *s)
 			      is_new);
 		if (is_new)
 			return;
-		lint_report(c, "renaming-table",
-			    "RENAME of table \"%s\" to \"%s\" breaks the "
-			    "previous release during a rolling deploy%s; "
-			    "expand/contract: add first, switch the code, drop "
-			    "in a later release",
-			    t, s->newname, why);
+		lint_report(
+			c, "renaming-table",
+			"RENAME of table \"%s\" to \"%s\" breaks the previous release during a rolling deploy%s; expand/contract: add first, switch the code, drop in a later release",
+			t, s->newname, why);
 	} else if (s->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN &&
 		   s->subname) {
 		const char *type = lint_column_type(c, t, s->subname);
 
 		if (!lint_column_is_new(c, t, s->subname))
-			lint_report(c, "renaming-column",
-				    "RENAME COLUMN \"%s\".\"%s\" to \"%s\" "
-				    "breaks the previous release during a "
-				    "rolling deploy%s; expand/contract: add "
-				    "first, switch the code, drop in a later "
-				    "release",
-				    t, s->subname, s->newname, why);
+			lint_report(
+				c, "renaming-column",
+				"RENAME COLUMN \"%s\".\"%s\" to \"%s\" breaks the previous release during a rolling deploy%s; expand/contract: add first, switch the code, drop in a later release",
+				t, s->subname, s->newname, why);
 		if (type) {
 			char copy[128];
 
@@ -755,10 +726,10 @@ rule_truncate(struct lint_ctx *c, const PgQuery__TruncateStmt *s)
 		if (!t || lint_table_is_new(c, t))
 			continue;
 		created_by(c, t, why, sizeof(why));
-		lint_report(c, "ban-truncate",
-			    "TRUNCATE \"%s\" deletes every row under an ACCESS "
-			    "EXCLUSIVE lock%s",
-			    t, why);
+		lint_report(
+			c, "ban-truncate",
+			"TRUNCATE \"%s\" deletes every row under an ACCESS EXCLUSIVE lock%s",
+			t, why);
 	}
 }
 
@@ -823,10 +794,10 @@ lint_rules_statement(struct lint_ctx *c)
 			c->n_nontx_waivers = c->stmt->n_waivers;
 		}
 		if (c->transactional)
-			lint_report(c, "transaction-incompatible",
-				    "%s cannot run inside a transaction block; "
-				    "this section runs in one",
-				    nontx);
+			lint_report(
+				c, "transaction-incompatible",
+				"%s cannot run inside a transaction block; this section runs in one",
+				nontx);
 	}
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_CREATE_STMT:
@@ -889,9 +860,9 @@ lint_rules_section(struct lint_ctx *c)
 	       c->sql[st.end] != '\n')
 		st.end++;
 	c->stmt = &st;
-	lint_report(c, "mixed-non-transactional",
-		    "this transaction=false section has %zu statements, %zu of "
-		    "them cannot run in a transaction",
-		    c->n_stmts, c->n_nontx);
+	lint_report(
+		c, "mixed-non-transactional",
+		"this transaction=false section has %zu statements, %zu of them cannot run in a transaction",
+		c->n_stmts, c->n_nontx);
 	c->stmt = NULL;
 }

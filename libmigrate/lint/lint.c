@@ -25,112 +25,69 @@
 static const struct migrate_lint_rule rules[] = {
 	{ "syntax-error", MIGRATE_LINT_ERROR,
 	  "PostgreSQL's parser (version 15) rejects the statement",
-	  "fix the SQL; syntax newer than PostgreSQL 15 is only a warning "
-	  "at upgrade time against a newer server" },
+	  "fix the SQL; syntax newer than PostgreSQL 15 is only a warning at upgrade time against a newer server" },
 	{ "require-concurrent-index-creation", MIGRATE_LINT_ERROR,
-	  "CREATE INDEX without CONCURRENTLY blocks writes to an existing "
-	  "table while the index builds",
-	  "CREATE INDEX CONCURRENTLY, in a transaction=false section of its "
-	  "own" },
+	  "CREATE INDEX without CONCURRENTLY blocks writes to an existing table while the index builds",
+	  "CREATE INDEX CONCURRENTLY, in a transaction=false section of its own" },
 	{ "require-concurrent-index-deletion", MIGRATE_LINT_WARNING,
-	  "DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on "
-	  "the index's table",
-	  "DROP INDEX CONCURRENTLY, in a transaction=false section of its "
-	  "own" },
+	  "DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the index's table",
+	  "DROP INDEX CONCURRENTLY, in a transaction=false section of its own" },
 	{ "transaction-incompatible", MIGRATE_LINT_ERROR,
-	  "the statement cannot run inside a transaction block, and this "
-	  "section runs in one: it fails at run time",
-	  "move it to a revision whose section is marked "
-	  "`-- migrate:upgrade transaction=false`" },
+	  "the statement cannot run inside a transaction block, and this section runs in one: it fails at run time",
+	  "move it to a revision whose section is marked `-- migrate:upgrade transaction=false`" },
 	{ "mixed-non-transactional", MIGRATE_LINT_WARNING,
-	  "a transaction=false section runs statement by statement: when a "
-	  "later one fails, the earlier ones stay applied and the revision is "
-	  "left dirty part-way",
+	  "a transaction=false section runs statement by statement: when a later one fails, the earlier ones stay applied and the revision is left dirty part-way",
 	  "give the non-transactional statement a revision of its own" },
 	{ "adding-required-field", MIGRATE_LINT_ERROR,
-	  "ADD COLUMN ... NOT NULL without a default fails on a table that "
-	  "has rows, and breaks the previous release's INSERTs",
-	  "add the column nullable (or with a constant DEFAULT), backfill, "
-	  "then add the constraint" },
+	  "ADD COLUMN ... NOT NULL without a default fails on a table that has rows, and breaks the previous release's INSERTs",
+	  "add the column nullable (or with a constant DEFAULT), backfill, then add the constraint" },
 	{ "adding-field-with-default", MIGRATE_LINT_WARNING,
-	  "ADD COLUMN with a volatile default (or serial, or a stored "
-	  "generated column) rewrites the whole table under an ACCESS "
-	  "EXCLUSIVE lock",
-	  "add the column without a default (or with a constant one), set "
-	  "the default, backfill in batches" },
+	  "ADD COLUMN with a volatile default (or serial, or a stored generated column) rewrites the whole table under an ACCESS EXCLUSIVE lock",
+	  "add the column without a default (or with a constant one), set the default, backfill in batches" },
 	{ "changing-column-type", MIGRATE_LINT_ERROR,
-	  "ALTER COLUMN ... TYPE rewrites the table under an ACCESS EXCLUSIVE "
-	  "lock (safe widenings excepted), and a narrower type breaks the "
-	  "previous release",
-	  "expand/contract: add a new column, backfill, switch the code, drop "
-	  "the old column in a later release" },
+	  "ALTER COLUMN ... TYPE rewrites the table under an ACCESS EXCLUSIVE lock (safe widenings excepted), and a narrower type breaks the previous release",
+	  "expand/contract: add a new column, backfill, switch the code, drop the old column in a later release" },
 	{ "adding-not-nullable-field", MIGRATE_LINT_ERROR,
-	  "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock "
-	  "unless a validated CHECK (col IS NOT NULL) exists, and the "
-	  "previous release may still write NULLs",
-	  "ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID, VALIDATE "
-	  "CONSTRAINT in a later step, then SET NOT NULL" },
+	  "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock unless a validated CHECK (col IS NOT NULL) exists, and the previous release may still write NULLs",
+	  "ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT in a later step, then SET NOT NULL" },
 	{ "constraint-missing-not-valid", MIGRATE_LINT_ERROR,
-	  "ADD CONSTRAINT ... CHECK without NOT VALID scans the whole table "
-	  "under an ACCESS EXCLUSIVE lock",
-	  "ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a "
-	  "separate step" },
+	  "ADD CONSTRAINT ... CHECK without NOT VALID scans the whole table under an ACCESS EXCLUSIVE lock",
+	  "ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a separate step" },
 	{ "adding-foreign-key-constraint", MIGRATE_LINT_ERROR,
-	  "a FOREIGN KEY without NOT VALID is validated under a lock that "
-	  "blocks writes to both tables",
-	  "ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then VALIDATE "
-	  "CONSTRAINT in a separate step" },
+	  "a FOREIGN KEY without NOT VALID is validated under a lock that blocks writes to both tables",
+	  "ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then VALIDATE CONSTRAINT in a separate step" },
 	{ "disallowed-unique-constraint", MIGRATE_LINT_ERROR,
-	  "a UNIQUE or PRIMARY KEY constraint builds its index under an "
-	  "ACCESS EXCLUSIVE lock",
-	  "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... USING "
-	  "INDEX" },
+	  "a UNIQUE or PRIMARY KEY constraint builds its index under an ACCESS EXCLUSIVE lock",
+	  "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX" },
 	{ "ban-drop-column", MIGRATE_LINT_WARNING,
-	  "the previous release keeps running against this schema during a "
-	  "rolling deploy and still reads the column",
-	  "expand/contract: stop using the column in one release, drop it in "
-	  "a later one" },
+	  "the previous release keeps running against this schema during a rolling deploy and still reads the column",
+	  "expand/contract: stop using the column in one release, drop it in a later one" },
 	{ "ban-drop-table", MIGRATE_LINT_WARNING,
-	  "the previous release keeps running against this schema during a "
-	  "rolling deploy and still uses the table",
-	  "expand/contract: stop using the table in one release, drop it in "
-	  "a later one" },
+	  "the previous release keeps running against this schema during a rolling deploy and still uses the table",
+	  "expand/contract: stop using the table in one release, drop it in a later one" },
 	{ "renaming-column", MIGRATE_LINT_WARNING,
-	  "the previous release keeps running during a rolling deploy and "
-	  "still uses the old name",
-	  "expand/contract: add the new column, write both, switch the code, "
-	  "drop the old one in a later release" },
+	  "the previous release keeps running during a rolling deploy and still uses the old name",
+	  "expand/contract: add the new column, write both, switch the code, drop the old one in a later release" },
 	{ "renaming-table", MIGRATE_LINT_WARNING,
-	  "the previous release keeps running during a rolling deploy and "
-	  "still uses the old name",
-	  "expand/contract: create the new table (or a view under the old "
-	  "name), switch the code, drop the old one in a later release" },
+	  "the previous release keeps running during a rolling deploy and still uses the old name",
+	  "expand/contract: create the new table (or a view under the old name), switch the code, drop the old one in a later release" },
 	{ "dml-without-where", MIGRATE_LINT_WARNING,
-	  "UPDATE or DELETE without WHERE touches every row of an existing "
-	  "table in one transaction (locks, WAL, bloat)",
-	  "add the WHERE you mean, or batch the change in a C revision "
-	  "(upgrade_fn)" },
+	  "UPDATE or DELETE without WHERE touches every row of an existing table in one transaction (locks, WAL, bloat)",
+	  "add the WHERE you mean, or batch the change in a C revision (upgrade_fn)" },
 	{ "ban-truncate", MIGRATE_LINT_WARNING,
-	  "TRUNCATE takes an ACCESS EXCLUSIVE lock and deletes every row of "
-	  "an existing table",
+	  "TRUNCATE takes an ACCESS EXCLUSIVE lock and deletes every row of an existing table",
 	  "delete what you mean with a WHERE, in batches" },
 	{ "session-timeout", MIGRATE_LINT_WARNING,
-	  "a session-level SET of a timeout leaks past the step into every "
-	  "later revision of the run",
-	  "use the section options (`lock_timeout=2s statement_timeout=1min`) "
-	  "or SET LOCAL" },
+	  "a session-level SET of a timeout leaks past the step into every later revision of the run",
+	  "use the section options (`lock_timeout=2s statement_timeout=1min`) or SET LOCAL" },
 	{ "transaction-nesting", MIGRATE_LINT_ERROR,
-	  "BEGIN/COMMIT/ROLLBACK inside a section breaks the transaction "
-	  "that migrate runs each step and its bookkeeping in",
-	  "remove it; use transaction=false for a section that must not run "
-	  "in a transaction" },
+	  "BEGIN/COMMIT/ROLLBACK inside a section breaks the transaction that migrate runs each step and its bookkeeping in",
+	  "remove it; use transaction=false for a section that must not run in a transaction" },
 	{ "irreversible", MIGRATE_LINT_INFO,
 	  "the revision has no downgrade section: a downgrade stops before it",
-	  "add a `-- migrate:downgrade` section, or keep it irreversible on "
-	  "purpose" },
+	  "add a `-- migrate:downgrade` section, or keep it irreversible on purpose" },
 	{ "incomplete-downgrade", MIGRATE_LINT_WARNING,
-	  "the downgrade does not drop a table that the upgrade creates: "
-	  "upgrading again after a downgrade fails",
+	  "the downgrade does not drop a table that the upgrade creates: upgrading again after a downgrade fails",
 	  "DROP the table in the downgrade section" },
 	{ "waiver-without-reason", MIGRATE_LINT_ERROR,
 	  "a waiver must say why the finding does not apply",
@@ -1090,10 +1047,10 @@ revision_rules(struct migrate_lint *l,
 		if (!dropped) {
 			char msg[256];
 
-			snprintf(msg, sizeof(msg),
-				 "the upgrade creates table \"%.100s\"; the "
-				 "downgrade does not drop it",
-				 f->table);
+			snprintf(
+				msg, sizeof(msg),
+				"the upgrade creates table \"%.100s\"; the downgrade does not drop it",
+				f->table);
 			report_at(
 				&c,
 				migrate_lint_rule_find("incomplete-downgrade"),

@@ -7,7 +7,8 @@
 # table, no table of revisions 1-6); a transaction=false section is
 # checked too; --no-parse turns the check off (revisions 1-6 apply, 7 fails
 # at the server); a downgrade parses its pending sections the same way;
-# `migrate lint` reports the same position without any database.
+# `migrate lint` reports the same position without any database; upgrade
+# --sql writes no script for such a plan (--no-parse: it does).
 #
 # usage: pg-harness.sh bash cli-lint.sh   (MIGRATE in the environment)
 # shellcheck source=tests/integration/cli-lib.sh
@@ -44,6 +45,17 @@ PGHOST=/nonexistent run "$T/l1" "$MIGRATE" --revisions "$D" lint
 expect 1 "migrate lint reports the syntax error"
 has "$T/l1.out" "007_r007.sql:9:1: syntax error at or near \"CREAT\"" \
 	"lint gives the same FILE:LINE:COL"
+
+# Offline: no script is written for a plan that does not parse.
+PGHOST=/nonexistent run "$T/s1" "$MIGRATE" --revisions "$D" upgrade --sql head
+expect 3 "upgrade --sql refuses a plan with a syntax error"
+has "$T/s1.err" "007_r007.sql:9:1: syntax error at or near \"CREAT\"" \
+	"the --sql refusal names FILE:LINE:COL"
+[ -s "$T/s1.out" ] && fail "a script was written anyway"
+ok "no script on stdout"
+PGHOST=/nonexistent run "$T/s2" "$MIGRATE" --revisions "$D" upgrade --sql --no-parse head
+expect 0 "upgrade --sql --no-parse writes the script"
+has "$T/s2.out" "CREAT INDEX i_007" "the script holds the unparsed revision"
 
 # --no-parse: the server finds it after revisions 1-6.
 m "$DB" "$T/u2" --revisions "$D" upgrade --no-parse head

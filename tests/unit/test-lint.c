@@ -22,18 +22,7 @@
 
 /* Revision 001 creates t; the SQL of revision 002 starts on file line 8. */
 static const char base_file[] =
-	"-- base\n"
-	"--\n"
-	"-- Revision ID: 001\n"
-	"-- Revises:\n"
-	"-- Create Date: 2026-01-01\n"
-	"\n"
-	"-- migrate:upgrade\n"
-	"CREATE TABLE t (id int PRIMARY KEY, name varchar(10), v text,\n"
-	"    n numeric(10,2), CONSTRAINT t_v_nn CHECK (v IS NOT NULL));\n"
-	"\n"
-	"-- migrate:downgrade\n"
-	"DROP TABLE t;\n";
+	"-- base\n--\n-- Revision ID: 001\n-- Revises:\n-- Create Date: 2026-01-01\n\n-- migrate:upgrade\nCREATE TABLE t (id int PRIMARY KEY, name varchar(10), v text,\n    n numeric(10,2), CONSTRAINT t_v_nn CHECK (v IS NOT NULL));\n\n-- migrate:downgrade\nDROP TABLE t;\n";
 
 #define FIRST_LINE 8
 
@@ -48,18 +37,11 @@ registry_with(const char *up, const char *down, const char *opts)
 	assert_reg_ok(reg,
 		      migrate_registry_parse(reg, "001_base.sql", base_file,
 					     strlen(base_file)));
-	n = snprintf(file, sizeof(file),
-		     "-- under test\n"
-		     "--\n"
-		     "-- Revision ID: 002\n"
-		     "-- Revises: 001\n"
-		     "-- Create Date: 2026-01-01\n"
-		     "\n"
-		     "-- migrate:upgrade%s%s\n"
-		     "%s\n"
-		     "%s%s\n",
-		     opts ? " " : "", opts ? opts : "", up,
-		     down ? "\n-- migrate:downgrade\n" : "", down ? down : "");
+	n = snprintf(
+		file, sizeof(file),
+		"-- under test\n--\n-- Revision ID: 002\n-- Revises: 001\n-- Create Date: 2026-01-01\n\n-- migrate:upgrade%s%s\n%s\n%s%s\n",
+		opts ? " " : "", opts ? opts : "", up,
+		down ? "\n-- migrate:downgrade\n" : "", down ? down : "");
 	ck_assert(n > 0 && (size_t)n < sizeof(file));
 	assert_reg_ok(reg, migrate_registry_parse(reg, "002_test.sql", file,
 						  (size_t)n));
@@ -131,42 +113,33 @@ static const struct rule_case cases[] = {
 	{ "transaction-incompatible", "CREATE INDEX CONCURRENTLY t_v ON t (v);",
 	  FIRST_LINE, 1, "CREATE INDEX CONCURRENTLY t_v ON t (v);", NULL },
 	{ "mixed-non-transactional",
-	  "UPDATE t SET v = 'x' WHERE id = 1;\n"
-	  "CREATE INDEX CONCURRENTLY t_v ON t (v);",
+	  "UPDATE t SET v = 'x' WHERE id = 1;\nCREATE INDEX CONCURRENTLY t_v ON t (v);",
 	  FIRST_LINE + 1, 1, "CREATE INDEX CONCURRENTLY t_v ON t (v);",
 	  "transaction=false" },
 	{ "adding-required-field", "ALTER TABLE t ADD COLUMN c int NOT NULL;",
 	  FIRST_LINE, 1,
-	  "CREATE TABLE t2 (id int);\nALTER TABLE t2 ADD COLUMN c int NOT "
-	  "NULL;\nALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0;",
+	  "CREATE TABLE t2 (id int);\nALTER TABLE t2 ADD COLUMN c int NOT NULL;\nALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0;",
 	  NULL },
 	{ "adding-field-with-default",
 	  "ALTER TABLE t ADD COLUMN c uuid DEFAULT gen_random_uuid();",
 	  FIRST_LINE, 1,
-	  "ALTER TABLE t ADD COLUMN c timestamptz DEFAULT now();\n"
-	  "ALTER TABLE t ADD COLUMN d text DEFAULT 'x'::text;",
+	  "ALTER TABLE t ADD COLUMN c timestamptz DEFAULT now();\nALTER TABLE t ADD COLUMN d text DEFAULT 'x'::text;",
 	  NULL },
 	{ "changing-column-type",
 	  "ALTER TABLE t ALTER COLUMN v TYPE int USING v::int;", FIRST_LINE, 1,
-	  "ALTER TABLE t ALTER COLUMN name TYPE varchar(20);\n"
-	  "ALTER TABLE t ALTER COLUMN n TYPE numeric(12,2);\n"
-	  "ALTER TABLE t ALTER COLUMN name TYPE text;",
+	  "ALTER TABLE t ALTER COLUMN name TYPE varchar(20);\nALTER TABLE t ALTER COLUMN n TYPE numeric(12,2);\nALTER TABLE t ALTER COLUMN name TYPE text;",
 	  NULL },
 	{ "adding-not-nullable-field",
 	  "ALTER TABLE t ALTER COLUMN name SET NOT NULL;", FIRST_LINE, 1,
-	  "ALTER TABLE t ALTER COLUMN v SET NOT NULL;\n"
-	  "CREATE TABLE t2 (a int);\nALTER TABLE t2 ALTER a SET NOT NULL;",
+	  "ALTER TABLE t ALTER COLUMN v SET NOT NULL;\nCREATE TABLE t2 (a int);\nALTER TABLE t2 ALTER a SET NOT NULL;",
 	  NULL },
 	{ "constraint-missing-not-valid",
 	  "ALTER TABLE t ADD CONSTRAINT c CHECK (id > 0);", FIRST_LINE, 1,
 	  "ALTER TABLE t ADD CONSTRAINT c CHECK (id > 0) NOT VALID;", NULL },
 	{ "adding-foreign-key-constraint",
-	  "CREATE TABLE p (id int PRIMARY KEY);\n"
-	  "ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES p;",
+	  "CREATE TABLE p (id int PRIMARY KEY);\nALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES p;",
 	  FIRST_LINE + 1, 1,
-	  "CREATE TABLE p (id int PRIMARY KEY);\n"
-	  "ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES p "
-	  "NOT VALID;",
+	  "CREATE TABLE p (id int PRIMARY KEY);\nALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES p NOT VALID;",
 	  NULL },
 	{ "disallowed-unique-constraint",
 	  "ALTER TABLE t ADD CONSTRAINT u UNIQUE (name);", FIRST_LINE, 1,
@@ -178,14 +151,12 @@ static const struct rule_case cases[] = {
 	  "CREATE TABLE t2 (a int);\nDROP TABLE t2;", NULL },
 	{ "renaming-column", "ALTER TABLE t RENAME COLUMN v TO w;", FIRST_LINE,
 	  1,
-	  "ALTER TABLE t ADD COLUMN w int;\n"
-	  "ALTER TABLE t RENAME COLUMN w TO w2;",
+	  "ALTER TABLE t ADD COLUMN w int;\nALTER TABLE t RENAME COLUMN w TO w2;",
 	  NULL },
 	{ "renaming-table", "ALTER TABLE t RENAME TO t_old;", FIRST_LINE, 1,
 	  "CREATE TABLE t2 (a int);\nALTER TABLE t2 RENAME TO t3;", NULL },
 	{ "dml-without-where", "DELETE FROM t;", FIRST_LINE, 1,
-	  "CREATE TABLE t2 (a int);\nUPDATE t2 SET a = 1;\n"
-	  "DELETE FROM t WHERE id < 0;",
+	  "CREATE TABLE t2 (a int);\nUPDATE t2 SET a = 1;\nDELETE FROM t WHERE id < 0;",
 	  NULL },
 	{ "ban-truncate", "TRUNCATE t;", FIRST_LINE, 1,
 	  "CREATE TABLE t2 (a int);\nTRUNCATE t2;", NULL },
@@ -279,8 +250,7 @@ END_TEST
 START_TEST(test_lint_validate_same_transaction)
 {
 	static const char up[] =
-		"ALTER TABLE t ADD CONSTRAINT c CHECK (id > 0) NOT VALID;\n"
-		"ALTER TABLE t VALIDATE CONSTRAINT c;";
+		"ALTER TABLE t ADD CONSTRAINT c CHECK (id > 0) NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT c;";
 	struct migrate_registry *reg = registry_with(up, "SELECT 1;", NULL);
 	struct migrate_lint *l = lint_002(reg);
 	const struct migrate_lint_finding *f =
@@ -345,8 +315,7 @@ END_TEST
 START_TEST(test_lint_waiver_trailing)
 {
 	struct migrate_registry *reg = registry_with(
-		"TRUNCATE t; -- migrate:lint ignore=ban-truncate -- empty\n"
-		"DELETE FROM t;",
+		"TRUNCATE t; -- migrate:lint ignore=ban-truncate -- empty\nDELETE FROM t;",
 		"SELECT 1;", NULL);
 	struct migrate_lint *l = lint_002(reg);
 
@@ -362,9 +331,8 @@ END_TEST
  * multi-byte characters before it counted once. */
 START_TEST(test_lint_syntax_position)
 {
-	struct migrate_registry *reg = registry_with("SELECT 'é';\n"
-						     "  SELECT 'ü', 'ß' FRM x;",
-						     "SELECT 1;", NULL);
+	struct migrate_registry *reg = registry_with(
+		"SELECT 'é';\n  SELECT 'ü', 'ß' FRM x;", "SELECT 1;", NULL);
 	struct migrate_lint *l = lint_002(reg);
 	const struct migrate_lint_finding *f = find(l, "syntax-error");
 
@@ -494,12 +462,9 @@ END_TEST
  * nothing: the index on it still blocks writes. */
 START_TEST(test_lint_create_if_not_exists)
 {
-	struct migrate_registry *reg =
-		registry_with("CREATE TABLE IF NOT EXISTS t (id int);\n"
-			      "CREATE INDEX t_id ON t (id);\n"
-			      "CREATE TABLE IF NOT EXISTS n (id int);\n"
-			      "CREATE INDEX n_id ON n (id);",
-			      "DROP TABLE n;", NULL);
+	struct migrate_registry *reg = registry_with(
+		"CREATE TABLE IF NOT EXISTS t (id int);\nCREATE INDEX t_id ON t (id);\nCREATE TABLE IF NOT EXISTS n (id int);\nCREATE INDEX n_id ON n (id);",
+		"DROP TABLE n;", NULL);
 	struct migrate_lint *l = lint_002(reg);
 	const struct migrate_lint_finding *f =
 		find(l, "require-concurrent-index-creation");
@@ -521,11 +486,10 @@ add_file(struct migrate_registry *reg,
 	 const char *up)
 {
 	char name[64], file[2048];
-	int n = snprintf(file, sizeof(file),
-			 "-- %s\n--\n-- Revision ID: %s\n-- Revises: %s\n\n"
-			 "-- migrate:upgrade\n%s\n\n-- migrate:downgrade\n"
-			 "SELECT 1;\n",
-			 id, id, parents, up);
+	int n = snprintf(
+		file, sizeof(file),
+		"-- %s\n--\n-- Revision ID: %s\n-- Revises: %s\n\n-- migrate:upgrade\n%s\n\n-- migrate:downgrade\nSELECT 1;\n",
+		id, id, parents, up);
 
 	ck_assert(n > 0 && (size_t)n < sizeof(file));
 	snprintf(name, sizeof(name), "%s.sql", id);
