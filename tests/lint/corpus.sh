@@ -4,8 +4,9 @@
 # The lint corpus (issue 9, "Prove it"): `migrate lint` over the 44
 # revisions of tests/lint/corpus/ gives exactly the findings listed in
 # tests/lint/EXPECTED (file, line, rule, waived or not), exits 1 (there
-# are errors), and the built-in Mirage baseline lints clean (exit 0, no
-# finding at all). No database.
+# are errors), warnings fail only with --strict, an unknown REV is a usage
+# error, and the built-in Mirage baseline lints clean (exit 0, no finding
+# at all). No database.
 #
 # usage: corpus.sh   (MIGRATE and SRCDIR in the environment, from meson)
 set -euo pipefail
@@ -49,3 +50,21 @@ if [ "$rc" -ne 0 ] || ! grep -Eqx 'lint: [0-9]+ revisions?, 0 errors, 0 warnings
 	exit 1
 fi
 echo "ok 2 - the Mirage baseline lints clean"
+
+# c24 has one warning (ban-drop-column) and nothing else.
+lint_rc()
+{
+	rc=0
+	timeout 60 "$MIGRATE" --revisions "$here/corpus" lint "$@" >"$tmp/one" 2>&1 || rc=$?
+}
+lint_rc c24
+[ "$rc" -eq 0 ] || { cat "$tmp/one" >&2; echo "corpus: FAIL: a warning alone exited $rc, expected 0" >&2; exit 1; }
+grep -q 'warning: ban-drop-column' "$tmp/one" || { cat "$tmp/one" >&2; echo "corpus: FAIL: c24's warning not shown" >&2; exit 1; }
+lint_rc --strict c24
+[ "$rc" -eq 1 ] || { cat "$tmp/one" >&2; echo "corpus: FAIL: --strict with a warning exited $rc, expected 1" >&2; exit 1; }
+lint_rc --strict c25
+[ "$rc" -eq 0 ] || { cat "$tmp/one" >&2; echo "corpus: FAIL: --strict with a waived warning exited $rc, expected 0" >&2; exit 1; }
+echo "ok 3 - warnings fail only with --strict; a waived one never"
+lint_rc nosuchrev
+[ "$rc" -eq 2 ] || { cat "$tmp/one" >&2; echo "corpus: FAIL: an unknown revision exited $rc, expected 2" >&2; exit 1; }
+echo "ok 4 - an unknown revision is a usage error"
