@@ -3,8 +3,9 @@
 #
 # No fragment of a password in any output (issue 11 §7): a corpus of
 # malformed URLs and conninfo strings that carry a marker password goes
-# through every command that connects, with and without -v, given as
-# --database-url, $MIRAGE_DATABASE_URL and $DATABASE_URL; stdout and stderr
+# through every command that connects, with and without -v, as JSON
+# (--format json), given as --database-url, $MIGRATE_DATABASE_URL,
+# $MIRAGE_DATABASE_URL and $DATABASE_URL; stdout and stderr
 # must not hold the marker. Then the password of --database-url must be
 # gone from /proc/PID/cmdline of a running migrate (one busy in a
 # revision, one blocked on the migration lock).
@@ -88,6 +89,14 @@ while IFS= read -r url; do
 		try_one "$cmd -v, --database-url" "$MIGRATE" --revisions "$D" \
 			-v --database-url "$url" $cmd
 	done
+	for cmd in current history check "upgrade head" "resolve r001"; do
+		# shellcheck disable=SC2086
+		try_one "$cmd --format json" "$MIGRATE" --revisions "$D" \
+			--format json -v --database-url "$url" $cmd
+	done
+	try_one "wait" "$MIGRATE" --database-url "$url" --wait=200ms wait
+	try_one "check, MIGRATE_DATABASE_URL" env MIGRATE_DATABASE_URL="$url" \
+		"$MIGRATE" --revisions "$D" check
 	try_one "check, MIRAGE_DATABASE_URL" env MIRAGE_DATABASE_URL="$url" \
 		"$MIGRATE" --revisions "$D" check
 	try_one "history -v, DATABASE_URL" env DATABASE_URL="$url" \
