@@ -90,6 +90,17 @@ if "$MIGRATE" help lint >/dev/null 2>&1; then
 fi
 mkdir -p "$T/revs-new"
 vg "$T/rev" 0 --revisions "$T/revs-new" revision -m "first one"
+# The JSON writer, show, branches, history -r, merge and stamp --purge.
+vg "$T/jhist" 0 --revisions "$D" --format json -v history -r base:current
+vg "$T/jcur" 0 --revisions "$D" --format json current
+vg "$T/jchk" 0 --revisions "$D" --format json check
+vg "$T/jplan" 0 --revisions "$D" --format json plan --down base
+vg "$T/show" 0 --revisions "$D" -v show head
+vg "$T/jshow" 0 --revisions "$D" --format json show head
+vg "$T/branches" 0 --revisions "$D" --format json branches
+vg "$T/jerr" 2 --revisions "$D" --format json upgrade nosuchrev
+vg "$T/purge" 0 --revisions "$D" stamp --purge head
+vg "$T/merge" 2 --revisions "$D" merge -m "join" heads
 # The services: refusing (this database is not at the Mirage head), and
 # starting when it is.
 if [ -x "${MIRAGE_API:-}" ]; then
