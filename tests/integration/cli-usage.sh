@@ -193,6 +193,11 @@ if ! cmp -s "$T/readme-table" "$CLI_ENV_TABLE"; then
 	fail "README.md's option table differs from 'cli-doc env-table' (paste the new one)"
 fi
 ok "README's option table is the generated one"
+# Every global option has its MIGRATE_* variable (but --help, --version).
+noenv=$(awk -F'|' 'NR > 2 && $3 ~ /^ *$/ { print $2 }' "$CLI_ENV_TABLE" |
+	grep -v -e '--help' -e '--version' || true)
+[ -z "$noenv" ] || fail "global options without a MIGRATE_* variable: $noenv"
+ok "every global option can come from the environment"
 sed -n '/^Commands:$/,/^$/p' "$T/help.out" | sed '1d;$d;/^  help /d' | sed 's/^  //' >"$T/help-cmds"
 sed -n '/^migrate \[OPTIONS\] COMMAND \[ARGS\]$/,/^```$/p' "$SRCDIR/README.md" |
 	sed '1,2d;$d' >"$T/readme-cmds"
