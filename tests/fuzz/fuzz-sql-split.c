@@ -69,6 +69,28 @@ check_positions(const char *s,
 	}
 }
 
+/* Does the text hold "standard_conforming_strings" (any case)? */
+static bool
+mentions_scs(const char *s, size_t size)
+{
+	static const char word[] = "standard_conforming_strings";
+	size_t i, k, n = sizeof(word) - 1;
+
+	for (i = 0; i + n <= size; i++) {
+		for (k = 0; k < n; k++) {
+			char c = s[i + k];
+
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			if (c != word[k])
+				break;
+		}
+		if (k == n)
+			return true;
+	}
+	return false;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -99,8 +121,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* Each statement alone is one statement, itself. The only context
 	 * it loses is what precedes it on its line, so a leading backslash
-	 * may turn into a psql meta-command. */
-	for (i = 0; i < n; i++) {
+	 * may turn into a psql meta-command, and a change of
+	 * standard_conforming_strings before it (then nothing is checked). */
+	for (i = 0; i < n && !mentions_scs(s, size); i++) {
 		char *copy = malloc(v[i].len);
 
 		check(copy != NULL);
