@@ -271,6 +271,49 @@ START_TEST(test_revfile_bom)
 
 END_TEST
 
+/* psql's reading of what the splitter refuses (issue 11 §9) is found at
+ * load time too, with the file's line: a meta-command after a statement,
+ * a routine's BEGIN that is not BEGIN ATOMIC. */
+START_TEST(test_revfile_psql_refusals_at_load)
+{
+	static const char meta[] = "-- Meta.\n"
+				   "--\n"
+				   "-- Revision ID: 001\n"
+				   "-- Revises:\n"
+				   "-- migrate:upgrade\n"
+				   "SELECT 1;\n"
+				   "SELECT 2 \\g\n";
+	static const char begin[] = "-- Begin.\n"
+				    "--\n"
+				    "-- Revision ID: 002\n"
+				    "-- Revises:\n"
+				    "-- migrate:upgrade\n"
+				    "SELECT 1;\n"
+				    "\n"
+				    "CREATE PROCEDURE begin() LANGUAGE sql\n"
+				    "AS $$ SELECT 1 $$;\n";
+	struct migrate_registry *reg = new_reg();
+
+	ck_assert_int_eq(
+		migrate_registry_parse(reg, "001_m.sql", meta, strlen(meta)),
+		MIGRATE_EPARSE);
+	ck_assert_msg(strcmp(migrate_registry_errmsg(reg),
+			     "001_m.sql:7: upgrade section: psql meta-command "
+			     "'\\g' is not supported") == 0,
+		      "got: %s", migrate_registry_errmsg(reg));
+	ck_assert_int_eq(
+		migrate_registry_parse(reg, "002_b.sql", begin, strlen(begin)),
+		MIGRATE_EPARSE);
+	ck_assert_msg(strstr(migrate_registry_errmsg(reg),
+			     "002_b.sql:8: upgrade section: BEGIN in CREATE "
+			     "FUNCTION/PROCEDURE") ==
+			      migrate_registry_errmsg(reg),
+		      "got: %s", migrate_registry_errmsg(reg));
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
 /* Unterminated quotes and comments are found at load time, with the line
  * of the file where they start, in either section, before any database is
  * touched. */
@@ -1187,6 +1230,7 @@ revision_file_suite(void)
 
 	add_test(s, test_revfile_sample);
 	add_test(s, test_revfile_unterminated_sql_at_load);
+	add_test(s, test_revfile_psql_refusals_at_load);
 	add_test(s, test_revfile_merge);
 	add_test(s, test_revfile_empty_marker);
 	add_test(s, test_revfile_empty_downgrade);
