@@ -53,6 +53,7 @@ struct cli {
 	int lock_timeout_ms;
 	int statement_timeout_ms;
 	int retries;
+	int io_timeout_ms; /* 0: the library's default */
 	bool single_transaction;
 	int verbose;
 	bool quiet;

@@ -411,6 +411,7 @@ cli_fill_options(struct cli *c, struct migrate_options *opts)
 		opts->statement_timeout_ms = c->statement_timeout_ms;
 	if (c->retries >= 0)
 		opts->lock_retries = c->retries;
+	opts->io_timeout_ms = c->io_timeout_ms;
 	opts->progress = progress;
 	opts->progress_payload = c;
 }
@@ -895,6 +896,15 @@ apply_option(struct cli *c,
 		if (!parse_duration(value, &c->lock_wait_ms)) {
 			cli_errorf(
 				"%s: invalid duration '%s' (seconds, or e.g. 500ms, 2min)",
+				label, value);
+			return false;
+		}
+		break;
+	case OPT_IO_TIMEOUT:
+		if (!parse_duration(value, &c->io_timeout_ms) ||
+		    c->io_timeout_ms == 0) {
+			cli_errorf(
+				"%s: invalid duration '%s' (e.g. 5s, 1500ms; more than 0)",
 				label, value);
 			return false;
 		}

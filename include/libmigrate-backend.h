@@ -62,6 +62,11 @@ struct migrate_backend_config {
 	const char *log_table;     /**< never NULL */
 	const char *schema;        /**< NULL: the connection's default */
 	int read_only;             /**< 1: reads only, in read-only txns */
+	/** Version 2: the longest silence of the server in one round trip
+	 * that is not revision SQL, and the connect timeout unless the URL
+	 * sets one; ms, > 0. Past it the backend closes the connection and
+	 * fails with kind MIGRATE_BACKEND_ERROR_CONNECTION_LOST. */
+	int io_timeout_ms;
 };
 
 /**

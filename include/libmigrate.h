@@ -333,7 +333,7 @@ typedef void (*migrate_progress_fn)(const char *revision,
 				    double elapsed_ms,
 				    void *payload);
 
-#define MIGRATE_OPTIONS_VERSION 1
+#define MIGRATE_OPTIONS_VERSION 2
 
 /**
  * Options for migrate_open(). Initialise with MIGRATE_OPTIONS_INIT or
@@ -368,12 +368,24 @@ struct migrate_options {
 	int lock_retries;
 	migrate_progress_fn progress;
 	void *progress_payload;
+
+	/* Version 2. */
+
+	/** How long to wait for the server's answer to one round trip that
+	 * is not revision SQL (reading the state, verify, the lock, the
+	 * bookkeeping), and to connect unless the URL sets
+	 * connect_timeout. Past it the connection is closed and the call
+	 * fails (a service gets MIGRATE_STATUS_CANNOT_CONNECT). 0 means
+	 * the default: 5000 for read-only handles (services' verify), 30000
+	 * otherwise. Revision SQL is bounded by its statement_timeout
+	 * instead (plus this much); without one, by the server alone. */
+	int io_timeout_ms;
 };
 
 #define MIGRATE_OPTIONS_INIT                                                   \
 	{                                                                      \
 		MIGRATE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 60000,     \
-			5000, 0, 3, NULL, NULL                                 \
+			5000, 0, 3, NULL, NULL, 0                              \
 	}
 
 /**

@@ -159,6 +159,22 @@ step_backend_error(struct migrate *m,
 	char where[512];
 	char prefix[600];
 
+	if (e->kind == MIGRATE_BACKEND_ERROR_CONNECTION_LOST) {
+		/* Not a failure of the revision or of the bookkeeping: say
+		 * what a lost connection means for the revision. */
+		xsnprintf(
+			prefix, sizeof(prefix),
+			"revision %s (%s): the connection to the database was lost during this revision: ",
+			st->rev->id, migrate__direction_name(st->direction));
+		if (rc >= 0)
+			rc = MIGRATE_EBACKEND;
+		migrate__backend_error(m, rc, prefix);
+		msg_add(m->diag.msg, sizeof(m->diag.msg), "\n  %s",
+			migrate__step_section(st)->transactional
+				? "its transaction either committed or rolled back as a whole: 'migrate current' shows which once the database is reachable"
+				: "it ran outside a transaction and may have stopped part-way: 'migrate check' shows whether the database is dirty once it is reachable");
+		return rc;
+	}
 	if (e->in_bookkeeping) {
 		xsnprintf(where, sizeof(where),
 			  "revision %s (%s): ", st->rev->id,

@@ -11,12 +11,20 @@
  * Messages are one line (libpq's multi-line messages are joined), and
  * every message goes through migrate__redact(): no password ever leaves.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <libpq-fe.h>
 
@@ -44,7 +52,12 @@ struct pq_backend {
 	struct migrate_backend base;
 	char *conninfo;
 	PGconn *conn;
-	PGcancel *cancel; /* prepared at connect, for pq_cancel() */
+	PGcancel *cancel;    /* prepared at connect, for pq_cancel() */
+	int io_timeout_ms;   /* cfg->io_timeout_ms (or the default) */
+	int stmt_timeout_ms; /* last statement_timeout set, 0: none */
+	long silent_ms;      /* > 0: we closed a connection that was
+				silent this long */
+	char token[20];      /* names our server session (writers) */
 	bool read_only;
 	char *schema; /* cfg->schema, or current_schema() at connect */
 	struct migrate_pg_names names;
@@ -55,6 +68,9 @@ struct pq_backend {
 };
 
 static int ensure_now(struct pq_backend *pq, struct migrate_backend_error *err);
+static int open_conn(struct pq_backend *pq,
+		     PGconn **out,
+		     struct migrate_backend_error *err);
 
 static struct pq_backend *
 pq_of(struct migrate_backend *be)
@@ -216,6 +232,16 @@ fill_error(struct pq_backend *pq,
 	}
 	if ((!primary || !*primary) && pq->conn)
 		primary = PQerrorMessage(pq->conn);
+	if (!res && !pq->conn && pq->silent_ms > 0) {
+		err->sqlstate[0] = '\0';
+		err->position = 0;
+		err->kind = MIGRATE_BACKEND_ERROR_CONNECTION_LOST;
+		migrate__backend_fail(
+			err, 0, NULL,
+			"no answer from the server for %ld ms: the connection was closed (a stalled network, proxy or server)",
+			pq->silent_ms);
+		return;
+	}
 	if (!primary || !*primary)
 		primary = "unknown libpq error";
 	one_line(primary, err->message, sizeof(err->message));
@@ -258,6 +284,160 @@ typedef int (*rows_fn)(struct pq_backend *pq,
 		       size_t index,
 		       void *payload);
 
+/* Default of io_timeout_ms when the config leaves it 0. */
+#define PQ_IO_TIMEOUT_DEFAULT_MS 30000
+
+/*
+ * Every round trip has a deadline (clock_ms() time, 0: none), enforced
+ * here with a non-blocking connection and poll(): a server, network or
+ * proxy that goes silent cannot hang us. Past the deadline the connection
+ * is closed (a cancel request could hang on the same stalled path), and
+ * the call fails as a lost connection saying how long it waited.
+ */
+static double
+io_deadline(const struct pq_backend *pq)
+{
+	return clock_ms() + pq->io_timeout_ms;
+}
+
+/* How long revision SQL may take: its statement_timeout per statement
+ * (plus one for our own statements around it); -1 without a
+ * statement_timeout (then only the server bounds it). */
+static double
+sql_budget_ms(const char *sql, int stmt_ms)
+{
+	struct migrate_sql_stmt *stmts = NULL;
+	size_t n = 1;
+
+	if (stmt_ms <= 0)
+		return -1;
+	if (migrate__sql_split(sql, strlen(sql), &stmts, &n, NULL) < 0 ||
+	    n == 0)
+		n = 1;
+	free(stmts);
+	return (double)stmt_ms * (double)(n + 1);
+}
+
+/* Revision SQL: its budget plus the I/O timeout; 0 (none) without a
+ * statement_timeout. */
+static double
+sql_deadline(const struct pq_backend *pq, const char *sql, int stmt_ms)
+{
+	double budget = sql_budget_ms(sql, stmt_ms);
+
+	return budget < 0 ? 0 : io_deadline(pq) + budget;
+}
+
+/* Close a connection that stayed silent past its deadline; the round
+ * trip started at @t0 (clock_ms()). */
+static void
+drop_silent(struct pq_backend *pq, double t0)
+{
+	pq->silent_ms = (long)(clock_ms() - t0);
+	PQfinish(pq->conn);
+	pq->conn = NULL;
+}
+
+/* Wait until the socket is ready: 1, 0 when @deadline passed, -1 error. */
+static int
+wait_socket(struct pq_backend *pq, bool for_write, double deadline)
+{
+	struct pollfd p;
+	int sock = PQsocket(pq->conn);
+
+	if (sock < 0)
+		return -1;
+	for (;;) {
+		int ms = -1, rc;
+
+		if (deadline > 0) {
+			double left = deadline - clock_ms();
+
+			if (left <= 0)
+				return 0;
+			ms = left > (double)INT_MAX ? INT_MAX : (int)left + 1;
+		}
+		p.fd = sock;
+		p.events = (short)(for_write ? POLLIN | POLLOUT : POLLIN);
+		p.revents = 0;
+		rc = poll(&p, 1, ms);
+		if (rc > 0)
+			return 1;
+		if (rc < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* Send @sql; false on failure (*timed_out when the deadline passed). */
+static bool
+send_query(struct pq_backend *pq,
+	   const char *sql,
+	   double deadline,
+	   bool *timed_out)
+{
+	if (!PQsendQuery(pq->conn, sql))
+		return false;
+	for (;;) {
+		int f = PQflush(pq->conn), w;
+
+		if (f == 0)
+			return true;
+		if (f < 0)
+			return false;
+		w = wait_socket(pq, true, deadline);
+		if (w == 0)
+			*timed_out = true;
+		if (w <= 0 || !PQconsumeInput(pq->conn))
+			return false;
+	}
+}
+
+/* The next result, NULL at the end or when the deadline passed
+ * (*timed_out). */
+static PGresult *
+next_result(struct pq_backend *pq, double deadline, bool *timed_out)
+{
+	while (PQisBusy(pq->conn)) {
+		int w = wait_socket(pq, false, deadline);
+
+		if (w == 0) {
+			*timed_out = true;
+			return NULL;
+		}
+		if (w < 0 || !PQconsumeInput(pq->conn))
+			break; /* PQgetResult() reports the failure */
+	}
+	return PQgetResult(pq->conn);
+}
+
+/* One statement with the I/O deadline; its (last) result, or NULL when
+ * the connection was closed for silence. */
+static PGresult *
+query1(struct pq_backend *pq, const char *sql)
+{
+	double t0 = clock_ms(), deadline = io_deadline(pq);
+	bool timed_out = false;
+	PGresult *res, *last = NULL;
+
+	if (!send_query(pq, sql, deadline, &timed_out)) {
+		if (timed_out) {
+			drop_silent(pq, t0);
+			return NULL;
+		}
+		return PQgetResult(pq->conn);
+	}
+	while ((res = next_result(pq, deadline, &timed_out)) != NULL) {
+		PQclear(last);
+		last = res;
+	}
+	if (timed_out) {
+		PQclear(last);
+		drop_silent(pq, t0);
+		return NULL;
+	}
+	return last;
+}
+
 struct batch {
 	size_t n_ok;     /* results before the first error */
 	PGresult *error; /* the first error result (caller clears), or
@@ -275,18 +455,23 @@ struct batch {
 static void
 run_batch(struct pq_backend *pq,
 	  const char *sql,
+	  double deadline,
 	  rows_fn fn,
 	  void *payload,
 	  struct batch *bt)
 {
+	double t0 = clock_ms();
+	bool timed_out = false;
 	PGresult *res;
 
 	memset(bt, 0, sizeof(*bt));
-	if (!PQsendQuery(pq->conn, sql)) {
+	if (!send_query(pq, sql, deadline, &timed_out)) {
 		bt->failed = true;
+		if (timed_out)
+			drop_silent(pq, t0);
 		return;
 	}
-	while ((res = PQgetResult(pq->conn)) != NULL) {
+	while ((res = next_result(pq, deadline, &timed_out)) != NULL) {
 		ExecStatusType st = PQresultStatus(res);
 
 		switch (st) {
@@ -332,27 +517,47 @@ run_batch(struct pq_backend *pq,
 			break;
 		}
 	}
+	if (timed_out) {
+		PQclear(bt->error);
+		bt->error = NULL;
+		bt->failed = true;
+		drop_silent(pq, t0);
+		return;
+	}
 	if (PQstatus(pq->conn) == CONNECTION_BAD)
 		bt->failed = true;
 }
 
-/* Run @sql for its effect; 0 or MIGRATE_EBACKEND with @err filled. */
+/* Run @sql for its effect, answered by @deadline; 0 or MIGRATE_EBACKEND
+ * with @err filled. */
 static int
-exec_sql(struct pq_backend *pq,
-	 const char *sql,
-	 struct migrate_backend_error *err)
+exec_until(struct pq_backend *pq,
+	   const char *sql,
+	   double deadline,
+	   struct migrate_backend_error *err)
 {
 	struct batch bt;
 
 	if (!pq->conn)
 		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
 					     "not connected");
-	run_batch(pq, sql, NULL, NULL, &bt);
+	run_batch(pq, sql, deadline, NULL, NULL, &bt);
 	if (!bt.failed)
 		return 0;
 	fill_error(pq, bt.error, err);
 	PQclear(bt.error);
 	return MIGRATE_EBACKEND;
+}
+
+/* Our own SQL (not a revision's): the I/O deadline. */
+static int
+exec_sql(struct pq_backend *pq,
+	 const char *sql,
+	 struct migrate_backend_error *err)
+{
+	return pq->conn ? exec_until(pq, sql, io_deadline(pq), err)
+			: migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
+						"not connected");
 }
 
 static int
@@ -382,7 +587,7 @@ rollback_if_open(struct pq_backend *pq)
 		return;
 	ts = PQtransactionStatus(pq->conn);
 	if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
-		PQclear(PQexec(pq->conn, "ROLLBACK"));
+		PQclear(query1(pq, "ROLLBACK"));
 }
 
 /* ------------------------------------------------------------------ */
@@ -398,37 +603,259 @@ ignore_notice(void *arg, const char *message)
 	(void)message;
 }
 
-static int
-resolve_schema(struct pq_backend *pq,
-	       const struct migrate_backend_config *cfg,
-	       struct migrate_backend_error *err)
+/* A random token that names our server session (session_is_ours()). */
+static void
+make_token(char *out, size_t size)
 {
+	unsigned char r[8];
+	FILE *f = fopen("/dev/urandom", "rb");
+	size_t i, got = 0;
+
+	if (f) {
+		got = fread(r, 1, sizeof(r), f);
+		fclose(f);
+	}
+	if (got != sizeof(r)) {
+		unsigned long x = (unsigned long)(clock_ms() * 1000.0) ^
+				  (unsigned long)(uintptr_t)out;
+
+		for (i = 0; i < sizeof(r);
+		     i++, x = x * 6364136223846793005UL + 1)
+			r[i] = (unsigned char)(x >> 33);
+	}
+	for (i = 0; i < sizeof(r) && 2 * i + 2 < size; i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+/* Our end of the connection: 0 for a unix socket, else the TCP port; -1
+ * unknown. */
+static long
+local_port(PGconn *conn)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(PQsocket(conn), (struct sockaddr *)&ss, &len) != 0)
+		return -1;
+	if (ss.ss_family == AF_UNIX)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -1;
+}
+
+/* Run @sql on *@conn (one statement, the I/O deadline): the values of
+ * row 0, columns 0 and 1, malloc'ed (NULL when missing). A connection that
+ * stayed silent is closed and *@conn set to NULL. */
+static void
+values_on(struct pq_backend *pq,
+	  PGconn **conn,
+	  const char *sql,
+	  char **v0,
+	  char **v1)
+{
+	PGconn *saved = pq->conn;
+	bool same = saved == *conn;
 	PGresult *res;
 
-	if (cfg->schema && *cfg->schema) {
-		pq->schema = xstrdup(cfg->schema);
-		return pq->schema
-			       ? 0
-			       : migrate__backend_fail(err, MIGRATE_ENOMEM,
-						       NULL, "out of memory");
+	*v0 = *v1 = NULL;
+	pq->conn = *conn;
+	res = query1(pq, sql);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    PQnfields(res) >= 2) {
+		if (!PQgetisnull(res, 0, 0))
+			*v0 = xstrdup(PQgetvalue(res, 0, 0));
+		if (!PQgetisnull(res, 0, 1))
+			*v1 = xstrdup(PQgetvalue(res, 0, 1));
 	}
-	res = PQexec(pq->conn, "SELECT current_schema()");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+	PQclear(res);
+	*conn = pq->conn; /* NULL when it was closed for silence */
+	pq->conn = same ? *conn : saved;
+}
+
+/*
+ * Does every transaction of this connection run on one server session?
+ * Not behind a transaction (or statement) pooler such as PgBouncer in
+ * pool_mode=transaction: there, the session advisory lock would stay on a
+ * pooled server connection and other clients' transactions would run on
+ * the session that holds it. Our session carries a token (set at connect);
+ * when the server sees the connection from where we see it (the same port,
+ * or a unix socket at both ends), there is nothing in between. Otherwise
+ * something is (a proxy, a pooler): a second connection asks for the
+ * token (a pooler that reuses server connections, as PgBouncer does last
+ * in first out, hands it our session), and ours asks again (a pooler
+ * hands it another one). Only an unstable session fails, so TCP proxies
+ * and session pooling are fine.
+ */
+static int
+check_session(struct pq_backend *pq,
+	      const char *server_port,
+	      const char *pid,
+	      struct migrate_backend_error *err)
+{
+	static const char sql[] =
+		"SELECT current_setting('migrate.session', true), "
+		"pg_backend_pid()";
+	long port = local_port(pq->conn);
+	PGconn *other = NULL;
+	char *seen, *ignored, *again, *pid2;
+	bool moved;
+	int rc;
+
+	if ((port == 0 && !*server_port) ||
+	    (port > 0 && *server_port && strtol(server_port, NULL, 10) == port))
+		return 0;
+	rc = open_conn(pq, &other, err);
+	if (rc < 0)
+		return rc;
+	values_on(pq, &other, sql, &seen, &ignored);
+	PQfinish(other);
+	values_on(pq, &pq->conn, sql, &again, &pid2);
+	moved = (seen && strcmp(seen, pq->token) == 0) || !again ||
+		strcmp(again, pq->token) != 0 || !pid2 ||
+		strcmp(pid2, pid) != 0;
+	free(seen);
+	free(ignored);
+	free(again);
+	free(pid2);
+	if (!pq->conn) {
+		fill_error(pq, NULL, err);
+		return MIGRATE_EBACKEND;
+	}
+	if (moved)
+		return migrate__backend_fail(
+			err, MIGRATE_EBACKEND, NULL,
+			"the connection does not keep one server session (its transactions run on different server connections): the database URL leads to a transaction pooler such as PgBouncer with pool_mode=transaction; migrate needs one session for its lock and its non-transactional revisions: point it at the database itself (or a session-pooled port), not at the pool; nothing was changed");
+	return 0;
+}
+
+/* Writers: pin the schema, name the session, make sure it stays ours. */
+static int
+open_session(struct pq_backend *pq,
+	     const struct migrate_backend_config *cfg,
+	     struct migrate_backend_error *err)
+{
+	struct buf b = BUF_INIT;
+	PGresult *res;
+	int rc;
+
+	make_token(pq->token, sizeof(pq->token));
+	buf_printf(&b,
+		   "SELECT current_schema(), pg_backend_pid(), "
+		   "coalesce(inet_client_port()::text, ''), "
+		   "set_config('migrate.session', '%s', false)",
+		   pq->token);
+	if (b.oom) {
+		buf_free(&b);
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+					     "out of memory");
+	}
+	res = query1(pq, b.data);
+	buf_free(&b);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		fill_error(pq, res, err);
 		PQclear(res);
 		return MIGRATE_EBACKEND;
 	}
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+	if (cfg->schema && *cfg->schema) {
+		pq->schema = xstrdup(cfg->schema);
+	} else if (PQgetisnull(res, 0, 0)) {
 		PQclear(res);
 		return migrate__backend_fail(
 			err, MIGRATE_EBACKEND, NULL,
-			"no schema to keep the version table in: no schema of search_path exists (give a schema)");
+			"no schema to keep the version table in: no schema "
+			"of search_path exists (give a schema)");
+	} else {
+		pq->schema = xstrdup(PQgetvalue(res, 0, 0));
 	}
-	pq->schema = xstrdup(PQgetvalue(res, 0, 0));
+	if (!pq->schema) {
+		PQclear(res);
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+					     "out of memory");
+	}
+	rc = check_session(pq, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 1),
+			   err);
 	PQclear(res);
-	return pq->schema ? 0
-			  : migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
-						  "out of memory");
+	return rc;
+}
+
+/*
+ * Open a connection with our parameters into *@out (blocking connect,
+ * bounded by connect_timeout), non-blocking afterwards.
+ */
+static int
+open_conn(struct pq_backend *pq,
+	  PGconn **out,
+	  struct migrate_backend_error *err)
+{
+	/*
+	 * dbname is expanded as a conninfo: what comes before it are
+	 * defaults that the URL may override, what comes after it is fixed.
+	 * Defaults: a connect timeout (the I/O timeout, unless
+	 * PGCONNECT_TIMEOUT says otherwise), and TCP keepalives plus
+	 * tcp_user_timeout, so that a dead peer is noticed while a long
+	 * revision statement runs (a stalled proxy is not: see
+	 * struct migrate_options.io_timeout_ms). Fixed: revision files are
+	 * UTF-8, and error positions count characters of what we send;
+	 * fallback_application_name only names us when the URL does not.
+	 */
+	const char *keys[12], *vals[12];
+	char connect_s[16], user_s[16];
+	size_t k = 0;
+	PGconn *conn;
+
+	if (!getenv("PGCONNECT_TIMEOUT")) {
+		/* libpq counts whole seconds, at least 2. */
+		snprintf(connect_s, sizeof(connect_s), "%d",
+			 pq->io_timeout_ms < 2000
+				 ? 2
+				 : (pq->io_timeout_ms + 999) / 1000);
+		keys[k] = "connect_timeout";
+		vals[k++] = connect_s;
+	}
+	snprintf(user_s, sizeof(user_s), "%d", pq->io_timeout_ms);
+	keys[k] = "keepalives_idle";
+	vals[k++] = "10";
+	keys[k] = "keepalives_interval";
+	vals[k++] = "5";
+	keys[k] = "keepalives_count";
+	vals[k++] = "3";
+	keys[k] = "tcp_user_timeout";
+	vals[k++] = user_s;
+	keys[k] = "dbname";
+	vals[k++] = pq->conninfo;
+	keys[k] = "fallback_application_name";
+	vals[k++] = "migrate";
+	keys[k] = "client_encoding";
+	vals[k++] = "UTF8";
+	keys[k] = NULL;
+	vals[k] = NULL;
+	*out = NULL;
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (!conn)
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+					     "out of memory");
+	if (PQstatus(conn) != CONNECTION_OK) {
+		one_line(PQerrorMessage(conn), err->message,
+			 sizeof(err->message));
+		if (!err->message[0])
+			migrate__backend_fail(err, 0, NULL,
+					      "connection failed");
+		PQfinish(conn);
+		return MIGRATE_EBACKEND;
+	}
+	PQsetNoticeProcessor(conn, ignore_notice, NULL);
+	/* Round trips wait in poll() with a deadline (run_batch()). */
+	if (PQsetnonblocking(conn, 1) != 0) {
+		one_line(PQerrorMessage(conn), err->message,
+			 sizeof(err->message));
+		PQfinish(conn);
+		return MIGRATE_EBACKEND;
+	}
+	*out = conn;
+	return 0;
 }
 
 static int
@@ -437,33 +864,16 @@ pq_connect(struct migrate_backend *be,
 	   struct migrate_backend_error *err)
 {
 	struct pq_backend *pq = pq_of(be);
-	/* dbname is expanded as a conninfo; the two after it are defaults
-	 * for what it leaves unset (fallback_application_name) or fixed:
-	 * revision files are UTF-8, and error positions count characters
-	 * of what we send. */
-	const char *const keys[] = { "dbname", "fallback_application_name",
-				     "client_encoding", NULL };
-	const char *const vals[] = { pq->conninfo, "migrate", "UTF8", NULL };
 	int rc;
 
 	if (pq->conn)
 		return migrate__backend_fail(err, MIGRATE_EINVAL, NULL,
 					     "already connected");
-	pq->conn = PQconnectdbParams(keys, vals, 1);
-	if (!pq->conn)
-		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
-					     "out of memory");
-	if (PQstatus(pq->conn) != CONNECTION_OK) {
-		one_line(PQerrorMessage(pq->conn), err->message,
-			 sizeof(err->message));
-		if (!err->message[0])
-			migrate__backend_fail(err, 0, NULL,
-					      "connection failed");
-		PQfinish(pq->conn);
-		pq->conn = NULL;
-		return MIGRATE_EBACKEND;
-	}
-	PQsetNoticeProcessor(pq->conn, ignore_notice, NULL);
+	pq->io_timeout_ms = cfg->io_timeout_ms > 0 ? cfg->io_timeout_ms
+						   : PQ_IO_TIMEOUT_DEFAULT_MS;
+	rc = open_conn(pq, &pq->conn, err);
+	if (rc < 0)
+		return rc;
 	pq->cancel = PQgetCancel(pq->conn);
 	pq->read_only = cfg->read_only != 0;
 	/*
@@ -473,9 +883,16 @@ pq_connect(struct migrate_backend *be,
 	 * more. Writers pin current_schema() once, so that every table they
 	 * create and the lock key name the same schema.
 	 */
-	rc = pq->read_only && !(cfg->schema && *cfg->schema)
-		     ? 0
-		     : resolve_schema(pq, cfg, err);
+	if (!pq->read_only) {
+		rc = open_session(pq, cfg, err);
+	} else if (cfg->schema && *cfg->schema) {
+		pq->schema = xstrdup(cfg->schema);
+		rc = pq->schema ? 0
+				: migrate__backend_fail(err, MIGRATE_ENOMEM,
+							NULL, "out of memory");
+	} else {
+		rc = 0;
+	}
 	if (rc < 0) {
 		PQfreeCancel(pq->cancel);
 		pq->cancel = NULL;
@@ -589,7 +1006,7 @@ again:
 		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
 					     "out of memory");
 	}
-	run_batch(pq, b.data, state_rows, &sr, &bt);
+	run_batch(pq, b.data, io_deadline(pq), state_rows, &sr, &bt);
 	buf_free(&b);
 	/* An old-format history table: read it whole (its rows become this
 	 * version table's when a write converts it), the version rows are
@@ -660,7 +1077,18 @@ pq_lock(struct migrate_backend *be,
 	buf_puts(&b,
 		 " AS k), t AS MATERIALIZED (SELECT pg_try_advisory_lock(k) "
 		 "AS got FROM k) SELECT t.got, h.pid, h.app, h.usr, h.since, "
-		 "h.state FROM t LEFT JOIN LATERAL (SELECT a.pid, "
+		 "h.state");
+	/* The server ends our session when we go silent (a vanished client,
+	 * a stalled network): the lock it holds cannot outlive us for
+	 * longer than the I/O timeout. */
+	if (PQserverVersion(pq->conn) >= 140000)
+		buf_printf(&b,
+			   ", set_config('idle_session_timeout', '%d', false), "
+			   "set_config('idle_in_transaction_session_timeout', "
+			   "'%d', false)",
+			   pq->io_timeout_ms, pq->io_timeout_ms);
+	buf_puts(&b,
+		 " FROM t LEFT JOIN LATERAL (SELECT a.pid, "
 		 "coalesce(a.application_name, '') AS app, "
 		 "coalesce(a.usename::text, '') AS usr, "
 		 "to_char(a.backend_start AT TIME ZONE 'UTC', "
@@ -677,7 +1105,7 @@ pq_lock(struct migrate_backend *be,
 		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
 					     "out of memory");
 	}
-	res = PQexec(pq->conn, b.data);
+	res = query1(pq, b.data);
 	buf_free(&b);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		fill_error(pq, res, err);
@@ -941,7 +1369,7 @@ pq_commit(struct migrate_backend *be, struct migrate_backend_error *err)
 		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
 					     "out of memory");
 	}
-	run_batch(pq, b.data, NULL, NULL, &bt);
+	run_batch(pq, b.data, io_deadline(pq), NULL, NULL, &bt);
 	buf_free(&b);
 	if (bt.failed) {
 		fill_error(pq, bt.error, err);
@@ -989,6 +1417,7 @@ pq_set_timeouts(struct migrate_backend *be,
 	int stmt_ms = statement_timeout_ms < 0 ? 0 : statement_timeout_ms;
 	int rc;
 
+	pq->stmt_timeout_ms = stmt_ms;
 	migrate__pg_step_settings(&b, lock_ms, stmt_ms, local);
 	rc = exec_buf(pq, &b, err);
 	if (local) {
@@ -1022,7 +1451,7 @@ describe_lock_holders(struct pq_backend *pq, struct migrate_backend_error *err)
 	if (err->kind != MIGRATE_BACKEND_ERROR_LOCK_TIMEOUT || err->detail[0] ||
 	    conn_lost(pq) || PQtransactionStatus(pq->conn) != PQTRANS_IDLE)
 		return;
-	res = PQexec(pq->conn, sql);
+	res = query1(pq, sql);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
 	    !PQgetisnull(res, 0, 0))
 		snprintf(
@@ -1042,7 +1471,9 @@ pq_exec(struct migrate_backend *be,
 
 	if (rc < 0)
 		return rc;
-	rc = exec_sql(pq, sql ? sql : "", err);
+	rc = exec_until(pq, sql ? sql : "",
+			sql_deadline(pq, sql ? sql : "", pq->stmt_timeout_ms),
+			err);
 	if (rc < 0)
 		describe_lock_holders(pq, err);
 	return rc;
@@ -1185,7 +1616,9 @@ pq_run_step(struct migrate_backend *be,
 					     "out of memory");
 	}
 	t0 = clock_ms();
-	run_batch(pq, b.data, NULL, NULL, &bt);
+	run_batch(pq, b.data,
+		  sql_deadline(pq, step->sql, step->statement_timeout_ms), NULL,
+		  NULL, &bt);
 	buf_free(&b);
 	if (!bt.failed) {
 		if (!step->in_transaction) {
@@ -1276,13 +1709,20 @@ pq_run_steps(struct migrate_backend *be,
 		size_t last = first, n_pre = 0, results = 0;
 		bool ensure = false;
 		struct batch bt;
-		double t0;
+		double t0, budget = 0;
 
 		b.len = 0;
 		/* One batch: steps [first, last). */
 		do {
 			const struct migrate_backend_step *st = &steps[last];
 			size_t here = 0;
+			double need =
+				st->sql ? sql_budget_ms(
+						  st->sql,
+						  st->statement_timeout_ms)
+					: -1;
+
+			budget = budget < 0 || need < 0 ? -1 : budget + need;
 
 			if (!st->sql || !st->record) {
 				rc = migrate__backend_fail(
@@ -1319,7 +1759,8 @@ pq_run_steps(struct migrate_backend *be,
 			goto out;
 		}
 		t0 = clock_ms();
-		run_batch(pq, b.data, NULL, NULL, &bt);
+		run_batch(pq, b.data, budget < 0 ? 0 : io_deadline(pq) + budget,
+			  NULL, NULL, &bt);
 		if (!bt.failed) {
 			double each =
 				(clock_ms() - t0) / (double)(last - first);
@@ -1470,7 +1911,7 @@ again:
 		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
 					     "out of memory");
 	}
-	run_batch(pq, b.data, history_rows, &hr, &bt);
+	run_batch(pq, b.data, io_deadline(pq), history_rows, &hr, &bt);
 	buf_free(&b);
 	/* An old-format history table: read whole (see pq_read_state). */
 	if (bt.failed && !legacy && bt.error && bt.n_ok == hr.index &&

@@ -8,6 +8,15 @@
 
 #include "private.h"
 
+/* The size of struct migrate_options as version @version knew it. */
+static size_t
+options_size(unsigned int version)
+{
+	if (version < 2)
+		return offsetof(struct migrate_options, io_timeout_ms);
+	return sizeof(struct migrate_options);
+}
+
 MIGRATE_EXPORT
 int
 migrate_options_init(struct migrate_options *opts, unsigned int version)
@@ -16,7 +25,8 @@ migrate_options_init(struct migrate_options *opts, unsigned int version)
 
 	if (!opts || !migrate__version_ok(version, MIGRATE_OPTIONS_VERSION))
 		return MIGRATE_EINVAL;
-	*opts = def;
+	/* A caller built against an older header has a shorter struct. */
+	memcpy(opts, &def, options_size(version));
 	opts->version = version;
 	return 0;
 }
@@ -84,7 +94,13 @@ missing_callback(const struct migrate_backend *be)
 static int
 copy_options(struct migrate *m, const struct migrate_options *opts)
 {
-	m->opts = *opts;
+	const struct migrate_options def = MIGRATE_OPTIONS_INIT;
+
+	m->opts = def;
+	memcpy(&m->opts, opts, options_size(opts->version));
+	if (m->opts.io_timeout_ms == 0)
+		m->opts.io_timeout_ms =
+			(opts->flags & MIGRATE_OPEN_READONLY) ? 5000 : 30000;
 	m->opts.database_url = NULL;
 	m->opts.version_table = NULL;
 	m->opts.log_table = NULL;
@@ -115,6 +131,7 @@ copy_options(struct migrate *m, const struct migrate_options *opts)
 	m->cfg.log_table = m->log_table;
 	m->cfg.schema = m->schema;
 	m->cfg.read_only = (opts->flags & MIGRATE_OPEN_READONLY) ? 1 : 0;
+	m->cfg.io_timeout_ms = m->opts.io_timeout_ms;
 	return 0;
 }
 
@@ -169,6 +186,9 @@ check_options(struct migrate *m, const struct migrate_options *opts)
 	if (opts->lock_retries < 0)
 		return migrate__set_error(m, MIGRATE_EINVAL,
 					  "lock_retries must not be negative");
+	if (m->opts.io_timeout_ms < 0)
+		return migrate__set_error(m, MIGRATE_EINVAL,
+					  "io_timeout_ms must not be negative");
 	if (opts->flags & ~(unsigned int)(MIGRATE_OPEN_READONLY |
 					  MIGRATE_OPEN_SINGLE_TRANSACTION))
 		return migrate__set_error(m, MIGRATE_EINVAL,

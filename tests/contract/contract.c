@@ -293,7 +293,7 @@ START_TEST(contract_backend_record_conflict)
 {
 	static const struct migrate_backend_config cfg = { "alembic_version",
 							   "migrate_log", NULL,
-							   0 };
+							   0, 0 };
 	struct migrate_backend *be = cb->create();
 	const char *const from[] = { "zz" };
 	const char *const to[] = { "002" };

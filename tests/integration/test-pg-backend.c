@@ -17,9 +17,9 @@
 #include "pg-test.h"
 
 static struct migrate_backend_config cfg_rw = { "alembic_version",
-						"migrate_log", NULL, 0 };
+						"migrate_log", NULL, 0, 0 };
 static struct migrate_backend_config cfg_ro = { "alembic_version",
-						"migrate_log", NULL, 1 };
+						"migrate_log", NULL, 1, 0 };
 
 static struct migrate_backend *
 be_open(const char *url, const struct migrate_backend_config *cfg)
@@ -563,7 +563,7 @@ START_TEST(test_be_lock)
 	{
 		static struct migrate_backend_config other = { "other_version",
 							       "migrate_log",
-							       NULL, 0 };
+							       NULL, 0, 0 };
 		struct migrate_backend *o = be_open(NULL, &other);
 
 		ck_assert_int_eq(o->lock(o, 0, &err), 0);

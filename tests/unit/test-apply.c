@@ -593,8 +593,16 @@ START_TEST(test_lost_connection)
 	/* Second SQL text: after 001 committed. */
 	assert_ok(m, migrate_backend_memory_lose_connection(be, 2));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
-	assert_contains(migrate_errmsg(m), "revision 002 (upgrade)");
-	assert_contains(migrate_errmsg(m), "connection");
+	/* Said as what it is, not as an error of the revision or of the
+	 * bookkeeping, with what it means for the revision. */
+	assert_contains(migrate_errmsg(m),
+			"revision 002 (upgrade): the connection to the "
+			"database was lost during this revision: ");
+	assert_contains(migrate_errmsg(m),
+			"its transaction either committed or rolled back as a "
+			"whole");
+	ck_assert_msg(strstr(migrate_errmsg(m), "bookkeeping") == NULL, "%s",
+		      migrate_errmsg(m));
 	ck_assert_str_eq(migrate_sqlstate(m), "08006");
 	/* The handle is poisoned. */
 	ck_assert_int_eq(migrate_current(m, &ids, &n), MIGRATE_EBACKEND);
@@ -1548,8 +1556,37 @@ START_TEST(test_options_and_misc)
 	ck_assert_int_eq(opts.lock_wait_ms, 60000);
 	ck_assert_int_eq(opts.lock_timeout_ms, 5000);
 	ck_assert_int_eq(opts.lock_retries, 3);
-	ck_assert_int_eq(migrate_options_init(&opts, 2), MIGRATE_EINVAL);
+	ck_assert_int_eq(opts.io_timeout_ms, 0);
+	ck_assert_int_eq(
+		migrate_options_init(&opts, MIGRATE_OPTIONS_VERSION + 1),
+		MIGRATE_EINVAL);
 	ck_assert_int_eq(migrate_options_init(NULL, 1), MIGRATE_EINVAL);
+
+	/* A caller built against version 1 has no io_timeout_ms: neither
+	 * init nor open touches or reads it, and the default applies. */
+	opts.io_timeout_ms = 12345;
+	ck_assert_int_eq(migrate_options_init(&opts, 1), 0);
+	ck_assert_int_eq(opts.io_timeout_ms, 12345);
+	ck_assert_int_eq(migrate_backend_memory_new(&be), 0);
+	m = NULL;
+	assert_ok(m, migrate_open(&m, chain(1), be, &opts));
+	ck_assert_int_eq(m->cfg.io_timeout_ms, 30000);
+	migrate_close(m);
+	ck_assert_int_eq(migrate_options_init(&opts, MIGRATE_OPTIONS_VERSION),
+			 0);
+	opts.flags = MIGRATE_OPEN_READONLY;
+	ck_assert_int_eq(migrate_backend_memory_new(&be), 0);
+	m = NULL;
+	assert_ok(m, migrate_open(&m, chain(1), be, &opts));
+	ck_assert_int_eq(m->cfg.io_timeout_ms, 5000);
+	migrate_close(m);
+	opts.flags = 0;
+	opts.io_timeout_ms = -1;
+	ck_assert_int_eq(migrate_backend_memory_new(&be), 0);
+	m = NULL;
+	ck_assert_int_eq(migrate_open(&m, chain(1), be, &opts), MIGRATE_EINVAL);
+	migrate_close(m);
+	opts.io_timeout_ms = 0;
 
 	opts.version_table = "my_version";
 	opts.schema = "app";

@@ -19,7 +19,7 @@
 #include "test-common.h"
 
 static const struct migrate_backend_config cfg = { "alembic_version",
-						   "migrate_log", NULL, 0 };
+						   "migrate_log", NULL, 0, 0 };
 
 static struct migrate_backend_error err;
 
