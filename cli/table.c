@@ -52,7 +52,7 @@ const struct cli_option cli_options[] = {
 	  NULL },
 	{ OPT_IO_TIMEOUT, "io-timeout", 0, CLI_ARG_REQUIRED, "DURATION",
 	  "MIGRATE_IO_TIMEOUT", 0,
-	  "give up on a server that stays silent this long in a round trip that is not revision SQL, and connect within it unless the URL sets connect_timeout (default 30s; check and current: 5s)",
+	  "give up on a server that stays silent this long in a round trip that is not revision SQL, and connect within it unless the URL sets connect_timeout (default 30s; read-only commands such as check: 5s)",
 	  NULL },
 	{ OPT_SINGLE_TRANSACTION, "single-transaction", 0, CLI_ARG_NONE, NULL,
 	  "MIGRATE_SINGLE_TRANSACTION", 0,

@@ -222,6 +222,15 @@ struct migrate_backend {
 			 size_t n,
 			 size_t *n_done,
 			 struct migrate_backend_error *err);
+
+	/** May provide. Who holds the migration lock now: 1 with a one-line
+	 * description in @p out ("pid 42, application "migrate", ..."), 0
+	 * when nobody does, or a negative migrate_error. Never takes the
+	 * lock; a plain read. */
+	int (*lock_holder)(struct migrate_backend *be,
+			   char *out,
+			   size_t size,
+			   struct migrate_backend_error *err);
 };
 
 /**
@@ -232,7 +241,7 @@ struct migrate_backend {
 	{                                                                      \
 		MIGRATE_BACKEND_VERSION, NULL, NULL, NULL, NULL, NULL, NULL,   \
 			NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,  \
-			NULL, NULL, NULL                                       \
+			NULL, NULL, NULL, NULL                                 \
 	}
 
 /* ------------------------------------------------------------------ */

@@ -679,6 +679,10 @@ enum migrate_status {
 	MIGRATE_STATUS_CANNOT_CONNECT = 6,
 	/** An applied revision changed since it was applied (checksums). */
 	MIGRATE_STATUS_CHANGED = 7,
+	/** A non-transactional revision is running now: its dirty mark
+	 * belongs to a session that holds the migration lock (not an
+	 * interruption: wait for it, do not resolve it). */
+	MIGRATE_STATUS_IN_PROGRESS = 8,
 };
 
 /** Flags for migrate_verify(). */

@@ -328,6 +328,29 @@ mem_lock(struct migrate_backend *be,
 }
 
 static int
+mem_lock_holder(struct migrate_backend *be,
+		char *out,
+		size_t size,
+		struct migrate_backend_error *err)
+{
+	struct mem_backend *mb = (struct mem_backend *)be;
+	struct mem_db *db = mb->db;
+	int rc = check_alive(mb, err);
+	bool held;
+
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&db->mutex);
+	held = db->lock_owner != NULL;
+	pthread_mutex_unlock(&db->mutex);
+	if (held || mb->lock_taken) {
+		snprintf(out, size, "another connection");
+		return 1;
+	}
+	return 0;
+}
+
+static int
 mem_unlock(struct migrate_backend *be, struct migrate_backend_error *err)
 {
 	struct mem_backend *mb = (struct mem_backend *)be;
@@ -813,6 +836,7 @@ mem_alloc(struct mem_db *db)
 	mb->base.read_state = mem_read_state;
 	mb->base.lock = mem_lock;
 	mb->base.unlock = mem_unlock;
+	mb->base.lock_holder = mem_lock_holder;
 	mb->base.ensure_tables = mem_ensure_tables;
 	mb->base.begin = mem_begin;
 	mb->base.commit = mem_commit;

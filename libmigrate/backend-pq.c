@@ -765,8 +765,7 @@ open_session(struct pq_backend *pq,
 		PQclear(res);
 		return migrate__backend_fail(
 			err, MIGRATE_EBACKEND, NULL,
-			"no schema to keep the version table in: no schema "
-			"of search_path exists (give a schema)");
+			"no schema to keep the version table in: no schema of search_path exists (give a schema)");
 	} else {
 		pq->schema = xstrdup(PQgetvalue(res, 0, 0));
 	}
@@ -1052,6 +1051,85 @@ again:
 /* ------------------------------------------------------------------ */
 
 /*
+ * "(SELECT pid, app, usr, since, state ... LIMIT 1)": the session that
+ * holds the migration lock (key k.k of a CTE k), when @cond (SQL ending in
+ * AND, or "") holds.
+ */
+static void
+holder_subquery(struct buf *b, const char *cond)
+{
+	buf_puts(b, "(SELECT a.pid, coalesce(a.application_name, '') AS app, "
+		    "coalesce(a.usename::text, '') AS usr, "
+		    "to_char(a.backend_start AT TIME ZONE 'UTC', "
+		    "'YYYY-MM-DD HH24:MI:SS \"UTC\"') AS since, "
+		    "coalesce(a.state, '') AS state FROM pg_locks l JOIN "
+		    "pg_stat_activity a ON a.pid = l.pid, k WHERE ");
+	buf_puts(b, cond);
+	buf_puts(
+		b,
+		"l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+		"AND l.database = (SELECT oid FROM pg_database WHERE "
+		"datname = current_database()) AND l.classid = ((k.k >> 32) & 4294967295)::text::oid AND l.objid = (k.k & 4294967295)::text::oid LIMIT 1)");
+}
+
+/* "pid 42 (application "migrate", user "u", connected since T, active)"
+ * from the five holder columns starting at @col; "another session" when
+ * they are NULL. */
+static void
+describe_holder(const PGresult *res, int col, char *out, size_t size)
+{
+	if (PQgetisnull(res, 0, col)) {
+		snprintf(out, size, "another session");
+		return;
+	}
+	snprintf(
+		out, size,
+		"pid %s (application \"%s\", user \"%s\", connected since %s, %s)",
+		PQgetvalue(res, 0, col), PQgetvalue(res, 0, col + 1),
+		PQgetvalue(res, 0, col + 2), PQgetvalue(res, 0, col + 3),
+		PQgetvalue(res, 0, col + 4));
+}
+
+static int
+pq_lock_holder(struct migrate_backend *be,
+	       char *out,
+	       size_t size,
+	       struct migrate_backend_error *err)
+{
+	struct pq_backend *pq = pq_of(be);
+	struct buf b = BUF_INIT;
+	PGresult *res;
+	int rc;
+
+	if (!pq->conn)
+		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
+					     "not connected");
+	buf_puts(&b, "WITH k AS (SELECT ");
+	migrate__pg_lock_key(&b, &pq->names);
+	buf_puts(&b, " AS k) SELECT h.* FROM ");
+	holder_subquery(&b, "");
+	buf_puts(&b, " h");
+	if (b.oom) {
+		buf_free(&b);
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+					     "out of memory");
+	}
+	res = query1(pq, b.data);
+	buf_free(&b);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fill_error(pq, res, err);
+		rc = MIGRATE_EBACKEND;
+	} else if (PQntuples(res) == 0) {
+		rc = 0;
+	} else {
+		describe_holder(res, 0, out, size);
+		rc = 1;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/*
  * Try the migration lock once, without waiting, in one statement: waiting
  * is the library's loop of such tries (a wait inside the server, even a
  * plain SELECT pg_advisory_lock(), holds a snapshot, and CREATE INDEX
@@ -1066,6 +1144,7 @@ pq_lock(struct migrate_backend *be,
 	struct pq_backend *pq = pq_of(be);
 	struct buf b = BUF_INIT;
 	struct buf name = BUF_INIT;
+	char holder[512];
 	PGresult *res;
 
 	(void)wait_ms;
@@ -1087,19 +1166,9 @@ pq_lock(struct migrate_backend *be,
 			   "set_config('idle_in_transaction_session_timeout', "
 			   "'%d', false)",
 			   pq->io_timeout_ms, pq->io_timeout_ms);
-	buf_puts(&b,
-		 " FROM t LEFT JOIN LATERAL (SELECT a.pid, "
-		 "coalesce(a.application_name, '') AS app, "
-		 "coalesce(a.usename::text, '') AS usr, "
-		 "to_char(a.backend_start AT TIME ZONE 'UTC', "
-		 "'YYYY-MM-DD HH24:MI:SS \"UTC\"') AS since, "
-		 "coalesce(a.state, '') AS state FROM pg_locks l JOIN "
-		 "pg_stat_activity a ON a.pid = l.pid, k WHERE NOT t.got AND "
-		 "l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND "
-		 "l.database = (SELECT oid FROM pg_database WHERE datname = "
-		 "current_database()) AND l.classid = ((k.k >> 32) & "
-		 "4294967295)::text::oid AND l.objid = (k.k & "
-		 "4294967295)::text::oid LIMIT 1) h ON true");
+	buf_puts(&b, " FROM t LEFT JOIN LATERAL ");
+	holder_subquery(&b, "NOT t.got AND ");
+	buf_puts(&b, " h ON true");
 	if (b.oom) {
 		buf_free(&b);
 		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
@@ -1117,19 +1186,11 @@ pq_lock(struct migrate_backend *be,
 		return 0;
 	}
 	migrate__pg_version_table(&name, &pq->names);
-	if (PQgetisnull(res, 0, 1))
-		migrate__backend_fail(
-			err, MIGRATE_ELOCKED, NULL,
-			"the migration lock of %s is held by another session",
-			name.data ? name.data : "the version table");
-	else
-		migrate__backend_fail(
-			err, MIGRATE_ELOCKED, NULL,
-			"the migration lock of %s is held by pid %s (application \"%s\", user \"%s\", connected since %s, %s)",
-			name.data ? name.data : "the version table",
-			PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-			PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4),
-			PQgetvalue(res, 0, 5));
+	describe_holder(res, 1, holder, sizeof(holder));
+	migrate__backend_fail(err, MIGRATE_ELOCKED, NULL,
+			      "the migration lock of %s is held by %s",
+			      name.data ? name.data : "the version table",
+			      holder);
 	buf_free(&name);
 	PQclear(res);
 	return MIGRATE_ELOCKED;
@@ -2212,6 +2273,7 @@ migrate__backend_pq_new(struct migrate_backend **out,
 	pq->base.native = pq_native;
 	pq->base.free = pq_free;
 	pq->base.cancel = pq_cancel;
+	pq->base.lock_holder = pq_lock_holder;
 	*out = &pq->base;
 	return 0;
 }

@@ -76,6 +76,8 @@ migrate_status_name(int status)
 		return "cannot connect";
 	case MIGRATE_STATUS_CHANGED:
 		return "changed";
+	case MIGRATE_STATUS_IN_PROGRESS:
+		return "in progress";
 	default:
 		return "unknown status";
 	}

@@ -225,6 +225,32 @@ count_all_pending(struct migrate *m)
 	}
 }
 
+/*
+ * A dirty mark is written before a non-transactional section runs: while
+ * the migrator that wrote it still holds the migration lock, the revision
+ * is in progress, not interrupted (telling an operator to resolve it then
+ * would be dangerous advice). Says so and returns true; false when the lock
+ * is free (the session that wrote the mark is gone) or unknown.
+ */
+static bool
+dirty_in_progress(struct migrate *m, const struct migrate_state *st)
+{
+	struct migrate_backend_error err;
+	char holder[512];
+
+	if (m->be->version < 3 || !m->be->lock_holder)
+		return false;
+	memset(&err, 0, sizeof(err));
+	holder[0] = '\0';
+	if (m->be->lock_holder(m->be, holder, sizeof(holder), &err) != 1)
+		return false;
+	say(m,
+	    "the %s of non-transactional revision %s is in progress (the migration lock is held by %s): wait for it to finish; this is not an interruption, do not resolve it",
+	    st->dirty_direction == MIGRATE_DOWN ? "downgrade" : "upgrade",
+	    st->dirty_revision, holder[0] ? holder : "another session");
+	return true;
+}
+
 static int
 finish(struct migrate *m,
        int status,
@@ -303,6 +329,10 @@ migrate_verify(struct migrate *m,
 			      message);
 	}
 
+	if (st.dirty && dirty_in_progress(m, &st)) {
+		s = MIGRATE_STATUS_IN_PROGRESS;
+		goto done;
+	}
 	if (st.dirty) {
 		char text[MIGRATE_ERRMSG_SIZE];
 

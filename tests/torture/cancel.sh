@@ -166,6 +166,12 @@ grep -q dirty "$T_TMP/b2.err" || {
 	show stderr "$T_TMP/b2.err"
 	fail "B: the rerun does not say dirty"
 }
+run_migrate "$DB" "$T_TMP/b3" 60 --revisions "$DIR" check
+expect_rc 1 "B: check after the interrupted non-transactional revision" "$T_TMP/b3"
+grep -q "stopped part-way" "$T_TMP/b3.out" && ! grep -q "in progress" "$T_TMP/b3.out" || {
+	show stdout "$T_TMP/b3.out"
+	fail "B: check must say the interrupted revision stopped part-way (its session is gone)"
+}
 note "B: $(cat "$T_TMP/b.err")"
 
 drop_db "$DB"

@@ -100,6 +100,16 @@ for ((i = 0; i < 500; i++)); do
 done
 [ "$n" = 1 ] || fail "the first run never reached its CIC revision"
 
+# While it runs, its dirty mark is "in progress", not "interrupted".
+run_migrate "$DB" "$T_TMP/inprogress" 60 --revisions "$DIR" check
+expect_rc 1 "check while the CIC revision runs" "$T_TMP/inprogress"
+if ! grep -q "is in progress (the migration lock is held by pid " "$T_TMP/inprogress.out" ||
+	grep -q "resolve c002" "$T_TMP/inprogress.out"; then
+	show stdout "$T_TMP/inprogress.out"
+	fail "check during a running non-transactional revision must say 'in progress' with the pid, not advise resolve"
+fi
+note "check during the CIC revision: $(cat "$T_TMP/inprogress.out")"
+
 t0=$(now_ms)
 for ((i = 1; i < RUNS; i++)); do
 	PGDATABASE=$DB timeout -k 5 120 "$MIGRATE" --revisions "$DIR" \
