@@ -73,12 +73,11 @@ struct cli {
 	/* State. */
 	struct migrate_registry *reg; /* until handed to migrate_open() */
 	struct migrate *m;
-	size_t steps_done;   /* progress DONE events */
-	size_t step_index;   /* progress START events */
-	size_t steps_total;  /* planned steps; 0: unknown */
-	double t_start;      /* cli_now_ms() at the start of the run */
-	bool tty_progress;   /* one line rewritten in place on stderr */
-	bool progress_shown; /* that line is on the terminal now */
+	size_t steps_done;  /* progress DONE events */
+	size_t step_index;  /* progress START events */
+	size_t steps_total; /* planned steps; 0: unknown */
+	double t_start;     /* cli_now_ms() at the start of the run */
+	bool tty_progress;  /* one line rewritten in place on stderr */
 };
 
 /* Start and end the one JSON document of a command on stdout. */

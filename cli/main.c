@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -281,6 +282,68 @@ cli_load_registry(struct cli *c, bool allow_empty, bool writes)
 }
 
 /*
+ * The terminal's progress line: "upgrade 2/5 r002, 12.0 s: message",
+ * drawn at each revision and redrawn every half second by a ticker thread
+ * while one runs, so a long revision shows its time passing. One per
+ * process (the CLI runs one command).
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	bool running; /* the ticker thread exists */
+	bool stop;    /* it should end */
+	bool shown;   /* the line is on the terminal */
+	char head[128];
+	char tail[48];
+} ticker = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	     .wake = PTHREAD_COND_INITIALIZER };
+
+/* With ticker.lock held. */
+static void
+draw_line(const struct cli *c)
+{
+	fprintf(stderr, "\r\033[K%s, %.1f s%s", ticker.head,
+		(cli_now_ms() - c->t_start) / 1000.0, ticker.tail);
+	fflush(stderr);
+}
+
+static void
+clear_line(void)
+{
+	pthread_mutex_lock(&ticker.lock);
+	if (ticker.shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		ticker.shown = false;
+	}
+	pthread_mutex_unlock(&ticker.lock);
+}
+
+static void *
+ticker_main(void *arg)
+{
+	const struct cli *c = arg;
+
+	pthread_mutex_lock(&ticker.lock);
+	while (!ticker.stop) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 500000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&ticker.wake, &ticker.lock, &until);
+		if (!ticker.stop && ticker.shown)
+			draw_line(c);
+	}
+	pthread_mutex_unlock(&ticker.lock);
+	return NULL;
+}
+
+/*
  * Progress of upgrade/downgrade on stderr. Not prefixed "migrate: " (that
  * is how errors start; CI logs would flag every line). With -v one line
  * per event, "upgrade 2/5 r002: message ..."; on a terminal without -v one
@@ -306,7 +369,7 @@ progress(const char *revision,
 		 * handle's message holds the lock timeout error. */
 		const char *why = c->m ? migrate_errmsg(c->m) : "";
 
-		cli_progress_end(c);
+		clear_line();
 		fprintf(stderr,
 			"%s %s hit the lock timeout after %.1f ms; rolled back, retrying%s",
 			verb, revision, elapsed_ms, *why ? ": " : "");
@@ -332,12 +395,15 @@ progress(const char *revision,
 		if (c->m && migrate_registry_find(migrate_registry(c->m),
 						  revision, &rev) == 0)
 			msg = migrate_revision_message(rev);
+		pthread_mutex_lock(&ticker.lock);
+		snprintf(ticker.head, sizeof(ticker.head), "%s%s %s", verb,
+			 count, revision);
 		/* One line, cut to the terminal's usual width. */
-		fprintf(stderr, "\r\033[K%s%s %s, %.1f s%s%.40s", verb, count,
-			revision, (cli_now_ms() - c->t_start) / 1000.0,
-			*msg ? ": " : "", msg);
-		fflush(stderr);
-		c->progress_shown = true;
+		snprintf(ticker.tail, sizeof(ticker.tail), "%s%.40s",
+			 *msg ? ": " : "", msg);
+		ticker.shown = true;
+		draw_line(c);
+		pthread_mutex_unlock(&ticker.lock);
 		return;
 	}
 	if (c->verbose <= 0)
@@ -382,16 +448,36 @@ cli_progress_begin(struct cli *c, int direction, const char *target)
 	    migrate_plan(&plan, c->m, direction, target) == 0)
 		c->steps_total = migrate_plan_count(plan);
 	migrate_plan_free(plan);
+	if (c->tty_progress && c->verbose <= 0) {
+		sigset_t block, old;
+
+		/* Signals go to the main thread (the one the library
+		 * cancels), never to the ticker. Without a ticker the line
+		 * is still drawn at each revision. */
+		sigemptyset(&block);
+		sigaddset(&block, SIGINT);
+		sigaddset(&block, SIGTERM);
+		pthread_sigmask(SIG_BLOCK, &block, &old);
+		ticker.stop = false;
+		ticker.running = pthread_create(&ticker.thread, NULL,
+						ticker_main, c) == 0;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 }
 
 void
 cli_progress_end(struct cli *c)
 {
-	if (c->progress_shown) {
-		fputs("\r\033[K", stderr);
-		fflush(stderr);
-		c->progress_shown = false;
+	(void)c;
+	if (ticker.running) {
+		pthread_mutex_lock(&ticker.lock);
+		ticker.stop = true;
+		pthread_cond_signal(&ticker.wake);
+		pthread_mutex_unlock(&ticker.lock);
+		pthread_join(ticker.thread, NULL);
+		ticker.running = false;
 	}
+	clear_line();
 }
 
 void

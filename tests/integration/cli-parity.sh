@@ -141,6 +141,17 @@ if script -q -c true /dev/null >/dev/null 2>&1; then
 		fail "the terminal line shows the elapsed time"
 	ok "the terminal line shows the elapsed time"
 	has "$T/tty.out" $'\r\033[Kupgraded to r003' "the line is cleared before the summary"
+	# A slow revision: the line is redrawn while it runs (its time
+	# passes), not only when the next one starts.
+	S=$T/slow
+	mkdir -p "$S"
+	printf -- '-- Slow one\n-- Revision ID: s1\n-- Revises:\n-- migrate:upgrade\nSELECT pg_sleep(3);\n' >"$S/s1.sql"
+	fresh_db cli_slow
+	run "$T/tty2" env PGDATABASE=cli_slow script -q -e -c "'$MIGRATE' --revisions '$S' upgrade" /dev/null
+	expect 0 "a slow revision on a terminal"
+	n=$(tr '\r' '\n' <"$T/tty2.out" | grep -o 'upgrade 1/1 s1, [0-9.]* s' | sort -u | wc -l)
+	[ "$n" -ge 2 ] || { show stdout "$T/tty2.out"; fail "the line was not redrawn while the revision ran ($n)"; }
+	ok "the terminal line is redrawn while a revision runs ($n times)"
 else
 	note "SKIP: script(1) cannot make a terminal here; no terminal-line check"
 fi
