@@ -95,7 +95,7 @@ main(int argc, char **argv)
 		double t0 = now_ms(), t1, t2;
 		PGresult *res;
 
-		if (migrate_verify(m, 0, &status, NULL) != 0) {
+		if (migrate_verify(&status, NULL, m, 0) != 0) {
 			fprintf(stderr, "verify-loop: %s\n", migrate_errmsg(m));
 			goto out;
 		}

@@ -95,18 +95,6 @@ report_oom(void)
 	return CLI_EXIT_DATABASE;
 }
 
-/* The revision whose id is exactly @id (not a prefix), or NULL. */
-static const struct migrate_revision *
-find_exact(struct migrate_registry *reg, const char *id)
-{
-	const struct migrate_revision *rev = NULL;
-
-	if (migrate_registry_find(reg, id, &rev) != 0 || !rev ||
-	    strcmp(migrate_revision_id(rev), id) != 0)
-		return NULL;
-	return rev;
-}
-
 static bool
 is_head(struct migrate_registry *reg, const char *id)
 {
@@ -188,7 +176,7 @@ print_position(FILE *out,
 		fprintf(out, "%s%s", i ? ", " : "", ids[i]);
 		if (is_head(reg, ids[i]))
 			heads++;
-		else if (!find_exact(reg, ids[i]))
+		else if (!migrate_registry_get(reg, ids[i]))
 			unknown++;
 	}
 	if (unknown)
@@ -219,7 +207,7 @@ print_summary(struct cli *c, const char *what, double elapsed_ms)
 
 	if (c->quiet && !c->json)
 		return CLI_EXIT_OK;
-	rc = migrate_current(c->m, &ids, &n);
+	rc = migrate_current(&ids, &n, c->m);
 	if (rc < 0)
 		return cli_fail(c, rc, CLI_PHASE_RUN);
 	if (c->json) {
@@ -444,7 +432,7 @@ cmd_current(struct cli *c)
 
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	rc = migrate_current(c->m, &ids, &n);
+	rc = migrate_current(&ids, &n, c->m);
 	if (rc < 0)
 		return cli_fail(c, rc, CLI_PHASE_RUN);
 	reg = migrate_registry(c->m);
@@ -456,7 +444,7 @@ cmd_current(struct cli *c)
 		json_begin_array(&j, "current");
 		for (i = 0; i < n; i++) {
 			const struct migrate_revision *rev =
-				find_exact(reg, ids[i]);
+				migrate_registry_get(reg, ids[i]);
 
 			json_begin_object(&j, NULL);
 			json_string(&j, "id", ids[i]);
@@ -482,7 +470,8 @@ cmd_current(struct cli *c)
 	if (n == 0)
 		printf("<base>\n");
 	for (i = 0; i < n; i++) {
-		const struct migrate_revision *rev = find_exact(reg, ids[i]);
+		const struct migrate_revision *rev =
+			migrate_registry_get(reg, ids[i]);
 
 		printf("%s", ids[i]);
 		if (!rev)
@@ -551,7 +540,7 @@ cmd_check(struct cli *c)
 	rc = cli_open(c, true);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	rc = migrate_verify(c->m, flags, &status, &msg);
+	rc = migrate_verify(&status, &msg, c->m, flags);
 	if (rc < 0 && rc != MIGRATE_EVERIFY)
 		return cli_fail(c, rc, CLI_PHASE_RUN);
 	if (!msg || !*msg)
@@ -573,8 +562,9 @@ cmd_check(struct cli *c)
 		json_begin_array(&j, "changed");
 		for (i = 0; i < n; i++) {
 			const struct migrate_revision *rev =
-				find_exact(migrate_registry(c->m),
-					   migrate_verify_changed(c->m, i));
+				migrate_registry_get(
+					migrate_registry(c->m),
+					migrate_verify_changed(c->m, i));
 
 			json_begin_object(&j, NULL);
 			json_string(&j, "id", migrate_verify_changed(c->m, i));
@@ -881,7 +871,7 @@ range_end(struct cli *c,
 	*bounded = true;
 	if (strcmp(spec, "current") == 0) {
 		for (i = 0; i < n_cur; i++) {
-			if (!find_exact(reg, cur[i]))
+			if (!migrate_registry_get(reg, cur[i]))
 				continue;
 			if (lower)
 				add_descendants(reg, set, cur[i]);
@@ -890,7 +880,7 @@ range_end(struct cli *c,
 		}
 		return CLI_EXIT_OK;
 	}
-	rc = migrate_registry_find(reg, spec, &rev);
+	rc = migrate_registry_find(&rev, reg, spec);
 	if (rc < 0 || !rev) {
 		cli_print_error(migrate_registry_errmsg(reg), NULL,
 				rc < 0 ? rc : MIGRATE_ENOTFOUND);
@@ -941,7 +931,7 @@ cmd_history(struct cli *c)
 	reg = migrate_registry(c->m);
 	count = migrate_registry_count(reg);
 
-	rc = migrate_current(c->m, &ids, &n_cur);
+	rc = migrate_current(&ids, &n_cur, c->m);
 	if (rc < 0) {
 		free(lo);
 		return cli_fail(c, rc, CLI_PHASE_RUN);
@@ -962,7 +952,7 @@ cmd_history(struct cli *c)
 	}
 	/* Applied = the current revisions and all their ancestors. */
 	for (i = 0; i < n_cur; i++) {
-		if (find_exact(reg, cur[i]))
+		if (migrate_registry_get(reg, cur[i]))
 			add_ancestors(reg, &applied, cur[i]);
 	}
 	if (lo) {
@@ -1057,14 +1047,15 @@ cmd_history(struct cli *c)
 		json_end_array(&j);
 		json_begin_array(&j, "unknown_current");
 		for (i = 0; i < n_cur; i++) {
-			if (!find_exact(reg, cur[i]))
+			if (!migrate_registry_get(reg, cur[i]))
 				json_string(&j, NULL, cur[i]);
 		}
 		json_end_array(&j);
 		if (c->verbose) {
 			json_begin_array(&j, "log_not_in_build");
 			for (i = 0; i < rows.n; i++) {
-				if (!find_exact(reg, rows.rows[i].revision))
+				if (!migrate_registry_get(
+					    reg, rows.rows[i].revision))
 					json_row(&j, &rows.rows[i], true);
 			}
 			json_end_array(&j);
@@ -1073,7 +1064,7 @@ cmd_history(struct cli *c)
 		goto out;
 	}
 	for (i = 0; i < n_cur; i++) {
-		if (!find_exact(reg, cur[i]))
+		if (!migrate_registry_get(reg, cur[i]))
 			printf("%-7s  %-*s  (current; not in this build)\n",
 			       "unknown", width, cur[i]);
 	}
@@ -1082,7 +1073,7 @@ cmd_history(struct cli *c)
 
 		for (i = 0; i < rows.n; i++) {
 			if (rows.rows[i].printed ||
-			    find_exact(reg, rows.rows[i].revision))
+			    migrate_registry_get(reg, rows.rows[i].revision))
 				continue;
 			if (!header) {
 				printf("history of revisions not in this build:\n");
@@ -1128,7 +1119,7 @@ find_for_show(struct cli *c, const char *spec, int *code)
 		}
 		return migrate_registry_head(c->reg, 0);
 	}
-	rc = migrate_registry_find(c->reg, spec, &rev);
+	rc = migrate_registry_find(&rev, c->reg, spec);
 	if (rc < 0 || !rev) {
 		cli_print_error(migrate_registry_errmsg(c->reg), NULL,
 				rc < 0 ? rc : MIGRATE_ENOTFOUND);

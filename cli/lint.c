@@ -124,8 +124,8 @@ cmd_lint(struct cli *c)
 			return CLI_EXIT_DATABASE;
 		}
 		for (i = 0; i < c->nargs; i++) {
-			rc = migrate_registry_find(c->reg, c->args[i],
-						   &revs[i]);
+			rc = migrate_registry_find(&revs[i], c->reg,
+						   c->args[i]);
 			if (rc < 0) {
 				cli_print_error(migrate_registry_errmsg(c->reg),
 						NULL, rc);

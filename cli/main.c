@@ -392,8 +392,8 @@ progress(const char *revision,
 
 		if (phase != MIGRATE_PROGRESS_START)
 			return;
-		if (c->m && migrate_registry_find(migrate_registry(c->m),
-						  revision, &rev) == 0)
+		if (c->m && migrate_registry_find(&rev, migrate_registry(c->m),
+						  revision) == 0)
 			msg = migrate_revision_message(rev);
 		pthread_mutex_lock(&ticker.lock);
 		snprintf(ticker.head, sizeof(ticker.head), "%s%s %s", verb,
@@ -413,8 +413,8 @@ progress(const char *revision,
 		const struct migrate_revision *rev = NULL;
 		const char *msg = "";
 
-		if (c->m && migrate_registry_find(migrate_registry(c->m),
-						  revision, &rev) == 0)
+		if (c->m && migrate_registry_find(&rev, migrate_registry(c->m),
+						  revision) == 0)
 			msg = migrate_revision_message(rev);
 		fprintf(stderr, "%s%s %s%s%s ...\n", verb, count, revision,
 			*msg ? ": " : "", msg);

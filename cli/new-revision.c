@@ -32,14 +32,7 @@ all_digits(const char *s)
 static bool
 id_taken(struct migrate_registry *reg, const char *id)
 {
-	size_t i, n = migrate_registry_count(reg);
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(migrate_revision_id(migrate_registry_at(reg, i)),
-			   id) == 0)
-			return true;
-	}
-	return false;
+	return migrate_registry_get(reg, id) != NULL;
 }
 
 static void
@@ -196,7 +189,7 @@ merge_parents(struct cli *c, const char ***out, size_t *n_out)
 									 k)));
 			continue;
 		}
-		rc = migrate_registry_find(c->reg, c->args[i], &rev);
+		rc = migrate_registry_find(&rev, c->reg, c->args[i]);
 		if (rc < 0 || !rev) {
 			cli_print_error(migrate_registry_errmsg(c->reg), NULL,
 					rc < 0 ? rc : MIGRATE_ENOTFOUND);

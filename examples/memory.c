@@ -46,7 +46,7 @@ print_current(struct migrate *m)
 	const char *const *ids;
 	size_t i, n;
 
-	check(m, migrate_current(m, &ids, &n), "migrate_current");
+	check(m, migrate_current(&ids, &n, m), "migrate_current");
 	printf("current:");
 	if (n == 0)
 		printf(" <base>");

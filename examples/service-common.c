@@ -100,7 +100,7 @@ check_schema(const char *name, unsigned int verify_flags)
 			  m ? migrate_errmsg(m) : migrate_strerror(rc));
 		goto out;
 	}
-	rc = migrate_verify(m, verify_flags, &status, &msg);
+	rc = migrate_verify(&status, &msg, m, verify_flags);
 	if (rc == 0 && status == MIGRATE_STATUS_AT_HEAD) {
 		fprintf(stderr, "%s: schema at %s (head); starting\n", name,
 			heads);

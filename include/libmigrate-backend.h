@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libmigrate backend API: for authors of storage backends, and for tests
- * that drive the in-memory backend's fault injection. Applications that
- * only migrate need libmigrate.h alone.
+ * that share the in-memory backend between handles. Applications that
+ * only migrate need libmigrate.h alone. (The memory backend's fault
+ * injection is internal: libmigrate/backend-memory.h, for the unit tests.)
  *
  * A backend is a struct migrate_backend, usually the first member of a
  * larger private struct, whose callbacks the library calls from one thread
@@ -245,7 +246,7 @@ struct migrate_backend {
 	}
 
 /* ------------------------------------------------------------------ */
-/* In-memory backend: sharing and fault injection (for tests)          */
+/* In-memory backend: sharing                                          */
 /* ------------------------------------------------------------------ */
 
 /**
@@ -259,56 +260,6 @@ struct migrate_backend {
  */
 int migrate_backend_memory_new_shared(struct migrate_backend **out,
 				      struct migrate_backend *other);
-
-/**
- * Fail the @p n-th exec()/run_step() SQL text from now on (1 = the next
- * one) with SQLSTATE @p sqlstate (copied; NULL means "42000"). 0 disarms.
- */
-int migrate_backend_memory_fail_nth(struct migrate_backend *be,
-				    unsigned long n,
-				    const char *sqlstate);
-
-/**
- * Fail every SQL text containing @p substring (NULL disarms) with
- * @p sqlstate (NULL means "42000"), reporting the error position at the
- * match as the server would.
- */
-int migrate_backend_memory_fail_match(struct migrate_backend *be,
-				      const char *substring,
-				      const char *sqlstate);
-
-/** Lose the connection at the @p n-th SQL text from now (0 disarms): that
- * call and every later one fail with kind
- * MIGRATE_BACKEND_ERROR_CONNECTION_LOST. Armed before
- * migrate_open(), the connect itself fails (SQLSTATE 08001), which is how
- * tests get MIGRATE_STATUS_CANNOT_CONNECT. */
-int migrate_backend_memory_lose_connection(struct migrate_backend *be,
-					   unsigned long n);
-
-/** Make lock() report the migration lock as held by someone else. */
-int migrate_backend_memory_set_lock_taken(struct migrate_backend *be,
-					  int taken);
-
-/** Number of SQL texts given to exec()/run_step() so far (committed or
- * not). */
-size_t migrate_backend_memory_sql_count(const struct migrate_backend *be);
-
-/** The @p i-th SQL text given so far, or NULL. Borrowed: valid until the
- * backend is freed. */
-const char *migrate_backend_memory_sql(const struct migrate_backend *be,
-				       size_t i);
-
-/**
- * Replace the fake database's version table (creating it), as if another
- * tool had written it. @p n == 0 with @p ids NULL drops the table
- * (uninitialised database). History is left as it is.
- */
-int migrate_backend_memory_set_heads(struct migrate_backend *be,
-				     const char *const *ids,
-				     size_t n);
-
-/** Number of committed history rows in the fake database. */
-size_t migrate_backend_memory_history_count(const struct migrate_backend *be);
 
 #ifdef __cplusplus
 }

@@ -21,6 +21,8 @@
 
 #include <stddef.h>
 
+#include <libmigrate-version.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -245,9 +247,17 @@ migrate_registry_head(struct migrate_registry *reg, size_t i);
  * @return 0, MIGRATE_ENOTFOUND, or MIGRATE_EAMBIGUOUS (the message lists the
  *         candidates).
  */
-int migrate_registry_find(struct migrate_registry *reg,
-			  const char *id_or_prefix,
-			  const struct migrate_revision **out);
+int migrate_registry_find(const struct migrate_revision **out,
+			  struct migrate_registry *reg,
+			  const char *id_or_prefix);
+
+/**
+ * The revision whose id is exactly @p id (no prefixes, no "head"), or NULL.
+ * A getter: O(1), never fails, never touches the registry's message.
+ * Borrowed, valid until the registry is freed.
+ */
+const struct migrate_revision *
+migrate_registry_get(const struct migrate_registry *reg, const char *id);
 
 /* Revision getters. Strings are borrowed from the registry. */
 
@@ -489,7 +499,7 @@ struct migrate_registry *migrate_registry(struct migrate *m);
  * @param[out] count Number of ids (0 = base).
  * @return 0 or MIGRATE_EBACKEND.
  */
-int migrate_current(struct migrate *m, const char *const **out, size_t *count);
+int migrate_current(const char *const **out, size_t *count, struct migrate *m);
 
 /**
  * Plan the steps that take the database to @p target.
@@ -709,10 +719,10 @@ enum migrate_verify_flags {
  *         MIGRATE_EVERIFY when it is not (status and message say why),
  *         MIGRATE_EINVAL or MIGRATE_ENOMEM.
  */
-int migrate_verify(struct migrate *m,
-		   unsigned int flags,
-		   int *status,
-		   const char **message);
+int migrate_verify(int *status,
+		   const char **message,
+		   struct migrate *m,
+		   unsigned int flags);
 
 /** Number of pending upgrade steps found by the last migrate_verify(). */
 size_t migrate_verify_pending(const struct migrate *m);

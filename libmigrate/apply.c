@@ -1228,7 +1228,7 @@ resolve_job(struct migrate *m, const struct migrate_state *st, struct job *job)
 	if (!st->dirty)
 		return migrate__set_error(m, MIGRATE_EINVAL,
 					  "database is not dirty");
-	rc = migrate_registry_find(m->reg, job->resolve, &rev);
+	rc = migrate_registry_find(&rev, m->reg, job->resolve);
 	if (rc < 0 && strcmp(job->resolve, st->dirty_revision) != 0)
 		return migrate__set_error(m, rc, "%s",
 					  migrate_registry_errmsg(m->reg));

@@ -9,6 +9,8 @@
  * server): the database is reference-counted and guarded by a mutex, and
  * the migration lock belongs to one connection at a time.
  */
+#include "backend-memory.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -921,11 +923,10 @@ sqlstate_copy(char dst[6], const char *sqlstate)
 	return true;
 }
 
-MIGRATE_EXPORT
 int
-migrate_backend_memory_fail_nth(struct migrate_backend *be,
-				unsigned long n,
-				const char *sqlstate)
+migrate__backend_memory_fail_nth(struct migrate_backend *be,
+				 unsigned long n,
+				 const char *sqlstate)
 {
 	struct mem_backend *mb = to_mem(be);
 
@@ -935,11 +936,10 @@ migrate_backend_memory_fail_nth(struct migrate_backend *be,
 	return 0;
 }
 
-MIGRATE_EXPORT
 int
-migrate_backend_memory_fail_match(struct migrate_backend *be,
-				  const char *substring,
-				  const char *sqlstate)
+migrate__backend_memory_fail_match(struct migrate_backend *be,
+				   const char *substring,
+				   const char *sqlstate)
 {
 	struct mem_backend *mb = to_mem(be);
 	char *copy = NULL;
@@ -958,10 +958,9 @@ migrate_backend_memory_fail_match(struct migrate_backend *be,
 	return 0;
 }
 
-MIGRATE_EXPORT
 int
-migrate_backend_memory_lose_connection(struct migrate_backend *be,
-				       unsigned long n)
+migrate__backend_memory_lose_connection(struct migrate_backend *be,
+					unsigned long n)
 {
 	struct mem_backend *mb = to_mem(be);
 
@@ -971,9 +970,8 @@ migrate_backend_memory_lose_connection(struct migrate_backend *be,
 	return 0;
 }
 
-MIGRATE_EXPORT
 int
-migrate_backend_memory_set_lock_taken(struct migrate_backend *be, int taken)
+migrate__backend_memory_set_lock_taken(struct migrate_backend *be, int taken)
 {
 	struct mem_backend *mb = to_mem(be);
 
@@ -983,18 +981,16 @@ migrate_backend_memory_set_lock_taken(struct migrate_backend *be, int taken)
 	return 0;
 }
 
-MIGRATE_EXPORT
 size_t
-migrate_backend_memory_sql_count(const struct migrate_backend *be)
+migrate__backend_memory_sql_count(const struct migrate_backend *be)
 {
 	const struct mem_backend *mb = to_mem(be);
 
 	return mb ? mb->sql.n : 0;
 }
 
-MIGRATE_EXPORT
 const char *
-migrate_backend_memory_sql(const struct migrate_backend *be, size_t i)
+migrate__backend_memory_sql(const struct migrate_backend *be, size_t i)
 {
 	const struct mem_backend *mb = to_mem(be);
 
@@ -1003,11 +999,10 @@ migrate_backend_memory_sql(const struct migrate_backend *be, size_t i)
 	return mb->sql.v[i];
 }
 
-MIGRATE_EXPORT
 int
-migrate_backend_memory_set_heads(struct migrate_backend *be,
-				 const char *const *ids,
-				 size_t n)
+migrate__backend_memory_set_heads(struct migrate_backend *be,
+				  const char *const *ids,
+				  size_t n)
 {
 	struct mem_backend *mb = to_mem(be);
 	struct strv next = STRV_INIT;
@@ -1035,9 +1030,8 @@ migrate_backend_memory_set_heads(struct migrate_backend *be,
 	return 0;
 }
 
-MIGRATE_EXPORT
 size_t
-migrate_backend_memory_history_count(const struct migrate_backend *be)
+migrate__backend_memory_history_count(const struct migrate_backend *be)
 {
 	const struct mem_backend *mb = to_mem(be);
 	size_t n;

@@ -365,7 +365,7 @@ migrate_registry(struct migrate *m)
 
 MIGRATE_EXPORT
 int
-migrate_current(struct migrate *m, const char *const **out, size_t *count)
+migrate_current(const char *const **out, size_t *count, struct migrate *m)
 {
 	struct migrate_state st;
 	int rc;

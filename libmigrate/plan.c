@@ -217,7 +217,7 @@ find_rev(struct planner *p,
 	}
 	memcpy(id, s, len);
 	id[len] = '\0';
-	rc = migrate_registry_find(p->reg, id, &found);
+	rc = migrate_registry_find(&found, p->reg, id);
 	if (rc < 0)
 		return fail(p, rc, "%s", migrate_registry_errmsg(p->reg));
 	*out = migrate__registry_get(p->reg, found->id);
@@ -980,7 +980,7 @@ migrate_plan_offline(struct migrate_plan **out,
 			}
 			memcpy(id, s, len);
 			id[len] = '\0';
-			rc = migrate_registry_find(reg, id, &r);
+			rc = migrate_registry_find(&r, reg, id);
 			if (rc < 0)
 				goto out; /* the registry has the message */
 			if (strv_push(&heads, r->id) < 0) {

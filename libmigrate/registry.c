@@ -766,6 +766,13 @@ graph_ready(struct migrate_registry *reg)
 }
 
 MIGRATE_EXPORT
+const struct migrate_revision *
+migrate_registry_get(const struct migrate_registry *reg, const char *id)
+{
+	return migrate__registry_get(reg, id);
+}
+
+MIGRATE_EXPORT
 size_t
 migrate_registry_count(const struct migrate_registry *reg)
 {
@@ -815,9 +822,9 @@ migrate_registry_head(struct migrate_registry *reg, size_t i)
 
 MIGRATE_EXPORT
 int
-migrate_registry_find(struct migrate_registry *reg,
-		      const char *id_or_prefix,
-		      const struct migrate_revision **out)
+migrate_registry_find(const struct migrate_revision **out,
+		      struct migrate_registry *reg,
+		      const char *id_or_prefix)
 {
 	const struct migrate_revision *match = NULL;
 	char list[LIST_MAX * (MIGRATE_ID_MAX + 2) + 64], shown[64];

@@ -272,10 +272,10 @@ finish(struct migrate *m,
 
 MIGRATE_EXPORT
 int
-migrate_verify(struct migrate *m,
-	       unsigned int flags,
-	       int *status,
-	       const char **message)
+migrate_verify(int *status,
+	       const char **message,
+	       struct migrate *m,
+	       unsigned int flags)
 {
 	struct migrate_state st;
 	const struct migrate_revision *changed;

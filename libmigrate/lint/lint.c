@@ -952,8 +952,8 @@ parent_indices(struct migrate_registry *reg,
 			size_t pi;
 
 			if (migrate_registry_find(
-				    reg, migrate_revision_parent(topo[i], k),
-				    &p) < 0)
+				    &p, reg,
+				    migrate_revision_parent(topo[i], k)) < 0)
 				continue;
 			pi = index_of(idx, n, p);
 			if (pi < n)

@@ -100,7 +100,7 @@ current(struct migrate *m)
 	size_t n, i;
 
 	out[0] = '\0';
-	assert_ok(m, migrate_current(m, &ids, &n));
+	assert_ok(m, migrate_current(&ids, &n, m));
 	for (i = 0; i < n; i++)
 		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s",
 			 i ? "," : "", ids[i]);
@@ -112,7 +112,7 @@ status_of(struct migrate *m)
 {
 	int status = -1;
 
-	migrate_verify(m, 0, &status, NULL);
+	migrate_verify(&status, NULL, m, 0);
 	return status;
 }
 

@@ -34,7 +34,7 @@ START_TEST(test_pg_upgrade_from_empty)
 	char *v;
 
 	assert_ok(m, migrate_upgrade(m, "head"));
-	assert_ok(m, migrate_current(m, &cur, &n));
+	assert_ok(m, migrate_current(&cur, &n, m));
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(cur[0], "003");
 
@@ -116,7 +116,7 @@ START_TEST(test_pg_downgrade_base_and_again)
 	ck_assert_str_eq(v, "002");
 	free(v);
 	assert_ok(m, migrate_downgrade(m, "base"));
-	assert_ok(m, migrate_current(m, &cur, &n));
+	assert_ok(m, migrate_current(&cur, &n, m));
 	ck_assert_uint_eq(n, 0);
 	/* only the bookkeeping is left, the version table empty */
 	v = pgt_rows(c, "SELECT tablename FROM pg_tables WHERE schemaname = "
@@ -143,7 +143,7 @@ static int
 verify_status(struct migrate *m, unsigned int flags, int *status)
 {
 	const char *msg = NULL;
-	int rc = migrate_verify(m, flags, status, &msg);
+	int rc = migrate_verify(status, &msg, m, flags);
 
 	ck_assert_ptr_nonnull(msg);
 	ck_assert_msg(strchr(msg, '\n') == NULL, "multi-line: %s", msg);
@@ -241,7 +241,7 @@ START_TEST(test_pg_verify_cannot_connect)
 	ck_assert_int_eq(migrate_open(&m, pgt_chain(), NULL, &o),
 			 MIGRATE_EBACKEND);
 	ck_assert_ptr_nonnull(m);
-	ck_assert_int_eq(migrate_verify(m, 0, &status, &msg), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, &msg, m, 0), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_CANNOT_CONNECT);
 	ck_assert_ptr_nonnull(msg);
 	migrate_close(m);
@@ -257,7 +257,7 @@ START_TEST(test_pg_uninitialised_creates_nothing)
 	PGconn *c = pgt_connect(NULL);
 	int status;
 
-	assert_ok(m, migrate_current(m, &cur, &n));
+	assert_ok(m, migrate_current(&cur, &n, m));
 	ck_assert_uint_eq(n, 0);
 	ck_assert_int_eq(verify_status(m, 0, &status), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_UNINITIALISED);
@@ -664,7 +664,7 @@ START_TEST(test_pg_non_transactional_lock_timeout)
 	ck_assert_msg(strstr(migrate_errmsg(m), "r/002.sql:4:") != NULL,
 		      "got: %s", migrate_errmsg(m));
 	pgt_exec(holder, "ROLLBACK");
-	ck_assert_int_eq(migrate_verify(m, 0, &status, NULL), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, NULL, m, 0), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_DIRTY);
 	probe = (PGconn *)migrate_native_connection(m);
 	ck_assert_ptr_nonnull(probe);
@@ -726,7 +726,7 @@ START_TEST(test_pg_applied_set_follows_last_success)
 		migrate_registry_free(full);
 	}
 	m = pgt_open(short_reg, NULL, NULL);
-	ck_assert_int_eq(migrate_verify(m, 0, &status, &msg), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, &msg, m, 0), MIGRATE_EVERIFY);
 	ck_assert_msg(status == MIGRATE_STATUS_AHEAD, "status %d: %s", status,
 		      msg);
 	migrate_close(m);
@@ -734,7 +734,7 @@ START_TEST(test_pg_applied_set_follows_last_success)
 	/* A build whose head is 003: its head was reverted, so 'zzz' is a
 	 * revision it cannot place. */
 	m = pgt_open(pgt_chain(), NULL, NULL);
-	ck_assert_int_eq(migrate_verify(m, 0, &status, &msg), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, &msg, m, 0), MIGRATE_EVERIFY);
 	ck_assert_msg(status == MIGRATE_STATUS_UNKNOWN_REVISION,
 		      "status %d: %s", status, msg);
 	migrate_close(m);

@@ -192,8 +192,8 @@ START_TEST(test_script_matches_online)
 		snprintf(url, sizeof(url), "dbname=%s", db2);
 		o.database_url = url;
 		m = pgt_open(chain4(), url, &o);
-		ck_assert_int_eq(migrate_verify(m, MIGRATE_VERIFY_CHECKSUMS,
-						&status, &msg),
+		ck_assert_int_eq(migrate_verify(&status, &msg, m,
+						MIGRATE_VERIFY_CHECKSUMS),
 				 MIGRATE_EVERIFY);
 		ck_assert_int_eq(status, MIGRATE_STATUS_BEHIND);
 		assert_ok(m, migrate_upgrade(m, "head"));

@@ -61,7 +61,7 @@ connect_and_check(const char *url)
 	o.schema = "url_test";
 	rc = migrate_open(&m, pgt_chain(), NULL, &o);
 	ck_assert_msg(rc == 0, "%s: %s", url, migrate_errmsg(m));
-	rc = migrate_verify(m, 0, &status, &msg);
+	rc = migrate_verify(&status, &msg, m, 0);
 	ck_assert_int_eq(rc, MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_UNINITIALISED);
 	assert_no_password(msg);
@@ -133,7 +133,7 @@ expect_connect_failure(const char *url, const char *needle)
 	ck_assert_msg(strstr(msg, needle) != NULL, "<%s> lacks <%s>", msg,
 		      needle);
 	assert_no_password(msg);
-	ck_assert_int_eq(migrate_verify(m, 0, &status, &msg), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, &msg, m, 0), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_CANNOT_CONNECT);
 	ck_assert_msg(strchr(msg, '\n') == NULL, "not one line: <%s>", msg);
 	assert_no_password(msg);

@@ -16,6 +16,7 @@
 #include <libmigrate-backend.h>
 #include <libmigrate.h>
 
+#include "backend-memory.h"
 #include "private.h"
 #include "suites.h"
 #include "test-common.h"
@@ -130,7 +131,7 @@ current(struct migrate *m)
 	const char *const *ids;
 	size_t n, i;
 
-	assert_ok(m, migrate_current(m, &ids, &n));
+	assert_ok(m, migrate_current(&ids, &n, m));
 	out[0] = '\0';
 	for (i = 0; i < n; i++)
 		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s",
@@ -218,15 +219,15 @@ upgrade_head_body(bool run_step)
 	assert_ok(m, migrate_upgrade(m, NULL));
 	ck_assert_str_eq(migrate_errmsg(m), "");
 	ck_assert_str_eq(current(m), "005");
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 5);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 5);
 	for (i = 0; i < 5; i++) {
 		char want[64];
 
 		snprintf(want, sizeof(want), "CREATE TABLE t%zu (id int);",
 			 i + 1);
-		ck_assert_str_eq(migrate_backend_memory_sql(be, i), want);
+		ck_assert_str_eq(migrate__backend_memory_sql(be, i), want);
 	}
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), 5);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), 5);
 	history(m, &h);
 	ck_assert_uint_eq(h.n, 5);
 	for (i = 0; i < 5; i++) {
@@ -239,8 +240,8 @@ upgrade_head_body(bool run_step)
 	ck_assert_str_eq(h.rev[4], "005");
 	/* Nothing left to do: no SQL, no history. */
 	assert_ok(m, migrate_upgrade(m, "head"));
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 5);
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), 5);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 5);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), 5);
 	migrate_close(m);
 }
 
@@ -270,7 +271,7 @@ START_TEST(test_upgrade_downgrade_relative)
 	ck_assert_str_eq(current(m), "003");
 	assert_ok(m, migrate_downgrade(m, "-1"));
 	ck_assert_str_eq(current(m), "002");
-	ck_assert_str_eq(migrate_backend_memory_sql(be, 3), "DROP TABLE t3;");
+	ck_assert_str_eq(migrate__backend_memory_sql(be, 3), "DROP TABLE t3;");
 	assert_ok(m, migrate_upgrade(m, "004"));
 	ck_assert_str_eq(current(m), "004");
 	assert_ok(m, migrate_downgrade(m, "base"));
@@ -308,7 +309,7 @@ START_TEST(test_downgrade_irreversible)
 	ck_assert_int_eq(migrate_downgrade(m, "base"), MIGRATE_EIRREVERSIBLE);
 	assert_contains(migrate_errmsg(m), "002");
 	ck_assert_str_eq(current(m), "002");
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 2);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 2);
 	migrate_close(m);
 }
 
@@ -321,7 +322,7 @@ failure_mid_plan_body(bool run_step)
 	struct migrate *m = open_mem(chain(5), &be, 0, run_step);
 	struct hist h;
 
-	ck_assert_int_eq(migrate_backend_memory_fail_match(
+	ck_assert_int_eq(migrate__backend_memory_fail_match(
 				 be, "CREATE TABLE t3", "42P07"),
 			 0);
 	ck_assert_int_eq(migrate_upgrade(m, "head"), MIGRATE_EBACKEND);
@@ -342,7 +343,7 @@ failure_mid_plan_body(bool run_step)
 	ck_assert_str_eq(h.op[2], "upgrade");
 	assert_contains(h.err[2], "injected failure");
 	/* The failure row does not count as applied or dirty. */
-	assert_ok(m, migrate_backend_memory_fail_match(be, NULL, NULL));
+	assert_ok(m, migrate__backend_memory_fail_match(be, NULL, NULL));
 	assert_ok(m, migrate_upgrade(m, "head"));
 	ck_assert_str_eq(current(m), "005");
 	migrate_close(m);
@@ -370,7 +371,7 @@ single_transaction_body(bool run_step)
 				     MIGRATE_OPEN_SINGLE_TRANSACTION, run_step);
 	struct hist h;
 
-	assert_ok(m, migrate_backend_memory_fail_match(be, "t3", NULL));
+	assert_ok(m, migrate__backend_memory_fail_match(be, "t3", NULL));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
 	assert_contains(migrate_errmsg(m), "revision 003 (upgrade)");
 	assert_contains(migrate_errmsg(m), "rolled back");
@@ -382,10 +383,10 @@ single_transaction_body(bool run_step)
 	ck_assert_int_eq(h.e[0].success, 0);
 	ck_assert_str_eq(h.rev[0], "003");
 
-	assert_ok(m, migrate_backend_memory_fail_match(be, NULL, NULL));
+	assert_ok(m, migrate__backend_memory_fail_match(be, NULL, NULL));
 	assert_ok(m, migrate_upgrade(m, NULL));
 	ck_assert_str_eq(current(m), "005");
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), 6);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), 6);
 	assert_ok(m, migrate_downgrade(m, "base"));
 	ck_assert_str_eq(current(m), "");
 	migrate_close(m);
@@ -416,7 +417,7 @@ file_line_col_body(bool run_step)
 	struct migrate *m =
 		open_mem(file_registry("x.sql", file_002), &be, 0, run_step);
 
-	assert_ok(m, migrate_backend_memory_fail_match(be, "foo", "42703"));
+	assert_ok(m, migrate__backend_memory_fail_match(be, "foo", "42703"));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
 	ck_assert_str_eq(
 		migrate_errmsg(m),
@@ -424,14 +425,14 @@ file_line_col_body(bool run_step)
 	ck_assert_str_eq(current(m), "001");
 
 	/* Columns count characters, not bytes. */
-	assert_ok(m, migrate_backend_memory_fail_match(be, "bar", "42703"));
+	assert_ok(m, migrate__backend_memory_fail_match(be, "bar", "42703"));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
 	ck_assert_msg(starts_with(migrate_errmsg(m), "x.sql:10:31: ERROR: "),
 		      "%s", migrate_errmsg(m));
 
 	/* Without a position: the section's first line. */
-	assert_ok(m, migrate_backend_memory_fail_match(be, NULL, NULL));
-	assert_ok(m, migrate_backend_memory_fail_nth(be, 1, "XX000"));
+	assert_ok(m, migrate__backend_memory_fail_match(be, NULL, NULL));
+	assert_ok(m, migrate__backend_memory_fail_nth(be, 1, "XX000"));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
 	ck_assert_str_eq(migrate_errmsg(m),
 			 "x.sql:8: ERROR: injected failure (SQLSTATE XX000)\n"
@@ -440,7 +441,7 @@ file_line_col_body(bool run_step)
 	ck_assert_str_eq(current(m), "002");
 
 	/* Downgrade positions map into the downgrade section. */
-	assert_ok(m, migrate_backend_memory_fail_match(be, "TABLE a", NULL));
+	assert_ok(m, migrate__backend_memory_fail_match(be, "TABLE a", NULL));
 	ck_assert_int_eq(migrate_downgrade(m, "-1"), MIGRATE_EBACKEND);
 	ck_assert_msg(starts_with(migrate_errmsg(m), "x.sql:13:6: ERROR: "),
 		      "%s", migrate_errmsg(m));
@@ -477,7 +478,7 @@ START_TEST(test_file_line_col_crlf)
 	struct migrate *m = open_mem(
 		file_registry("dir/002_crlf.sql", file_crlf), &be, 0, true);
 
-	assert_ok(m, migrate_backend_memory_fail_match(be, "broken", NULL));
+	assert_ok(m, migrate__backend_memory_fail_match(be, "broken", NULL));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
 	ck_assert_msg(starts_with(migrate_errmsg(m),
 				  "dir/002_crlf.sql:8:10: ERROR: "),
@@ -498,7 +499,7 @@ START_TEST(test_lock_taken)
 
 	/* The wait is a loop of tries: keep it short. */
 	m->opts.lock_wait_ms = 50;
-	assert_ok(m, migrate_backend_memory_set_lock_taken(be, 1));
+	assert_ok(m, migrate__backend_memory_set_lock_taken(be, 1));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_ELOCKED);
 	ck_assert_str_eq(
 		migrate_errmsg(m),
@@ -506,12 +507,12 @@ START_TEST(test_lock_taken)
 	ck_assert_int_eq(migrate_downgrade(m, "base"), MIGRATE_ELOCKED);
 	ck_assert_int_eq(migrate_stamp(m, "head"), MIGRATE_ELOCKED);
 	ck_assert_int_eq(migrate_resolve(m, "001", 0), MIGRATE_ELOCKED);
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 0);
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), 0);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 0);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), 0);
 	ck_assert_uint_eq(n_events, 0);
 	ck_assert_str_eq(current(m), "");
 
-	assert_ok(m, migrate_backend_memory_set_lock_taken(be, 0));
+	assert_ok(m, migrate__backend_memory_set_lock_taken(be, 0));
 	assert_ok(m, migrate_upgrade(m, NULL));
 	ck_assert_str_eq(current(m), "003");
 	migrate_close(m);
@@ -534,7 +535,7 @@ START_TEST(test_cancel)
 		"cancelled before taking the migration lock: nothing was changed; the database is at <base>");
 	ck_assert_str_eq(migrate_strerror(MIGRATE_ECANCELED),
 			 "operation cancelled");
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 0);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 0);
 	ck_assert_str_eq(current(m), "");
 
 	/* Between steps: the step that ran stays, the next is not started,
@@ -591,7 +592,7 @@ START_TEST(test_lost_connection)
 	int status;
 
 	/* Second SQL text: after 001 committed. */
-	assert_ok(m, migrate_backend_memory_lose_connection(be, 2));
+	assert_ok(m, migrate__backend_memory_lose_connection(be, 2));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
 	/* Said as what it is, not as an error of the revision or of the
 	 * bookkeeping, with what it means for the revision. */
@@ -605,17 +606,17 @@ START_TEST(test_lost_connection)
 		      migrate_errmsg(m));
 	ck_assert_str_eq(migrate_sqlstate(m), "08006");
 	/* The handle is poisoned. */
-	ck_assert_int_eq(migrate_current(m, &ids, &n), MIGRATE_EBACKEND);
+	ck_assert_int_eq(migrate_current(&ids, &n, m), MIGRATE_EBACKEND);
 	ck_assert_str_eq(migrate_errmsg(m),
 			 "connection to the database was lost");
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
 	ck_assert_str_eq(migrate_errmsg(m),
 			 "connection to the database was lost");
 	ck_assert_int_eq(migrate_exec(m, "SELECT 1"), MIGRATE_EBACKEND);
-	ck_assert_int_eq(migrate_verify(m, 0, &status, NULL), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, NULL, m, 0), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_CANNOT_CONNECT);
 	/* The database kept 001. */
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), 1);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), 1);
 	migrate_close(m);
 }
 
@@ -634,11 +635,11 @@ START_TEST(test_readonly_refuses_writes)
 	ck_assert_int_eq(migrate_stamp(m, "head"), MIGRATE_EREADONLY);
 	ck_assert_int_eq(migrate_resolve(m, "001", 0), MIGRATE_EREADONLY);
 	ck_assert_int_eq(migrate_resolve(m, "001", 1), MIGRATE_EREADONLY);
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 0);
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), 0);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 0);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), 0);
 	/* Reads work. */
 	ck_assert_str_eq(current(m), "");
-	ck_assert_int_eq(migrate_verify(m, 0, &status, NULL), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, NULL, m, 0), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_UNINITIALISED);
 	ck_assert_int_eq(m->cfg.read_only, 1);
 	migrate_close(m);
@@ -673,7 +674,7 @@ START_TEST(test_apply_plan_and_conflict)
 	ck_assert_str_eq(
 		migrate_errmsg(a),
 		"the database moved since the plan was made: it is at 003, the plan starts at 002");
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be1), 2);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be1), 2);
 	/* A plan from another registry is refused. */
 	ck_assert_int_eq(migrate_apply(b, plan), MIGRATE_EINVAL);
 	migrate_plan_free(plan);
@@ -692,7 +693,7 @@ START_TEST(test_stamp)
 
 	assert_ok(m, migrate_stamp(m, "003"));
 	ck_assert_str_eq(current(m), "003");
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 0);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 0);
 	history(m, &h);
 	ck_assert_uint_eq(h.n, 3);
 	for (i = 0; i < 3; i++) {
@@ -711,12 +712,12 @@ START_TEST(test_stamp)
 	assert_ok(m, migrate_stamp(m, "heads"));
 	ck_assert_str_eq(current(m), "004");
 	/* Stamping where it is: nothing. */
-	i = migrate_backend_memory_history_count(be);
+	i = migrate__backend_memory_history_count(be);
 	assert_ok(m, migrate_stamp(m, "004"));
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), i);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), i);
 	ck_assert_int_eq(migrate_stamp(m, "nope"), MIGRATE_ENOTFOUND);
 	ck_assert_int_eq(migrate_stamp(m, NULL), MIGRATE_EINVAL);
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 0);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 0);
 	/* Progress for each stamped step. */
 	ck_assert_uint_eq(count_phase(MIGRATE_PROGRESS_DONE),
 			  count_phase(MIGRATE_PROGRESS_START));
@@ -867,8 +868,8 @@ START_TEST(test_callbacks)
 	assert_ok(m, migrate_upgrade(m, NULL));
 	ck_assert_int_eq(calls_up, 1);
 	ck_assert_str_eq(current(m), "002");
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 2);
-	ck_assert_str_eq(migrate_backend_memory_sql(be, 1),
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 2);
+	ck_assert_str_eq(migrate__backend_memory_sql(be, 1),
 			 "UPDATE t1 SET id = id + 1");
 	history(m, &h);
 	ck_assert_str_eq(h.rev[1], "002");
@@ -879,7 +880,7 @@ START_TEST(test_callbacks)
 	ck_assert(!m->in_callback);
 
 	/* A failing exec inside the callback fails the step. */
-	assert_ok(m, migrate_backend_memory_fail_match(be, "id + 1", "23505"));
+	assert_ok(m, migrate__backend_memory_fail_match(be, "id + 1", "23505"));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
 	ck_assert_msg(starts_with(migrate_errmsg(m),
 				  "revision 002 (upgrade): ERROR: injected "),
@@ -934,7 +935,7 @@ START_TEST(test_progress_events)
 		ck_assert_int_eq(events[2 * i].direction, MIGRATE_UP);
 	}
 	n_events = 0;
-	assert_ok(m, migrate_backend_memory_fail_nth(be, 2, NULL));
+	assert_ok(m, migrate__backend_memory_fail_nth(be, 2, NULL));
 	ck_assert_int_eq(migrate_downgrade(m, "base"), MIGRATE_EBACKEND);
 	ck_assert_uint_eq(n_events, 4);
 	ck_assert_str_eq(events[0].rev, "003");
@@ -1053,16 +1054,16 @@ retry_once_body(bool run_step)
 	struct migrate_backend *be;
 	struct migrate *m = open_mem(chain(2), &be, 0, run_step);
 
-	assert_ok(m, migrate_backend_memory_fail_nth(be, 2, "55P03"));
+	assert_ok(m, migrate__backend_memory_fail_nth(be, 2, "55P03"));
 	assert_ok(m, migrate_upgrade(m, NULL));
 	ck_assert_str_eq(current(m), "002");
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 3);
-	ck_assert_str_eq(migrate_backend_memory_sql(be, 1),
-			 migrate_backend_memory_sql(be, 2));
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 3);
+	ck_assert_str_eq(migrate__backend_memory_sql(be, 1),
+			 migrate__backend_memory_sql(be, 2));
 	ck_assert_uint_eq(count_phase(MIGRATE_PROGRESS_RETRY), 1);
 	ck_assert_uint_eq(count_phase(MIGRATE_PROGRESS_DONE), 2);
 	ck_assert_uint_eq(count_phase(MIGRATE_PROGRESS_FAILED), 0);
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), 2);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), 2);
 	migrate_close(m);
 }
 
@@ -1087,7 +1088,7 @@ START_TEST(test_lock_timeout_gives_up)
 
 	ck_assert_int_eq(migrate_backend_memory_new(&be), 0);
 	m = open_with(file_registry("x.sql", file_002), be, 0, true, 2);
-	assert_ok(m, migrate_backend_memory_fail_match(be, "ALTER", "55P03"));
+	assert_ok(m, migrate__backend_memory_fail_match(be, "ALTER", "55P03"));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
 	ck_assert_str_eq(migrate_errmsg(m),
 			 "x.sql:9:1: ERROR: canceling statement due to lock "
@@ -1099,7 +1100,7 @@ START_TEST(test_lock_timeout_gives_up)
 	ck_assert_uint_eq(count_phase(MIGRATE_PROGRESS_RETRY), 2);
 	ck_assert_uint_eq(count_phase(MIGRATE_PROGRESS_FAILED), 1);
 	/* 001 once, 002 three times. */
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 4);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 4);
 	ck_assert_str_eq(current(m), "001");
 	migrate_close(m);
 }
@@ -1113,20 +1114,20 @@ START_TEST(test_lock_timeout_no_retries)
 
 	ck_assert_int_eq(migrate_backend_memory_new(&be), 0);
 	m = open_with(chain(1), be, MIGRATE_OPEN_SINGLE_TRANSACTION, true, 0);
-	assert_ok(m, migrate_backend_memory_fail_nth(be, 1, "55P03"));
+	assert_ok(m, migrate__backend_memory_fail_nth(be, 1, "55P03"));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
 	ck_assert_uint_eq(count_phase(MIGRATE_PROGRESS_RETRY), 0);
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 1);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 1);
 	/* Single transaction: retried as a whole. */
 	migrate_close(m);
 	ck_assert_int_eq(migrate_backend_memory_new(&be), 0);
 	m = open_with(chain(2), be, MIGRATE_OPEN_SINGLE_TRANSACTION, true, 3);
-	assert_ok(m, migrate_backend_memory_fail_nth(be, 2, "55P03"));
+	assert_ok(m, migrate__backend_memory_fail_nth(be, 2, "55P03"));
 	assert_ok(m, migrate_upgrade(m, NULL));
 	ck_assert_uint_eq(count_phase(MIGRATE_PROGRESS_RETRY), 1);
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 4);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 4);
 	ck_assert_str_eq(current(m), "002");
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), 2);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), 2);
 	migrate_close(m);
 }
 
@@ -1162,12 +1163,12 @@ START_TEST(test_nontx_success)
 	assert_ok(m, migrate_upgrade(m, NULL));
 	ck_assert_str_eq(current(m), "002");
 	/* One SQL text per statement. */
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 4);
-	ck_assert_str_eq(migrate_backend_memory_sql(be, 1),
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 4);
+	ck_assert_str_eq(migrate__backend_memory_sql(be, 1),
 			 "CREATE INDEX CONCURRENTLY i1 ON t1 (id)");
-	ck_assert_str_eq(migrate_backend_memory_sql(be, 2),
+	ck_assert_str_eq(migrate__backend_memory_sql(be, 2),
 			 "CREATE INDEX CONCURRENTLY i2 ON t1 (id)");
-	ck_assert_str_eq(migrate_backend_memory_sql(be, 3), "VACUUM t1");
+	ck_assert_str_eq(migrate__backend_memory_sql(be, 3), "VACUUM t1");
 	history(m, &h);
 	ck_assert_uint_eq(h.n, 3);
 	ck_assert_str_eq(h.op[1], "dirty");
@@ -1175,13 +1176,13 @@ START_TEST(test_nontx_success)
 	ck_assert_int_eq(h.e[1].success, 0);
 	ck_assert_str_eq(h.op[2], "upgrade");
 	ck_assert_int_eq(h.e[2].success, 1);
-	assert_ok(m, migrate_verify(m, 0, &status, NULL));
+	assert_ok(m, migrate_verify(&status, NULL, m, 0));
 	ck_assert_int_eq(status, MIGRATE_STATUS_AT_HEAD);
 	/* And back down, statement by statement. */
 	assert_ok(m, migrate_downgrade(m, "-1"));
 	ck_assert_str_eq(current(m), "001");
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 6);
-	ck_assert_str_eq(migrate_backend_memory_sql(be, 5),
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 6);
+	ck_assert_str_eq(migrate__backend_memory_sql(be, 5),
 			 "DROP INDEX CONCURRENTLY i1");
 	/* Not in a single transaction. */
 	migrate_close(m);
@@ -1189,7 +1190,7 @@ START_TEST(test_nontx_success)
 		     MIGRATE_OPEN_SINGLE_TRANSACTION, true);
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EINVAL);
 	assert_contains(migrate_errmsg(m), "transaction=false");
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 0);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 0);
 	migrate_close(m);
 }
 
@@ -1202,9 +1203,9 @@ make_dirty(struct migrate_backend **be)
 	struct migrate *m = open_mem(
 		file_registry("idx.sql", file_concurrently), be, 0, true);
 
-	assert_ok(m, migrate_backend_memory_fail_match(*be, "i2", "42P07"));
+	assert_ok(m, migrate__backend_memory_fail_match(*be, "i2", "42P07"));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
-	assert_ok(m, migrate_backend_memory_fail_match(*be, NULL, NULL));
+	assert_ok(m, migrate__backend_memory_fail_match(*be, NULL, NULL));
 	return m;
 }
 
@@ -1226,7 +1227,7 @@ START_TEST(test_nontx_failure_marks_dirty)
 			 "complete) or 'migrate resolve --undo 002' (it is "
 			 "not)");
 	/* Statement 3 never ran; the version table did not move. */
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 3);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 3);
 	ck_assert_str_eq(current(m), "001");
 	history(m, &h);
 	ck_assert_uint_eq(h.n, 3);
@@ -1235,7 +1236,7 @@ START_TEST(test_nontx_failure_marks_dirty)
 		h.err[2],
 		"statement 2 of 3 failed: idx.sql:9:29: ERROR: injected failure at \"i2\" (SQLSTATE 42P07)");
 
-	ck_assert_int_eq(migrate_verify(m, 0, &status, &msg), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, &msg, m, 0), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_DIRTY);
 	assert_contains(msg, "revision 002");
 	assert_contains(msg, "statement 2 of 3");
@@ -1245,12 +1246,12 @@ START_TEST(test_nontx_failure_marks_dirty)
 	assert_contains(migrate_errmsg(m), "migrate resolve 002");
 	ck_assert_int_eq(migrate_downgrade(m, "base"), MIGRATE_EDIRTY);
 	ck_assert_int_eq(migrate_stamp(m, "head"), MIGRATE_EDIRTY);
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 3);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 3);
 
 	/* The operator finished the index by hand. */
 	assert_ok(m, migrate_resolve(m, "002", 0));
 	ck_assert_str_eq(current(m), "002");
-	assert_ok(m, migrate_verify(m, 0, &status, NULL));
+	assert_ok(m, migrate_verify(&status, NULL, m, 0));
 	ck_assert_int_eq(status, MIGRATE_STATUS_AT_HEAD);
 	history(m, &h);
 	ck_assert_str_eq(h.op[h.n - 1], "resolve");
@@ -1281,7 +1282,7 @@ START_TEST(test_resolve_undo)
 	history(m, &h);
 	ck_assert_str_eq(h.op[h.n - 1], "resolve");
 	ck_assert_int_eq(h.e[h.n - 1].direction, MIGRATE_DOWN);
-	ck_assert_int_eq(migrate_verify(m, 0, &status, NULL), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, NULL, m, 0), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_BEHIND);
 	ck_assert_uint_eq(migrate_verify_pending(m), 1);
 	/* And now it runs again, to the end. */
@@ -1300,16 +1301,16 @@ START_TEST(test_resolve_downgrade)
 	int status;
 
 	assert_ok(m, migrate_upgrade(m, NULL));
-	assert_ok(m, migrate_backend_memory_fail_match(be, "i1", NULL));
+	assert_ok(m, migrate__backend_memory_fail_match(be, "i1", NULL));
 	ck_assert_int_eq(migrate_downgrade(m, "base"), MIGRATE_EBACKEND);
 	assert_contains(migrate_errmsg(m), "statement 2 of 2");
 	ck_assert_str_eq(current(m), "002");
-	ck_assert_int_eq(migrate_verify(m, 0, &status, NULL), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, NULL, m, 0), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_DIRTY);
 	/* The downgrade of 002 is complete: 001 is the head again. */
 	assert_ok(m, migrate_resolve(m, "002", 0));
 	ck_assert_str_eq(current(m), "001");
-	ck_assert_int_eq(migrate_verify(m, 0, &status, NULL), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, NULL, m, 0), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_BEHIND);
 	migrate_close(m);
 }
@@ -1324,7 +1325,7 @@ START_TEST(test_resolve_version_table_already_moved)
 	struct migrate *m = make_dirty(&be);
 	const char *const at[] = { "002" };
 
-	assert_ok(m, migrate_backend_memory_set_heads(be, at, 1));
+	assert_ok(m, migrate__backend_memory_set_heads(be, at, 1));
 	ck_assert_int_eq(migrate_resolve(m, "002", 0), MIGRATE_ECONFLICT);
 	ck_assert_str_eq(
 		migrate_errmsg(m),
@@ -1349,18 +1350,18 @@ START_TEST(test_nontx_interrupted_stays_dirty)
 
 	ck_assert_int_eq(migrate_backend_memory_new_shared(&be2, be), 0);
 	/* Statement 2 of 002 (the 3rd SQL text): the process "dies". */
-	assert_ok(m, migrate_backend_memory_lose_connection(be, 3));
+	assert_ok(m, migrate__backend_memory_lose_connection(be, 3));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
 	migrate_close(m);
 
 	m2 = open_with(file_registry("idx.sql", file_concurrently), be2, 0,
 		       true, 3);
-	ck_assert_int_eq(migrate_verify(m2, 0, &status, &msg), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, &msg, m2, 0), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_DIRTY);
 	assert_contains(msg, "interrupted");
 	ck_assert_int_eq(migrate_upgrade(m2, NULL), MIGRATE_EDIRTY);
 	assert_ok(m2, migrate_resolve(m2, "002", 0));
-	assert_ok(m2, migrate_verify(m2, 0, &status, NULL));
+	assert_ok(m2, migrate_verify(&status, NULL, m2, 0));
 	migrate_close(m2);
 }
 
@@ -1372,9 +1373,9 @@ START_TEST(test_transactional_failure_never_dirty)
 	struct migrate *m = open_mem(chain(3), &be, 0, true);
 	int status;
 
-	assert_ok(m, migrate_backend_memory_fail_nth(be, 2, NULL));
+	assert_ok(m, migrate__backend_memory_fail_nth(be, 2, NULL));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
-	ck_assert_int_eq(migrate_verify(m, 0, &status, NULL), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, NULL, m, 0), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_BEHIND);
 	ck_assert_int_eq(migrate_resolve(m, "002", 0), MIGRATE_EINVAL);
 	migrate_close(m);
@@ -1407,7 +1408,7 @@ START_TEST(test_open_takes_ownership_on_failure)
 	ck_assert_int_eq(migrate_open(&m, reg, be, NULL), MIGRATE_ECONFLICT);
 	ck_assert_ptr_nonnull(m);
 	assert_contains(migrate_errmsg(m), "missing");
-	ck_assert_int_eq(migrate_verify(m, 0, &status, NULL), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, NULL, m, 0), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_CANNOT_CONNECT);
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
 	migrate_close(m);
@@ -1474,7 +1475,7 @@ START_TEST(test_open_cannot_connect)
 	size_t n;
 
 	ck_assert_int_eq(migrate_backend_memory_new(&be), 0);
-	assert_ok(m, migrate_backend_memory_lose_connection(be, 1));
+	assert_ok(m, migrate__backend_memory_lose_connection(be, 1));
 	ck_assert_int_eq(migrate_open(&m, chain(2), be, NULL),
 			 MIGRATE_EBACKEND);
 	ck_assert_ptr_nonnull(m);
@@ -1482,7 +1483,7 @@ START_TEST(test_open_cannot_connect)
 				  "cannot connect to the database: could not "
 				  "connect to server"),
 		      "%s", migrate_errmsg(m));
-	ck_assert_int_eq(migrate_current(m, &ids, &n), MIGRATE_EBACKEND);
+	ck_assert_int_eq(migrate_current(&ids, &n, m), MIGRATE_EBACKEND);
 	assert_contains(migrate_errmsg(m), "cannot connect to the database");
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
 	ck_assert_ptr_null(migrate_native_connection(m));
@@ -1601,11 +1602,11 @@ START_TEST(test_options_and_misc)
 	ck_assert_ptr_null(migrate_native_connection(m));
 	assert_ok(m, migrate_exec(m, "SELECT 1"));
 	ck_assert_int_eq(migrate_exec(m, NULL), MIGRATE_EINVAL);
-	ck_assert_str_eq(migrate_backend_memory_sql(be, 0), "SELECT 1");
+	ck_assert_str_eq(migrate__backend_memory_sql(be, 0), "SELECT 1");
 	migrate_close(m);
 	migrate_close(NULL);
 	ck_assert_int_eq(migrate_upgrade(NULL, NULL), MIGRATE_EINVAL);
-	ck_assert_int_eq(migrate_verify(NULL, 0, NULL, NULL), MIGRATE_EINVAL);
+	ck_assert_int_eq(migrate_verify(NULL, NULL, NULL, 0), MIGRATE_EINVAL);
 	ck_assert_ptr_null(migrate_registry(NULL));
 }
 
@@ -1645,7 +1646,7 @@ moving_begin(struct migrate_backend *be, struct migrate_backend_error *err)
 {
 	const char *ids[] = { "zzz" };
 
-	ck_assert_int_eq(migrate_backend_memory_set_heads(be, ids, 1), 0);
+	ck_assert_int_eq(migrate__backend_memory_set_heads(be, ids, 1), 0);
 	return real_begin(be, err);
 }
 

@@ -5,6 +5,7 @@
 #include <libmigrate-backend.h>
 #include <libmigrate.h>
 
+#include "backend-memory.h"
 #include "contract.h"
 #include "private.h"
 #include "suites.h"
@@ -33,7 +34,7 @@ static void
 arm_failure(struct migrate_backend *be, const char *substring)
 {
 	ck_assert_int_eq(
-		migrate_backend_memory_fail_match(be, substring, "22012"), 0);
+		migrate__backend_memory_fail_match(be, substring, "22012"), 0);
 }
 
 static const struct contract_backend memory = {

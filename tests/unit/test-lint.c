@@ -56,7 +56,7 @@ lint_002(struct migrate_registry *reg)
 	const struct migrate_revision *rev = NULL;
 	struct migrate_lint *l = NULL;
 
-	ck_assert_int_eq(migrate_registry_find(reg, "002", &rev), 0);
+	ck_assert_int_eq(migrate_registry_find(&rev, reg, "002"), 0);
 	ck_assert_int_eq(migrate_lint_new(&l), 0);
 	ck_assert_int_eq(migrate_lint_run(l, reg, &rev, 1, 0), 0);
 	return l;
@@ -416,10 +416,10 @@ START_TEST(test_lint_parse_section)
 	def.upgrade_fn = noop_step;
 	assert_reg_ok(reg, migrate_registry_add(reg, &def));
 	ck_assert_int_eq(migrate_lint_new(&l), 0);
-	ck_assert_int_eq(migrate_registry_find(reg, "002", &rev), 0);
+	ck_assert_int_eq(migrate_registry_find(&rev, reg, "002"), 0);
 	ck_assert_int_eq(migrate_lint_parse_section(l, rev, MIGRATE_UP), 0);
 	ck_assert_int_eq(migrate_lint_parse_section(l, rev, MIGRATE_DOWN), 0);
-	ck_assert_int_eq(migrate_registry_find(reg, "003", &rev), 0);
+	ck_assert_int_eq(migrate_registry_find(&rev, reg, "003"), 0);
 	ck_assert_int_eq(migrate_lint_parse_section(l, rev, MIGRATE_UP), 0);
 	ck_assert_uint_eq(migrate_lint_count(l), 1);
 	ck_assert_str_eq(migrate_lint_at(l, 0)->rule->id, "syntax-error");

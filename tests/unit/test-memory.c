@@ -14,6 +14,7 @@
 #include <libmigrate-backend.h>
 #include <libmigrate.h>
 
+#include "backend-memory.h"
 #include "private.h"
 #include "suites.h"
 #include "test-common.h"
@@ -133,10 +134,10 @@ START_TEST(test_memory_transactions)
 	r = rec("001", MIGRATE_UP, "upgrade", NULL, r1);
 	be_ok(be->record(be, &r, &err));
 	ck_assert_str_eq(state(be).heads, "001");
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), 0);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), 0);
 	be_ok(be->rollback(be, &err));
 	ck_assert_str_eq(state(be).heads, "");
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), 0);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), 0);
 
 	/* Commit publishes; the other connection sees it only then. */
 	be_ok(be->begin(be, &err));
@@ -146,7 +147,7 @@ START_TEST(test_memory_transactions)
 	be_ok(be->commit(be, &err));
 	ck_assert_str_eq(state(other).heads, "001");
 	ck_assert_str_eq(state(other).applied, "001");
-	ck_assert_uint_eq(migrate_backend_memory_history_count(other), 1);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(other), 1);
 
 	/* Autocommit outside a transaction. */
 	r = rec("002", MIGRATE_UP, "upgrade", r1, r2);
@@ -175,7 +176,7 @@ START_TEST(test_memory_aborted_transaction)
 	struct migrate_record r = rec("001", MIGRATE_UP, "upgrade", NULL, r1);
 
 	be_ok(be->ensure_tables(be, &err));
-	be_ok(migrate_backend_memory_fail_nth(be, 1, "42P01"));
+	be_ok(migrate__backend_memory_fail_nth(be, 1, "42P01"));
 	be_ok(be->begin(be, &err));
 	ck_assert_int_eq(be->exec(be, "SELECT nope", &err), MIGRATE_EBACKEND);
 	ck_assert_str_eq(err.sqlstate, "42P01");
@@ -226,7 +227,7 @@ START_TEST(test_memory_record_rules)
 	ck_assert_str_eq(err.sqlstate, "23505");
 	/* Nothing of the failed records stayed. */
 	ck_assert_str_eq(state(be).heads, "001");
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), 1);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), 1);
 
 	/* A failure row changes no version, whatever it says. */
 	r = rec("002", MIGRATE_UP, "upgrade", r1, r2);
@@ -237,7 +238,7 @@ START_TEST(test_memory_record_rules)
 	ck_assert_str_eq(state(be).applied, "001");
 
 	/* Merges: several removed, one added. */
-	ck_assert_int_eq(migrate_backend_memory_set_heads(be, ab, 2), 0);
+	ck_assert_int_eq(migrate__backend_memory_set_heads(be, ab, 2), 0);
 	r = rec("m", MIGRATE_UP, "upgrade", NULL, NULL);
 	r.remove_heads = merge_from;
 	r.n_remove = 2;
@@ -361,21 +362,21 @@ START_TEST(test_memory_sql_log_and_fail_nth)
 	struct migrate_backend *be = connected();
 
 	be_ok(be->exec(be, "SELECT 1", &err));
-	be_ok(migrate_backend_memory_fail_nth(be, 2, NULL));
+	be_ok(migrate__backend_memory_fail_nth(be, 2, NULL));
 	be_ok(be->exec(be, "SELECT 2", &err));
 	ck_assert_int_eq(be->exec(be, "SELECT 3", &err), MIGRATE_EBACKEND);
 	ck_assert_str_eq(err.sqlstate, "42000");
 	ck_assert_int_eq(err.kind, MIGRATE_BACKEND_ERROR_OTHER);
 	/* Only once. */
 	be_ok(be->exec(be, "SELECT 4", &err));
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 4);
-	ck_assert_str_eq(migrate_backend_memory_sql(be, 2), "SELECT 3");
-	ck_assert_ptr_null(migrate_backend_memory_sql(be, 4));
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 4);
+	ck_assert_str_eq(migrate__backend_memory_sql(be, 2), "SELECT 3");
+	ck_assert_ptr_null(migrate__backend_memory_sql(be, 4));
 	/* Disarm. */
-	be_ok(migrate_backend_memory_fail_nth(be, 1, "55P03"));
-	be_ok(migrate_backend_memory_fail_nth(be, 0, NULL));
+	be_ok(migrate__backend_memory_fail_nth(be, 1, "55P03"));
+	be_ok(migrate__backend_memory_fail_nth(be, 0, NULL));
 	be_ok(be->exec(be, "SELECT 5", &err));
-	ck_assert_int_eq(migrate_backend_memory_fail_nth(be, 1, "bad"),
+	ck_assert_int_eq(migrate__backend_memory_fail_nth(be, 1, "bad"),
 			 MIGRATE_EINVAL);
 	be->free(be);
 }
@@ -386,7 +387,7 @@ START_TEST(test_memory_fail_match_position)
 {
 	struct migrate_backend *be = connected();
 
-	be_ok(migrate_backend_memory_fail_match(be, "foo", "42703"));
+	be_ok(migrate__backend_memory_fail_match(be, "foo", "42703"));
 	be_ok(be->exec(be, "SELECT bar", &err));
 	memset(&err, 0, sizeof(err));
 	ck_assert_int_eq(be->exec(be, "SELECT foo", &err), MIGRATE_EBACKEND);
@@ -398,9 +399,9 @@ START_TEST(test_memory_fail_match_position)
 	ck_assert_int_eq(be->exec(be, "SELECT '\xc3\xa9\xc3\xa9', foo", &err),
 			 MIGRATE_EBACKEND);
 	ck_assert_int_eq(err.position, 14);
-	be_ok(migrate_backend_memory_fail_match(be, NULL, NULL));
+	be_ok(migrate__backend_memory_fail_match(be, NULL, NULL));
 	be_ok(be->exec(be, "SELECT foo", &err));
-	ck_assert_int_eq(migrate_backend_memory_fail_match(be, "", NULL),
+	ck_assert_int_eq(migrate__backend_memory_fail_match(be, "", NULL),
 			 MIGRATE_EINVAL);
 	be->free(be);
 }
@@ -417,7 +418,7 @@ START_TEST(test_memory_lose_connection)
 
 	be_ok(be->ensure_tables(be, &err));
 	be_ok(be->lock(be, 0, &err));
-	be_ok(migrate_backend_memory_lose_connection(be, 2));
+	be_ok(migrate__backend_memory_lose_connection(be, 2));
 	be_ok(be->begin(be, &err));
 	be_ok(be->record(be, &r, &err));
 	be_ok(be->exec(be, "SELECT 1", &err));
@@ -437,7 +438,7 @@ START_TEST(test_memory_lose_connection)
 	ck_assert_str_eq(state(other).heads, "");
 	be_ok(other->lock(other, 0, &err));
 	be_ok(other->unlock(other, &err));
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 3);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 3);
 	be->free(be);
 	other->free(other);
 }
@@ -467,9 +468,9 @@ START_TEST(test_memory_lock)
 	be_ok(a->lock(a, 0, &err));
 	be_ok(a->unlock(a, &err));
 	/* Told to report it taken. */
-	be_ok(migrate_backend_memory_set_lock_taken(a, 1));
+	be_ok(migrate__backend_memory_set_lock_taken(a, 1));
 	ck_assert_int_eq(a->lock(a, 1000, &err), MIGRATE_ELOCKED);
-	be_ok(migrate_backend_memory_set_lock_taken(a, 0));
+	be_ok(migrate__backend_memory_set_lock_taken(a, 0));
 	be_ok(a->lock(a, 0, &err));
 	a->free(a);
 	c->free(c);
@@ -495,7 +496,7 @@ START_TEST(test_memory_run_step)
 	/* SQL failure: nothing of the step, no transaction left open. */
 	r = rec("002", MIGRATE_UP, "upgrade", r1, r2);
 	step.sql = "CREATE TABLE t2 ()";
-	be_ok(migrate_backend_memory_fail_nth(be, 1, NULL));
+	be_ok(migrate__backend_memory_fail_nth(be, 1, NULL));
 	ck_assert_int_eq(be->run_step(be, &step, &err), MIGRATE_EBACKEND);
 	ck_assert_int_eq(err.in_bookkeeping, 0);
 	ck_assert_str_eq(state(be).heads, "001");
@@ -506,7 +507,7 @@ START_TEST(test_memory_run_step)
 	r = rec("002", MIGRATE_UP, "upgrade", r2, r2);
 	ck_assert_int_eq(be->run_step(be, &step, &err), MIGRATE_ECONFLICT);
 	ck_assert_int_eq(err.in_bookkeeping, 1);
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), 1);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), 1);
 
 	/* Inside the caller's transaction. */
 	r = rec("002", MIGRATE_UP, "upgrade", r1, r2);
@@ -514,11 +515,11 @@ START_TEST(test_memory_run_step)
 	ck_assert_int_eq(be->run_step(be, &step, &err), MIGRATE_EINVAL);
 	be_ok(be->begin(be, &err));
 	be_ok(be->run_step(be, &step, &err));
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), 1);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), 1);
 	be_ok(be->commit(be, &err));
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), 2);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), 2);
 	ck_assert_str_eq(state(be).heads, "002");
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 4);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 4);
 	be->free(be);
 }
 
@@ -536,14 +537,14 @@ START_TEST(test_memory_set_heads_and_sharing)
 	ck_assert_int_eq(migrate_backend_memory_new_shared(&c, b), 0);
 	be_ok(c->connect(c, &cfg, &err));
 	ck_assert(state(c).uninit);
-	ck_assert_int_eq(migrate_backend_memory_set_heads(b, ids, 2), 0);
+	ck_assert_int_eq(migrate__backend_memory_set_heads(b, ids, 2), 0);
 	ck_assert_str_eq(state(c).heads, "x,y");
-	ck_assert_int_eq(migrate_backend_memory_set_heads(b, ids, 0), 0);
+	ck_assert_int_eq(migrate__backend_memory_set_heads(b, ids, 0), 0);
 	ck_assert(!state(c).uninit);
 	ck_assert_str_eq(state(c).heads, "");
-	ck_assert_int_eq(migrate_backend_memory_set_heads(b, NULL, 0), 0);
+	ck_assert_int_eq(migrate__backend_memory_set_heads(b, NULL, 0), 0);
 	ck_assert(state(c).uninit);
-	ck_assert_int_eq(migrate_backend_memory_set_heads(b, NULL, 2),
+	ck_assert_int_eq(migrate__backend_memory_set_heads(b, NULL, 2),
 			 MIGRATE_EINVAL);
 	b->free(b);
 	c->free(c);
@@ -574,19 +575,19 @@ START_TEST(test_memory_rejects_other_backends)
 	ck_assert_ptr_null(out);
 	ck_assert_int_eq(migrate_backend_memory_new_shared(&out, NULL),
 			 MIGRATE_EINVAL);
-	ck_assert_int_eq(migrate_backend_memory_fail_nth(&fake, 1, NULL),
+	ck_assert_int_eq(migrate__backend_memory_fail_nth(&fake, 1, NULL),
 			 MIGRATE_EINVAL);
-	ck_assert_int_eq(migrate_backend_memory_fail_match(&fake, "x", NULL),
+	ck_assert_int_eq(migrate__backend_memory_fail_match(&fake, "x", NULL),
 			 MIGRATE_EINVAL);
-	ck_assert_int_eq(migrate_backend_memory_lose_connection(&fake, 1),
+	ck_assert_int_eq(migrate__backend_memory_lose_connection(&fake, 1),
 			 MIGRATE_EINVAL);
-	ck_assert_int_eq(migrate_backend_memory_set_lock_taken(&fake, 1),
+	ck_assert_int_eq(migrate__backend_memory_set_lock_taken(&fake, 1),
 			 MIGRATE_EINVAL);
-	ck_assert_int_eq(migrate_backend_memory_set_heads(&fake, NULL, 0),
+	ck_assert_int_eq(migrate__backend_memory_set_heads(&fake, NULL, 0),
 			 MIGRATE_EINVAL);
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(&fake), 0);
-	ck_assert_ptr_null(migrate_backend_memory_sql(&fake, 0));
-	ck_assert_uint_eq(migrate_backend_memory_history_count(&fake), 0);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(&fake), 0);
+	ck_assert_ptr_null(migrate__backend_memory_sql(&fake, 0));
+	ck_assert_uint_eq(migrate__backend_memory_history_count(&fake), 0);
 	ck_assert_int_eq(migrate_backend_memory_new(NULL), MIGRATE_EINVAL);
 }
 
@@ -601,7 +602,7 @@ START_TEST(test_memory_not_connected)
 	ck_assert_int_eq(be->begin(be, &err), MIGRATE_EBACKEND);
 	ck_assert_ptr_null(be->native(be));
 	/* Loss armed before connecting: the server is unreachable. */
-	be_ok(migrate_backend_memory_lose_connection(be, 5));
+	be_ok(migrate__backend_memory_lose_connection(be, 5));
 	memset(&err, 0, sizeof(err));
 	ck_assert_int_eq(be->connect(be, &cfg, &err), MIGRATE_EBACKEND);
 	ck_assert_str_eq(err.sqlstate, "08001");

@@ -128,7 +128,7 @@ START_TEST(test_registry_add_copies)
 	memset(up, 'x', strlen(up));
 	memset(down, 'x', strlen(down));
 
-	ck_assert_int_eq(migrate_registry_find(reg, "002", &r), 0);
+	ck_assert_int_eq(migrate_registry_find(&r, reg, "002"), 0);
 	ck_assert_str_eq(migrate_revision_id(r), "002");
 	ck_assert_uint_eq(migrate_revision_parent_count(r), 1);
 	ck_assert_str_eq(migrate_revision_parent(r, 0), "001");
@@ -189,11 +189,11 @@ START_TEST(test_registry_irreversible_and_noop_down)
 	def.downgrade_sql = "";
 	assert_reg_ok(reg, migrate_registry_add(reg, &def));
 
-	ck_assert_int_eq(migrate_registry_find(reg, "a", &r), 0);
+	ck_assert_int_eq(migrate_registry_find(&r, reg, "a"), 0);
 	ck_assert_int_eq(migrate_revision_is_reversible(r), 0);
 	ck_assert_ptr_null(migrate_revision_downgrade_sql(r));
 	ck_assert_str_eq(migrate_revision_message(r), "");
-	ck_assert_int_eq(migrate_registry_find(reg, "b", &r), 0);
+	ck_assert_int_eq(migrate_registry_find(&r, reg, "b"), 0);
 	ck_assert_int_eq(migrate_revision_is_reversible(r), 1);
 	ck_assert_str_eq(migrate_revision_downgrade_sql(r), "");
 	migrate_registry_free(reg);
@@ -221,7 +221,7 @@ START_TEST(test_registry_callbacks)
 	def.downgrade_fn = step_fn;
 	def.payload = &payload;
 	assert_reg_ok(reg, migrate_registry_add(reg, &def));
-	ck_assert_int_eq(migrate_registry_find(reg, "data1", &r), 0);
+	ck_assert_int_eq(migrate_registry_find(&r, reg, "data1"), 0);
 	ck_assert_ptr_null(migrate_revision_upgrade_sql(r));
 	ck_assert_ptr_null(migrate_revision_downgrade_sql(r));
 	ck_assert_int_eq(migrate_revision_is_reversible(r), 1);
@@ -235,7 +235,7 @@ START_TEST(test_registry_callbacks)
 	def.id = "data2";
 	def.downgrade_fn = NULL;
 	assert_reg_ok(reg, migrate_registry_add(reg, &def));
-	ck_assert_int_eq(migrate_registry_find(reg, "data2", &r), 0);
+	ck_assert_int_eq(migrate_registry_find(&r, reg, "data2"), 0);
 	ck_assert_int_eq(migrate_revision_is_reversible(r), 0);
 
 	/* both SQL and a callback for one section: refused */
@@ -637,34 +637,34 @@ START_TEST(test_registry_find)
 	assert_reg_ok(reg, add_sql(reg, "c77", "ab2"));
 
 	/* exact id wins over prefix */
-	assert_reg_ok(reg, migrate_registry_find(reg, "a", &r));
+	assert_reg_ok(reg, migrate_registry_find(&r, reg, "a"));
 	ck_assert_str_eq(migrate_revision_id(r), "a");
-	assert_reg_ok(reg, migrate_registry_find(reg, "ab2", &r));
+	assert_reg_ok(reg, migrate_registry_find(&r, reg, "ab2"));
 	ck_assert_str_eq(migrate_revision_id(r), "ab2");
 	/* unique prefix */
-	assert_reg_ok(reg, migrate_registry_find(reg, "c", &r));
+	assert_reg_ok(reg, migrate_registry_find(&r, reg, "c"));
 	ck_assert_str_eq(migrate_revision_id(r), "c77");
 	ck_assert_str_eq(migrate_registry_errmsg(reg), "");
 	/* ambiguous */
-	ck_assert_int_eq(migrate_registry_find(reg, "ab", &r),
+	ck_assert_int_eq(migrate_registry_find(&r, reg, "ab"),
 			 MIGRATE_EAMBIGUOUS);
 	ck_assert_ptr_null(r);
 	ck_assert_str_eq(migrate_registry_errmsg(reg),
 			 "revision prefix 'ab' is ambiguous: ab1, ab2");
 	/* not found */
-	ck_assert_int_eq(migrate_registry_find(reg, "x", &r),
+	ck_assert_int_eq(migrate_registry_find(&r, reg, "x"),
 			 MIGRATE_ENOTFOUND);
 	ck_assert_str_eq(migrate_registry_errmsg(reg), "unknown revision 'x'");
-	ck_assert_int_eq(migrate_registry_find(reg, "", &r), MIGRATE_ENOTFOUND);
-	ck_assert_int_eq(migrate_registry_find(reg, "c77x", &r),
+	ck_assert_int_eq(migrate_registry_find(&r, reg, ""), MIGRATE_ENOTFOUND);
+	ck_assert_int_eq(migrate_registry_find(&r, reg, "c77x"),
 			 MIGRATE_ENOTFOUND);
-	ck_assert_int_eq(migrate_registry_find(reg, "bad\x1b[0m", &r),
+	ck_assert_int_eq(migrate_registry_find(&r, reg, "bad\x1b[0m"),
 			 MIGRATE_ENOTFOUND);
 	ck_assert_str_eq(migrate_registry_errmsg(reg),
 			 "unknown revision 'bad?[0m'");
-	ck_assert_int_eq(migrate_registry_find(reg, NULL, &r), MIGRATE_EINVAL);
-	ck_assert_int_eq(migrate_registry_find(reg, "a", NULL), MIGRATE_EINVAL);
-	ck_assert_int_eq(migrate_registry_find(NULL, "a", &r), MIGRATE_EINVAL);
+	ck_assert_int_eq(migrate_registry_find(&r, reg, NULL), MIGRATE_EINVAL);
+	ck_assert_int_eq(migrate_registry_find(NULL, reg, "a"), MIGRATE_EINVAL);
+	ck_assert_int_eq(migrate_registry_find(&r, NULL, "a"), MIGRATE_EINVAL);
 	migrate_registry_free(reg);
 }
 
@@ -681,7 +681,7 @@ START_TEST(test_registry_find_ambiguous_capped)
 		snprintf(id, sizeof(id), "f%02d", i);
 		assert_reg_ok(reg, add_sql(reg, id, NULL));
 	}
-	ck_assert_int_eq(migrate_registry_find(reg, "f", &r),
+	ck_assert_int_eq(migrate_registry_find(&r, reg, "f"),
 			 MIGRATE_EAMBIGUOUS);
 	ck_assert_ptr_nonnull(
 		strstr(migrate_registry_errmsg(reg),
@@ -720,11 +720,11 @@ START_TEST(test_registry_checksum)
 	def.downgrade_sql = NULL;
 	assert_reg_ok(reg, migrate_registry_add(reg, &def));
 
-	ck_assert_int_eq(migrate_registry_find(reg, "a", &a), 0);
-	ck_assert_int_eq(migrate_registry_find(reg, "b", &b), 0);
-	ck_assert_int_eq(migrate_registry_find(reg, "c", &c), 0);
-	ck_assert_int_eq(migrate_registry_find(reg, "d", &d), 0);
-	ck_assert_int_eq(migrate_registry_find(reg, "e", &e), 0);
+	ck_assert_int_eq(migrate_registry_find(&a, reg, "a"), 0);
+	ck_assert_int_eq(migrate_registry_find(&b, reg, "b"), 0);
+	ck_assert_int_eq(migrate_registry_find(&c, reg, "c"), 0);
+	ck_assert_int_eq(migrate_registry_find(&d, reg, "d"), 0);
+	ck_assert_int_eq(migrate_registry_find(&e, reg, "e"), 0);
 	/* leading/trailing blank lines, trailing blanks, CRLF: same */
 	ck_assert_str_eq(migrate_revision_checksum(a),
 			 migrate_revision_checksum(b));
@@ -887,10 +887,10 @@ START_TEST(test_registry_chain_100000)
 	ck_assert_uint_eq(migrate_registry_head_count(reg), 1);
 	ck_assert_str_eq(migrate_revision_id(migrate_registry_head(reg, 0)),
 			 "c99999");
-	assert_reg_ok(reg, migrate_registry_find(reg, "c5000", &r));
+	assert_reg_ok(reg, migrate_registry_find(&r, reg, "c5000"));
 	ck_assert_str_eq(migrate_revision_id(r), "c5000");
-	ck_assert_int_eq(migrate_registry_find(reg, "c9999", &r), 0);
-	ck_assert_int_eq(migrate_registry_find(reg, "c", &r),
+	ck_assert_int_eq(migrate_registry_find(&r, reg, "c9999"), 0);
+	ck_assert_int_eq(migrate_registry_find(&r, reg, "c"),
 			 MIGRATE_EAMBIGUOUS);
 	ck_assert_ptr_nonnull(
 		strstr(migrate_registry_errmsg(reg), "(100000 revisions)"));
@@ -906,13 +906,21 @@ START_TEST(test_registry_getters_keep_message)
 	const struct migrate_revision *rev = NULL;
 
 	ck_assert_ptr_nonnull(reg);
-	ck_assert_int_eq(migrate_registry_find(reg, "nope", &rev),
+	ck_assert_int_eq(migrate_registry_find(&rev, reg, "nope"),
 			 MIGRATE_ENOTFOUND);
 	ck_assert_str_ne(migrate_registry_errmsg(reg), "");
 	ck_assert_uint_eq(migrate_registry_head_count(reg), 1);
 	ck_assert_ptr_nonnull(migrate_registry_head(reg, 0));
 	ck_assert_ptr_nonnull(migrate_registry_at(reg, 1));
 	ck_assert_uint_eq(migrate_registry_count(reg), 2);
+	/* The exact-id getter: no prefixes, no symbolic names. */
+	ck_assert_ptr_nonnull(migrate_registry_get(reg, "001"));
+	ck_assert_str_eq(migrate_revision_id(migrate_registry_get(reg, "002")),
+			 "002");
+	ck_assert_ptr_null(migrate_registry_get(reg, "00"));
+	ck_assert_ptr_null(migrate_registry_get(reg, "head"));
+	ck_assert_ptr_null(migrate_registry_get(reg, NULL));
+	ck_assert_ptr_null(migrate_registry_get(NULL, "001"));
 	assert_contains(migrate_registry_errmsg(reg), "nope");
 	migrate_registry_free(reg);
 }

@@ -40,7 +40,7 @@ get(struct migrate_registry *reg, const char *id)
 {
 	const struct migrate_revision *r = NULL;
 
-	assert_reg_ok(reg, migrate_registry_find(reg, id, &r));
+	assert_reg_ok(reg, migrate_registry_find(&r, reg, id));
 	return r;
 }
 

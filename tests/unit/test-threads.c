@@ -17,6 +17,7 @@
 #include <libmigrate-backend.h>
 #include <libmigrate.h>
 
+#include "backend-memory.h"
 #include "suites.h"
 #include "test-common.h"
 
@@ -90,8 +91,8 @@ up_and_down(void *arg)
 			fail_worker(w, rc, "upgrade");
 			return NULL;
 		}
-		rc = migrate_verify(w->m, MIGRATE_VERIFY_CHECKSUMS, &status,
-				    NULL);
+		rc = migrate_verify(&status, NULL, w->m,
+				    MIGRATE_VERIFY_CHECKSUMS);
 		if (rc || status != MIGRATE_STATUS_AT_HEAD) {
 			fail_worker(w, rc ? rc : -100, "verify at head");
 			return NULL;
@@ -101,7 +102,7 @@ up_and_down(void *arg)
 			fail_worker(w, rc, "downgrade");
 			return NULL;
 		}
-		rc = migrate_verify(w->m, 0, &status, NULL);
+		rc = migrate_verify(&status, NULL, w->m, 0);
 		if (rc != MIGRATE_EVERIFY || status != MIGRATE_STATUS_BEHIND ||
 		    migrate_verify_pending(w->m) != N_REVS) {
 			fail_worker(w, -101, "verify behind");
@@ -137,8 +138,9 @@ START_TEST(test_threads_independent_handles)
 		ck_assert_msg(w[i].rc == 0, "worker %zu: %s", i, w[i].msg);
 		/* 26 upgrades and 25 downgrades of N_REVS steps each. */
 		ck_assert_uint_eq(w[i].progress_events, 2 * N_REVS * 51);
-		ck_assert_uint_eq(migrate_backend_memory_history_count(w[i].be),
-				  N_REVS * 51);
+		ck_assert_uint_eq(
+			migrate__backend_memory_history_count(w[i].be),
+			N_REVS * 51);
 		migrate_close(w[i].m);
 	}
 }
@@ -154,7 +156,7 @@ upgrade_once(void *arg)
 	if (w->rc)
 		fail_worker(w, w->rc, "upgrade");
 	else
-		w->rc = migrate_verify(w->m, 0, &w->status, NULL);
+		w->rc = migrate_verify(&w->status, NULL, w->m, 0);
 	return NULL;
 }
 
@@ -186,10 +188,10 @@ START_TEST(test_threads_shared_database_contention)
 	for (i = 0; i < 8; i++) {
 		ck_assert_msg(w[i].rc == 0, "worker %zu: %s", i, w[i].msg);
 		ck_assert_int_eq(w[i].status, MIGRATE_STATUS_AT_HEAD);
-		sql += migrate_backend_memory_sql_count(w[i].be);
+		sql += migrate__backend_memory_sql_count(w[i].be);
 	}
 	ck_assert_uint_eq(sql, N_REVS);
-	ck_assert_uint_eq(migrate_backend_memory_history_count(first), N_REVS);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(first), N_REVS);
 	for (i = 0; i < 8; i++)
 		migrate_close(w[i].m);
 }
@@ -261,7 +263,7 @@ START_TEST(test_threads_lock_held_while_running)
 		migrate_errmsg(b),
 		"another migration holds the lock (waited 100 ms): the migration lock is held by another session");
 	ck_assert_int_eq(migrate_stamp(b, "base"), MIGRATE_ELOCKED);
-	ck_assert_int_eq(migrate_verify(b, 0, &status, NULL), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, NULL, b, 0), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_BEHIND);
 
 	pthread_mutex_lock(&gate_mutex);
@@ -273,7 +275,7 @@ START_TEST(test_threads_lock_held_while_running)
 
 	/* Released: B goes on (from A's 001, which B's registry shares). */
 	assert_ok(b, migrate_upgrade(b, NULL));
-	ck_assert_int_eq(migrate_verify(b, 0, &status, NULL), 0);
+	ck_assert_int_eq(migrate_verify(&status, NULL, b, 0), 0);
 	migrate_close(a.m);
 	migrate_close(b);
 }
@@ -326,7 +328,7 @@ START_TEST(test_threads_cancel_lock_wait)
 	ck_assert_str_eq(
 		migrate_errmsg(b),
 		"cancelled while waiting for the migration lock: nothing was changed; the database is at <base>");
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be2), 0);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be2), 0);
 
 	/* The request is used up: the next upgrade runs once the lock is
 	 * free. */

@@ -13,6 +13,7 @@
 #include <libmigrate-backend.h>
 #include <libmigrate.h>
 
+#include "backend-memory.h"
 #include "private.h"
 #include "suites.h"
 #include "test-common.h"
@@ -59,7 +60,7 @@ expect(struct migrate *m,
 {
 	const char *msg = NULL;
 	int status = -1;
-	int rc = migrate_verify(m, flags, &status, &msg);
+	int rc = migrate_verify(&status, &msg, m, flags);
 
 	ck_assert_msg(rc == want_rc, "verify returned %d (%s), want %d", rc,
 		      msg ? msg : "", want_rc);
@@ -85,8 +86,8 @@ START_TEST(test_verify_at_head)
 	expect(m, 0, 0, MIGRATE_STATUS_AT_HEAD, "database is at 003 (head)");
 	ck_assert_uint_eq(migrate_verify_pending(m), 0);
 	/* status and message may be NULL. */
-	assert_ok(m, migrate_verify(m, 0, NULL, NULL));
-	ck_assert_int_eq(migrate_verify(m, 1u << 10, NULL, NULL),
+	assert_ok(m, migrate_verify(NULL, NULL, m, 0));
+	ck_assert_int_eq(migrate_verify(NULL, NULL, m, 1u << 10),
 			 MIGRATE_EINVAL);
 	migrate_close(m);
 }
@@ -164,7 +165,7 @@ START_TEST(test_verify_unknown_revision)
 	const char *zzz[] = { "zzz" };
 
 	/* Another tool wrote a revision we never heard of. */
-	ck_assert_int_eq(migrate_backend_memory_set_heads(be, zzz, 1), 0);
+	ck_assert_int_eq(migrate__backend_memory_set_heads(be, zzz, 1), 0);
 	expect(m, 0, MIGRATE_EVERIFY, MIGRATE_STATUS_UNKNOWN_REVISION,
 	       "database is at 'zzz', which this build does not know (its "
 	       "head 003 is not applied)");
@@ -174,7 +175,7 @@ START_TEST(test_verify_unknown_revision)
 	migrate_close(m);
 	m = open_mem(chain(3), &be);
 	assert_ok(m, migrate_upgrade(m, "002"));
-	ck_assert_int_eq(migrate_backend_memory_set_heads(be, zzz, 1), 0);
+	ck_assert_int_eq(migrate__backend_memory_set_heads(be, zzz, 1), 0);
 	expect(m, MIGRATE_VERIFY_ALLOW_AHEAD, MIGRATE_EVERIFY,
 	       MIGRATE_STATUS_UNKNOWN_REVISION,
 	       "database is at 'zzz', which this build does not know (its "
@@ -184,7 +185,7 @@ START_TEST(test_verify_unknown_revision)
 	 * history: unknown, not newer (it was never applied here). */
 	m = open_mem(chain(3), &be);
 	assert_ok(m, migrate_upgrade(m, NULL));
-	ck_assert_int_eq(migrate_backend_memory_set_heads(be, zzz, 1), 0);
+	ck_assert_int_eq(migrate__backend_memory_set_heads(be, zzz, 1), 0);
 	expect(m, MIGRATE_VERIFY_ALLOW_AHEAD, MIGRATE_EVERIFY,
 	       MIGRATE_STATUS_UNKNOWN_REVISION,
 	       "database is at 'zzz', which this build does not know (no "
@@ -212,7 +213,7 @@ START_TEST(test_verify_dirty)
 	assert_reg_ok(reg, migrate_registry_parse(reg, "i.sql", file_nontx,
 						  strlen(file_nontx)));
 	m = open_mem(reg, &be);
-	assert_ok(m, migrate_backend_memory_fail_match(be, "i2", NULL));
+	assert_ok(m, migrate__backend_memory_fail_match(be, "i2", NULL));
 	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
 	expect(m, 0, MIGRATE_EVERIFY, MIGRATE_STATUS_DIRTY,
 	       "database is dirty: the upgrade of revision 002 stopped part-way (statement 2 of 2 failed: i.sql:8:27: ERROR: injected failure at \"i2\" (SQLSTATE 42000)): fix the schema by hand, then run 'migrate resolve 002' (the upgrade is complete) or 'migrate resolve --undo 002' (it is not)");
@@ -245,25 +246,25 @@ START_TEST(test_verify_cannot_connect)
 	int status;
 
 	ck_assert_int_eq(migrate_backend_memory_new(&be), 0);
-	ck_assert_int_eq(migrate_backend_memory_lose_connection(be, 1), 0);
+	ck_assert_int_eq(migrate__backend_memory_lose_connection(be, 1), 0);
 	ck_assert_int_eq(migrate_open(&m, chain(3), be, NULL),
 			 MIGRATE_EBACKEND);
-	ck_assert_int_eq(migrate_verify(m, 0, &status, &msg), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, &msg, m, 0), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_CANNOT_CONNECT);
 	ck_assert_msg(strncmp(msg, "cannot connect to the database: ",
 			      strlen("cannot connect to the database: ")) == 0,
 		      "%s", msg);
 	ck_assert_str_eq(migrate_errmsg(m), msg);
 	/* Still so the second time. */
-	ck_assert_int_eq(migrate_verify(m, 0, &status, &msg), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, &msg, m, 0), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_CANNOT_CONNECT);
 	migrate_close(m);
 
 	/* Lost later, at the first read. */
 	m = open_mem(chain(3), &be);
-	ck_assert_int_eq(migrate_backend_memory_lose_connection(be, 1), 0);
+	ck_assert_int_eq(migrate__backend_memory_lose_connection(be, 1), 0);
 	ck_assert_int_eq(migrate_exec(m, "SELECT 1"), MIGRATE_EBACKEND);
-	ck_assert_int_eq(migrate_verify(m, 0, &status, &msg), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(&status, &msg, m, 0), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_CANNOT_CONNECT);
 	migrate_close(m);
 }
@@ -282,8 +283,8 @@ START_TEST(test_verify_changed)
 	assert_ok(a, migrate_upgrade(a, NULL));
 	ck_assert_int_eq(migrate_backend_memory_new_shared(&be_b, be_a), 0);
 	b = open_on(chain_v(3, ", x int"), be_b);
-	assert_ok(a, migrate_registry_find(migrate_registry(a), "002", &then));
-	assert_ok(b, migrate_registry_find(migrate_registry(b), "002", &now));
+	assert_ok(a, migrate_registry_find(&then, migrate_registry(a), "002"));
+	assert_ok(b, migrate_registry_find(&now, migrate_registry(b), "002"));
 	ck_assert_str_ne(migrate_revision_checksum(then),
 			 migrate_revision_checksum(now));
 	snprintf(
@@ -351,20 +352,20 @@ START_TEST(test_verify_alembic_database)
 	const char *old[] = { "001" };
 	const char *zzz[] = { "zzz" };
 
-	ck_assert_int_eq(migrate_backend_memory_set_heads(be, head, 1), 0);
+	ck_assert_int_eq(migrate__backend_memory_set_heads(be, head, 1), 0);
 	expect(m, MIGRATE_VERIFY_CHECKSUMS, 0, MIGRATE_STATUS_AT_HEAD,
 	       "database is at 003 (head)");
-	ck_assert_int_eq(migrate_backend_memory_set_heads(be, old, 1), 0);
+	ck_assert_int_eq(migrate__backend_memory_set_heads(be, old, 1), 0);
 	expect(m, MIGRATE_VERIFY_CHECKSUMS, MIGRATE_EVERIFY,
 	       MIGRATE_STATUS_BEHIND,
 	       "database is at 001, this build needs 003 (2 pending): run "
 	       "'migrate upgrade head'");
 	/* Without history, an unknown revision cannot be called ahead. */
-	ck_assert_int_eq(migrate_backend_memory_set_heads(be, zzz, 1), 0);
+	ck_assert_int_eq(migrate__backend_memory_set_heads(be, zzz, 1), 0);
 	expect(m, MIGRATE_VERIFY_ALLOW_AHEAD, MIGRATE_EVERIFY,
 	       MIGRATE_STATUS_UNKNOWN_REVISION, NULL);
 	/* Dropping the table: uninitialised again. */
-	ck_assert_int_eq(migrate_backend_memory_set_heads(be, NULL, 0), 0);
+	ck_assert_int_eq(migrate__backend_memory_set_heads(be, NULL, 0), 0);
 	expect(m, 0, MIGRATE_EVERIFY, MIGRATE_STATUS_UNINITIALISED, NULL);
 	migrate_close(m);
 }
@@ -441,8 +442,8 @@ START_TEST(test_verify_reads_once_writes_nothing)
 	size_t sql, hist, i;
 
 	assert_ok(m, migrate_upgrade(m, "002"));
-	sql = migrate_backend_memory_sql_count(be);
-	hist = migrate_backend_memory_history_count(be);
+	sql = migrate__backend_memory_sql_count(be);
+	hist = migrate__backend_memory_history_count(be);
 	real_read_state = be->read_state;
 	be->read_state = counting_read_state;
 	be->lock = no_lock;
@@ -451,11 +452,11 @@ START_TEST(test_verify_reads_once_writes_nothing)
 	be->commit = no_call;
 	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
 		reads = 0;
-		ck_assert_int_eq(migrate_verify(m, flags[i], NULL, NULL),
+		ck_assert_int_eq(migrate_verify(NULL, NULL, m, flags[i]),
 				 MIGRATE_EVERIFY);
 		ck_assert_uint_eq(reads, 1);
-		ck_assert_uint_eq(migrate_backend_memory_sql_count(be), sql);
-		ck_assert_uint_eq(migrate_backend_memory_history_count(be),
+		ck_assert_uint_eq(migrate__backend_memory_sql_count(be), sql);
+		ck_assert_uint_eq(migrate__backend_memory_history_count(be),
 				  hist);
 	}
 	ck_assert(!m->locked);
@@ -466,10 +467,10 @@ START_TEST(test_verify_reads_once_writes_nothing)
 	be->read_state = counting_read_state;
 	be->ensure_tables = no_call;
 	reads = 0;
-	ck_assert_int_eq(migrate_verify(m, 0, NULL, NULL), MIGRATE_EVERIFY);
+	ck_assert_int_eq(migrate_verify(NULL, NULL, m, 0), MIGRATE_EVERIFY);
 	ck_assert_uint_eq(reads, 1);
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 0);
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), 0);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 0);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), 0);
 	migrate_close(m);
 }
 
