@@ -65,7 +65,7 @@ main(int argc, char **argv)
 	check(m, migrate_upgrade(m, "head"), "upgrade to head");
 
 	/* What a service does at startup: is the schema the one it needs? */
-	rc = migrate_verify(m, 0, &status, &msg);
+	rc = migrate_verify(&status, &msg, m, 0);
 	if (rc < 0) {
 		fprintf(stderr, "notes: %s\n", msg ? msg : migrate_errmsg(m));
 		migrate_close(m);

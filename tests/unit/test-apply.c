@@ -736,14 +736,15 @@ START_TEST(test_stamp_purge)
 	struct hist h;
 	size_t before;
 
-	ck_assert_int_eq(migrate_backend_memory_set_heads(be, zzz, 2), 0);
+	ck_assert_int_eq(migrate__backend_memory_set_heads(be, zzz, 2), 0);
 	ck_assert_int_eq(migrate_stamp(m, "002"), MIGRATE_EUNKNOWN);
-	before = migrate_backend_memory_history_count(be);
+	before = migrate__backend_memory_history_count(be);
 	assert_ok(m, migrate_stamp_purge(m, "002"));
 	ck_assert_str_eq(current(m), "002");
-	ck_assert_uint_eq(migrate_backend_memory_sql_count(be), 0);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 0);
 	/* Two removed rows and two stamped steps, all marked stamp. */
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), before + 4);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be),
+			  before + 4);
 	history(m, &h);
 	ck_assert_str_eq(h.rev[h.n - 4], "zzz");
 	ck_assert_int_eq(h.e[h.n - 4].direction, MIGRATE_DOWN);
@@ -757,9 +758,9 @@ START_TEST(test_stamp_purge)
 	assert_ok(m, migrate_stamp_purge(m, "base"));
 	ck_assert_str_eq(current(m), "");
 	/* At base with nothing to purge: nothing written. */
-	before = migrate_backend_memory_history_count(be);
+	before = migrate__backend_memory_history_count(be);
 	assert_ok(m, migrate_stamp_purge(m, "base"));
-	ck_assert_uint_eq(migrate_backend_memory_history_count(be), before);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), before);
 	ck_assert_int_eq(migrate_stamp_purge(m, "nope"), MIGRATE_ENOTFOUND);
 	ck_assert_int_eq(migrate_stamp_purge(m, NULL), MIGRATE_EINVAL);
 	migrate_close(m);
