@@ -224,14 +224,14 @@ START_TEST(test_verify_dirty)
 	       MIGRATE_EVERIFY, MIGRATE_STATUS_DIRTY, NULL);
 	/* While a migrator holds the lock, the dirty mark is its running
 	 * non-transactional revision: in progress, not interrupted. */
-	assert_ok(m, migrate_backend_memory_set_lock_taken(be, 1));
+	assert_ok(m, migrate__backend_memory_set_lock_taken(be, 1));
 	expect(m, 0, MIGRATE_EVERIFY, MIGRATE_STATUS_IN_PROGRESS,
 	       "the upgrade of non-transactional revision 002 is in progress "
 	       "(the migration lock is held by another connection): wait for "
 	       "it to finish; this is not an interruption, do not resolve it");
 	ck_assert_str_eq(migrate_status_name(MIGRATE_STATUS_IN_PROGRESS),
 			 "in progress");
-	assert_ok(m, migrate_backend_memory_set_lock_taken(be, 0));
+	assert_ok(m, migrate__backend_memory_set_lock_taken(be, 0));
 	expect(m, 0, MIGRATE_EVERIFY, MIGRATE_STATUS_DIRTY, NULL);
 	migrate_close(m);
 }
