@@ -218,6 +218,24 @@ m "$DB" "$T/hist9" "${J[@]}" history
 shape history
 same "$(jq_ 'd["unknown_current"]')" "['zzz']" "history: the unknown current id"
 
+# resolve: a non-transactional revision that fails part-way leaves the
+# database dirty; check says so, resolve --undo clears it.
+X=$T/dirty
+mkdir -p "$X"
+printf -- '-- Half done\n-- Revision ID: x1\n-- Revises:\n-- migrate:upgrade transaction=false\nCREATE TABLE x1 ();\nSELECT 1/0;\n-- migrate:downgrade\nDROP TABLE x1;\n' >"$X/x1.sql"
+fresh_db cli_json_dirty
+m cli_json_dirty "$T/x0" --revisions "$X" --format json upgrade
+expect 4 "a revision that fails part-way"
+shape error
+m cli_json_dirty "$T/x1" --revisions "$X" --format json check
+expect 1 "check on a dirty database"
+shape check
+same "$(jq_ 'd["status"]')" "dirty" "check: dirty"
+m cli_json_dirty "$T/x2" --revisions "$X" --format json resolve --undo x1
+expect 0 "resolve --undo --format json"
+shape resolve
+same "$(jq_ 'd["command"], d["revision"], d["applied"]')" "('resolve', 'x1', False)" "resolve: the result"
+
 # Strings are escaped: quotes, backslashes, control characters, UTF-8.
 E=$T/escape
 mkdir -p "$E"
