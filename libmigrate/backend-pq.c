@@ -1253,28 +1253,37 @@ txn_ended(struct pq_backend *pq, bool committed)
 	pq->txn_lock_ms = pq->txn_stmt_ms = -2;
 }
 
-/* Apply one step's version change to the run's net change. */
+/* Each of @heads leaves @cancel if it is there (undoing an earlier
+ * change of the run), else joins @into. */
 static int
-deferred_heads(struct deferred *d, const struct migrate_record *rec)
+net_heads(struct strv *cancel,
+	  struct strv *into,
+	  const char *const *heads,
+	  size_t n)
 {
 	size_t i;
 	long k;
 
-	for (i = 0; i < rec->n_remove; i++) {
-		k = strv_find(&d->added, rec->remove_heads[i]);
+	for (i = 0; i < n; i++) {
+		k = strv_find(cancel, heads[i]);
 		if (k >= 0)
-			strv_remove(&d->added, (size_t)k);
-		else if (strv_push(&d->removed, rec->remove_heads[i]) < 0)
-			return MIGRATE_ENOMEM;
-	}
-	for (i = 0; i < rec->n_add; i++) {
-		k = strv_find(&d->removed, rec->add_heads[i]);
-		if (k >= 0)
-			strv_remove(&d->removed, (size_t)k);
-		else if (strv_push(&d->added, rec->add_heads[i]) < 0)
+			strv_remove(cancel, (size_t)k);
+		else if (strv_push(into, heads[i]) < 0)
 			return MIGRATE_ENOMEM;
 	}
 	return 0;
+}
+
+/* Apply one step's version change to the run's net change. */
+static int
+deferred_heads(struct deferred *d, const struct migrate_record *rec)
+{
+	int rc = net_heads(&d->added, &d->removed, rec->remove_heads,
+			   rec->n_remove);
+
+	return rc < 0 ? rc
+		      : net_heads(&d->removed, &d->added, rec->add_heads,
+				  rec->n_add);
 }
 
 /* Keep a copy of @rec's history row, with @duration_ms. */
