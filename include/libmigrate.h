@@ -388,7 +388,11 @@ struct migrate_options {
 	 * fails (a service gets MIGRATE_STATUS_CANNOT_CONNECT). 0 means
 	 * the default: 5000 for read-only handles (services' verify), 30000
 	 * otherwise. Revision SQL is bounded by its statement_timeout
-	 * instead (plus this much); without one, by the server alone. */
+	 * instead (plus this much); without one, by the server alone. A
+	 * writer's server session is ended by the server when the client
+	 * stays silent longer than this (idle_session_timeout), so that a
+	 * vanished migrator's lock is released: a revision callback must
+	 * not pause longer than this between its statements. */
 	int io_timeout_ms;
 };
 
