@@ -153,7 +153,9 @@ migrate__state_derive(struct migrate_state *st)
 		if (!st->dirty_revision || !st->dirty_detail)
 			return MIGRATE_ENOMEM;
 	}
-	qsort(st->rows, st->n_rows, sizeof(*st->rows), by_revision_then_seq);
+	if (st->n_rows)
+		qsort(st->rows, st->n_rows, sizeof(*st->rows),
+		      by_revision_then_seq);
 	for (i = 0; i < st->n_rows; i++)
 		n += st->rows[i].success;
 	if (n) {
