@@ -32,6 +32,7 @@ enum cli_phase {
 };
 
 #include "json.h"
+#include "migrate-util.h"
 #include "table.h"
 
 /* Whether option @id was given on the command line. */
@@ -76,7 +77,7 @@ struct cli {
 	size_t steps_done;  /* progress DONE events */
 	size_t step_index;  /* progress START events */
 	size_t steps_total; /* planned steps; 0: unknown */
-	double t_start;     /* cli_now_ms() at the start of the run */
+	double t_start;     /* migrate__clock_ms() at the start of the run */
 	bool tty_progress;  /* one line rewritten in place on stderr */
 };
 
@@ -129,9 +130,6 @@ void cli_progress_end(struct cli *c);
 /* Fill @opts from the global options (for migrate_open and
  * migrate_plan_sql). */
 void cli_fill_options(struct cli *c, struct migrate_options *opts);
-
-/* Milliseconds from a monotonic clock. */
-double cli_now_ms(void);
 
 /* The commands; each returns an exit code. */
 int cmd_upgrade(struct cli *c);

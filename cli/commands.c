@@ -14,77 +14,6 @@
 #include "json.h"
 
 /* ------------------------------------------------------------------ */
-/* A small set of borrowed strings (open addressing, FNV-1a).          */
-/* ------------------------------------------------------------------ */
-
-struct idset {
-	const char **slots;
-	size_t cap; /* power of two */
-	size_t n;
-};
-
-static uint64_t
-hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-static bool
-idset_init(struct idset *s, size_t expected)
-{
-	s->cap = 16;
-	while (s->cap < expected * 2 + 2)
-		s->cap *= 2;
-	s->n = 0;
-	s->slots = calloc(s->cap, sizeof(*s->slots));
-	return s->slots != NULL;
-}
-
-static void
-idset_free(struct idset *s)
-{
-	free(s->slots);
-	s->slots = NULL;
-}
-
-static bool
-idset_has(const struct idset *s, const char *id)
-{
-	size_t i = (size_t)hash_str(id) & (s->cap - 1);
-
-	while (s->slots[i]) {
-		if (strcmp(s->slots[i], id) == 0)
-			return true;
-		i = (i + 1) & (s->cap - 1);
-	}
-	return false;
-}
-
-/* @id must outlive the set. The set is sized up front, so this never
- * grows (callers add at most as many ids as they announced). */
-static void
-idset_add(struct idset *s, const char *id)
-{
-	size_t i = (size_t)hash_str(id) & (s->cap - 1);
-
-	if (s->n + 1 >= s->cap)
-		return;
-	while (s->slots[i]) {
-		if (strcmp(s->slots[i], id) == 0)
-			return;
-		i = (i + 1) & (s->cap - 1);
-	}
-	s->slots[i] = id;
-	s->n++;
-}
-
-/* ------------------------------------------------------------------ */
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
@@ -351,7 +280,7 @@ run_change(struct cli *c, int direction, const char *target)
 			return rc;
 	}
 	cli_progress_begin(c, direction, target);
-	t0 = cli_now_ms();
+	t0 = migrate__clock_ms();
 	if (direction == MIGRATE_UP)
 		rc = migrate_upgrade(c->m, target);
 	else
@@ -361,7 +290,7 @@ run_change(struct cli *c, int direction, const char *target)
 		return cli_fail(c, rc, CLI_PHASE_RUN);
 	return print_summary(
 		c, direction == MIGRATE_UP ? "upgraded" : "downgraded",
-		cli_now_ms() - t0);
+		migrate__clock_ms() - t0);
 }
 
 int
@@ -811,36 +740,43 @@ free_rows(struct hrows *h)
  * order backwards: children before parents). @id must be in the set's
  * registry. */
 static void
-add_ancestors(struct migrate_registry *reg, struct idset *set, const char *id)
+add_ancestors(struct migrate_registry *reg,
+	      struct migrate__idset *set,
+	      const char *id)
 {
 	size_t i, j;
 
-	idset_add(set, id);
+	migrate__idset_add(set, id);
 	for (i = migrate_registry_count(reg); i-- > 0;) {
 		const struct migrate_revision *rev =
 			migrate_registry_at(reg, i);
 
-		if (!idset_has(set, migrate_revision_id(rev)))
+		if (!migrate__idset_has(set, migrate_revision_id(rev)))
 			continue;
 		for (j = 0; j < migrate_revision_parent_count(rev); j++)
-			idset_add(set, migrate_revision_parent(rev, j));
+			migrate__idset_add(set,
+					   migrate_revision_parent(rev, j));
 	}
 }
 
 /* Mark in @set @id and every descendant of it (parents first). */
 static void
-add_descendants(struct migrate_registry *reg, struct idset *set, const char *id)
+add_descendants(struct migrate_registry *reg,
+		struct migrate__idset *set,
+		const char *id)
 {
 	size_t i, j, n = migrate_registry_count(reg);
 
-	idset_add(set, id);
+	migrate__idset_add(set, id);
 	for (i = 0; i < n; i++) {
 		const struct migrate_revision *rev =
 			migrate_registry_at(reg, i);
 
 		for (j = 0; j < migrate_revision_parent_count(rev); j++) {
-			if (idset_has(set, migrate_revision_parent(rev, j)))
-				idset_add(set, migrate_revision_id(rev));
+			if (migrate__idset_has(set,
+					       migrate_revision_parent(rev, j)))
+				migrate__idset_add(set,
+						   migrate_revision_id(rev));
 		}
 	}
 }
@@ -856,7 +792,7 @@ range_end(struct cli *c,
 	  bool lower,
 	  const char *const *cur,
 	  size_t n_cur,
-	  struct idset *set,
+	  struct migrate__idset *set,
 	  bool *bounded)
 {
 	struct migrate_registry *reg = migrate_registry(c->m);
@@ -897,8 +833,8 @@ int
 cmd_history(struct cli *c)
 {
 	struct migrate_registry *reg;
-	struct idset applied = { NULL, 0, 0 }, from = { NULL, 0, 0 },
-		     to = { NULL, 0, 0 };
+	struct migrate__idset applied = { NULL, 0, 0 }, from = { NULL, 0, 0 },
+			      to = { NULL, 0, 0 };
 	struct hrows rows = { NULL, 0, 0, false };
 	struct json j;
 	const char *const *ids;
@@ -938,8 +874,9 @@ cmd_history(struct cli *c)
 	}
 	/* Copies: @ids lives only until the next call on the handle. */
 	cur = calloc(n_cur + 1, sizeof(*cur));
-	if (!cur || !idset_init(&applied, count + n_cur) ||
-	    !idset_init(&from, count) || !idset_init(&to, count)) {
+	if (!cur || !migrate__idset_init(&applied, count + n_cur) ||
+	    !migrate__idset_init(&from, count) ||
+	    !migrate__idset_init(&to, count)) {
 		code = report_oom();
 		goto out;
 	}
@@ -997,8 +934,8 @@ cmd_history(struct cli *c)
 		const char *msg = migrate_revision_message(rev);
 		bool is_cur = false, head = is_head(reg, id);
 
-		if ((has_from && !idset_has(&from, id)) ||
-		    (has_to && !idset_has(&to, id)))
+		if ((has_from && !migrate__idset_has(&from, id)) ||
+		    (has_to && !migrate__idset_has(&to, id)))
 			continue;
 		for (k = 0; k < n_cur; k++) {
 			if (strcmp(cur[k], id) == 0)
@@ -1015,7 +952,8 @@ cmd_history(struct cli *c)
 				json_string(&j, NULL,
 					    migrate_revision_parent(rev, k));
 			json_end_array(&j);
-			json_bool(&j, "applied", idset_has(&applied, id));
+			json_bool(&j, "applied",
+				  migrate__idset_has(&applied, id));
 			json_bool(&j, "current", is_cur);
 			json_bool(&j, "head", head);
 			if (c->verbose)
@@ -1024,8 +962,8 @@ cmd_history(struct cli *c)
 			continue;
 		}
 		printf("%-7s  %-*s  %s",
-		       idset_has(&applied, id) ? "applied" : "pending", width,
-		       id, *msg ? msg : "(no message)");
+		       migrate__idset_has(&applied, id) ? "applied" : "pending",
+		       width, id, *msg ? msg : "(no message)");
 		if (is_cur || head)
 			printf("  (%s%s%s)", is_cur ? "current" : "",
 			       is_cur && head ? ", " : "", head ? "head" : "");
@@ -1090,9 +1028,9 @@ out:
 		free(cur);
 	}
 	free(lo);
-	idset_free(&applied);
-	idset_free(&from);
-	idset_free(&to);
+	migrate__idset_free(&applied);
+	migrate__idset_free(&from);
+	migrate__idset_free(&to);
 	free_rows(&rows);
 	return code;
 }

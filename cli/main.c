@@ -245,15 +245,6 @@ cli_fail(struct cli *c, int rc, enum cli_phase phase)
 	return cli_exit_code(rc, phase);
 }
 
-double
-cli_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 int
 cli_load_registry(struct cli *c, bool allow_empty, bool writes)
 {
@@ -304,7 +295,7 @@ static void
 draw_line(const struct cli *c)
 {
 	fprintf(stderr, "\r\033[K%s, %.1f s%s", ticker.head,
-		(cli_now_ms() - c->t_start) / 1000.0, ticker.tail);
+		(migrate__clock_ms() - c->t_start) / 1000.0, ticker.tail);
 	fflush(stderr);
 }
 
@@ -439,7 +430,7 @@ cli_progress_begin(struct cli *c, int direction, const char *target)
 {
 	struct migrate_plan *plan = NULL;
 
-	c->t_start = cli_now_ms();
+	c->t_start = migrate__clock_ms();
 	c->step_index = 0;
 	c->steps_total = 0;
 	c->tty_progress = !c->quiet && !c->json && isatty(STDERR_FILENO);
@@ -557,11 +548,11 @@ cli_wait_for_database(struct cli *c, int wait_ms)
 	char msg[512];
 	bool tty = !c->quiet && isatty(STDERR_FILENO);
 	bool own_timeout = !getenv("PGCONNECT_TIMEOUT");
-	double t0 = cli_now_ms();
+	double t0 = migrate__clock_ms();
 	int pause_ms = 100, attempt, rc;
 
 	for (attempt = 1;; attempt++) {
-		double left = (double)wait_ms - (cli_now_ms() - t0);
+		double left = (double)wait_ms - (migrate__clock_ms() - t0);
 
 		/* Bound each attempt by what is left (libpq: at least 2 s),
 		 * unless the user chose a timeout. */
@@ -578,14 +569,14 @@ cli_wait_for_database(struct cli *c, int wait_ms)
 			unsetenv("PGCONNECT_TIMEOUT");
 		if (rc == 0 || rc != MIGRATE_EBACKEND || cli_signal)
 			break;
-		left = (double)wait_ms - (cli_now_ms() - t0);
+		left = (double)wait_ms - (migrate__clock_ms() - t0);
 		if (left <= 0)
 			break;
 		if (tty) {
 			fprintf(stderr,
 				"\r\033[Kwaiting for the database: %.0f s of %.0f s, attempt %d",
-				(cli_now_ms() - t0) / 1000.0, wait_ms / 1000.0,
-				attempt);
+				(migrate__clock_ms() - t0) / 1000.0,
+				wait_ms / 1000.0, attempt);
 			fflush(stderr);
 		}
 		sleep_ms(pause_ms < left ? pause_ms : (int)left + 1);
@@ -668,35 +659,11 @@ cli_open(struct cli *c, bool read_only)
 	return CLI_EXIT_OK;
 }
 
-/* "5", "1.5s", "500ms", "2min", "1h" -> milliseconds; a bare number is in
- * seconds. */
+/* The one duration grammar (util/migrate-util.h), as in revision files. */
 static bool
 parse_duration(const char *s, int *ms)
 {
-	char *end;
-	double v, scale = 1000.0;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno != 0 || !isfinite(v) || v < 0)
-		return false;
-	if (*end == '\0' || strcmp(end, "s") == 0)
-		scale = 1000.0;
-	else if (strcmp(end, "ms") == 0)
-		scale = 1.0;
-	else if (strcmp(end, "min") == 0)
-		scale = 60000.0;
-	else if (strcmp(end, "h") == 0)
-		scale = 3600000.0;
-	else
-		return false;
-	v *= scale;
-	if (v > (double)INT_MAX)
-		return false;
-	*ms = (int)(v + 0.5);
-	if (*ms == 0 && v > 0)
-		*ms = 1;
-	return true;
+	return migrate__duration_parse(s, strlen(s), ms);
 }
 
 static bool
@@ -972,17 +939,15 @@ apply_option(struct cli *c,
 		if (!value) {
 			c->wait_ms = CLI_DEFAULT_WAIT_MS;
 		} else if (!parse_duration(value, &c->wait_ms)) {
-			cli_errorf(
-				"%s: invalid duration '%s' (seconds, or e.g. 500ms, 2min)",
-				label, value);
+			cli_errorf("%s: invalid duration '%s' (%s)", label,
+				   value, MIGRATE_DURATION_HINT);
 			return false;
 		}
 		break;
 	case OPT_LOCK_WAIT:
 		if (!parse_duration(value, &c->lock_wait_ms)) {
-			cli_errorf(
-				"%s: invalid duration '%s' (seconds, or e.g. 500ms, 2min)",
-				label, value);
+			cli_errorf("%s: invalid duration '%s' (%s)", label,
+				   value, MIGRATE_DURATION_HINT);
 			return false;
 		}
 		break;
@@ -990,24 +955,22 @@ apply_option(struct cli *c,
 		if (!parse_duration(value, &c->io_timeout_ms) ||
 		    c->io_timeout_ms == 0) {
 			cli_errorf(
-				"%s: invalid duration '%s' (e.g. 5s, 1500ms; more than 0)",
-				label, value);
+				"%s: invalid duration '%s' (more than 0: %s)",
+				label, value, MIGRATE_DURATION_HINT);
 			return false;
 		}
 		break;
 	case OPT_LOCK_TIMEOUT:
 		if (!parse_duration(value, &c->lock_timeout_ms)) {
-			cli_errorf(
-				"%s: invalid duration '%s' (e.g. 5s, 500ms; 0 = none)",
-				label, value);
+			cli_errorf("%s: invalid duration '%s' (%s)", label,
+				   value, MIGRATE_DURATION_HINT);
 			return false;
 		}
 		break;
 	case OPT_STATEMENT_TIMEOUT:
 		if (!parse_duration(value, &c->statement_timeout_ms)) {
-			cli_errorf(
-				"%s: invalid duration '%s' (e.g. 30s; 0 = none)",
-				label, value);
+			cli_errorf("%s: invalid duration '%s' (%s)", label,
+				   value, MIGRATE_DURATION_HINT);
 			return false;
 		}
 		break;

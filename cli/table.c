@@ -174,7 +174,7 @@ const struct cli_section cli_sections[] = {
 	{ "Targets",
 	  "head, heads, base, an id or a unique id prefix, +N / -N (relative to the current revision), ID+N / ID-N." },
 	{ "Durations",
-	  "seconds, or a number with a unit: 500ms, 5s, 2min, 1h." },
+	  "0, or a number with a unit: 500ms, 5s, 1.5s, 2min, 1h. A bare number other than 0 is refused (it could mean seconds or milliseconds); revision files' lock_timeout= and statement_timeout= take the same grammar." },
 	{ "Database",
 	  "from --database-url, else $MIGRATE_DATABASE_URL, else $MIRAGE_DATABASE_URL, else $DATABASE_URL, else libpq's defaults ($PGHOST, $PGPORT, $PGUSER, $PGDATABASE, $PGPASSWORD, ~/.pgpass...). Passwords are never printed. A password in --database-url is wiped from the command line once read, but other local users may see it before that: $MIGRATE_DATABASE_URL, $MIRAGE_DATABASE_URL, $PGPASSWORD or ~/.pgpass are the safe ways." },
 	{ "Environment",

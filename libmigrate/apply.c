@@ -323,8 +323,6 @@ fill_record(struct migrate_record *rec,
 /* Cancel requests                                                     */
 /* ------------------------------------------------------------------ */
 
-static void join_heads(char *out, size_t size, const struct strv *sv);
-
 /* "the database is at 003" / "... is at <base>", read back from the
  * database itself (best effort: the handle's message is kept). */
 static void
@@ -340,7 +338,9 @@ where_now(struct migrate *m, char *out, size_t size)
 		xsnprintf(out, size,
 			  "where the database is now could not be read");
 	} else {
-		join_heads(heads, sizeof(heads), &st.heads);
+		migrate__join_ids(heads, sizeof(heads),
+				  (const char *const *)st.heads.v, st.heads.n,
+				  ",", "<base>");
 		xsnprintf(out, size, "the database is at %s", heads);
 	}
 	migrate__state_clear(&st);
@@ -1182,20 +1182,6 @@ same_heads(const struct strv *a, const struct strv *b)
 	return true;
 }
 
-static void
-join_heads(char *out, size_t size, const struct strv *sv)
-{
-	size_t i;
-
-	out[0] = '\0';
-	if (sv->n == 0) {
-		xsnprintf(out, size, "<base>");
-		return;
-	}
-	for (i = 0; i < sv->n; i++)
-		msg_add(out, size, "%s%s", i ? "," : "", sv->v[i]);
-}
-
 /* What an entry point asks of the engine. */
 struct job {
 	/* The planner's question (see migrate__plan_move()), unless @plan
@@ -1290,8 +1276,11 @@ check_start(struct migrate *m,
 
 	if (same_heads(&st->heads, &plan->from_heads))
 		return 0;
-	join_heads(now, sizeof(now), &st->heads);
-	join_heads(from, sizeof(from), &plan->from_heads);
+	migrate__join_ids(now, sizeof(now), (const char *const *)st->heads.v,
+			  st->heads.n, ",", "<base>");
+	migrate__join_ids(from, sizeof(from),
+			  (const char *const *)plan->from_heads.v,
+			  plan->from_heads.n, ",", "<base>");
 	return migrate__set_error(
 		m, MIGRATE_ECONFLICT,
 		"the database moved since the plan was made: it is at %s, the plan starts at %s",

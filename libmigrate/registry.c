@@ -57,18 +57,6 @@ migrate__printable(char *out, size_t outlen, const char *s, size_t len)
 	out[o] = '\0';
 }
 
-static size_t
-hash_id(const char *id)
-{
-	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-
-	for (; *id; id++) {
-		h ^= (unsigned char)*id;
-		h *= 1099511628211ULL;
-	}
-	return (size_t)(h ^ (h >> 32));
-}
-
 struct migrate_revision *
 migrate__registry_get(const struct migrate_registry *reg, const char *id)
 {
@@ -77,7 +65,7 @@ migrate__registry_get(const struct migrate_registry *reg, const char *id)
 	if (!reg || !id || !reg->table_size)
 		return NULL;
 	mask = reg->table_size - 1;
-	for (i = hash_id(id) & mask; reg->table[i]; i = (i + 1) & mask)
+	for (i = migrate__hash_id(id) & mask; reg->table[i]; i = (i + 1) & mask)
 		if (strcmp(reg->table[i]->id, id) == 0)
 			return reg->table[i];
 	return NULL;
@@ -90,7 +78,7 @@ table_insert(struct migrate_revision **table,
 {
 	size_t mask = size - 1, i;
 
-	for (i = hash_id(rev->id) & mask; table[i]; i = (i + 1) & mask)
+	for (i = migrate__hash_id(rev->id) & mask; table[i]; i = (i + 1) & mask)
 		;
 	table[i] = rev;
 }
@@ -217,8 +205,8 @@ where(const struct migrate_revision *rev, char *out, size_t outlen)
 static int
 has_duplicate(char *const *ids, size_t n, size_t *dup)
 {
-	const char **table;
-	size_t size = 16, mask, i, j;
+	struct migrate__idset set;
+	size_t i, j;
 
 	if (n < 2)
 		return 0;
@@ -231,26 +219,20 @@ has_duplicate(char *const *ids, size_t n, size_t *dup)
 				}
 		return 0;
 	}
-	while (size / 2 < n) {
-		if (size > SIZE_MAX / (2 * sizeof(*table)))
-			return -1;
-		size *= 2;
-	}
-	table = calloc(size, sizeof(*table));
-	if (!table)
+	if (!migrate__idset_init(&set, n))
 		return -1;
-	mask = size - 1;
 	for (i = 0; i < n; i++) {
-		for (j = hash_id(ids[i]) & mask; table[j]; j = (j + 1) & mask) {
-			if (strcmp(table[j], ids[i]) == 0) {
-				free(table);
-				*dup = i;
-				return 1;
-			}
+		int added = migrate__idset_add(&set, ids[i]);
+
+		if (added <= 0) {
+			migrate__idset_free(&set);
+			if (added < 0)
+				return -1;
+			*dup = i;
+			return 1;
 		}
-		table[j] = ids[i];
 	}
-	free(table);
+	migrate__idset_free(&set);
 	return 0;
 }
 

@@ -652,35 +652,6 @@ out:
 /* Section options                                                     */
 /* ------------------------------------------------------------------ */
 
-/* "500", "500ms", "5s", "2min" -> milliseconds; false when malformed. */
-static bool
-parse_duration(const char *s, size_t len, int *out)
-{
-	uint64_t v = 0, mult;
-	size_t i = 0;
-
-	while (i < len && s[i] >= '0' && s[i] <= '9') {
-		v = v * 10 + (uint64_t)(s[i] - '0');
-		if (v > INT_MAX)
-			return false;
-		i++;
-	}
-	if (i == 0)
-		return false;
-	if (i == len || (len - i == 2 && memcmp(s + i, "ms", 2) == 0))
-		mult = 1;
-	else if (len - i == 1 && s[i] == 's')
-		mult = 1000;
-	else if (len - i == 3 && memcmp(s + i, "min", 3) == 0)
-		mult = 60000;
-	else
-		return false;
-	if (v * mult > INT_MAX)
-		return false;
-	*out = (int)(v * mult);
-	return true;
-}
-
 int
 migrate__section_options(struct migrate_section *sec,
 			 const char *text,
@@ -745,14 +716,14 @@ migrate__section_options(struct migrate_section *sec,
 			bool lock = klen == 12;
 
 			seen = lock ? &seen_lock : &seen_stmt;
-			if (!parse_duration(val, vlen, &ms)) {
+			if (!migrate__duration_parse(val, vlen, &ms)) {
 				return migrate__fail(
 					diag, MIGRATE_EPARSE,
-					"invalid value '%s' for option '%s' (expected a duration such as 500ms, 5s or 2min, at most %d ms; 0 = none)",
+					"invalid value '%s' for option '%s' (expected a duration: %s; at most %d ms)",
 					shown2,
 					lock ? "lock_timeout"
 					     : "statement_timeout",
-					INT_MAX);
+					MIGRATE_DURATION_HINT, INT_MAX);
 			}
 			if (lock)
 				sec->lock_timeout_ms = ms;

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "migrate-util.h"
+
 /*
  * The static library exposes every non-static symbol to the program that
  * links it, so the short names below are spelled with the library's prefix
@@ -25,8 +27,6 @@
 #define buf_sql_literal migrate__buf_sql_literal
 #define buf_steal       migrate__buf_steal
 #define buf_vprintf     migrate__buf_vprintf
-#define clock_ms        migrate__clock_ms
-#define clock_wall      migrate__clock_wall
 #define strv_clear      migrate__strv_clear
 #define strv_copy       migrate__strv_copy
 #define strv_find       migrate__strv_find
@@ -110,8 +110,9 @@ char *xsnprintf(char *buf, size_t size, const char *fmt, ...)
  * NUL: the server's error positions count characters. */
 long utf8_chars(const char *s, size_t n);
 
-/* Monotonic clock in milliseconds, and wall clock in seconds. */
-double clock_ms(void);
-double clock_wall(void);
+/* The clocks, the duration grammar, the id set and joiner live in the
+ * utility library shared with the CLI (util/migrate-util.h). */
+#define clock_ms   migrate__clock_ms
+#define clock_wall migrate__clock_wall
 
 #endif /* LIBMIGRATE_UTIL_H */

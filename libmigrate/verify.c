@@ -27,23 +27,6 @@ say(struct migrate *m, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Ids joined with ",", or "<base>" when there are none. */
-static void
-join(char *out, size_t size, const char *const *ids, size_t n)
-{
-	size_t i, len = 0;
-
-	out[0] = '\0';
-	if (n == 0) {
-		xsnprintf(out, size, "<base>");
-		return;
-	}
-	for (i = 0; i < n && len + 1 < size; i++) {
-		xsnprintf(out + len, size - len, "%s%s", i ? "," : "", ids[i]);
-		len += strlen(out + len);
-	}
-}
-
 static void
 join_registry_heads(struct migrate_registry *reg, char *out, size_t size)
 {
@@ -52,7 +35,7 @@ join_registry_heads(struct migrate_registry *reg, char *out, size_t size)
 
 	for (i = 0; i < n; i++)
 		ids[i] = reg->heads[i]->id;
-	join(out, size, ids, n);
+	migrate__join_ids(out, size, ids, n, ",", "<base>");
 	if (n < reg->n_heads)
 		xsnprintf(out + strlen(out), size - strlen(out), ",...");
 }
@@ -146,7 +129,8 @@ head_status(struct migrate *m, const struct migrate_state *st)
 	size_t i;
 	int rc;
 
-	join(now, sizeof(now), (const char *const *)st->heads.v, st->heads.n);
+	migrate__join_ids(now, sizeof(now), (const char *const *)st->heads.v,
+			  st->heads.n, ",", "<base>");
 	join_registry_heads(reg, need, sizeof(need));
 	if (at_heads(reg, &st->heads)) {
 		say(m, "database is at %s (%s)", now,

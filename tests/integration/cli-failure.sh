@@ -82,7 +82,7 @@ T_PIDS+=("$HOLDER_PID")
 echo "SELECT 'locked' FROM (SELECT pg_advisory_lock($key)) l;" >&"${HOLDER[1]}"
 read -r -t 20 line <&"${HOLDER[0]}" || fail "could not take the lock in psql"
 same "$line" "locked" "another session holds the migration lock"
-m "$DB" "$T/l1" --revisions "$D" --lock-wait 1 downgrade -1
+m "$DB" "$T/l1" --revisions "$D" --lock-wait 1s downgrade -1
 expect 5 "downgrade while the lock is held elsewhere"
 one_line "$T/l1.err" "one error line for the lock"
 has "$T/l1.err" 'application "cli-test"' "the lock error names the holder's application"
@@ -93,7 +93,7 @@ expect 0 "check does not wait for the lock"
 echo "\\q" >&"${HOLDER[1]}"
 wait "$HOLDER_PID" 2>/dev/null || true
 T_PIDS=()
-m "$DB" "$T/l2" --revisions "$D" --lock-wait 10 downgrade -1
+m "$DB" "$T/l2" --revisions "$D" --lock-wait 10s downgrade -1
 expect 0 "the downgrade runs once the lock is free"
 same "$(version_of "$DB")" "r002" "at r002"
 

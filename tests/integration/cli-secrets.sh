@@ -160,7 +160,7 @@ if [ "$n" != 1 ]; then
 	show stderr "$T/a.err"
 	fail "the slow revision never started"
 fi
-"$MIGRATE" --revisions "$S" --lock-wait 30 --database-url "$URL" \
+"$MIGRATE" --revisions "$S" --lock-wait 30s --database-url "$URL" \
 	upgrade head >"$T/b.out" 2>"$T/b.err" </dev/null &
 B=$!
 T_PIDS+=("$B")

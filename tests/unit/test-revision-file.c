@@ -501,20 +501,23 @@ START_TEST(test_revfile_section_options_direct)
 	} cases[] = {
 		{ "", 0, NULL },
 		{ "   \t ", 0, NULL },
-		{ "lock_timeout=250", 0, NULL },
+		{ "lock_timeout=250ms", 0, NULL },
 		{ "lock_timeout=0", 0, NULL },
-		{ "statement_timeout=2147483647", 0, NULL },
-		{ "statement_timeout=2147483648", MIGRATE_EPARSE,
-		  "invalid value '2147483648' for option 'statement_timeout'" },
+		/* A bare number could mean seconds or milliseconds. */
+		{ "lock_timeout=250", MIGRATE_EPARSE,
+		  "invalid value '250' for option 'lock_timeout' (expected a duration: 0, or a number with a unit: 500ms, 5s, 1.5s, 2min, 1h;" },
+		{ "statement_timeout=2147483647ms", 0, NULL },
+		{ "statement_timeout=2147483648ms", MIGRATE_EPARSE,
+		  "invalid value '2147483648ms' for option 'statement_timeout'" },
 		{ "lock_timeout=99999999999999999999", MIGRATE_EPARSE,
 		  "invalid value" },
 		{ "lock_timeout=40000min", MIGRATE_EPARSE, "invalid value" },
-		{ "lock_timeout=5h", MIGRATE_EPARSE,
-		  "invalid value '5h' for option 'lock_timeout'" },
+		{ "lock_timeout=600h", MIGRATE_EPARSE,
+		  "invalid value '600h' for option 'lock_timeout'" },
 		{ "lock_timeout=-5s", MIGRATE_EPARSE, "invalid value '-5s'" },
 		{ "lock_timeout=", MIGRATE_EPARSE, "invalid value ''" },
 		{ "lock_timeout=s", MIGRATE_EPARSE, "invalid value 's'" },
-		{ "lock_timeout=5 s", MIGRATE_EPARSE,
+		{ "lock_timeout=5s s", MIGRATE_EPARSE,
 		  "malformed section option 's' (expected name=value)" },
 		{ "transaction=maybe", MIGRATE_EPARSE,
 		  "invalid value 'maybe' for option 'transaction' (expected true or false)" },
@@ -526,7 +529,7 @@ START_TEST(test_revfile_section_options_direct)
 		  "unknown section option 'isolation' (known: transaction, lock_timeout, statement_timeout, empty)" },
 		{ "transaction=false transaction=true", MIGRATE_EPARSE,
 		  "section option 'transaction' given twice" },
-		{ "lock_timeout=1 lock_timeout=2", MIGRATE_EPARSE,
+		{ "lock_timeout=1s lock_timeout=2s", MIGRATE_EPARSE,
 		  "section option 'lock_timeout' given twice" },
 		{ "-- comment", MIGRATE_EPARSE,
 		  "malformed section option '--'" },
@@ -562,7 +565,7 @@ START_TEST(test_revfile_section_options_values)
 {
 	struct migrate_section sec;
 	struct migrate_diag err;
-	const char *t = "statement_timeout=3min lock_timeout=1500";
+	const char *t = "statement_timeout=3min lock_timeout=1.5s";
 
 	memset(&sec, 0, sizeof(sec));
 	sec.transactional = true;
@@ -783,9 +786,9 @@ static const struct bad_case {
 	     "003.sql:5: unknown section option 'isolation'"),
 	CASE("bad duration",
 	     "-- Revision ID: 003\n-- Revises:\n"
-	     "-- migrate:upgrade lock_timeout=5h\nSELECT 1;\n",
+	     "-- migrate:upgrade lock_timeout=5\nSELECT 1;\n",
 	     MIGRATE_EPARSE,
-	     "003.sql:3: invalid value '5h' for option 'lock_timeout'"),
+	     "003.sql:3: invalid value '5' for option 'lock_timeout'"),
 	CASE("empty file",
 	     "",
 	     MIGRATE_EPARSE,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The internal helpers every other file builds on: buf, strv, quoting. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,11 +112,106 @@ START_TEST(test_strerror_and_status_names)
 
 END_TEST
 
+/* The one duration grammar (util/migrate-util.h), table-driven. */
+START_TEST(test_duration_grammar)
+{
+	static const struct {
+		const char *text;
+		int ok;
+		int ms;
+	} cases[] = {
+		{ "0", 1, 0 },
+		{ "500ms", 1, 500 },
+		{ "5s", 1, 5000 },
+		{ "1.5s", 1, 1500 },
+		{ "2min", 1, 120000 },
+		{ "1h", 1, 3600000 },
+		{ "0s", 1, 0 },
+		{ "0.0001s", 1, 1 },
+		{ "2147483647ms", 1, 2147483647 },
+		/* refused: bare numbers, signs, blanks, exponents, junk */
+		{ "500", 0, 0 },
+		{ "00", 0, 0 },
+		{ "-5s", 0, 0 },
+		{ "+5s", 0, 0 },
+		{ " 5s", 0, 0 },
+		{ "5 s", 0, 0 },
+		{ "5s ", 0, 0 },
+		{ "1e3ms", 0, 0 },
+		{ "5.s", 0, 0 },
+		{ ".5s", 0, 0 },
+		{ "5sec", 0, 0 },
+		{ "5m", 0, 0 },
+		{ "", 0, 0 },
+		{ "s", 0, 0 },
+		{ "2147483648ms", 0, 0 },
+		{ "600h", 0, 0 },
+		{ "99999999999999999999s", 0, 0 },
+	};
+
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int ms = -7;
+		bool ok = migrate__duration_parse(cases[i].text,
+						  strlen(cases[i].text), &ms);
+
+		ck_assert_msg(ok == (cases[i].ok != 0), "'%s': %s",
+			      cases[i].text, ok ? "accepted" : "refused");
+		if (ok)
+			ck_assert_msg(ms == cases[i].ms, "'%s': %d ms, want %d",
+				      cases[i].text, ms, cases[i].ms);
+		else
+			ck_assert_int_eq(ms, -7);
+	}
+	/* Only @len bytes count. */
+	{
+		int ms = 0;
+
+		ck_assert(migrate__duration_parse("5sXX", 2, &ms));
+		ck_assert_int_eq(ms, 5000);
+	}
+}
+
+END_TEST
+
+START_TEST(test_idset_and_join)
+{
+	struct migrate__idset set;
+	const char *ids[] = { "a", "bb", "c" };
+	char names[1000][8], out[16];
+	size_t i;
+
+	ck_assert(migrate__idset_init(&set, 2));
+	for (i = 0; i < 1000; i++) {
+		snprintf(names[i], sizeof(names[i]), "r%zu", i);
+		ck_assert_int_eq(migrate__idset_add(&set, names[i]), 1);
+	}
+	ck_assert_int_eq(migrate__idset_add(&set, "r7"), 0);
+	ck_assert(migrate__idset_has(&set, "r999"));
+	ck_assert(!migrate__idset_has(&set, "r1000"));
+	ck_assert_uint_eq(set.n, 1000);
+	migrate__idset_free(&set);
+
+	ck_assert_str_eq(migrate__join_ids(out, sizeof(out), ids, 3, ", ", "-"),
+			 "a, bb, c");
+	ck_assert_str_eq(
+		migrate__join_ids(out, sizeof(out), ids, 0, ",", "<base>"),
+		"<base>");
+	ck_assert_str_eq(migrate__join_ids(out, 5, ids, 3, ",", ""), "a,bb");
+	ck_assert(migrate__clock_ms() > 0);
+	ck_assert(migrate__clock_wall() > 1e9);
+}
+
+END_TEST
+
 Suite *
 util_suite(void)
 {
 	Suite *s = suite_create("util");
 
+	add_test(s, test_duration_grammar);
+	add_test(s, test_idset_and_join);
 	add_test(s, test_buf_grows_and_terminates);
 	add_test(s, test_buf_steal_empty_is_empty_string);
 	add_test(s, test_sql_quoting);
