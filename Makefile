@@ -21,7 +21,8 @@ INDEXER    := $(BUILD)/examples/mirage-indexer
 RUN_DEBS  := build-essential meson ninja-build pkg-config libpq-dev \
 	     libpg-query-dev libprotobuf-c-dev postgresql postgresql-contrib
 TEST_DEBS := $(RUN_DEBS) check libsubunit-dev clang libclang-rt-14-dev scdoc \
-	     valgrind iproute2 procps bash-completion python3-yaml pgbouncer python3
+	     valgrind iproute2 procps bash-completion python3-yaml pgbouncer python3 \
+	     locales
 
 # The database of run/migrate: the CLI's precedence (cli/main.c owns it):
 # --database-url (make migrate ARGS='--database-url URL'),
@@ -41,7 +42,7 @@ DB_SETUP := echo "database: yours (from ARGS, MIGRATE_DATABASE_URL, MIRAGE_DATAB
 endif
 
 .PHONY: help run test build migrate migration stop db-start db-remove psql bench \
-	clean deps-run deps-test
+	clean deps-run deps-test deps-locale
 
 help: ## List the targets
 	@echo "libmigrate: make TARGET   (start with 'make run' or 'make test')"
@@ -65,6 +66,22 @@ deps-run: ## Install the Debian packages needed to build and run
 
 deps-test: ## Install the Debian packages needed to build and test
 	@$(call install_debs,$(TEST_DEBS),$(BUILD)/.deps-test)
+
+deps-locale: deps-test
+	@$(call gen_locale,de_DE.UTF-8)
+
+# Generate locale $(1) when it is missing and we may (root or sudo): a unit
+# test needs a decimal-comma locale (it says SKIP without one).
+define gen_locale
+[ "$(DEPS)" != no ] || exit 0
+if command -v locale-gen >/dev/null && [ -w /etc/locale.gen -o -n "$$(command -v sudo)" ] &&
+   ! locale -a 2>/dev/null | grep -qi '^$(subst .UTF-8,,$(1))\.utf-\?8$$'; then
+	if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo -n"; fi
+	echo "make: generating the $(1) locale"
+	echo "$(1) UTF-8" | $$sudo tee -a /etc/locale.gen >/dev/null &&
+		$$sudo locale-gen >/dev/null || echo "make: could not generate $(1)" >&2
+fi
+endef
 
 define install_debs
 [ "$(DEPS)" != no ] || exit 0
@@ -148,7 +165,7 @@ psql: deps-run ## psql on the local database
 # (corpus replay) suites, then
 # each fuzz target for FUZZ_SECONDS. Ends with one "test: N passed, N failed"
 # line.
-test: deps-test ## Install, build (-Dwerror=true), run every suite, ASan+UBSan, fuzz
+test: deps-test deps-locale ## Install, build (-Dwerror=true), run every suite, ASan+UBSan, fuzz
 	@log=$$(mktemp)
 	trap 'rm -f "$$log"' EXIT
 	if [ -f $(BUILD)/build.ninja ]; then
