@@ -2,14 +2,17 @@
 # SPDX-License-Identifier: MIT
 """A loopback TCP proxy that can stop forwarding, for the tests.
 
-usage: stall-proxy.py UPSTREAM_PORT PORTFILE
+usage: stall-proxy.py UPSTREAM_PORT PORTFILE [after-ready]
 
 Listens on 127.0.0.1 on a free port (written to PORTFILE once listening)
 and forwards every connection to 127.0.0.1:UPSTREAM_PORT. After SIGUSR1
 it stalls: it stops reading and writing on every connection, open ones and
 new ones (accepted, never connected upstream), but keeps every socket
 open: the peers see a TCP connection that is alive (keepalives are
-answered by the kernel) and silent. SIGTERM ends it.
+answered by the kernel) and silent. With "after-ready", every connection
+stalls by itself once the server said it is ready for the first query
+(ReadyForQuery after the startup): connecting works, the first round trip
+gets no answer. SIGTERM ends it.
 """
 import os
 import selectors
@@ -28,6 +31,8 @@ def on_usr1(signum, frame):
 def main():
     upstream = int(sys.argv[1])
     portfile = sys.argv[2]
+    after_ready = len(sys.argv) > 3 and sys.argv[3] == "after-ready"
+    ready = b"Z\x00\x00\x00\x05I"
     signal.signal(signal.SIGUSR1, on_usr1)
     signal.signal(signal.SIGTERM, lambda s, f: sys.exit(0))
     lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -41,6 +46,8 @@ def main():
     sel = selectors.DefaultSelector()
     sel.register(lst, selectors.EVENT_READ)
     peer = {}
+    upstreams = set()
+    seen = {}  # upstream socket -> bytes seen so far (after-ready)
     kept = []  # sockets held open, silent, once stalled
     froze = False
     while True:
@@ -60,6 +67,8 @@ def main():
                 u = socket.create_connection(("127.0.0.1", upstream))
                 peer[c] = u
                 peer[u] = c
+                upstreams.add(u)
+                seen[u] = b""
                 sel.register(c, selectors.EVENT_READ)
                 sel.register(u, selectors.EVENT_READ)
                 continue
@@ -70,6 +79,16 @@ def main():
             except OSError:
                 data = b""
             other = peer[s]
+            if data and after_ready and s in upstreams:
+                seen[s] = (seen[s] + data)[-64:]
+                if ready in seen[s]:
+                    # Pass the startup on, then go silent both ways.
+                    other.sendall(data)
+                    for x in (s, other):
+                        sel.unregister(x)
+                        peer.pop(x, None)
+                        kept.append(x)
+                    continue
             if not data:
                 for x in (s, other):
                     sel.unregister(x)

@@ -9,8 +9,11 @@
 #   B. stall while `upgrade` polls for the migration lock (held by another
 #      session): exit 4 within the I/O timeout, saying the server did not
 #      answer; nothing changed.
-#   C. stalled before the connect: `check` (a service's verify) and
-#      `upgrade` fail within their connect timeout (exit 4).
+#   C. stalled before the connect: `check`, a service (mirage-api) and
+#      `upgrade` fail within their connect timeout.
+#   E. stalled right after the connect (the first query gets no answer):
+#      `check`, the service and `upgrade` fail within their I/O timeout,
+#      saying the server did not answer.
 #   D. stall while a revision with a statement_timeout runs: the client
 #      gives up (exit 4); the server ends the stalled session once it is
 #      idle (idle_session_timeout = the I/O timeout), so its migration
@@ -54,7 +57,7 @@ start_proxy()
 {
 	local i
 	rm -f "$T_TMP/pport"
-	python3 "$PROXY" "$PGPORT" "$T_TMP/pport" 2>"$T_TMP/proxy.err" &
+	python3 "$PROXY" "$PGPORT" "$T_TMP/pport" "$@" 2>"$T_TMP/proxy.err" &
 	PROXY_PID=$!
 	t_track "$PROXY_PID"
 	for ((i = 0; i < 500; i++)); do
@@ -132,6 +135,22 @@ note "C: check gave up after ${EL} ms: $(head -n 1 "$T_TMP/c1.err")"
 timed c2 30 --revisions "$DIR" --io-timeout 2s upgrade head
 expect_rc 4 "C: upgrade through a proxy that never answers" "$T_TMP/c2"
 note "C: upgrade gave up after ${EL} ms: $(head -n 1 "$T_TMP/c2.err")"
+# A service's startup check (migrate_verify() on a read-only handle).
+API=$(dirname "$MIGRATE")/../examples/mirage-api
+if [ -x "$API" ]; then
+	t0=$(now_ms)
+	rc=0
+	MIRAGE_DATABASE_URL=$URL timeout -k 5 30 "$API" --once \
+		>"$T_TMP/c3.out" 2>"$T_TMP/c3.err" </dev/null || rc=$?
+	check_no_crash "$rc" "$T_TMP/c3" "C: mirage-api through a stalled proxy"
+	[ "$rc" = 1 ] || {
+		show stderr "$T_TMP/c3.err"
+		fail "C: mirage-api through a proxy that never answers: exit $rc, expected 1"
+	}
+	note "C: mirage-api gave up after $(($(now_ms) - t0)) ms: $(head -n 1 "$T_TMP/c3.err")"
+else
+	note "C: no examples/mirage-api next to migrate: service check skipped"
+fi
 stop_proxy
 
 # --- D: stall in a revision; the stalled session's lock ------------------
@@ -169,6 +188,31 @@ expect_rc 0 "D: a direct upgrade after the stalled one (its lock must not block 
 [ "$(version)" = s003 ] || fail "D: version '$(version)', expected s003"
 n=$(q -d "$DB" -c "SELECT count(*) FROM migrate_log WHERE revision = 's003' AND success AND operation = 'upgrade'")
 [ "$n" = 1 ] || fail "D: s003 was applied $n times"
+stop_proxy
+
+# --- E: stalled after the connect -----------------------------------------
+start_proxy after-ready
+timed e1 30 --revisions "$DIR" check
+expect_rc 4 "E: check whose first query gets no answer" "$T_TMP/e1"
+grep -q "no answer from the server" "$T_TMP/e1.err" || {
+	show stderr "$T_TMP/e1.err"
+	fail "E: check does not say that the server did not answer"
+}
+note "E: check gave up after ${EL} ms: $(head -n 1 "$T_TMP/e1.err")"
+timed e2 30 --revisions "$DIR" --io-timeout 2s upgrade head
+expect_rc 4 "E: upgrade whose first query gets no answer" "$T_TMP/e2"
+note "E: upgrade gave up after ${EL} ms: $(head -n 1 "$T_TMP/e2.err")"
+if [ -x "$API" ]; then
+	rc=0
+	MIRAGE_DATABASE_URL=$URL timeout -k 5 30 "$API" --once \
+		>"$T_TMP/e3.out" 2>"$T_TMP/e3.err" </dev/null || rc=$?
+	check_no_crash "$rc" "$T_TMP/e3" "E: mirage-api, first query unanswered"
+	[ "$rc" = 1 ] && grep -q "no answer from the server" "$T_TMP/e3.err" || {
+		show stderr "$T_TMP/e3.err"
+		fail "E: mirage-api whose verify gets no answer: exit $rc (expected 1, 'no answer from the server')"
+	}
+	note "E: mirage-api: $(head -n 1 "$T_TMP/e3.err")"
+fi
 stop_proxy
 
 drop_db "$DB"
