@@ -37,7 +37,7 @@ const struct cli_option cli_options[] = {
 	  NULL },
 	{ OPT_WAIT, "wait", 0, CLI_ARG_OPTIONAL, "DURATION", "MIGRATE_WAIT", 0,
 	  "before the command, wait up to DURATION (default 60s) for the database to accept connections",
-	  "Retries the connection with a growing pause (up to 1s) until the database answers or DURATION has passed; each attempt is bounded by PGCONNECT_TIMEOUT when that is not set. On a terminal one line shows the progress. Only a database that cannot be reached (not, e.g., a malformed URL) is waited for; when the time is up, the last connection error is reported (exit 4). In the environment, MIGRATE_WAIT takes a DURATION (0: do not wait)." },
+	  "Retries the connection with a growing pause (up to 1s) until the database answers or DURATION has passed; each attempt is bounded by PGCONNECT_TIMEOUT when that is not set. On a terminal one line shows the progress. Every failed connection attempt is retried (a refused or missing server, a database still starting, but also a wrong password: the server answering is not enough); a malformed URL is not. When the time is up, the last connection error is reported (exit 4). In the environment, MIGRATE_WAIT takes a DURATION (0: do not wait)." },
 	{ OPT_LOCK_WAIT, "lock-wait", 0, CLI_ARG_REQUIRED, "DURATION",
 	  "MIGRATE_LOCK_WAIT", 0,
 	  "wait this long for the migration lock (default 60s)", NULL },
