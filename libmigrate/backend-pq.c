@@ -681,8 +681,10 @@ values_on(struct pq_backend *pq,
  * pool_mode=transaction: there, the session advisory lock would stay on a
  * pooled server connection and other clients' transactions would run on
  * the session that holds it. Our session carries a token (set at connect);
- * when the server sees the connection from where we see it (the same port,
- * or a unix socket at both ends), there is nothing in between. Otherwise
+ * when the server sees the connection from where we see it (TCP: the
+ * client port the server sees is our local port; a unix socket: at both
+ * ends, and the port we connected to is the server's own), there is
+ * nothing in between. Otherwise
  * something is (a proxy, a pooler): a second connection asks for the
  * token (a pooler that reuses server connections, as PgBouncer does last
  * in first out, hands it our session), and ours asks again (a pooler
@@ -693,6 +695,7 @@ static int
 check_session(struct pq_backend *pq,
 	      const char *server_port,
 	      const char *pid,
+	      const char *listen_port,
 	      struct migrate_backend_error *err)
 {
 	static const char sql[] =
@@ -704,7 +707,10 @@ check_session(struct pq_backend *pq,
 	bool moved;
 	int rc;
 
-	if ((port == 0 && !*server_port) ||
+	const char *dialled = PQport(pq->conn);
+
+	if ((port == 0 && !*server_port && dialled &&
+	     strcmp(dialled, listen_port) == 0) ||
 	    (port > 0 && *server_port && strtol(server_port, NULL, 10) == port))
 		return 0;
 	rc = open_conn(pq, &other, err);
@@ -745,7 +751,8 @@ open_session(struct pq_backend *pq,
 	buf_printf(&b,
 		   "SELECT current_schema(), pg_backend_pid(), "
 		   "coalesce(inet_client_port()::text, ''), "
-		   "set_config('migrate.session', '%s', false)",
+		   "set_config('migrate.session', '%s', false), "
+		   "current_setting('port')",
 		   pq->token);
 	if (b.oom) {
 		buf_free(&b);
@@ -775,7 +782,7 @@ open_session(struct pq_backend *pq,
 					     "out of memory");
 	}
 	rc = check_session(pq, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 1),
-			   err);
+			   PQgetvalue(res, 0, 4), err);
 	PQclear(res);
 	return rc;
 }

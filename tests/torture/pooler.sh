@@ -8,7 +8,8 @@
 # on the session that holds it), so writers must refuse before changing
 # anything, naming the pooler and the fix:
 #   A. one upgrade through the pool: exit 4, "transaction pooler", nothing
-#      created.
+#      created; the same through PgBouncer's unix socket (a unix socket at
+#      both ends: only the port tells the pooler apart).
 #   B. four concurrent upgrades through the pool: all refused the same way,
 #      nothing created.
 #   C. no lock is left behind: a direct upgrade with --lock-wait 0 runs.
@@ -48,7 +49,7 @@ $DB = host=$PGHOST port=$PGPORT dbname=$DB
 [pgbouncer]
 listen_addr = 127.0.0.1
 listen_port = $port
-unix_socket_dir =
+unix_socket_dir = $PGB_DIR
 auth_type = trust
 auth_file = $PGB_DIR/users.txt
 pool_mode = transaction
@@ -105,6 +106,10 @@ run_migrate "$DB" "$T_TMP/a" 60 --database-url "$POOL_URL" --revisions "$DIR" up
 expect_refused "A: upgrade through PgBouncer (transaction pooling)" "$T_TMP/a"
 nothing_created A
 note "A: $(head -n 1 "$T_TMP/a.err")"
+run_migrate "$DB" "$T_TMP/a2" 60 --database-url "host=$PGB_DIR port=$port dbname=$DB user=postgres" \
+	--revisions "$DIR" upgrade head
+expect_refused "A: upgrade through PgBouncer's unix socket" "$T_TMP/a2"
+nothing_created A2
 
 # --- B ------------------------------------------------------------------
 pids=()
