@@ -11,83 +11,13 @@
 # Every loop is bounded, every child is ours and stopped by its pid, and
 # only the harness's unix socket or 127.0.0.1 is used.
 
-set -euo pipefail
-export LC_ALL=C
-
-T_NAME=${0##*/}
-T_NAME=${T_NAME%.sh}
-T_COUNT=0
-T_PIDS=()
-T_TMP=
-
-# Never let a caller's environment point a test at a real database.
-unset MIRAGE_DATABASE_URL DATABASE_URL PGSERVICE PGSERVICEFILE PGPASSWORD \
-	PGPASSFILE PGOPTIONS || true
-
-fail()
-{
-	printf '%s: FAIL: %s\n' "$T_NAME" "$*" >&2
-	exit 1
-}
-
-skip()
-{
-	printf '%s: SKIP: %s\n' "$T_NAME" "$*"
-	exit 77
-}
-
-note()
-{
-	printf '%s: %s\n' "$T_NAME" "$*"
-}
-
-ok()
-{
-	T_COUNT=$((T_COUNT + 1))
-	printf 'ok %d - %s\n' "$T_COUNT" "$*"
-}
-
-show()
-{
-	local label=$1 file=$2
-	printf -- '--- %s ---\n' "$label" >&2
-	if [ -s "$file" ]; then
-		head -n 60 "$file" | sed 's/^/  | /' >&2
-	else
-		echo '  | (empty)' >&2
-	fi
-}
-
-t_cleanup()
-{
-	local rc=$? pid
-	for pid in "${T_PIDS[@]+"${T_PIDS[@]}"}"; do
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	for pid in "${T_PIDS[@]+"${T_PIDS[@]}"}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	if [ -n "$T_TMP" ] && [ -d "$T_TMP" ]; then
-		rm -rf "$T_TMP"
-	fi
-	if [ "$rc" = 0 ]; then
-		printf '%s: %d checks passed\n' "$T_NAME" "$T_COUNT"
-	fi
-	exit "$rc"
-}
-
-abs_path()
-{
-	case $1 in
-	/*) echo "$1" ;;
-	*) echo "$PWD/$1" ;;
-	esac
-}
+# shellcheck source=tests/lib/test-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/test-lib.sh"
+T_APPNAME=cli-test
 
 # cli_init [needs-pg]: check the environment; sets T_TMP.
 cli_init()
 {
-	local v
 	[ -n "${MIGRATE:-}" ] || fail "MIGRATE is not set (run me through meson test)"
 	[ -x "$MIGRATE" ] || fail "MIGRATE=$MIGRATE is not executable"
 	MIGRATE=$(abs_path "$MIGRATE")
@@ -99,20 +29,9 @@ cli_init()
 	fi
 	SRCDIR=$(abs_path "${SRCDIR:-.}")
 	if [ "${1:-}" = needs-pg ]; then
-		for v in PGHOST PGPORT PGUSER PGDATABASE; do
-			[ -n "${!v:-}" ] ||
-				fail "$v is not set: run me through tests/pg-harness.sh"
-		done
-		case $PGHOST in
-		/* | 127.0.0.1 | localhost | ::1) ;;
-		*) fail "PGHOST=$PGHOST is neither a unix socket nor loopback" ;;
-		esac
-		command -v psql >/dev/null || fail "psql not found"
+		t_require_pg
 	fi
-	T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/cli-$T_NAME.XXXXXX")
-	chmod 755 "$T_TMP"
-	trap t_cleanup EXIT
-	trap 'exit 130' INT TERM
+	t_start cli
 }
 
 needs_vector()
@@ -121,47 +40,14 @@ needs_vector()
 		skip "CREATE EXTENSION vector is not available here"
 }
 
-# q [-d DB] ARGS...: psql, quiet, unaligned, stops on error, bounded.
-q()
-{
-	local db=$PGDATABASE
-	if [ "${1:-}" = -d ]; then
-		db=$2
-		shift 2
-	fi
-	PGAPPNAME=cli-test PGCONNECT_TIMEOUT=10 timeout -k 5 60 \
-		psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"
-}
-
-fresh_db()
-{
-	q -d postgres -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" \
-		-c "CREATE DATABASE \"$1\"" >/dev/null ||
-		fail "cannot create database $1"
-}
-
 # run OUT PROGRAM ARGS...: run with a time limit; stdout in OUT.out,
 # stderr in OUT.err, exit status in RC. Crashes and sanitizer reports fail.
 run()
 {
 	local out=$1
 	shift
-	RC=0
-	timeout -k 5 120 "$@" >"$out.out" 2>"$out.err" </dev/null || RC=$?
 	LAST=$out
-	if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
-		show stderr "$out.err"
-		fail "$*: did not finish in time"
-	fi
-	if [ "$RC" -ge 128 ]; then
-		show stderr "$out.err"
-		fail "$*: crashed (signal $((RC - 128)))"
-	fi
-	if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' \
-		"$out.out" "$out.err"; then
-		show stderr "$out.err"
-		fail "$*: sanitizer report"
-	fi
+	t_run 120 "$out" "$@"
 }
 
 # m DB OUT ARGS...: run migrate on database DB (through PGDATABASE).

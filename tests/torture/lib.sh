@@ -10,88 +10,9 @@
 # started by us and stopped by its pid, and only the harness's unix socket or
 # loopback port is used.
 
-set -euo pipefail
-export LC_ALL=C
-
-T_NAME=${0##*/}
-T_NAME=${T_NAME%.sh}
-
-# The CLI picks its URL from these before libpq's PG* defaults: make sure a
-# caller's environment cannot point the torture tests at a real database.
-unset MIRAGE_DATABASE_URL DATABASE_URL PGSERVICE PGSERVICEFILE PGAPPNAME \
-	PGOPTIONS PGTARGETSESSIONATTRS || true
-
-fail()
-{
-	printf '%s: FAIL: %s\n' "$T_NAME" "$*" >&2
-	exit 1
-}
-
-note()
-{
-	printf '%s: %s\n' "$T_NAME" "$*"
-}
-
-skip()
-{
-	printf '%s: SKIP: %s\n' "$T_NAME" "$*"
-	exit 77
-}
-
-# Milliseconds since the epoch (bash 5 EPOCHREALTIME, no fork).
-now_ms()
-{
-	local t=${EPOCHREALTIME/[.,]/}
-	echo $((10#$t / 1000))
-}
-
-# sleep_ms MS: sleep MS milliseconds.
-sleep_ms()
-{
-	sleep "$(($1 / 1000)).$(printf '%03d' $(($1 % 1000)))"
-}
-
-# Print a file indented, for failure reports (at most 40 lines).
-show()
-{
-	local label=$1 file=$2
-	printf -- '--- %s (%s) ---\n' "$label" "$file" >&2
-	if [ -s "$file" ]; then
-		head -n 40 "$file" | sed 's/^/  | /' >&2
-	else
-		echo '  | (empty)' >&2
-	fi
-}
-
-T_PIDS=()
-T_TMP=
-
-t_cleanup()
-{
-	local rc=$? pid
-	# Only the processes we started, by pid.
-	for pid in "${T_PIDS[@]+"${T_PIDS[@]}"}"; do
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	for pid in "${T_PIDS[@]+"${T_PIDS[@]}"}"; do
-		{ wait "$pid"; } 2>/dev/null || true
-	done
-	if [ -n "$T_TMP" ] && [ -d "$T_TMP" ]; then
-		if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "${TORTURE_KEEP:-}" ]; then
-			note "keeping $T_TMP"
-		else
-			chmod -R u+rwX "$T_TMP" 2>/dev/null || true
-			rm -rf "$T_TMP"
-		fi
-	fi
-	exit "$rc"
-}
-
-# Remember a background child so that cleanup stops it.
-t_track()
-{
-	T_PIDS+=("$1")
-}
+# shellcheck source=tests/lib/test-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/test-lib.sh"
+T_APPNAME=torture
 
 # torture_init "$@": checks the environment, sets MIGRATE, T_TMP, T_MAINT.
 torture_init()
@@ -103,54 +24,12 @@ torture_init()
 	/*) ;;
 	*) MIGRATE=$PWD/$MIGRATE ;;
 	esac
-	local v
-	for v in PGHOST PGPORT PGUSER PGDATABASE; do
-		[ -n "${!v:-}" ] ||
-			fail "$v is not set: run me through tests/pg-harness.sh"
-	done
-	case $PGHOST in
-	/* | 127.0.0.1 | localhost | ::1) ;;
-	*) fail "PGHOST=$PGHOST is neither a unix socket nor loopback" ;;
-	esac
-	command -v psql >/dev/null || fail "psql not found"
+	t_require_pg
 	T_MAINT=$PGDATABASE
-	T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/torture-$T_NAME.XXXXXX")
-	chmod 755 "$T_TMP"
-	trap t_cleanup EXIT
-	trap 'exit 130' INT TERM
+	t_start torture
 	T_SEED=${TORTURE_SEED:-$(($$ ^ $(date +%s)))}
 	RANDOM=$T_SEED
 	note "seed $T_SEED (TORTURE_SEED=$T_SEED reproduces the random choices)"
-}
-
-# q [-d DB] ARGS...: psql, quiet, unaligned, stops on error, bounded.
-# Our own sessions are named 'torture' so that they are never mistaken for
-# the migrate CLI in pg_stat_activity.
-q()
-{
-	local db=$T_MAINT
-	if [ "${1:-}" = -d ]; then
-		db=$2
-		shift 2
-	fi
-	PGAPPNAME=torture PGOPTIONS='-c statement_timeout=60000 -c client_min_messages=warning' \
-		PGCONNECT_TIMEOUT=10 timeout -k 5 90 \
-		psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"
-}
-
-# Fresh, empty database NAME (dropped first when it exists).
-fresh_db()
-{
-	local db=$1
-	q -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" \
-		-c "CREATE DATABASE \"$db\"" >/dev/null ||
-		fail "cannot create database $db"
-}
-
-drop_db()
-{
-	q -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null ||
-		fail "cannot drop database $1"
 }
 
 # run_migrate DB OUT SECONDS ARGS...: run the CLI on DB with a time limit.
@@ -160,29 +39,7 @@ run_migrate()
 {
 	local db=$1 out=$2 limit=$3
 	shift 3
-	RC=0
-	PGDATABASE=$db timeout -k 5 "$limit" "$MIGRATE" "$@" \
-		>"$out.out" 2>"$out.err" </dev/null || RC=$?
-	check_no_crash "$RC" "$out" "migrate $*"
-}
-
-# check_no_crash RC OUT WHAT: exit status and stderr of a finished run.
-check_no_crash()
-{
-	local rc=$1 out=$2 what=$3
-	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-		show stderr "$out.err"
-		fail "$what: did not finish in time (exit $rc)"
-	fi
-	if [ "$rc" -ge 128 ]; then
-		show stderr "$out.err"
-		fail "$what: crashed (exit $rc = signal $((rc - 128)))"
-	fi
-	if grep -Eq 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:|ThreadSanitizer' \
-		"$out.err" "$out.out" 2>/dev/null; then
-		show stderr "$out.err"
-		fail "$what: sanitizer report"
-	fi
+	PGDATABASE=$db t_run "$limit" "$out" "$MIGRATE" "$@"
 }
 
 # expect_rc WANT WHAT OUT: fail unless RC is WANT.
