@@ -1234,20 +1234,37 @@ pq_unlock(struct migrate_backend *be, struct migrate_backend_error *err)
 /* ------------------------------------------------------------------ */
 
 static void
+row_free(struct migrate_record *r)
+{
+	free((char *)r->revision);
+	free((char *)r->operation);
+	free((char *)r->checksum);
+}
+
+static void
 deferred_clear(struct deferred *d)
 {
 	size_t i;
 
-	for (i = 0; i < d->n; i++) {
-		free((char *)d->rows[i].revision);
-		free((char *)d->rows[i].operation);
-		free((char *)d->rows[i].checksum);
-	}
+	for (i = 0; i < d->n; i++)
+		row_free(&d->rows[i]);
 	free(d->rows);
 	d->rows = NULL;
 	d->n = d->cap = 0;
 	strv_clear(&d->removed);
 	strv_clear(&d->added);
+}
+
+/* Forget the first @n kept rows (written ahead). */
+static void
+deferred_drop(struct deferred *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		row_free(&d->rows[i]);
+	memmove(d->rows, d->rows + n, (d->n - n) * sizeof(*d->rows));
+	d->n -= n;
 }
 
 /* The transaction ended (@committed or not). */
@@ -1731,7 +1748,11 @@ pq_run_step(struct migrate_backend *be,
 
 /* Bytes of steps' SQL sent per round trip by run_steps() (a step larger
  * than this goes alone). */
-#define STEPS_BATCH_BYTES (128 * 1024)
+#define STEPS_BATCH_BYTES (32 * 1024)
+
+/* History rows a run keeps for commit() at most: more travel ahead with
+ * the next batch (memory stays bounded whatever the run's length). */
+#define DEFERRED_ROWS_MAX 128
 
 /* Where a step sits in a run_steps() batch. */
 struct step_slot {
@@ -1783,12 +1804,22 @@ pq_run_steps(struct migrate_backend *be,
 		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
 					     "out of memory");
 	while (first < n) {
-		size_t last = first, n_pre = 0, results = 0;
+		size_t last = first, n_pre = 0, results = 0, ahead = 0;
 		bool ensure = false;
 		struct batch bt;
 		double t0, budget = 0;
 
 		b.len = 0;
+		/* Kept history rows beyond DEFERRED_ROWS_MAX go ahead, all
+		 * but the last (commit() needs a row to carry the version
+		 * check). */
+		if (pq->dfr.n > DEFERRED_ROWS_MAX) {
+			ahead = pq->dfr.n - 1;
+			migrate__pg_bookkeeping_rows(&b, &pq->names, NULL,
+						     pq->dfr.rows, ahead,
+						     MIGRATE_PG_TIMING_RECORD);
+			n_pre++;
+		}
 		/* One batch: steps [first, last). */
 		do {
 			const struct migrate_backend_step *st = &steps[last];
@@ -1844,6 +1875,7 @@ pq_run_steps(struct migrate_backend *be,
 
 			if (ensure)
 				pq->ensure = ENSURE_IN_TXN;
+			deferred_drop(&pq->dfr, ahead);
 			for (k = first; k < last; k++) {
 				rc = deferred_keep(&pq->dfr, steps[k].record,
 						   each);

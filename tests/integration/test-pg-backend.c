@@ -410,6 +410,57 @@ START_TEST(test_be_run_steps_batched)
 
 END_TEST
 
+/* A long single-transaction run keeps a bounded number of history rows
+ * for commit(): the rest travel ahead with a later batch, in order. */
+START_TEST(test_be_run_steps_rows_ahead)
+{
+	struct migrate_backend *be = be_ready();
+	struct migrate_backend_error err;
+	struct migrate_backend_step st[300];
+	struct migrate_record rec[300];
+	static char ids[301][8];
+	const char *heads[301];
+	PGconn *c = pgt_connect(NULL);
+	size_t done, i;
+	char *v;
+
+	memset(&err, 0, sizeof(err));
+	for (i = 0; i <= 300; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "r%03zu", i);
+		heads[i] = ids[i];
+	}
+	for (i = 0; i < 300; i++) {
+		init_record(&rec[i], ids[i + 1], i ? &heads[i] : NULL,
+			    i ? 1 : 0, &heads[i + 1], 1);
+		st[i].sql = "SELECT 1";
+		st[i].lock_timeout_ms = 1000;
+		st[i].statement_timeout_ms = 0;
+		st[i].record = &rec[i];
+		st[i].in_transaction = 1;
+	}
+	ck_assert_int_eq(be->begin(be, &err), 0);
+	ck_assert_msg(be->run_steps(be, st, 270, &done, &err) == 0, "%s",
+		      err.message);
+	ck_assert_uint_eq(done, 270);
+	ck_assert_msg(be->run_steps(be, st + 270, 30, &done, &err) == 0, "%s",
+		      err.message);
+	ck_assert_uint_eq(done, 30);
+	ck_assert_int_eq(be->commit(be, &err), 0);
+	v = pgt_rows(c, "SELECT version_num FROM alembic_version");
+	ck_assert_str_eq(v, "r300\n");
+	free(v);
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM migrate_log"), 300);
+	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM (SELECT revision, "
+				     "row_number() OVER (ORDER BY id) AS k "
+				     "FROM migrate_log) t WHERE revision <> "
+				     "'r' || lpad(k::text, 3, '0')"),
+			 0);
+	PQfinish(c);
+	be->free(be);
+}
+
+END_TEST
+
 /* No commit of their own for the bookkeeping tables: they come with the
  * first write, in its transaction (gone with it when it fails), or at
  * unlock when nothing was written. */
@@ -750,6 +801,7 @@ pg_backend_suite(void)
 	add_test(s, test_be_run_steps_deferred_bookkeeping);
 	add_test(s, test_be_tables_with_first_write);
 	add_test(s, test_be_run_steps_batched);
+	add_test(s, test_be_run_steps_rows_ahead);
 	add_test(s, test_be_record_merge_and_conflict);
 	add_test(s, test_be_exec_error_fields);
 	add_test(s, test_be_lock);
