@@ -82,27 +82,16 @@ with_bin()
 	printf '%s\n' "${out[@]}"
 }
 
-wait_ok=true
-"$bin/mirage-migrate" --help 2>&1 | grep -q -- '--wait' || wait_ok=false
-strip_wait()
-{
-	local a
-	for a in "$@"; do
-		case $a in --wait*) $wait_ok && echo "$a" ;; *) echo "$a" ;; esac
-	done
-}
-$wait_ok || note "NOTE: this build's migrate has no --wait yet: running the Job's and the image's arguments without it"
-
 fresh_db ctr_db
 mapfile -t p < <(with_bin $probe)
 PGDATABASE=ctr_db run "$T_TMP/probe0" "${p[@]}"
 expect 1 "readiness before the migration"
-mapfile -t j < <(strip_wait $job_args)
+read -r -a j <<<"$job_args"
 PGDATABASE=ctr_db run "$T_TMP/job" "$bin/mirage-migrate" "${j[@]}"
 expect 0 "the Job's command: mirage-migrate ${j[*]}"
 PGDATABASE=ctr_db run "$T_TMP/probe1" "${p[@]}"
 expect 0 "readiness after the migration"
-mapfile -t c < <(strip_wait $image_cmd)
+read -r -a c <<<"$image_cmd"
 PGDATABASE=ctr_db run "$T_TMP/cmd" "$bin/mirage-migrate" "${c[@]}"
 expect 0 "the image's CMD again: mirage-migrate ${c[*]}"
 has "$T_TMP/cmd.out" "nothing to do" "a second run finds nothing to do"
