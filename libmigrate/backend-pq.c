@@ -1261,6 +1261,8 @@ deferred_drop(struct deferred *d, size_t n)
 {
 	size_t i;
 
+	if (n == 0)
+		return;
 	for (i = 0; i < n; i++)
 		row_free(&d->rows[i]);
 	memmove(d->rows, d->rows + n, (d->n - n) * sizeof(*d->rows));
