@@ -798,8 +798,6 @@ run_sql_steps(struct migrate *m,
 		bs[k].statement_timeout_ms = statement_timeout_of(m, sec);
 		bs[k].record = &rec[k];
 		bs[k].in_transaction = 1;
-		if (report)
-			progress(m, st, MIGRATE_PROGRESS_START, 0);
 	}
 	berr_clear(m);
 	rc = be->run_steps(be, bs, n, &done, &m->berr);
@@ -807,11 +805,20 @@ run_sql_steps(struct migrate *m,
 	free(rec);
 	if (done > n)
 		done = n;
-	for (k = 0; k < done; k++)
+	/* Reported once the backend answered: no step is said to start
+	 * that did not run. */
+	for (k = 0; k < done; k++) {
+		if (report)
+			progress(m, &plan->steps[from + k],
+				 MIGRATE_PROGRESS_START, 0);
 		progress(m, &plan->steps[from + k], MIGRATE_PROGRESS_DONE,
 			 clock_ms() - t0);
+	}
 	if (rc < 0) {
 		*n_done = done < n ? done : n - 1;
+		if (report)
+			progress(m, &plan->steps[from + *n_done],
+				 MIGRATE_PROGRESS_START, 0);
 		return step_backend_error(m, &plan->steps[from + *n_done], rc,
 					  true, 0, NULL);
 	}

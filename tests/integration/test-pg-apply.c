@@ -559,6 +559,23 @@ START_TEST(test_pg_readonly_handle)
 
 END_TEST
 
+/* Progress events as "S001 D001 F002 " (start, done, failed, retry). */
+static void
+record_progress(const char *revision,
+		int direction,
+		int phase,
+		double elapsed_ms,
+		void *payload)
+{
+	char *seen = payload;
+	size_t len = strlen(seen);
+
+	(void)direction;
+	(void)elapsed_ms;
+	snprintf(seen + len, 128 - len, "%c%s ",
+		 phase >= 1 && phase <= 4 ? "?SDFR"[phase] : '?', revision);
+}
+
 START_TEST(test_pg_single_transaction_rolls_back_all)
 {
 	static const char *const files[] = {
@@ -570,18 +587,28 @@ START_TEST(test_pg_single_transaction_rolls_back_all)
 		"-- Revision ID: 002\n-- Revises: 001\n-- migrate:upgrade\n"
 		"CREATE TABLE s2 (x integer);\nSELECT broken FROM s2;\n"
 		"-- migrate:downgrade\nDROP TABLE s2;\n",
+		"r/003.sql",
+		"-- Revision ID: 003\n-- Revises: 002\n-- migrate:upgrade\n"
+		"CREATE TABLE s3 (x integer);\n-- migrate:downgrade\n"
+		"DROP TABLE s3;\n",
 		NULL,
 	};
 	struct migrate_options o = MIGRATE_OPTIONS_INIT;
 	struct migrate *m;
 	PGconn *c = pgt_connect(NULL);
+	char seen[128] = "";
 
 	o.flags = MIGRATE_OPEN_SINGLE_TRANSACTION;
+	o.progress = record_progress;
+	o.progress_payload = seen;
 	m = pgt_open(pgt_registry(files), NULL, &o);
 	ck_assert_int_eq(migrate_upgrade(m, "head"), MIGRATE_EBACKEND);
 	ck_assert_msg(strstr(migrate_errmsg(m), "r/002.sql:5:8: ") ==
 			      migrate_errmsg(m),
 		      "%s", migrate_errmsg(m));
+	/* the steps go to the server together; none is said to start that
+	 * did not run */
+	ck_assert_str_eq(seen, "S001 D001 S002 F002 ");
 	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM alembic_version"),
 			 0);
 	ck_assert_int_eq(pgt_long(c, "SELECT count(*) FROM pg_tables WHERE "
