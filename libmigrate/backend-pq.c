@@ -438,6 +438,38 @@ query1(struct pq_backend *pq, const char *sql)
 	return last;
 }
 
+/*
+ * Run the one statement built in @b (freed) with the I/O deadline: its
+ * rows (@n_rows of them unless < 0), or NULL with @err filled and *@rc the
+ * code.
+ */
+static PGresult *
+query_rows(struct pq_backend *pq,
+	   struct buf *b,
+	   int n_rows,
+	   struct migrate_backend_error *err,
+	   int *rc)
+{
+	PGresult *res;
+
+	if (b->oom) {
+		buf_free(b);
+		*rc = migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+					    "out of memory");
+		return NULL;
+	}
+	res = query1(pq, b->data);
+	buf_free(b);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK ||
+	    (n_rows >= 0 && PQntuples(res) != n_rows)) {
+		fill_error(pq, res, err);
+		PQclear(res);
+		*rc = MIGRATE_EBACKEND;
+		return NULL;
+	}
+	return res;
+}
+
 struct batch {
 	size_t n_ok;     /* results before the first error */
 	PGresult *error; /* the first error result (caller clears), or
@@ -754,18 +786,9 @@ open_session(struct pq_backend *pq,
 		   "set_config('migrate.session', '%s', false), "
 		   "current_setting('port')",
 		   pq->token);
-	if (b.oom) {
-		buf_free(&b);
-		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
-					     "out of memory");
-	}
-	res = query1(pq, b.data);
-	buf_free(&b);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		fill_error(pq, res, err);
-		PQclear(res);
-		return MIGRATE_EBACKEND;
-	}
+	res = query_rows(pq, &b, 1, err, &rc);
+	if (!res)
+		return rc;
 	if (cfg->schema && *cfg->schema) {
 		pq->schema = xstrdup(cfg->schema);
 	} else if (PQgetisnull(res, 0, 0)) {
@@ -1116,22 +1139,12 @@ pq_lock_holder(struct migrate_backend *be,
 	buf_puts(&b, " AS k) SELECT h.* FROM ");
 	holder_subquery(&b, "");
 	buf_puts(&b, " h");
-	if (b.oom) {
-		buf_free(&b);
-		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
-					     "out of memory");
-	}
-	res = query1(pq, b.data);
-	buf_free(&b);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fill_error(pq, res, err);
-		rc = MIGRATE_EBACKEND;
-	} else if (PQntuples(res) == 0) {
-		rc = 0;
-	} else {
+	res = query_rows(pq, &b, -1, err, &rc);
+	if (!res)
+		return rc;
+	rc = PQntuples(res) > 0 ? 1 : 0;
+	if (rc)
 		describe_holder(res, 0, out, size);
-		rc = 1;
-	}
 	PQclear(res);
 	return rc;
 }
@@ -1153,6 +1166,7 @@ pq_lock(struct migrate_backend *be,
 	struct buf name = BUF_INIT;
 	char holder[512];
 	PGresult *res;
+	int rc;
 
 	(void)wait_ms;
 	if (!pq->conn)
@@ -1176,18 +1190,9 @@ pq_lock(struct migrate_backend *be,
 	buf_puts(&b, " FROM t LEFT JOIN LATERAL ");
 	holder_subquery(&b, "NOT t.got AND ");
 	buf_puts(&b, " h ON true");
-	if (b.oom) {
-		buf_free(&b);
-		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
-					     "out of memory");
-	}
-	res = query1(pq, b.data);
-	buf_free(&b);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		fill_error(pq, res, err);
-		PQclear(res);
-		return MIGRATE_EBACKEND;
-	}
+	res = query_rows(pq, &b, 1, err, &rc);
+	if (!res)
+		return rc;
 	if (PQgetvalue(res, 0, 0)[0] == 't') {
 		PQclear(res);
 		return 0;
