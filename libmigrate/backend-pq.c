@@ -1182,11 +1182,10 @@ pq_lock(struct migrate_backend *be,
 	 * a stalled network): the lock it holds cannot outlive us for
 	 * longer than the I/O timeout. */
 	if (PQserverVersion(pq->conn) >= 140000)
-		buf_printf(&b,
-			   ", set_config('idle_session_timeout', '%d', false), "
-			   "set_config('idle_in_transaction_session_timeout', "
-			   "'%d', false)",
-			   pq->io_timeout_ms, pq->io_timeout_ms);
+		buf_printf(
+			&b,
+			", set_config('idle_session_timeout', '%d', false), set_config('idle_in_transaction_session_timeout', '%d', false)",
+			pq->io_timeout_ms, pq->io_timeout_ms);
 	buf_puts(&b, " FROM t LEFT JOIN LATERAL ");
 	holder_subquery(&b, "NOT t.got AND ");
 	buf_puts(&b, " h ON true");
@@ -2089,12 +2088,14 @@ pq_free(struct migrate_backend *be)
 /* Construction                                                        */
 /* ------------------------------------------------------------------ */
 
+/* A construction failure into @diag, as one line. */
 static int
-set_err(char *err, size_t errlen, const char *msg)
+refuse(struct migrate_diag *diag, const char *msg)
 {
-	if (err && errlen)
-		one_line(msg, err, errlen);
-	return MIGRATE_EINVAL;
+	char line[512];
+
+	one_line(msg, line, sizeof(line));
+	return migrate__fail(diag, MIGRATE_EINVAL, "%s", line);
 }
 
 /* Does @text hold a password anywhere (as the redactor reads it)? */
@@ -2123,8 +2124,7 @@ holds_password(const char *text)
 static int
 conninfo_refused(const char *conninfo,
 		 const char *msg,
-		 char *err,
-		 size_t errlen)
+		 struct migrate_diag *diag)
 {
 	/* libpq's messages, the URI ones first (url.c hands libpq a
 	 * postgresql:// URI), each with ours. */
@@ -2167,21 +2167,21 @@ conninfo_refused(const char *conninfo,
 		if (word[0]) {
 			char tmp[160];
 
-			snprintf(tmp, sizeof(tmp),
-				 "malformed connection parameters: unknown "
-				 "parameter \"%s\"",
-				 word);
-			return set_err(err, errlen, tmp);
+			snprintf(
+				tmp, sizeof(tmp),
+				"malformed connection parameters: unknown parameter \"%s\"",
+				word);
+			return refuse(diag, tmp);
 		}
-		return set_err(err, errlen,
-			       "malformed connection parameters: an unknown "
-			       "parameter name (quote values that hold "
-			       "spaces)");
+		return refuse(diag,
+			      "malformed connection parameters: an unknown "
+			      "parameter name (quote values that hold "
+			      "spaces)");
 	}
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (strstr(msg, map[i].libpq))
-			return set_err(err, errlen, map[i].ours);
-	return set_err(err, errlen, "malformed connection parameters");
+			return refuse(diag, map[i].ours);
+	return refuse(diag, "malformed connection parameters");
 }
 
 /* libpq expands dbname once: a dbname value that is itself connection
@@ -2229,7 +2229,7 @@ is_uri(const char *s)
 /* Let libpq parse a conninfo string or URI (from url.c), with messages of
  * our own. */
 static int
-check_conninfo(const char *conninfo, char *err, size_t errlen)
+check_conninfo(const char *conninfo, struct migrate_diag *diag)
 {
 	PQconninfoOption *opts, *o;
 	char *msg = NULL;
@@ -2241,14 +2241,14 @@ check_conninfo(const char *conninfo, char *err, size_t errlen)
 	if (!*p)
 		return 0;
 	if (!is_uri(p) && !strchr(p, '='))
-		return set_err(err, errlen,
-			       "expected a postgresql:// URL or keyword=value "
-			       "connection parameters");
+		return refuse(diag,
+			      "expected a postgresql:// URL or keyword=value "
+			      "connection parameters");
 	opts = PQconninfoParse(conninfo, &msg);
 	if (!opts) {
 		if (!msg)
 			return MIGRATE_ENOMEM;
-		rc = conninfo_refused(conninfo, msg, err, errlen);
+		rc = conninfo_refused(conninfo, msg, diag);
 		PQfreemem(msg);
 		return rc;
 	}
@@ -2257,15 +2257,15 @@ check_conninfo(const char *conninfo, char *err, size_t errlen)
 			continue;
 		if (strcmp(o->keyword, "dbname") == 0 &&
 		    looks_like_connection_string(o->val))
-			rc = set_err(err, errlen,
-				     "malformed connection parameters: dbname "
-				     "holds connection parameters or a URL "
-				     "(give them directly)");
+			rc = refuse(diag,
+				    "malformed connection parameters: dbname "
+				    "holds connection parameters or a URL "
+				    "(give them directly)");
 		else if (strcmp(o->keyword, "port") == 0 &&
 			 !ports_valid(o->val))
-			rc = set_err(err, errlen,
-				     "malformed connection parameters: invalid "
-				     "port number (1-65535)");
+			rc = refuse(diag,
+				    "malformed connection parameters: invalid "
+				    "port number (1-65535)");
 	}
 	PQconninfoFree(opts);
 	return rc;
@@ -2276,27 +2276,22 @@ static const struct migrate_backend backend_init = MIGRATE_BACKEND_INIT;
 int
 migrate__backend_pq_new(struct migrate_backend **out,
 			const char *url,
-			char *err,
-			size_t errlen)
+			struct migrate_diag *diag)
 {
 	struct pq_backend *pq;
 	char *conninfo = NULL;
 	char tmp[512];
 	int rc;
 
-	if (err && errlen)
-		err[0] = '\0';
+	migrate__diag_clear(diag);
 	if (!out)
-		return set_err(err, errlen, "no place for the backend");
+		return refuse(diag, "no place for the backend");
 	*out = NULL;
 	tmp[0] = '\0';
 	rc = migrate__url_to_conninfo(url, &conninfo, tmp, sizeof(tmp));
-	if (rc < 0) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s", tmp);
-		return rc;
-	}
-	rc = check_conninfo(conninfo, err, errlen);
+	if (rc < 0)
+		return migrate__fail(diag, rc, "%s", tmp);
+	rc = check_conninfo(conninfo, diag);
 	if (rc < 0) {
 		free(conninfo);
 		return rc;
@@ -2337,5 +2332,5 @@ MIGRATE_EXPORT
 int
 migrate_backend_pq_new(struct migrate_backend **out, const char *url)
 {
-	return migrate__backend_pq_new(out, url, NULL, 0);
+	return migrate__backend_pq_new(out, url, NULL);
 }

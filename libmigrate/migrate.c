@@ -136,7 +136,7 @@ copy_options(struct migrate *m, const struct migrate_options *opts)
 }
 
 static int
-check_name(const char *what, const char *name, char *msg, size_t msglen)
+check_name(const char *what, const char *name, struct migrate_diag *diag)
 {
 	size_t n = name ? strlen(name) : 0, shown = 24;
 
@@ -144,34 +144,30 @@ check_name(const char *what, const char *name, char *msg, size_t msglen)
 		return 0;
 	while (shown > 0 && ((unsigned char)name[shown] & 0xC0) == 0x80)
 		shown--;
-	xsnprintf(
-		msg, msglen,
+	return migrate__fail(
+		diag, MIGRATE_EINVAL,
 		"%s name \"%.*s...\" is %zu bytes long: PostgreSQL keeps at most 63 bytes of a name and would cut it (two names could become one); choose a shorter one",
 		what, (int)shown, name, n);
-	return MIGRATE_EINVAL;
 }
 
 int
 migrate__check_names(const struct migrate_options *opts,
-		     char *msg,
-		     size_t msglen)
+		     struct migrate_diag *diag)
 {
-	int rc = check_name("version table", opts->version_table, msg, msglen);
+	int rc = check_name("version table", opts->version_table, diag);
 
 	if (rc == 0)
-		rc = check_name("history table", opts->log_table, msg, msglen);
+		rc = check_name("history table", opts->log_table, diag);
 	if (rc == 0)
-		rc = check_name("schema", opts->schema, msg, msglen);
+		rc = check_name("schema", opts->schema, diag);
 	return rc;
 }
 
 static int
 check_options(struct migrate *m, const struct migrate_options *opts)
 {
-	char msg[256];
-
-	if (migrate__check_names(opts, msg, sizeof(msg)) < 0)
-		return migrate__set_error(m, MIGRATE_EINVAL, "%s", msg);
+	if (migrate__check_names(opts, &m->diag) < 0)
+		return MIGRATE_EINVAL;
 	if (opts->lock_wait_ms < 0)
 		return migrate__set_error(m, MIGRATE_EINVAL,
 					  "lock_wait_ms must not be negative");
@@ -202,18 +198,17 @@ check_options(struct migrate *m, const struct migrate_options *opts)
 static int
 default_backend(struct migrate *m)
 {
-	char err[512];
+	struct migrate_diag err;
 	int rc;
 
-	err[0] = '\0';
-	rc = migrate__backend_pq_new(&m->be, m->database_url, err, sizeof(err));
+	rc = migrate__backend_pq_new(&m->be, m->database_url, &err);
 	if (rc == 0)
 		return 0;
 	m->be = NULL;
 	if (rc == MIGRATE_ENOMEM)
 		return rc;
 	return migrate__set_error(m, rc, "invalid database URL: %s",
-				  err[0] ? err : migrate_strerror(rc));
+				  err.msg[0] ? err.msg : migrate_strerror(rc));
 }
 
 /* Open's failures leave the handle unconnected; migrate_verify() reports

@@ -41,13 +41,14 @@ migrate__version_ok(unsigned int version, unsigned int max)
  * this are refused (migrate__check_names), never cut. */
 #define MIGRATE_NAME_MAX 63
 
+struct migrate_diag;
+
 /*
  * The one check of the bookkeeping names in @opts (version table, history
- * table, schema): 0, or MIGRATE_EINVAL with the reason in @msg.
+ * table, schema): 0, or MIGRATE_EINVAL with the reason in @diag.
  */
 int migrate__check_names(const struct migrate_options *opts,
-			 char *msg,
-			 size_t msglen);
+			 struct migrate_diag *diag);
 
 /* Size of the fixed error buffers of handles and registries. */
 #define MIGRATE_ERRMSG_SIZE 2048
@@ -433,7 +434,6 @@ void migrate__redact(const char *in, char *out, size_t outlen);
  */
 int migrate__backend_pq_new(struct migrate_backend **out,
 			    const char *url,
-			    char *err,
-			    size_t errlen);
+			    struct migrate_diag *diag);
 
 #endif /* LIBMIGRATE_PRIVATE_H */

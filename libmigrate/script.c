@@ -238,13 +238,8 @@ migrate_plan_sql(char **out,
 			reg, MIGRATE_EINVAL,
 			"migrate_plan_sql: unsupported options version %u",
 			opts->version);
-	{
-		char msg[256];
-
-		if (migrate__check_names(opts, msg, sizeof(msg)) < 0)
-			return migrate__registry_error(reg, MIGRATE_EINVAL,
-						       "%s", msg);
-	}
+	if (migrate__check_names(opts, &reg->diag) < 0)
+		return MIGRATE_EINVAL;
 	single = (opts->flags & MIGRATE_OPEN_SINGLE_TRANSACTION) != 0;
 	for (i = 0; i < plan->n_steps; i++) {
 		const struct migrate_step *st = &plan->steps[i];

@@ -167,17 +167,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * with our own messages. */
 	{
 		struct migrate_backend *be = NULL;
+		struct migrate_diag diag;
 
-		err[0] = '\0';
-		rc = migrate__backend_pq_new(&be, s, err, sizeof(err));
+		rc = migrate__backend_pq_new(&be, s, &diag);
 		check(rc == 0 || rc == MIGRATE_EINVAL || rc == MIGRATE_ENOMEM);
-		check(memchr(err, '\0', sizeof(err)) != NULL);
+		check(memchr(diag.msg, '\0', sizeof(diag.msg)) != NULL);
 		check((rc == 0) == (be != NULL));
 		if (be)
 			be->free(be);
-		if (rc != 0 && has_secret && strstr(err, secret)) {
+		if (rc != 0 && has_secret && strstr(diag.msg, secret)) {
 			fprintf(stderr, "password '%s' in message: %s\n",
-				secret, err);
+				secret, diag.msg);
 			abort();
 		}
 	}

@@ -40,14 +40,15 @@ static void
 expect_conninfo(const char *url, const char *want)
 {
 	char err[256] = "";
+	struct migrate_diag diag;
 	char *out = NULL, *got, *wanted;
 	struct migrate_backend *be = NULL;
 	int rc = migrate__url_to_conninfo(url, &out, err, sizeof(err));
 
 	ck_assert_msg(rc == 0, "%s: rc %d: %s", url, rc, err);
 	ck_assert_ptr_nonnull(out);
-	rc = migrate__backend_pq_new(&be, url, err, sizeof(err));
-	ck_assert_msg(rc == 0, "%s: backend rc %d: %s", url, rc, err);
+	rc = migrate__backend_pq_new(&be, url, &diag);
+	ck_assert_msg(rc == 0, "%s: backend rc %d: %s", url, rc, diag.msg);
 	be->free(be);
 	got = libpq_reading(out);
 	wanted = libpq_reading(want);
@@ -64,18 +65,19 @@ expect_conninfo(const char *url, const char *want)
 static void
 expect_invalid(const char *url, const char *needle, const char *secret)
 {
-	char err[256] = "";
+	struct migrate_diag diag;
 	struct migrate_backend *be = (struct migrate_backend *)1;
-	int rc = migrate__backend_pq_new(&be, url, err, sizeof(err));
+	int rc = migrate__backend_pq_new(&be, url, &diag);
 
 	ck_assert_msg(rc == MIGRATE_EINVAL, "%s: rc %d", url, rc);
 	ck_assert_ptr_null(be);
-	ck_assert_msg(strstr(err, needle) != NULL, "%s: message <%s>", url,
-		      err);
-	ck_assert_msg(strchr(err, '\n') == NULL, "multi-line: <%s>", err);
+	ck_assert_msg(strstr(diag.msg, needle) != NULL, "%s: message <%s>", url,
+		      diag.msg);
+	ck_assert_msg(strchr(diag.msg, '\n') == NULL, "multi-line: <%s>",
+		      diag.msg);
 	if (secret)
-		ck_assert_msg(strstr(err, secret) == NULL,
-			      "password in message <%s>", err);
+		ck_assert_msg(strstr(diag.msg, secret) == NULL,
+			      "password in message <%s>", diag.msg);
 }
 
 START_TEST(test_url_postgresql_scheme)
@@ -392,7 +394,7 @@ END_TEST
 START_TEST(test_pq_new_rejects_malformed)
 {
 	struct migrate_backend *be = (struct migrate_backend *)1;
-	char err[256];
+	struct migrate_diag diag;
 
 	ck_assert_int_eq(migrate_backend_pq_new(&be, "mysql://h/d"),
 			 MIGRATE_EINVAL);
@@ -402,18 +404,19 @@ START_TEST(test_pq_new_rejects_malformed)
 		MIGRATE_EINVAL);
 	ck_assert_int_eq(migrate_backend_pq_new(&be, "host='unterminated"),
 			 MIGRATE_EINVAL);
-	ck_assert_int_eq(migrate__backend_pq_new(
-				 &be, "postgresql://u:hunter2@h/d?nope=1", err,
-				 sizeof(err)),
-			 MIGRATE_EINVAL);
+	ck_assert_int_eq(
+		migrate__backend_pq_new(
+			&be, "postgresql://u:hunter2@h/d?nope=1", &diag),
+		MIGRATE_EINVAL);
 	/* With a password in the text, the word is not named: it could be
 	 * a part of the password. */
-	ck_assert_msg(strstr(err, "unknown parameter") != NULL, "%s", err);
-	ck_assert_msg(strstr(err, "hunter2") == NULL, "%s", err);
-	ck_assert_int_eq(migrate__backend_pq_new(&be, "password=hunter2 x=1",
-						 err, sizeof(err)),
-			 MIGRATE_EINVAL);
-	ck_assert_msg(strstr(err, "hunter2") == NULL, "%s", err);
+	ck_assert_msg(strstr(diag.msg, "unknown parameter") != NULL, "%s",
+		      diag.msg);
+	ck_assert_msg(strstr(diag.msg, "hunter2") == NULL, "%s", diag.msg);
+	ck_assert_int_eq(
+		migrate__backend_pq_new(&be, "password=hunter2 x=1", &diag),
+		MIGRATE_EINVAL);
+	ck_assert_msg(strstr(diag.msg, "hunter2") == NULL, "%s", diag.msg);
 }
 
 END_TEST
@@ -439,14 +442,14 @@ START_TEST(test_pq_new_never_echoes_password)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct migrate_backend *be = NULL;
-		char err[512] = "";
-		int rc = migrate__backend_pq_new(&be, bad[i], err, sizeof(err));
+		struct migrate_diag diag;
+		int rc = migrate__backend_pq_new(&be, bad[i], &diag);
 
 		ck_assert_msg(rc == MIGRATE_EINVAL, "%s: rc %d", bad[i], rc);
 		ck_assert_ptr_null(be);
-		ck_assert_msg(err[0] != '\0', "%s: no message", bad[i]);
-		ck_assert_msg(strstr(err, "Zq9w") == NULL, "%s: <%s>", bad[i],
-			      err);
+		ck_assert_msg(diag.msg[0] != '\0', "%s: no message", bad[i]);
+		ck_assert_msg(strstr(diag.msg, "Zq9w") == NULL, "%s: <%s>",
+			      bad[i], diag.msg);
 	}
 }
 
@@ -456,16 +459,14 @@ END_TEST
 START_TEST(test_pq_new_names_unknown_keyword)
 {
 	struct migrate_backend *be = NULL;
-	char err[512] = "";
+	struct migrate_diag diag;
 
-	ck_assert_int_eq(migrate__backend_pq_new(&be, "host=h dbnme=x", err,
-						 sizeof(err)),
+	ck_assert_int_eq(migrate__backend_pq_new(&be, "host=h dbnme=x", &diag),
 			 MIGRATE_EINVAL);
-	ck_assert_msg(strstr(err, "\"dbnme\"") != NULL, "%s", err);
-	ck_assert_int_eq(
-		migrate__backend_pq_new(&be, "host='h", err, sizeof(err)),
-		MIGRATE_EINVAL);
-	ck_assert_msg(strstr(err, "unterminated") != NULL, "%s", err);
+	ck_assert_msg(strstr(diag.msg, "\"dbnme\"") != NULL, "%s", diag.msg);
+	ck_assert_int_eq(migrate__backend_pq_new(&be, "host='h", &diag),
+			 MIGRATE_EINVAL);
+	ck_assert_msg(strstr(diag.msg, "unterminated") != NULL, "%s", diag.msg);
 }
 
 END_TEST
