@@ -2133,25 +2133,21 @@ conninfo_refused(const char *conninfo,
 		const char *ours;
 	} map[] = {
 		{ "percent-encoded",
-		  "malformed database URL: invalid percent-encoding (write % as "
-		  "%25)" },
+		  "malformed database URL: invalid percent-encoding (write % as %25)" },
 		{ "matching \"]\"",
 		  "malformed database URL: unterminated '[' in the host" },
 		{ "IPv6 host address may not be empty",
 		  "malformed database URL: empty IPv6 address" },
 		{ "unexpected character",
-		  "malformed database URL: unexpected text after the host or "
-		  "after ']' (expected ':' and a port, or '/')" },
+		  "malformed database URL: unexpected text after the host or after ']' (expected ':' and a port, or '/')" },
 		{ "missing key/value separator",
 		  "malformed database URL: query parameter without '=value'" },
 		{ "extra key/value separator",
 		  "malformed database URL: query parameter with a second '='" },
 		{ "missing \"=\"",
-		  "malformed connection parameters: a word without '=value' "
-		  "(quote values that hold spaces)" },
+		  "malformed connection parameters: a word without '=value' (quote values that hold spaces)" },
 		{ "unterminated quoted string",
-		  "malformed connection parameters: an unterminated quoted "
-		  "value" },
+		  "malformed connection parameters: an unterminated quoted value" },
 	};
 
 	const char *q = strchr(msg, '"');
@@ -2173,10 +2169,9 @@ conninfo_refused(const char *conninfo,
 				word);
 			return refuse(diag, tmp);
 		}
-		return refuse(diag,
-			      "malformed connection parameters: an unknown "
-			      "parameter name (quote values that hold "
-			      "spaces)");
+		return refuse(
+			diag,
+			"malformed connection parameters: an unknown parameter name (quote values that hold spaces)");
 	}
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (strstr(msg, map[i].libpq))
@@ -2241,9 +2236,9 @@ check_conninfo(const char *conninfo, struct migrate_diag *diag)
 	if (!*p)
 		return 0;
 	if (!is_uri(p) && !strchr(p, '='))
-		return refuse(diag,
-			      "expected a postgresql:// URL or keyword=value "
-			      "connection parameters");
+		return refuse(
+			diag,
+			"expected a postgresql:// URL or keyword=value connection parameters");
 	opts = PQconninfoParse(conninfo, &msg);
 	if (!opts) {
 		if (!msg)
@@ -2257,15 +2252,14 @@ check_conninfo(const char *conninfo, struct migrate_diag *diag)
 			continue;
 		if (strcmp(o->keyword, "dbname") == 0 &&
 		    looks_like_connection_string(o->val))
-			rc = refuse(diag,
-				    "malformed connection parameters: dbname "
-				    "holds connection parameters or a URL "
-				    "(give them directly)");
+			rc = refuse(
+				diag,
+				"malformed connection parameters: dbname holds connection parameters or a URL (give them directly)");
 		else if (strcmp(o->keyword, "port") == 0 &&
 			 !ports_valid(o->val))
-			rc = refuse(diag,
-				    "malformed connection parameters: invalid "
-				    "port number (1-65535)");
+			rc = refuse(
+				diag,
+				"malformed connection parameters: invalid port number (1-65535)");
 	}
 	PQconninfoFree(opts);
 	return rc;

@@ -556,11 +556,10 @@ header_next(enum header h, const char *w, size_t n)
 static int
 begin_not_atomic(struct splitter *sp, size_t at)
 {
-	return fail(sp, at,
-		    "BEGIN in CREATE FUNCTION/PROCEDURE that is not BEGIN "
-		    "ATOMIC: psql would read on to a matching END; write "
-		    "\"begin\" in quotes if it is a name",
-		    NULL, 0, NULL);
+	return fail(
+		sp, at,
+		"BEGIN in CREATE FUNCTION/PROCEDURE that is not BEGIN ATOMIC: psql would read on to a matching END; write \"begin\" in quotes if it is a name",
+		NULL, 0, NULL);
 }
 
 static int
