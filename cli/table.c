@@ -60,7 +60,7 @@ const struct cli_option cli_options[] = {
 	{ OPT_FORMAT, "format", 0, CLI_ARG_REQUIRED, "FORMAT", "MIGRATE_FORMAT",
 	  0,
 	  "output: text (default) or json (one document on stdout, also for errors)",
-	  "Every command then writes exactly one JSON document, on one line, to standard output; progress and the error line still go to standard error, and the exit status is the same. A failed command writes {\"error\": MESSAGE, \"exit_code\": N, \"sqlstate\": S}. The shape of each command's document is documented, and stable, in json.md (installed with the documentation, in the source tree as doc/json.md)." },
+	  "Every command then writes exactly one JSON document, on one line, to standard output; progress and the error line still go to standard error, and the exit status is the same. A failed command writes {\"error\": MESSAGE, \"exit_code\": N, \"sqlstate\": S}. The shape of each command's document is documented, and stable, in json.md (installed with the documentation, in the source tree as docs/json.md)." },
 	{ OPT_VERBOSE, "verbose", 'v', CLI_ARG_NONE, NULL, "MIGRATE_VERBOSE", 0,
 	  "progress lines with timings, more detail", NULL },
 	{ OPT_QUIET, "quiet", 'q', CLI_ARG_NONE, NULL, "MIGRATE_QUIET", 0,
@@ -164,7 +164,7 @@ const struct cli_command cli_commands[] = {
 	  0 },
 	{ "lint", CMD_LINT, RUN(cmd_lint), 0, (size_t)-1, "[REV...]",
 	  "parse and lint revisions (no database)",
-	  "Parse every section of each revision REV (default: all) with PostgreSQL's own parser (libpg_query) and check it against the lint rules (doc/lint.md): what would block a live database, fail at run time, or break the previous release during a rolling deploy. Tables created by the same revision give no lock findings; the revision graph tells which exist before it. Needs no database. A finding is waived by a comment with a reason on its statement: '-- migrate:lint ignore=RULE -- reason'. With -v, waived findings are listed too.\n"
+	  "Parse every section of each revision REV (default: all) with PostgreSQL's own parser (libpg_query) and check it against the lint rules (docs/lint.md): what would block a live database, fail at run time, or break the previous release during a rolling deploy. Tables created by the same revision give no lock findings; the revision graph tells which exist before it. Needs no database. A finding is waived by a comment with a reason on its statement: '-- migrate:lint ignore=RULE -- reason'. With -v, waived findings are listed too.\n"
 	  "Exit 0 when there is no error (warnings and info allowed unless --strict), 1 on errors (or warnings with --strict), 2 usage, 3 bad revision files.",
 	  0 },
 };

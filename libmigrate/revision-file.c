@@ -389,7 +389,7 @@ scan_lines(struct parser *p)
 				clen--;
 			}
 			/* "-- migrate:lint ..." is a lint waiver (see
-			 * doc/lint.md): SQL comment, not a marker. */
+			 * docs/lint.md): SQL comment, not a marker. */
 			if (clen >= 8 && memcmp(c, "migrate:", 8) == 0 &&
 			    !(clen >= 12 && memcmp(c + 8, "lint", 4) == 0 &&
 			      (clen == 12 || is_space(c[12])))) {

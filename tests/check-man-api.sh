@@ -6,7 +6,7 @@
 set -eu
 root=$1
 header=$root/include/libmigrate.h
-page=$root/doc/libmigrate.3.scd
+page=$root/docs/libmigrate.3.scd
 missing=
 for sym in $(sed -n '/global:/,/local:/p' "$root/libmigrate/libmigrate.sym" |
 	grep -o 'migrate_[a-z0-9_]*'); do
@@ -16,7 +16,7 @@ for sym in $(sed -n '/global:/,/local:/p' "$root/libmigrate/libmigrate.sym" |
 	grep -q "$esc" "$page" || missing="$missing $sym"
 done
 if [ -n "$missing" ]; then
-	echo "libmigrate(3) (doc/libmigrate.3.scd) does not name:$missing" >&2
+	echo "libmigrate(3) (docs/libmigrate.3.scd) does not name:$missing" >&2
 	exit 1
 fi
 echo "libmigrate(3) names every function of libmigrate.h"

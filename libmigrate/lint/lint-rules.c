@@ -4,7 +4,7 @@
  * kind of statement, and the facts each statement establishes (tables,
  * column types, validated NOT NULL checks) for later statements and
  * descendant revisions. The rule table (ids, reasons, fixes) is in lint.c;
- * doc/lint.md explains each rule.
+ * docs/lint.md explains each rule.
  *
  * "Existing" table: one that this revision did not create (so far in its
  * upgrade; in a downgrade, what the upgrade created counts as created).

@@ -19,7 +19,7 @@
 #include "sql-position.h"
 
 /* ------------------------------------------------------------------ */
-/* Rules (one entry per rule; doc/lint.md documents each)             */
+/* Rules (one entry per rule; docs/lint.md documents each)             */
 /* ------------------------------------------------------------------ */
 
 static const struct migrate_lint_rule rules[] = {
@@ -94,7 +94,7 @@ static const struct migrate_lint_rule rules[] = {
 	  "write `-- migrate:lint ignore=RULE -- the reason`" },
 	{ "unknown-rule", MIGRATE_LINT_ERROR,
 	  "the waiver names a rule that does not exist",
-	  "use a rule id from doc/lint.md" },
+	  "use a rule id from docs/lint.md" },
 };
 
 const struct migrate_lint_rule *

@@ -2,7 +2,7 @@
 /*
  * libmigrate's linter: PostgreSQL's own parser (libpg_query) over the SQL
  * sections of a registry, plus rules about what would hurt a live database
- * or the previous release of a rolling deploy (doc/lint.md).
+ * or the previous release of a rolling deploy (docs/lint.md).
  *
  * A separate component (the `migrate-lint` static library, meson feature
  * `lint`): only the `migrate` command, the tests and the fuzz target link
@@ -26,7 +26,7 @@ enum migrate_lint_severity {
 };
 
 /* One rule: its id (used in waivers), severity, one-line reason and fix.
- * Each has an entry in doc/lint.md. */
+ * Each has an entry in docs/lint.md. */
 struct migrate_lint_rule {
 	const char *id;
 	int severity; /* enum migrate_lint_severity */

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # --format json on every command, validated against the shapes documented
-# in doc/json.md (json-check.py reads them from there): one document on
+# in docs/json.md (json-check.py reads them from there): one document on
 # stdout and nothing else, errors as {"error", "exit_code", "sqlstate"}, and
 # the values themselves (ids, statuses, counts, checksum findings). Also
 # history -r FROM:TO, show and branches in text.
@@ -13,7 +13,7 @@
 cli_init needs-pg
 command -v python3 >/dev/null || skip "python3 is not installed"
 T=$T_TMP
-DOC=$SRCDIR/doc/json.md
+DOC=$SRCDIR/docs/json.md
 CHECK=$SRCDIR/tests/integration/json-check.py
 R=$T/revs
 gen_chain "$R" 3

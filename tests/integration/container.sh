@@ -6,9 +6,9 @@
 #     the packages the script says it needs (build and runtime);
 #   - the script itself, from this source tree into a fresh directory;
 #   - the binary it produced, with the arguments of the Kubernetes Job
-#     (deploy/k8s/migrate-job.yaml) and the image's CMD, against the
+#     (examples/container/k8s/migrate-job.yaml) and the image's CMD, against the
 #     harness's database; the services' readiness command
-#     (deploy/k8s/mirage-api.yaml) fails before and passes after.
+#     (examples/container/k8s/mirage-api.yaml) fails before and passes after.
 # Run by pg-harness.sh.
 source "${SRCDIR:?}/tests/integration/cli-lib.sh"
 cli_init needs-pg
@@ -16,7 +16,7 @@ needs_vector
 command -v meson >/dev/null || skip "meson is not installed"
 python3 -c 'import yaml' 2>/dev/null || skip "python3-yaml is not installed"
 
-df=$SRCDIR/Dockerfile
+df=$SRCDIR/examples/container/Dockerfile
 script=$SRCDIR/tools/container-build.sh
 
 grep -qx 'RUN sh tools/container-build.sh /src /build /out' "$df" ||
@@ -40,7 +40,7 @@ done
 ok "the image tree has mirage-migrate and the services"
 
 # The image's CMD and the Job's args.
-python3 - "$df" "$SRCDIR/deploy/k8s" >"$T_TMP/args" <<'PY' || fail "cannot read the Dockerfile / manifests"
+python3 - "$df" "$SRCDIR/examples/container/k8s" >"$T_TMP/args" <<'PY' || fail "cannot read the Dockerfile / manifests"
 import json, sys, yaml
 df, k8s = sys.argv[1], sys.argv[2]
 lines = open(df).read().split("\n")

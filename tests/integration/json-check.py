@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Validate `migrate --format json` output against doc/json.md.
+"""Validate `migrate --format json` output against docs/json.md.
 
 usage: json-check.py DOC SHAPE [FILE] [--with KEY...]
 

@@ -530,7 +530,7 @@ START_TEST(test_lint_graph_facts)
 
 END_TEST
 
-/* Every rule has an id, a reason, a fix and an entry in doc/lint.md with
+/* Every rule has an id, a reason, a fix and an entry in docs/lint.md with
  * its severity. */
 START_TEST(test_lint_rule_table)
 {
@@ -541,7 +541,7 @@ START_TEST(test_lint_rule_table)
 	FILE *f;
 
 	ck_assert_ptr_nonnull(src);
-	snprintf(path, sizeof(path), "%s/doc/lint.md", src);
+	snprintf(path, sizeof(path), "%s/docs/lint.md", src);
 	f = fopen(path, "r");
 	ck_assert_msg(f, "cannot open %s", path);
 	doc = calloc(1, 1 << 20);
@@ -557,7 +557,7 @@ START_TEST(test_lint_rule_table)
 		ck_assert_ptr_eq(migrate_lint_rule_find(r[i].id), &r[i]);
 		snprintf(entry, sizeof(entry), "%s (%s)", r[i].id,
 			 migrate_lint_severity_name(r[i].severity));
-		ck_assert_msg(strstr(doc, entry), "doc/lint.md lacks '%s'",
+		ck_assert_msg(strstr(doc, entry), "docs/lint.md lacks '%s'",
 			      entry);
 	}
 	free(doc);
