@@ -659,7 +659,8 @@ cli_open(struct cli *c, bool read_only)
 	return CLI_EXIT_OK;
 }
 
-/* The one duration grammar (util/migrate-util.h), as in revision files. */
+/* The one duration grammar (libmigrate/util/migrate-util.h), as in revision
+ * files. */
 static bool
 parse_duration(const char *s, int *ms)
 {

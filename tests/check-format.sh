@@ -4,7 +4,7 @@
 set -eu
 cf=$1
 cd "$2"
-files=$(find include libmigrate util cli tests examples tools bench \
+files=$(find include libmigrate cli tests examples tools bench \
 	-name '*.c' -o -name '*.h' | sort)
 # shellcheck disable=SC2086
 "$cf" --dry-run -Werror $files

@@ -85,12 +85,12 @@ pq_cflags=$(pkg-config --cflags libpq 2>/dev/null || echo "-I$(pg_config --inclu
 pq_libs=$(pkg-config --libs libpq 2>/dev/null || echo -lpq)
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 cflags="-g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Wno-unused-parameter"
-incs="-I$src/include -I$src/libmigrate -I$src/util -I$gen $pq_cflags"
+incs="-I$src/include -I$src/libmigrate -I$src/libmigrate/util -I$gen $pq_cflags"
 
 echo "fuzz: building into $out"
 rm -rf "$out/obj"
 mkdir -p "$out/obj"
-for f in "$src"/libmigrate/*.c "$src"/util/*.c; do
+for f in "$src"/libmigrate/*.c "$src"/libmigrate/util/*.c; do
 	o=$out/obj/$(basename "$f" .c).o
 	# shellcheck disable=SC2086
 	"$cc" $cflags $san -fsanitize=fuzzer-no-link $incs -c "$f" -o "$o"

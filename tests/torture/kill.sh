@@ -15,7 +15,6 @@ torture_init "$@"
 
 N=50
 TRIALS=${TORTURE_KILL_TRIALS:-30}
-BUDGET_S=${TORTURE_KILL_BUDGET:-150}
 SLEEP=0.003
 DB=torture_kill
 DIR=$T_TMP/revs
@@ -42,15 +41,11 @@ for calib in 1 2 3; do
 done
 note "an undisturbed run of $N revisions takes ${run_ms} ms; $TRIALS trials"
 
-start=$(now_ms)
 killed=0
 finished=0
 mid=0
 declare -A seen=()
 for ((trial = 0; trial < TRIALS; trial++)); do
-	if (($(now_ms) - start > BUDGET_S * 1000)); then
-		fail "only $trial of $TRIALS trials done within ${BUDGET_S}s"
-	fi
 	# Stratified: trial k kills somewhere in the k-th slice of the run
 	# (a little shorter than the estimated run), so that the kills cover
 	# it from connect to the last commit.

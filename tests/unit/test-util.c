@@ -112,7 +112,7 @@ START_TEST(test_strerror_and_status_names)
 
 END_TEST
 
-/* The one duration grammar (util/migrate-util.h), table-driven. */
+/* The one duration grammar (libmigrate/util/migrate-util.h), table-driven. */
 START_TEST(test_duration_grammar)
 {
 	static const struct {
