@@ -154,8 +154,8 @@ int cmd_lint(struct cli *c);
  * Without the lint component (meson -Dlint=disabled) it does nothing. */
 int cli_preflight(struct cli *c, int direction, const char *target);
 
-/* The same for a plan already made (offline --sql: @server_version 0,
- * unknown, so a parse failure refuses; >= 160000 only warns). */
+/* The same for a plan already made, against @server_version (0 for the
+ * offline --sql script); the policy is migrate_lint_preflight()'s. */
 int cli_preflight_plan(struct cli *c,
 		       const struct migrate_plan *plan,
 		       int server_version);

@@ -18,26 +18,6 @@
 
 #include "migrate-lint.h"
 
-/* "FILE:LINE:COL", "FILE:LINE", "revision ID (upgrade)" */
-static void
-where(const struct migrate_lint_finding *f, char *out, size_t n)
-{
-	const char *dir =
-		f->direction == MIGRATE_DOWN ? "downgrade" : "upgrade";
-
-	if (f->file && f->line && f->column)
-		snprintf(out, n, "%s:%zu:%zu", f->file, f->line, f->column);
-	else if (f->file && f->line)
-		snprintf(out, n, "%s:%zu", f->file, f->line);
-	else if (f->file)
-		snprintf(out, n, "%s", f->file);
-	else if (f->line && f->column)
-		snprintf(out, n, "revision %s (%s):%zu:%zu", f->revision, dir,
-			 f->line, f->column);
-	else
-		snprintf(out, n, "revision %s (%s)", f->revision, dir);
-}
-
 static void
 print_text(const struct migrate_lint *l, bool verbose)
 {
@@ -49,7 +29,7 @@ print_text(const struct migrate_lint *l, bool verbose)
 
 		if (f->waiver && !verbose)
 			continue;
-		where(f, loc, sizeof(loc));
+		migrate_lint_where(f, loc, sizeof(loc));
 		if (strcmp(f->rule->id, "syntax-error") == 0) {
 			/* The compiler-style line of a parse error. */
 			printf("%s: %s\n", loc, f->message);
@@ -164,15 +144,21 @@ cmd_lint(struct cli *c)
 	return code;
 }
 
+static void
+preflight_line(const char *line, void *payload)
+{
+	(void)payload;
+	cli_errorf("%s", line);
+}
+
 int
 cli_preflight_plan(struct cli *c,
 		   const struct migrate_plan *plan,
 		   int server_version)
 {
 	struct migrate_lint *l = NULL;
-	size_t i, n;
-	int rc, code = CLI_EXIT_OK;
-	bool newer = server_version >= 160000;
+	size_t i;
+	int rc;
 
 	(void)c;
 	rc = migrate_lint_new(&l);
@@ -188,32 +174,12 @@ cli_preflight_plan(struct cli *c,
 		cli_errorf("pre-flight parse: %s", migrate_strerror(rc));
 		return CLI_EXIT_DATABASE;
 	}
-	n = migrate_lint_count(l);
-	for (i = 0; i < n; i++) {
-		const struct migrate_lint_finding *f = migrate_lint_at(l, i);
-		char loc[1024];
-
-		where(f, loc, sizeof(loc));
-		if (newer)
-			cli_errorf(
-				"warning: %s: %s (PostgreSQL 15's parser; the server is newer: going on)",
-				loc, f->message);
-		else
-			cli_errorf("%s: %s", loc, f->message);
-	}
-	if (n && !newer) {
-		if (server_version == 0)
-			cli_errorf(
-				"no script written: %zu section%s do%s not parse (--no-parse skips this check)",
-				n, n == 1 ? "" : "s", n == 1 ? "es" : "");
-		else
-			cli_errorf(
-				"nothing applied: %zu pending section%s do%s not parse (--no-parse skips this check)",
-				n, n == 1 ? "" : "s", n == 1 ? "es" : "");
-		code = CLI_EXIT_REVISIONS;
-	}
+	/* The policy (refuse below PostgreSQL 16, warn from 16 on) and its
+	 * messages are the lint component's. */
+	rc = migrate_lint_preflight(l, server_version, preflight_line, NULL);
 	migrate_lint_free(l);
-	return code;
+	return rc == MIGRATE_LINT_PREFLIGHT_REFUSE ? CLI_EXIT_REVISIONS
+						   : CLI_EXIT_OK;
 }
 
 int

@@ -128,6 +128,25 @@ migrate_lint_severity_name(int severity)
 	}
 }
 
+void
+migrate_lint_where(const struct migrate_lint_finding *f, char *out, size_t n)
+{
+	const char *dir =
+		f->direction == MIGRATE_DOWN ? "downgrade" : "upgrade";
+
+	if (f->file && f->line && f->column)
+		snprintf(out, n, "%s:%zu:%zu", f->file, f->line, f->column);
+	else if (f->file && f->line)
+		snprintf(out, n, "%s:%zu", f->file, f->line);
+	else if (f->file)
+		snprintf(out, n, "%s", f->file);
+	else if (f->line && f->column)
+		snprintf(out, n, "revision %s (%s):%zu:%zu", f->revision, dir,
+			 f->line, f->column);
+	else
+		snprintf(out, n, "revision %s (%s)", f->revision, dir);
+}
+
 /* ------------------------------------------------------------------ */
 /* Result set                                                          */
 /* ------------------------------------------------------------------ */

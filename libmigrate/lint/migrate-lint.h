@@ -99,8 +99,48 @@ int migrate_lint_parse_section(struct migrate_lint *l,
 
 /* server_version_num of the database of @m, which must have been opened
  * with the libpq backend (no backend passed to migrate_open()); 0 when
- * unknown (not connected). */
+ * unknown (not connected). The one place the pre-flight learns the
+ * server's version: libpq's, from the server_version the server reports
+ * at connection start. */
 int migrate_lint_server_version(struct migrate *m);
+
+/* libpg_query speaks PostgreSQL 15's grammar: from this server_version_num
+ * on, the server may accept syntax the parser does not know. */
+#define MIGRATE_LINT_NEWER_SERVER 160000
+
+/* The pre-flight's verdict (migrate_lint_preflight()). */
+enum migrate_lint_preflight_verdict {
+	MIGRATE_LINT_PREFLIGHT_CLEAN = 0,  /* every section parses */
+	MIGRATE_LINT_PREFLIGHT_WARN = 1,   /* reported; the run goes on */
+	MIGRATE_LINT_PREFLIGHT_REFUSE = 2, /* reported; apply nothing */
+};
+
+/* Receives one line to report (no newline); @payload as passed. */
+typedef void (*migrate_lint_line_fn)(const char *line, void *payload);
+
+/*
+ * The pre-flight policy of upgrade/downgrade (its one owner), over the
+ * syntax errors in @l (from migrate_lint_parse_section()) for a server
+ * whose server_version_num is @server_version (0: unknown, i.e. the
+ * offline --sql script). Below MIGRATE_LINT_NEWER_SERVER a parse failure
+ * refuses the run: one "FILE:LINE:COL: message" line per error, then a
+ * summary ("nothing applied: ..." or, for 0, "no script written: ...").
+ * At or above it, each is a "warning: ..." line and the run goes on (new
+ * syntax must never be blocked by an old parser). Calls @emit for each
+ * line, in order; @emit must not be NULL.
+ *
+ * @return an enum migrate_lint_preflight_verdict.
+ */
+int migrate_lint_preflight(const struct migrate_lint *l,
+			   int server_version,
+			   migrate_lint_line_fn emit,
+			   void *payload);
+
+/* Where @f is, into @out (@n bytes, truncated): "FILE:LINE:COL",
+ * "FILE:LINE", "FILE", "revision ID (upgrade):LINE:COL" or "revision ID
+ * (downgrade)". */
+void
+migrate_lint_where(const struct migrate_lint_finding *f, char *out, size_t n);
 
 /* Number of findings, and the @i-th (NULL when out of range). Borrowed:
  * valid until @l is freed. */

@@ -430,6 +430,104 @@ START_TEST(test_lint_parse_section)
 
 END_TEST
 
+/* The pre-flight policy (migrate_lint_preflight(), its one owner):
+ * PostgreSQL 15's parser refuses a plan below server_version_num 160000
+ * (and for the offline script, version 0), and only warns from 160000 on;
+ * the exact lines it reports. */
+struct lines {
+	char text[4096];
+	int n;
+};
+
+static void
+collect_line(const char *line, void *payload)
+{
+	struct lines *out = payload;
+	size_t len = strlen(out->text);
+
+	snprintf(out->text + len, sizeof(out->text) - len, "%s\n", line);
+	out->n++;
+}
+
+static const struct preflight_case {
+	int server_version;
+	int verdict;
+	const char *text;
+} preflight_cases[] = {
+	{ 150000, MIGRATE_LINT_PREFLIGHT_REFUSE,
+	  "002_test.sql:8:1: syntax error at or near \"SELEC\"\n"
+	  "003_more.sql:9:8: syntax error at or near \"TABEL\"\n"
+	  "nothing applied: 2 pending sections do not parse (--no-parse skips this check)\n" },
+	{ 159999, MIGRATE_LINT_PREFLIGHT_REFUSE,
+	  "002_test.sql:8:1: syntax error at or near \"SELEC\"\n"
+	  "003_more.sql:9:8: syntax error at or near \"TABEL\"\n"
+	  "nothing applied: 2 pending sections do not parse (--no-parse skips this check)\n" },
+	{ 0, MIGRATE_LINT_PREFLIGHT_REFUSE,
+	  "002_test.sql:8:1: syntax error at or near \"SELEC\"\n"
+	  "003_more.sql:9:8: syntax error at or near \"TABEL\"\n"
+	  "no script written: 2 sections do not parse (--no-parse skips this check)\n" },
+	{ 160000, MIGRATE_LINT_PREFLIGHT_WARN,
+	  "warning: 002_test.sql:8:1: syntax error at or near \"SELEC\" (PostgreSQL 15's parser; the server is newer: going on)\n"
+	  "warning: 003_more.sql:9:8: syntax error at or near \"TABEL\" (PostgreSQL 15's parser; the server is newer: going on)\n" },
+	{ 170000, MIGRATE_LINT_PREFLIGHT_WARN,
+	  "warning: 002_test.sql:8:1: syntax error at or near \"SELEC\" (PostgreSQL 15's parser; the server is newer: going on)\n"
+	  "warning: 003_more.sql:9:8: syntax error at or near \"TABEL\" (PostgreSQL 15's parser; the server is newer: going on)\n" },
+};
+
+static const char more_file[] =
+	"-- more\n--\n-- Revision ID: 003\n-- Revises: 002\n-- Create Date: 2026-01-01\n\n-- migrate:upgrade\nSELECT 1;\nCREATE TABEL u (id int);\n";
+
+START_TEST(test_lint_preflight_policy)
+{
+	const struct preflight_case *pc = &preflight_cases[_i];
+	struct migrate_registry *reg = registry_with("SELEC 1;", NULL, NULL);
+	const struct migrate_revision *rev = NULL;
+	struct migrate_lint *l = NULL;
+	struct lines got = { "", 0 };
+
+	assert_reg_ok(reg,
+		      migrate_registry_parse(reg, "003_more.sql", more_file,
+					     strlen(more_file)));
+	assert_reg_ok(reg, migrate_registry_validate(reg));
+	ck_assert_int_eq(migrate_lint_new(&l), 0);
+	ck_assert_int_eq(migrate_registry_find(&rev, reg, "002"), 0);
+	ck_assert_int_eq(migrate_lint_parse_section(l, rev, MIGRATE_UP), 0);
+	ck_assert_int_eq(migrate_registry_find(&rev, reg, "003"), 0);
+	ck_assert_int_eq(migrate_lint_parse_section(l, rev, MIGRATE_UP), 0);
+	ck_assert_int_eq(migrate_lint_preflight(l, pc->server_version,
+						collect_line, &got),
+			 pc->verdict);
+	ck_assert_str_eq(got.text, pc->text);
+	migrate_lint_free(l);
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
+/* A plan that parses: nothing reported, whatever the server. */
+START_TEST(test_lint_preflight_clean)
+{
+	struct migrate_registry *reg = registry_with("SELECT 1;", NULL, NULL);
+	const struct migrate_revision *rev = NULL;
+	struct migrate_lint *l = NULL;
+	struct lines got = { "", 0 };
+	const int versions[] = { 0, 150000, 160000, 170000 };
+	size_t i;
+
+	ck_assert_int_eq(migrate_lint_new(&l), 0);
+	ck_assert_int_eq(migrate_registry_find(&rev, reg, "002"), 0);
+	ck_assert_int_eq(migrate_lint_parse_section(l, rev, MIGRATE_UP), 0);
+	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
+		ck_assert_int_eq(migrate_lint_preflight(l, versions[i],
+							collect_line, &got),
+				 MIGRATE_LINT_PREFLIGHT_CLEAN);
+	ck_assert_int_eq(got.n, 0);
+	migrate_lint_free(l);
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
 START_TEST(test_lint_irreversible_and_incomplete_downgrade)
 {
 	struct migrate_registry *reg = registry_with(
@@ -613,6 +711,12 @@ lint_suite(void)
 	add_test(s, test_lint_message_one_line);
 	add_test(s, test_lint_syntax_downgrade);
 	add_test(s, test_lint_parse_section);
+	tc = tcase_create("test_lint_preflight_policy");
+	tcase_add_loop_test(
+		tc, test_lint_preflight_policy, 0,
+		(int)(sizeof(preflight_cases) / sizeof(preflight_cases[0])));
+	suite_add_tcase(s, tc);
+	add_test(s, test_lint_preflight_clean);
 	add_test(s, test_lint_irreversible_and_incomplete_downgrade);
 	add_test(s, test_lint_graph_facts);
 	add_test(s, test_lint_create_if_not_exists);
