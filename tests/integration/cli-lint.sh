@@ -8,7 +8,11 @@
 # checked too; --no-parse turns the check off (revisions 1-6 apply, 7 fails
 # at the server); a downgrade parses its pending sections the same way;
 # `migrate lint` reports the same position without any database; upgrade
-# --sql writes no script for such a plan (--no-parse: it does).
+# --sql writes no script for such a plan (--no-parse: it does). Against a
+# server that says it is PostgreSQL 16 (tests/version-proxy.py in front of
+# the real 15), the same error is only a warning: the run goes on, the
+# server rejects revision 7 itself (exit 4, FILE:LINE:COL), and the
+# database is left at revision 6.
 #
 # usage: pg-harness.sh bash cli-lint.sh   (MIGRATE in the environment)
 # shellcheck source=tests/integration/cli-lib.sh
@@ -86,3 +90,57 @@ same "$(version_of "$DB")" "r010" "nothing was downgraded (still at r010)"
 m "$DB" "$T/d2" --revisions "$D" downgrade r009
 expect 0 "a downgrade that does not reach the broken section runs"
 same "$(version_of "$DB")" "r009" "at r009"
+
+# A newer server (PostgreSQL 16+): libpg_query speaks 15's grammar, so a
+# parse failure is only a warning and the run goes on to the server. With
+# only PostgreSQL 15 here, tests/version-proxy.py sits between migrate and
+# the real server and rewrites the server_version the server reports at
+# connection start; the version the CLI acts on is the connection's
+# (libpq's PQserverVersion()). Control first: through the proxy saying
+# 15.8, the pre-flight refuses as without it.
+command -v python3 >/dev/null || skip "python3 not found (the version proxy)"
+PROXY=$(cd "$(dirname "$0")/.." && pwd)/version-proxy.py
+PROXY_PID=
+start_proxy()
+{
+	local i
+	rm -f "$T/pport"
+	python3 "$PROXY" "$PGPORT" "$T/pport" "$1" 2>"$T/proxy.err" &
+	PROXY_PID=$!
+	t_track "$PROXY_PID"
+	for ((i = 0; i < 500; i++)); do
+		[ -s "$T/pport" ] && break
+		sleep 0.02
+	done
+	[ -s "$T/pport" ] || fail "the version proxy did not start"
+}
+stop_proxy()
+{
+	kill "$PROXY_PID" 2>/dev/null || true
+	wait "$PROXY_PID" 2>/dev/null || true
+}
+D16=$T/revs16
+gen_chain "$D16" 10
+sed -i 's/^CREATE INDEX i_007 /CREAT INDEX i_007 /' "$D16/007_r007.sql"
+DB16=lint_db16
+fresh_db "$DB16"
+
+start_proxy 15.8
+PGHOST=127.0.0.1 PGPORT=$(cat "$T/pport") m "$DB16" "$T/v15" --revisions "$D16" upgrade head
+stop_proxy
+expect 3 "through the proxy saying 15.8, the pre-flight refuses"
+has "$T/v15.err" "nothing applied: 1 pending section does not parse" \
+	"the refusal says nothing was applied"
+same "$(table_exists "$DB16" alembic_version && echo yes || echo no)" no \
+	"no version table"
+
+start_proxy 16.4
+PGHOST=127.0.0.1 PGPORT=$(cat "$T/pport") m "$DB16" "$T/v16" --revisions "$D16" upgrade head
+stop_proxy
+expect 4 "a server saying 16.4 gets the run: the server itself rejects revision 7"
+has "$T/v16.err" "007_r007.sql:9:1: syntax error at or near \"CREAT\" (PostgreSQL 15's parser; the server is newer: going on)" \
+	"the pre-flight only warns, with FILE:LINE:COL"
+hasnt "$T/v16.err" "nothing applied" "no refusal"
+same "$(version_of "$DB16")" "r006" "revisions 1-6 applied, the database at the last completed one"
+grep -v '^migrate: warning: ' "$T/v16.err" >"$T/v16.server" || true
+has "$T/v16.server" "007_r007.sql:9:1" "the server's own error names FILE:LINE:COL"
