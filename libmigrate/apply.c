@@ -1376,11 +1376,13 @@ migrate_apply(struct migrate *m, const struct migrate_plan *plan)
 	return run_job(m, &job);
 }
 
-MIGRATE_EXPORT
-int
-migrate_stamp(struct migrate *m, const char *target)
+/* migrate_stamp() and migrate_stamp_purge(): the same arguments, checked
+ * once; @purge empties the version table first and plans from base
+ * (upward), else the planner moves either way. */
+static int
+stamp(struct migrate *m, const char *target, bool purge)
 {
-	struct job job = { 0, NULL, 0, NULL, "stamp", NULL, 0, false };
+	struct job job = { 0, NULL, 0, NULL, "stamp", NULL, 0, purge };
 
 	if (!m)
 		return MIGRATE_EINVAL;
@@ -1388,25 +1390,26 @@ migrate_stamp(struct migrate *m, const char *target)
 		return migrate__set_error(m, MIGRATE_EINVAL,
 					  "stamp needs a target");
 	job.target = target;
-	job.flags = MIGRATE__PLAN_EITHER_WAY | MIGRATE__PLAN_BOOKKEEPING_ONLY;
+	job.flags = MIGRATE__PLAN_BOOKKEEPING_ONLY;
+	if (purge)
+		job.direction = MIGRATE_UP;
+	else
+		job.flags |= MIGRATE__PLAN_EITHER_WAY;
 	return run_job(m, &job);
+}
+
+MIGRATE_EXPORT
+int
+migrate_stamp(struct migrate *m, const char *target)
+{
+	return stamp(m, target, false);
 }
 
 MIGRATE_EXPORT
 int
 migrate_stamp_purge(struct migrate *m, const char *target)
 {
-	struct job job = { 0, NULL, 0, NULL, "stamp", NULL, 0, true };
-
-	if (!m)
-		return MIGRATE_EINVAL;
-	if (!target || !*target)
-		return migrate__set_error(m, MIGRATE_EINVAL,
-					  "stamp needs a target");
-	job.target = target;
-	job.direction = MIGRATE_UP;
-	job.flags = MIGRATE__PLAN_BOOKKEEPING_ONLY;
-	return run_job(m, &job);
+	return stamp(m, target, true);
 }
 
 MIGRATE_EXPORT

@@ -768,6 +768,31 @@ START_TEST(test_stamp_purge)
 
 END_TEST
 
+/* migrate_stamp() and migrate_stamp_purge() check their arguments the same
+ * way (one helper): NULL handle, NULL or empty target; nothing written. */
+START_TEST(test_stamp_arguments)
+{
+	struct migrate_backend *be;
+	struct migrate *m = open_mem(chain(2), &be, 0, true);
+	int (*const fns[])(struct migrate *,
+			   const char *) = { migrate_stamp,
+					     migrate_stamp_purge };
+	size_t i, before = migrate__backend_memory_history_count(be);
+
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(fns[i](NULL, "001"), MIGRATE_EINVAL);
+		ck_assert_int_eq(fns[i](m, NULL), MIGRATE_EINVAL);
+		ck_assert_str_eq(migrate_errmsg(m), "stamp needs a target");
+		ck_assert_int_eq(fns[i](m, ""), MIGRATE_EINVAL);
+		ck_assert_str_eq(migrate_errmsg(m), "stamp needs a target");
+	}
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), before);
+	ck_assert_str_eq(current(m), "");
+	migrate_close(m);
+}
+
+END_TEST
+
 START_TEST(test_stamp_down_through_irreversible)
 {
 	struct migrate_registry *reg;
@@ -1696,6 +1721,7 @@ apply_suite(void)
 	add_test(s, test_apply_plan_and_conflict);
 	add_test(s, test_stamp);
 	add_test(s, test_stamp_purge);
+	add_test(s, test_stamp_arguments);
 	add_test(s, test_stamp_down_through_irreversible);
 	add_test(s, test_callbacks);
 	add_test(s, test_callback_failure);
