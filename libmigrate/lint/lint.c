@@ -779,15 +779,21 @@ lint_section(struct lint_ctx *c, bool parse_only)
 	size_t i, t = 0, first_finding = c->l->n;
 	bool ok = true;
 
+	if (parse_only) {
+		/* Syntax only: the raw parser without an output tree. */
+		PgQuerySplitResult split = pg_query_split_with_parser(c->sql);
+
+		if (split.error)
+			report_syntax(c, split.error);
+		ok = !split.error;
+		pg_query_free_split_result(split);
+		return ok;
+	}
 	pr = pg_query_parse_protobuf(c->sql);
 	if (pr.error) {
 		report_syntax(c, pr.error);
 		pg_query_free_protobuf_parse_result(pr);
 		return false;
-	}
-	if (parse_only) {
-		pg_query_free_protobuf_parse_result(pr);
-		return true;
 	}
 	tree = pg_query__parse_result__unpack(
 		NULL, pr.parse_tree.len, (const uint8_t *)pr.parse_tree.data);
