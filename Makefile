@@ -12,7 +12,7 @@ SHELL := /bin/bash
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 20
 MIGRATE    := $(BUILD)/cli/mirage-migrate
 API        := $(BUILD)/examples/mirage-api
 INDEXER    := $(BUILD)/examples/mirage-indexer
