@@ -79,6 +79,7 @@ struct cli {
 	size_t steps_total; /* planned steps; 0: unknown */
 	double t_start;     /* migrate__clock_ms() at the start of the run */
 	bool tty_progress;  /* one line rewritten in place on stderr */
+	int preflight_code; /* the pre-flight's exit code when it refused */
 };
 
 /* Start and end the one JSON document of a command on stdout. */
@@ -148,11 +149,15 @@ int cmd_show(struct cli *c);
 int cmd_branches(struct cli *c);
 int cmd_lint(struct cli *c);
 
-/* The pre-flight of upgrade/downgrade (cli/lint.c): parse every section
- * that the plan to @target would run, before the first one runs. Returns
- * CLI_EXIT_OK to go on, else the exit code (syntax errors: revisions).
- * Without the lint component (meson -Dlint=disabled) it does nothing. */
-int cli_preflight(struct cli *c, int direction, const char *target);
+/* The pre-flight of upgrade/downgrade (cli/lint.c), the handle's plan
+ * check (struct migrate_options.plan_check, @payload the struct cli):
+ * parse every section of the plan under the lock, before the first one
+ * runs. Returns 0 to go on; else a library error, with the exit code
+ * (syntax errors: revisions) in c->preflight_code. Without the lint
+ * component (meson -Dlint=disabled) it does nothing. */
+int cli_plan_check(struct migrate *m,
+		   const struct migrate_plan *plan,
+		   void *payload);
 
 /* The same for a plan already made, against @server_version (0 for the
  * offline --sql script); the policy is migrate_lint_preflight()'s. */

@@ -274,11 +274,6 @@ run_change(struct cli *c, int direction, const char *target)
 	rc = cli_open(c, false);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	if (!CLI_GIVEN(c, OPT_NO_PARSE)) {
-		rc = cli_preflight(c, direction, target);
-		if (rc != CLI_EXIT_OK)
-			return rc;
-	}
 	cli_progress_begin(c, direction, target);
 	t0 = migrate__clock_ms();
 	if (direction == MIGRATE_UP)
@@ -286,6 +281,9 @@ run_change(struct cli *c, int direction, const char *target)
 	else
 		rc = migrate_downgrade(c->m, target);
 	cli_progress_end(c);
+	/* The pre-flight (the plan check) refused: it said why. */
+	if (rc < 0 && c->preflight_code != CLI_EXIT_OK)
+		return c->preflight_code;
 	if (rc < 0)
 		return cli_fail(c, rc, CLI_PHASE_RUN);
 	return print_summary(

@@ -2,7 +2,7 @@
 /*
  * `migrate lint` and the pre-flight parse of upgrade/downgrade, on top of
  * the lint component (libmigrate/lint/migrate-lint.h). Built only with the
- * meson feature `lint`; without it cli_preflight() does nothing.
+ * meson feature `lint`; without it cli_plan_check() does nothing.
  *
  * JSON output goes through the CLI's one JSON writer (json.c).
  */
@@ -183,21 +183,24 @@ cli_preflight_plan(struct cli *c,
 }
 
 int
-cli_preflight(struct cli *c, int direction, const char *target)
+cli_plan_check(struct migrate *m,
+	       const struct migrate_plan *plan,
+	       void *payload)
 {
-	struct migrate_plan *plan = NULL;
-	int rc;
+	struct cli *c = payload;
+	int code;
 
-	/* The plan is read without the migration lock: a concurrent upgrade
-	 * can only apply some of these steps first, never add others (the
-	 * same registry). When planning fails, the upgrade itself reports
-	 * why, with its own message and exit code. */
-	rc = migrate_plan(&plan, c->m, direction, target);
-	if (rc < 0)
-		return CLI_EXIT_OK;
-	rc = cli_preflight_plan(c, plan, migrate_lint_server_version(c->m));
-	migrate_plan_free(plan);
-	return rc;
+	/* Called by the library under the migration lock with the plan that
+	 * is about to run, before its first step: the plan checked is the
+	 * one that runs, and reading it costs no round trip of its own. */
+	if (CLI_GIVEN(c, OPT_NO_PARSE))
+		return 0;
+	code = cli_preflight_plan(c, plan, migrate_lint_server_version(m));
+	if (code == CLI_EXIT_OK)
+		return 0;
+	c->preflight_code = code;
+	return migrate_set_error(m, MIGRATE_EINVAL,
+				 "the pre-flight parse refused the plan");
 }
 
 #else /* !MIGRATE_HAVE_LINT */
@@ -223,12 +226,14 @@ cmd_lint(struct cli *c)
 }
 
 int
-cli_preflight(struct cli *c, int direction, const char *target)
+cli_plan_check(struct migrate *m,
+	       const struct migrate_plan *plan,
+	       void *payload)
 {
-	(void)c;
-	(void)direction;
-	(void)target;
-	return CLI_EXIT_OK;
+	(void)m;
+	(void)plan;
+	(void)payload;
+	return 0;
 }
 
 #endif

@@ -491,6 +491,8 @@ cli_fill_options(struct cli *c, struct migrate_options *opts)
 	opts->io_timeout_ms = c->io_timeout_ms;
 	opts->progress = progress;
 	opts->progress_payload = c;
+	opts->plan_check = cli_plan_check;
+	opts->plan_check_payload = c;
 }
 
 static void

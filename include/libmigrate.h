@@ -343,7 +343,20 @@ typedef void (*migrate_progress_fn)(const char *revision,
 				    double elapsed_ms,
 				    void *payload);
 
-#define MIGRATE_OPTIONS_VERSION 2
+/**
+ * Plan check: called by migrate_upgrade(), migrate_downgrade() and
+ * migrate_apply() under the migration lock with the plan about to run
+ * (never an empty one), before anything changes.
+ *
+ * @return 0 to run the plan, or a negative enum migrate_error, which the
+ *         call returns without running a step (the lock released, the
+ *         message the one set with migrate_set_error(), if any).
+ */
+typedef int (*migrate_plan_check_fn)(struct migrate *m,
+				     const struct migrate_plan *plan,
+				     void *payload);
+
+#define MIGRATE_OPTIONS_VERSION 3
 
 /**
  * Options for migrate_open(). Initialise with MIGRATE_OPTIONS_INIT or
@@ -394,12 +407,20 @@ struct migrate_options {
 	 * vanished migrator's lock is released: a revision callback must
 	 * not pause longer than this between its statements. */
 	int io_timeout_ms;
+
+	/* Version 3. */
+
+	/** Checks the plan under the lock before it runs (e.g. a parse of
+	 * its SQL), so that the check sees the plan that really runs and
+	 * costs no round trip of its own; NULL: none. */
+	migrate_plan_check_fn plan_check;
+	void *plan_check_payload;
 };
 
 #define MIGRATE_OPTIONS_INIT                                                   \
 	{                                                                      \
 		MIGRATE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 60000,     \
-			5000, 0, 3, NULL, NULL, 0                              \
+			5000, 0, 3, NULL, NULL, 0, NULL, NULL                  \
 	}
 
 /**

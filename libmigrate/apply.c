@@ -2,9 +2,10 @@
 /*
  * The engine: upgrade, downgrade, apply, stamp and resolve.
  *
- * Every entry point takes the migration lock, makes sure the bookkeeping
- * tables exist, reads the state and plans under the lock, runs the steps and
- * always releases the lock. A step is one transaction with its bookkeeping
+ * Every entry point takes the migration lock, reads the state and plans
+ * under the lock, has the plan checked (the caller's plan_check), makes
+ * sure the bookkeeping tables exist, runs the steps and always releases
+ * the lock. A step is one transaction with its bookkeeping
  * (or part of the single plan-wide transaction); a non-transactional section
  * runs statement by statement between two history rows that mark the
  * database dirty and clean again, so that a crash in between is visible.
@@ -1124,8 +1125,10 @@ dirty_error(struct migrate *m, const struct migrate_state *st)
 	return migrate__set_error(m, MIGRATE_EDIRTY, "%s", msg);
 }
 
-/* Lock, create the tables, read the state (refusing a dirty database
- * unless @allow_dirty). On success the lock is held. */
+/* Lock, read the state (refusing a dirty database unless @allow_dirty).
+ * On success the lock is held. The bookkeeping tables are made sure of
+ * later (ensure_tables()), once the plan is made and checked: a run
+ * refused before that leaves the database as it was. */
 static int
 begin_run(struct migrate *m, struct migrate_state *st, bool allow_dirty)
 {
@@ -1146,13 +1149,6 @@ begin_run(struct migrate *m, struct migrate_state *st, bool allow_dirty)
 	rc = take_lock(m);
 	if (rc < 0)
 		return rc;
-	berr_clear(m);
-	rc = m->be->ensure_tables(m->be, &m->berr);
-	if (rc < 0) {
-		rc = migrate__backend_failed(
-			m, rc, "cannot create the bookkeeping tables");
-		goto fail;
-	}
 	rc = migrate__read_state(m, st);
 	if (rc < 0)
 		goto fail;
@@ -1294,9 +1290,43 @@ check_start(struct migrate *m,
 		now, from);
 }
 
+/* Make sure the bookkeeping tables exist (the backend may defer creating
+ * them to the first write, or to unlock). */
+static int
+ensure_tables(struct migrate *m)
+{
+	int rc;
+
+	berr_clear(m);
+	rc = m->be->ensure_tables(m->be, &m->berr);
+	if (rc < 0)
+		return migrate__backend_failed(
+			m, rc, "cannot create the bookkeeping tables");
+	return 0;
+}
+
+/* The caller's plan check (struct migrate_options.plan_check), under the
+ * lock, before the first step. */
+static int
+check_plan(struct migrate *m, const struct migrate_plan *plan)
+{
+	int rc;
+
+	if (!m->opts.plan_check || plan->n_steps == 0)
+		return 0;
+	migrate__clear_error(m);
+	rc = m->opts.plan_check(m, plan, m->opts.plan_check_payload);
+	if (rc >= 0)
+		return 0;
+	if (!m->diag.msg[0])
+		return migrate__set_error(m, rc,
+					  "the plan check refused the plan");
+	return rc;
+}
+
 /*
- * The one sequence of every entry point: lock, bookkeeping tables, state,
- * plan, run, unlock (always).
+ * The one sequence of every entry point: lock, state, plan, (check,)
+ * bookkeeping tables, run, unlock (always).
  */
 static int
 run_job(struct migrate *m, struct job *job)
@@ -1317,6 +1347,10 @@ run_job(struct migrate *m, struct job *job)
 		rc = plan_job(m, &made, &st, job);
 	if (rc == 0 && made)
 		plan = made;
+	if (rc == 0 && !job->operation)
+		rc = check_plan(m, plan);
+	if (rc == 0)
+		rc = ensure_tables(m);
 	if (rc == 0 && job->operation)
 		rc = run_bookkeeping(m, plan, job->operation,
 				     job->resolve == NULL,

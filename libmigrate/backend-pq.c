@@ -62,6 +62,8 @@ struct pq_backend {
 	char *schema; /* cfg->schema, or current_schema() at connect */
 	struct migrate_pg_names names;
 	enum ensure_state ensure;
+	/* read_state found both tables since the lock was taken. */
+	bool tables_seen;
 	struct deferred dfr;
 	/* The timeouts set (SET LOCAL) in the open transaction; -2: none. */
 	int txn_lock_ms, txn_stmt_ms;
@@ -1052,6 +1054,8 @@ again:
 	/* Both tables are there, in today's format: nothing to create. */
 	if (!bt.failed && !legacy && pq->ensure == ENSURE_PENDING)
 		pq->ensure = ENSURE_DONE;
+	if (!bt.failed && !legacy)
+		pq->tables_seen = true;
 	if (bt.cb_rc < 0)
 		rc = migrate__backend_fail(err, bt.cb_rc, NULL,
 					   "out of memory");
@@ -1189,6 +1193,7 @@ pq_lock(struct migrate_backend *be,
 	buf_puts(&b, " FROM t LEFT JOIN LATERAL ");
 	holder_subquery(&b, "NOT t.got AND ");
 	buf_puts(&b, " h ON true");
+	pq->tables_seen = false;
 	res = query_rows(pq, &b, 1, err, &rc);
 	if (!res)
 		return rc;
@@ -1419,8 +1424,9 @@ pq_ensure_tables(struct migrate_backend *be, struct migrate_backend_error *err)
 		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
 					     "not connected");
 	/* Created with the first write, in its transaction (no commit of
-	 * their own), unless read_state finds them first. */
-	if (pq->ensure == ENSURE_DONE)
+	 * their own), unless read_state finds them first (or found them
+	 * since the lock was taken). */
+	if (pq->ensure == ENSURE_DONE && !pq->tables_seen)
 		pq->ensure = ENSURE_PENDING;
 	return 0;
 }

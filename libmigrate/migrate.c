@@ -14,6 +14,8 @@ options_size(unsigned int version)
 {
 	if (version < 2)
 		return offsetof(struct migrate_options, io_timeout_ms);
+	if (version < 3)
+		return offsetof(struct migrate_options, plan_check);
 	return sizeof(struct migrate_options);
 }
 

@@ -1697,6 +1697,90 @@ START_TEST(test_bookkeeping_conflict)
 
 END_TEST
 
+/* The plan check: called under the lock with the plan about to run, before
+ * its first step; its error ends the call with nothing run and the lock
+ * released; an empty plan is not checked. */
+struct plan_check_seen {
+	int calls;
+	size_t steps;
+	bool locked;
+	int answer;
+};
+
+static int
+plan_check_refuse_quietly(struct migrate *m,
+			  const struct migrate_plan *plan,
+			  void *payload)
+{
+	(void)m;
+	(void)plan;
+	return ((struct plan_check_seen *)payload)->answer;
+}
+
+static int
+plan_check_record(struct migrate *m,
+		  const struct migrate_plan *plan,
+		  void *payload)
+{
+	struct plan_check_seen *seen = payload;
+
+	seen->calls++;
+	seen->steps = migrate_plan_count(plan);
+	seen->locked = m->locked;
+	if (seen->answer < 0)
+		return migrate_set_error(m, seen->answer,
+					 "refused by the test");
+	return seen->answer;
+}
+
+START_TEST(test_plan_check)
+{
+	struct plan_check_seen seen = { 0, 0, false, MIGRATE_ECONFLICT };
+	struct migrate_options opts = MIGRATE_OPTIONS_INIT;
+	struct migrate_backend *be;
+	struct migrate *m = NULL;
+
+	ck_assert_int_eq(migrate_backend_memory_new(&be), 0);
+	opts.plan_check = plan_check_record;
+	opts.plan_check_payload = &seen;
+	assert_ok(m, migrate_open(&m, chain(3), be, &opts));
+	ck_assert_int_eq(migrate_upgrade(m, "head"), MIGRATE_ECONFLICT);
+	ck_assert_str_eq(migrate_errmsg(m), "refused by the test");
+	ck_assert_int_eq(seen.calls, 1);
+	ck_assert_uint_eq(seen.steps, 3);
+	ck_assert(seen.locked);
+	ck_assert(!m->locked);
+	ck_assert_uint_eq(migrate__backend_memory_sql_count(be), 0);
+	ck_assert_uint_eq(migrate__backend_memory_history_count(be), 0);
+	ck_assert_str_eq(current(m), "");
+
+	/* Without a message of its own the call says who refused. */
+	seen.answer = MIGRATE_EINVAL;
+	m->opts.plan_check = plan_check_refuse_quietly;
+	ck_assert_int_eq(migrate_upgrade(m, "+1"), MIGRATE_EINVAL);
+	ck_assert_str_eq(migrate_errmsg(m), "the plan check refused the plan");
+	m->opts.plan_check = plan_check_record;
+
+	seen.answer = 0;
+	assert_ok(m, migrate_upgrade(m, "+2"));
+	ck_assert_int_eq(seen.calls, 2);
+	ck_assert_uint_eq(seen.steps, 2);
+	ck_assert_str_eq(current(m), "002");
+	assert_ok(m, migrate_downgrade(m, "-1"));
+	ck_assert_int_eq(seen.calls, 3);
+	ck_assert_uint_eq(seen.steps, 1);
+	ck_assert_str_eq(current(m), "001");
+	assert_ok(m, migrate_upgrade(m, "head"));
+	ck_assert_int_eq(seen.calls, 4);
+	/* Nothing to do: nothing to check; stamp runs no SQL: not checked. */
+	assert_ok(m, migrate_upgrade(m, "head"));
+	assert_ok(m, migrate_stamp(m, "001"));
+	ck_assert_int_eq(seen.calls, 4);
+	migrate_close(m);
+}
+
+END_TEST
+
 Suite *
 apply_suite(void)
 {
@@ -1746,5 +1830,6 @@ apply_suite(void)
 	add_test(s, test_options_and_misc);
 	add_test(s, test_open_refuses_long_names);
 	add_test(s, test_history_stops);
+	add_test(s, test_plan_check);
 	return s;
 }
