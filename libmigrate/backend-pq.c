@@ -1158,7 +1158,9 @@ pq_lock_holder(struct migrate_backend *be,
  * is the library's loop of such tries (a wait inside the server, even a
  * plain SELECT pg_advisory_lock(), holds a snapshot, and CREATE INDEX
  * CONCURRENTLY of the lock's holder waits for every snapshot: a deadlock).
- * When the lock is taken, the same statement says by whom.
+ * The try is a bare function call: asking who holds the lock (a join of
+ * pg_locks and pg_stat_activity, whose planning costs a fresh session
+ * milliseconds) is a second statement, sent only when the lock is taken.
  */
 static int
 pq_lock(struct migrate_backend *be,
@@ -1176,12 +1178,9 @@ pq_lock(struct migrate_backend *be,
 	if (!pq->conn)
 		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
 					     "not connected");
-	buf_puts(&b, "WITH k AS (SELECT ");
+	buf_puts(&b, "SELECT pg_try_advisory_lock(");
 	migrate__pg_lock_key(&b, &pq->names);
-	buf_puts(&b,
-		 " AS k), t AS MATERIALIZED (SELECT pg_try_advisory_lock(k) "
-		 "AS got FROM k) SELECT t.got, h.pid, h.app, h.usr, h.since, "
-		 "h.state");
+	buf_puts(&b, ")");
 	/* The server ends our session when we go silent (a vanished client,
 	 * a stalled network): the lock it holds cannot outlive us for
 	 * longer than the I/O timeout. */
@@ -1190,9 +1189,6 @@ pq_lock(struct migrate_backend *be,
 			&b,
 			", set_config('idle_session_timeout', '%d', false), set_config('idle_in_transaction_session_timeout', '%d', false)",
 			pq->io_timeout_ms, pq->io_timeout_ms);
-	buf_puts(&b, " FROM t LEFT JOIN LATERAL ");
-	holder_subquery(&b, "NOT t.got AND ");
-	buf_puts(&b, " h ON true");
 	pq->tables_seen = false;
 	res = query_rows(pq, &b, 1, err, &rc);
 	if (!res)
@@ -1201,14 +1197,20 @@ pq_lock(struct migrate_backend *be,
 		PQclear(res);
 		return 0;
 	}
+	PQclear(res);
+	/* Who holds it: "another session" when it went meanwhile. A lost
+	 * connection is that failure, not a busy lock. */
+	rc = pq_lock_holder(be, holder, sizeof(holder), err);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		snprintf(holder, sizeof(holder), "another session");
 	migrate__pg_version_table(&name, &pq->names);
-	describe_holder(res, 1, holder, sizeof(holder));
 	migrate__backend_fail(err, MIGRATE_ELOCKED, NULL,
 			      "the migration lock of %s is held by %s",
 			      name.data ? name.data : "the version table",
 			      holder);
 	buf_free(&name);
-	PQclear(res);
 	return MIGRATE_ELOCKED;
 }
 
