@@ -136,7 +136,10 @@ print_summary(struct cli *c, const char *what, double elapsed_ms)
 
 	if (c->quiet && !c->json)
 		return CLI_EXIT_OK;
-	rc = migrate_current(&ids, &n, c->m);
+	/* The engine's own answer from under the lock: no round trip. */
+	rc = migrate_last_position(&ids, &n, c->m);
+	if (rc == MIGRATE_ENOTFOUND)
+		rc = migrate_current(&ids, &n, c->m);
 	if (rc < 0)
 		return cli_fail(c, rc, CLI_PHASE_RUN);
 	if (c->json) {

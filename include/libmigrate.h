@@ -527,6 +527,21 @@ struct migrate_registry *migrate_registry(struct migrate *m);
 int migrate_current(const char *const **out, size_t *count, struct migrate *m);
 
 /**
+ * Where the last migrate_upgrade(), migrate_downgrade(), migrate_apply(),
+ * migrate_stamp(), migrate_stamp_purge() or migrate_resolve() on @p m left
+ * the database, as the engine knew it under the migration lock at the end
+ * of that call. Sends nothing to the server.
+ *
+ * @param[out] out   Borrowed array of ids, valid until the next call on @p m.
+ * @param[out] count Number of ids (0 = base).
+ * @return 0, or MIGRATE_ENOTFOUND when no such call succeeded on @p m yet or
+ *         the last one failed (migrate_current() reads the database).
+ */
+int migrate_last_position(const char *const **out,
+			  size_t *count,
+			  struct migrate *m);
+
+/**
  * Plan the steps that take the database to @p target.
  *
  * Targets: "head", "heads", "base", a full id, a unique id prefix, "+N" /

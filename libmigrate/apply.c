@@ -1336,6 +1336,7 @@ run_job(struct migrate *m, struct job *job)
 	struct migrate_state st;
 	int rc;
 
+	m->have_last = false;
 	rc = begin_run(m, &st, job->resolve != NULL);
 	if (rc < 0)
 		return rc;
@@ -1357,6 +1358,9 @@ run_job(struct migrate *m, struct job *job)
 				     job->purge ? &st.heads : NULL);
 	else if (rc == 0)
 		rc = run_plan(m, plan);
+	/* Where the run left the database, known under the lock. */
+	if (rc == 0)
+		m->have_last = strv_copy(&m->last_heads, &plan->to_heads) == 0;
 	release_lock(m);
 	migrate_plan_free(made);
 	migrate__state_clear(&st);

@@ -345,6 +345,7 @@ migrate_close(struct migrate *m)
 	}
 	migrate_registry_free(m->reg);
 	strv_clear(&m->current);
+	strv_clear(&m->last_heads);
 	strv_clear(&m->verify_changed);
 	free(m->database_url);
 	free(m->version_table);
@@ -384,6 +385,30 @@ migrate_current(const char *const **out, size_t *count, struct migrate *m)
 		return migrate__set_error(m, MIGRATE_ENOMEM, "out of memory");
 	}
 	migrate__state_clear(&st);
+	*out = (const char *const *)m->current.v;
+	*count = m->current.n;
+	return 0;
+}
+
+MIGRATE_EXPORT
+int
+migrate_last_position(const char *const **out, size_t *count, struct migrate *m)
+{
+	if (!m)
+		return MIGRATE_EINVAL;
+	if (!out || !count)
+		return migrate__set_error(
+			m, MIGRATE_EINVAL,
+			"migrate_last_position: NULL argument");
+	*out = NULL;
+	*count = 0;
+	migrate__clear_error(m);
+	if (!m->have_last)
+		return migrate__set_error(
+			m, MIGRATE_ENOTFOUND,
+			"no migration ran to its end on this handle");
+	if (strv_copy(&m->current, &m->last_heads) < 0)
+		return migrate__set_error(m, MIGRATE_ENOMEM, "out of memory");
 	*out = (const char *const *)m->current.v;
 	*count = m->current.n;
 	return 0;

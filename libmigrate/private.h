@@ -338,6 +338,9 @@ struct migrate {
 	struct migrate_backend_error berr;
 
 	struct strv current; /* storage behind migrate_current() */
+	/* Where the last run left the database (migrate_last_position()). */
+	struct strv last_heads;
+	bool have_last;
 	char verify_msg[512];
 	size_t verify_pending;
 	/* Changed revisions found by the last verify: id, applied checksum,

@@ -1781,6 +1781,49 @@ START_TEST(test_plan_check)
 
 END_TEST
 
+/* migrate_last_position(): where the last run left the database, from
+ * under the lock, unknown before a run and after a failed one. */
+static const char *
+last_position(struct migrate *m)
+{
+	static char out[256];
+	const char *const *ids;
+	size_t n, i;
+
+	if (migrate_last_position(&ids, &n, m) != 0)
+		return "?";
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s",
+			 i ? "," : "", ids[i]);
+	return out;
+}
+
+START_TEST(test_last_position)
+{
+	struct migrate_backend *be;
+	struct migrate *m = open_mem(chain(3), &be, 0, true);
+	const char *const *ids;
+	size_t n;
+
+	ck_assert_int_eq(migrate_last_position(&ids, &n, m), MIGRATE_ENOTFOUND);
+	ck_assert_int_eq(migrate_last_position(NULL, &n, m), MIGRATE_EINVAL);
+	assert_ok(m, migrate_upgrade(m, "+2"));
+	ck_assert_str_eq(last_position(m), "002");
+	assert_ok(m, migrate_upgrade(m, "002"));
+	ck_assert_str_eq(last_position(m), "002");
+	assert_ok(m, migrate_downgrade(m, "base"));
+	ck_assert_str_eq(last_position(m), "");
+	assert_ok(m, migrate_stamp(m, "003"));
+	ck_assert_str_eq(last_position(m), "003");
+	ck_assert_int_eq(migrate_upgrade(m, "nope"), MIGRATE_ENOTFOUND);
+	ck_assert_str_eq(last_position(m), "?");
+	ck_assert_str_eq(current(m), "003");
+	migrate_close(m);
+}
+
+END_TEST
+
 Suite *
 apply_suite(void)
 {
@@ -1831,5 +1874,6 @@ apply_suite(void)
 	add_test(s, test_open_refuses_long_names);
 	add_test(s, test_history_stops);
 	add_test(s, test_plan_check);
+	add_test(s, test_last_position);
 	return s;
 }
