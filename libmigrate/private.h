@@ -154,8 +154,9 @@ bool migrate__id_is_valid(const char *id, size_t len);
 void migrate__revision_checksum(struct migrate_revision *rev);
 
 /*
- * Add a fully built revision (registry.c owns the duplicate check, the
- * hash table and the checksum). Takes ownership of @rev in every case:
+ * Add a fully built revision (registry.c owns the duplicate check and the
+ * hash table; it computes the checksum unless the parser already did).
+ * Takes ownership of @rev in every case:
  * on failure it is freed. Returns 0, MIGRATE_ECONFLICT (duplicate id),
  * MIGRATE_EPARSE / MIGRATE_EINVAL (a parent listed twice; EPARSE when
  * rev->file is set) or MIGRATE_ENOMEM.
@@ -165,6 +166,29 @@ int migrate__registry_add_rev(struct migrate_registry *reg,
 
 /* Free a revision and everything it owns. NULL is a no-op. */
 void migrate__revision_free(struct migrate_revision *rev);
+
+/*
+ * Parse one revision file (revision-file.c, the owner of its syntax) into
+ * a new revision with its checksum, added to no registry: *out is the
+ * caller's (for migrate__registry_add_rev() or migrate__revision_free()).
+ * On failure *out is NULL and @diag says "FILE:LINE: cause". It touches
+ * nothing but its arguments, so revision-dir.c runs it on several files
+ * at once, one diag per thread.
+ */
+int migrate__revision_parse(struct migrate_revision **out,
+			    const char *filename,
+			    const char *buf,
+			    size_t len,
+			    struct migrate_diag *diag);
+
+/* How many threads (the calling one included) migrate_registry_load_dir()
+ * reads @n files with: 1 below a few dozen files, at most one per online
+ * CPU and at most 8. */
+size_t migrate__load_threads(size_t n);
+
+/* CPUs this process may run on (its affinity mask where the system has
+ * one, else the online count); at least 1. */
+size_t migrate__cpus(void);
 
 /* Lower-case hex SHA-256 of @len bytes (FIPS 180-4); with the CPU's SHA
  * instructions where it has them. _generic: the portable code only (for

@@ -309,8 +309,10 @@ migrate__registry_add_rev(struct migrate_registry *reg,
 		rc = oom(reg);
 		goto fail;
 	}
-	/* Nothing can fail from here on: the registry changes only now. */
-	migrate__revision_checksum(rev);
+	/* Nothing can fail from here on: the registry changes only now. A
+	 * parsed file comes with its checksum (migrate__revision_parse()). */
+	if (!rev->checksum[0])
+		migrate__revision_checksum(rev);
 	/* Graph arrays exist only while validated (a failed build frees
 	 * them), so this is O(1) on the usual add-add-add-validate path. */
 	if (reg->validated)

@@ -1,12 +1,35 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Load a directory of revision files: every `*.sql` in name order, each
- * parsed by revision-file.c (migrate_registry_parse()).
+ * parsed by revision-file.c (migrate__revision_parse()).
+ *
+ * Many files are read and parsed on several threads; the registry takes
+ * the revisions on the calling thread, in name order, so that the result
+ * and the error (the first bad file in name order, or a duplicate id
+ * before it) are the same as one file after the other would give:
+ *
+ *   - Workers claim file indexes from one atomic counter, so each sees its
+ *     files in increasing order; its first failure is its lowest, and it
+ *     stops there. first_bad (atomic) holds the lowest failed index so
+ *     far; files after it are not worth reading and are skipped. Every
+ *     file before the final first_bad is loaded by someone.
+ *   - What a worker writes (its slots of revs[], its own buffer and diag)
+ *     no one else touches until pthread_join(), which orders it before
+ *     the calling thread reads it. The parser, the SQL splitter and the
+ *     hash use only their arguments (the SHA-NI probe is an atomic);
+ *     errno is per thread and error text comes from strerror_r().
+ *   - Workers run with every signal blocked, so an application's handler
+ *     never runs on a thread it does not know about.
+ *   - A worker that cannot be started is no error: the calling thread does
+ *     the files itself.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,114 +42,182 @@
 /* Refuse revision files larger than this (a sane file is kilobytes). */
 #define MAX_FILE_SIZE ((size_t)1 << 30)
 
+/* Each thread reads into one buffer of at least this size, grown for a
+ * bigger file and reused for the next. */
+#define READ_BUF_SIZE ((size_t)64 << 10)
+
+/* Threads are worth starting from this many files per thread on; at most
+ * this many threads (the calling one included). */
+#define FILES_PER_THREAD 32
+#define MAX_THREADS      8
+
+struct entry {
+	char *name;
+	unsigned char type; /* d_type */
+};
+
+struct load_job {
+	const char *dir; /* as given: file names in messages and revisions */
+	size_t dir_len;
+	bool slash; /* add '/' between dir and name */
+	int dirfd;
+	struct entry *files; /* name order */
+	size_t n;
+	struct migrate_revision **revs; /* n slots; NULL: skipped or not read */
+	atomic_size_t next;             /* next index to claim */
+	atomic_size_t first_bad;        /* lowest failed index so far, or n */
+};
+
+struct load_worker {
+	struct load_job *job;
+	pthread_t thread;
+	bool started;
+	char *buf; /* read buffer */
+	size_t cap;
+	struct buf path; /* "DIR/NAME" of the current file */
+	size_t bad;      /* index of this worker's failure (job->n: none) */
+	int rc;
+	struct migrate_diag diag;
+};
+
 static void
 errno_text(int e, char *out, size_t outlen)
 {
-	/* strerror() may use a static buffer; handles may live in other
-	 * threads. This is the XSI strerror_r. */
+	/* strerror() may use a static buffer; handles and workers live in
+	 * other threads. This is the XSI strerror_r. */
 	if (strerror_r(e, out, outlen) != 0)
 		snprintf(out, outlen, "error %d", e);
 }
 
 static int
-cmp_names(const void *a, const void *b)
+cmp_entries(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct entry *)a)->name,
+		      ((const struct entry *)b)->name);
+}
+
+/* Make w->buf hold at least @need bytes. */
+static bool
+reserve(struct load_worker *w, size_t need)
+{
+	char *bigger;
+
+	if (need <= w->cap)
+		return true;
+	bigger = realloc(w->buf, need);
+	if (!bigger)
+		return false;
+	w->buf = bigger;
+	w->cap = need;
+	return true;
 }
 
 /*
- * Read @path fully into *out (NUL-terminated, *outlen bytes). Returns 0,
- * 1 when it is not a regular file (skipped), or a negative code.
+ * Read the file at index @i into w->buf (NUL-terminated, *outlen bytes).
+ * Returns 0, 1 when it is not a regular file (skipped), or a negative code
+ * with the cause in w->diag.
+ *
+ * For a name readdir() calls a regular file that is open(), one read()
+ * and close(): a short read of a regular file is its end, and only a file
+ * that fills the buffer is asked its size (fstat()) to be read on, or
+ * refused as too large before it is read. Any other name (a symbolic
+ * link, a FIFO, a file system without d_type) is opened and asked first,
+ * and only a regular file is read: O_NONBLOCK keeps a FIFO from blocking
+ * the open, should a regular file be swapped for one in between.
  */
 static int
-read_file(struct migrate_registry *reg,
-	  const char *path,
-	  char **out,
-	  size_t *outlen)
+read_file(struct load_worker *w, size_t i, size_t *outlen)
 {
-	char ebuf[256], *data = NULL;
-	size_t len = 0, cap;
+	const struct load_job *job = w->job;
+	const char *name = job->files[i].name, *path = w->path.data;
+	bool need_stat = job->files[i].type != DT_REG, sized = false;
+	size_t len = 0, want = SIZE_MAX;
 	struct stat st;
+	char ebuf[256];
 	int fd, e, rc;
 
-	*out = NULL;
 	*outlen = 0;
-	/* O_NONBLOCK so that a FIFO named *.sql cannot block us; it does
-	 * nothing to regular files. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = openat(job->dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		e = errno;
 		errno_text(e, ebuf, sizeof(ebuf));
 		if (e == ELOOP)
-			return migrate__registry_error(
-				reg, MIGRATE_ERROR,
+			return migrate__fail(
+				&w->diag, MIGRATE_ERROR,
 				"%s: cannot open: %s (symbolic link loop)",
 				path, ebuf);
-		if (e == ENOENT && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
-			return migrate__registry_error(
-				reg, MIGRATE_ERROR,
+		if (e == ENOENT &&
+		    fstatat(job->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			return migrate__fail(
+				&w->diag, MIGRATE_ERROR,
 				"%s: cannot open: %s (dangling symbolic link)",
 				path, ebuf);
-		return migrate__registry_error(
-			reg, MIGRATE_ERROR, "%s: cannot open: %s", path, ebuf);
+		return migrate__fail(&w->diag, MIGRATE_ERROR,
+				     "%s: cannot open: %s", path, ebuf);
 	}
-	if (fstat(fd, &st) != 0) {
-		errno_text(errno, ebuf, sizeof(ebuf));
-		rc = migrate__registry_error(reg, MIGRATE_ERROR, "%s: %s", path,
-					     ebuf);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = 1;
-		goto out;
-	}
-	if ((uintmax_t)st.st_size > MAX_FILE_SIZE) {
-		rc = migrate__registry_error(
-			reg, MIGRATE_ERROR,
-			"%s: file too large (%jd bytes, at most %zu)", path,
-			(intmax_t)st.st_size, MAX_FILE_SIZE);
-		goto out;
-	}
-	cap = (size_t)st.st_size + 1;
-	if (cap < 4096)
-		cap = 4096;
-	data = malloc(cap);
-	if (!data) {
-		rc = migrate__registry_error(reg, MIGRATE_ENOMEM,
-					     "out of memory");
+	if (!reserve(w, READ_BUF_SIZE)) {
+		rc = migrate__fail(&w->diag, MIGRATE_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (;;) {
+		size_t room;
 		ssize_t n;
 
-		if (len + 1 == cap) {
-			char *bigger;
-
+		if (!sized && (need_stat || len + 1 == w->cap)) {
+			/* Not known to be regular, or it fills the buffer:
+			 * ask what it is and how big. */
+			sized = true;
+			if (fstat(fd, &st) != 0) {
+				errno_text(errno, ebuf, sizeof(ebuf));
+				rc = migrate__fail(&w->diag, MIGRATE_ERROR,
+						   "%s: %s", path, ebuf);
+				goto out;
+			}
+			if (!S_ISREG(st.st_mode)) {
+				rc = 1;
+				goto out;
+			}
+			if ((uintmax_t)st.st_size > MAX_FILE_SIZE) {
+				rc = migrate__fail(
+					&w->diag, MIGRATE_ERROR,
+					"%s: file too large (%jd bytes, at most %zu)",
+					path, (intmax_t)st.st_size,
+					MAX_FILE_SIZE);
+				goto out;
+			}
+			want = (size_t)st.st_size;
+			if (len >= want)
+				break;
+			if (!reserve(w, want + 1)) {
+				rc = migrate__fail(&w->diag, MIGRATE_ENOMEM,
+						   "out of memory");
+				goto out;
+			}
+		}
+		if (len + 1 == w->cap) {
 			/* The file grew while we read it. */
-			if (cap > MAX_FILE_SIZE) {
-				rc = migrate__registry_error(
-					reg, MIGRATE_ERROR,
+			if (w->cap > MAX_FILE_SIZE) {
+				rc = migrate__fail(
+					&w->diag, MIGRATE_ERROR,
 					"%s: file too large (at most %zu bytes)",
 					path, MAX_FILE_SIZE);
 				goto out;
 			}
-			bigger = realloc(data, cap * 2);
-			if (!bigger) {
-				rc = migrate__registry_error(
-					reg, MIGRATE_ENOMEM, "out of memory");
+			if (!reserve(w, w->cap * 2)) {
+				rc = migrate__fail(&w->diag, MIGRATE_ENOMEM,
+						   "out of memory");
 				goto out;
 			}
-			data = bigger;
-			cap *= 2;
 		}
-		n = read(fd, data + len, cap - 1 - len);
+		room = w->cap - 1 - len;
+		n = read(fd, w->buf + len, room);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			errno_text(errno, ebuf, sizeof(ebuf));
-			rc = migrate__registry_error(reg, MIGRATE_ERROR,
-						     "%s: read error: %s", path,
-						     ebuf);
+			rc = migrate__fail(&w->diag, MIGRATE_ERROR,
+					   "%s: read error: %s", path, ebuf);
 			goto out;
 		}
 		if (n == 0)
@@ -134,18 +225,144 @@ read_file(struct migrate_registry *reg,
 		len += (size_t)n;
 		/* All fstat() promised: no second read() just to see EOF
 		 * (a file that grows meanwhile is read as it was). */
-		if (len == (size_t)st.st_size)
+		if (len == want)
+			break;
+		/* Less than the room asked for: the end of a regular file. */
+		if (!sized && (size_t)n < room)
 			break;
 	}
-	data[len] = '\0';
-	*out = data;
+	w->buf[len] = '\0';
 	*outlen = len;
-	data = NULL;
 	rc = 0;
 
 out:
-	free(data);
 	close(fd);
+	return rc;
+}
+
+/* Read and parse file @i into job->revs[i] (left NULL when skipped). */
+static int
+load_one(struct load_worker *w, size_t i)
+{
+	struct load_job *job = w->job;
+	size_t len;
+	int rc;
+
+	w->path.len = 0;
+	buf_append(&w->path, job->dir, job->dir_len);
+	if (job->slash)
+		buf_append(&w->path, "/", 1);
+	buf_puts(&w->path, job->files[i].name);
+	if (w->path.oom)
+		return migrate__fail(&w->diag, MIGRATE_ENOMEM, "out of memory");
+	rc = read_file(w, i, &len);
+	if (rc == 1)
+		return 0;
+	if (rc)
+		return rc;
+	return migrate__revision_parse(&job->revs[i], w->path.data, w->buf, len,
+				       &w->diag);
+}
+
+static void *
+work(void *arg)
+{
+	struct load_worker *w = arg;
+	struct load_job *job = w->job;
+
+	for (;;) {
+		size_t i = atomic_fetch_add(&job->next, 1), bad;
+		int rc;
+
+		if (i >= job->n || i > atomic_load(&job->first_bad))
+			break;
+		rc = load_one(w, i);
+		if (!rc)
+			continue;
+		w->bad = i;
+		w->rc = rc;
+		bad = atomic_load(&job->first_bad);
+		while (i < bad &&
+		       !atomic_compare_exchange_weak(&job->first_bad, &bad, i))
+			;
+		break;
+	}
+	return NULL;
+}
+
+size_t
+migrate__load_threads(size_t n)
+{
+	size_t t = n / FILES_PER_THREAD, cpus;
+
+	if (t <= 1)
+		return 1; /* without asking the system */
+	cpus = migrate__cpus();
+	if (t > cpus)
+		t = cpus;
+	if (t > MAX_THREADS)
+		t = MAX_THREADS;
+	return t;
+}
+
+/* Load job->files into @reg: the workers, then the registry in order. */
+static int
+load_files(struct migrate_registry *reg, struct load_job *job)
+{
+	struct load_worker workers[MAX_THREADS];
+	size_t nw = migrate__load_threads(job->n), i, bad;
+	struct load_worker *failed = NULL;
+	sigset_t all, old;
+	int rc = 0;
+
+	job->revs = calloc(job->n, sizeof(*job->revs));
+	if (!job->revs)
+		return migrate__registry_error(reg, MIGRATE_ENOMEM,
+					       "out of memory");
+	atomic_init(&job->next, 0);
+	atomic_init(&job->first_bad, job->n);
+	memset(workers, 0, sizeof(workers));
+	for (i = 0; i < nw; i++) {
+		workers[i].job = job;
+		workers[i].bad = job->n;
+	}
+	if (nw > 1) {
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		for (i = 1; i < nw; i++)
+			workers[i].started =
+				pthread_create(&workers[i].thread, NULL, work,
+					       &workers[i]) == 0;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	work(&workers[0]);
+	for (i = 0; i < nw; i++) {
+		if (workers[i].started)
+			pthread_join(workers[i].thread, NULL);
+		if (workers[i].bad < job->n &&
+		    (!failed || workers[i].bad < failed->bad))
+			failed = &workers[i];
+	}
+	bad = failed ? failed->bad : job->n;
+	for (i = 0; i < job->n; i++) {
+		struct migrate_revision *rev = job->revs[i];
+
+		job->revs[i] = NULL;
+		if (rc || i >= bad)
+			migrate__revision_free(rev);
+		else if (rev)
+			rc = migrate__registry_add_rev(reg, rev);
+	}
+	if (!rc && failed) {
+		reg->diag = failed->diag;
+		rc = failed->rc;
+	}
+	for (i = 0; i < nw; i++) {
+		free(workers[i].buf);
+		buf_free(&workers[i].path);
+	}
+	free(job->revs);
+	job->revs = NULL;
 	return rc;
 }
 
@@ -153,11 +370,11 @@ MIGRATE_EXPORT
 int
 migrate_registry_load_dir(struct migrate_registry *reg, const char *path)
 {
-	struct strv names = STRV_INIT;
-	struct buf full = BUF_INIT;
-	char ebuf[256], *data;
+	struct load_job job;
+	struct entry *files = NULL;
+	size_t n = 0, cap = 0, i;
+	char ebuf[256];
 	struct dirent *de;
-	size_t i, plen, dlen;
 	DIR *dir;
 	int rc = 0;
 
@@ -197,46 +414,46 @@ migrate_registry_load_dir(struct migrate_registry *reg, const char *path)
 		if (de->d_name[0] == '.' || nlen < 5 ||
 		    strcmp(de->d_name + nlen - 4, ".sql") != 0)
 			continue;
-		if (strv_push(&names, de->d_name) < 0) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct entry *bigger = NULL;
+
+			if (ncap <= SIZE_MAX / sizeof(*files))
+				bigger = realloc(files, ncap * sizeof(*files));
+			if (!bigger) {
+				rc = migrate__registry_error(
+					reg, MIGRATE_ENOMEM, "out of memory");
+				break;
+			}
+			files = bigger;
+			cap = ncap;
+		}
+		files[n].name = xstrndup(de->d_name, nlen);
+		files[n].type = de->d_type;
+		if (!files[n].name) {
 			rc = migrate__registry_error(reg, MIGRATE_ENOMEM,
 						     "out of memory");
 			break;
 		}
+		n++;
+	}
+	if (!rc && n > 0) {
+		if (n > 1)
+			qsort(files, n, sizeof(*files), cmp_entries);
+		memset(&job, 0, sizeof(job));
+		job.dir = path;
+		job.dir_len = strlen(path);
+		job.slash = path[job.dir_len - 1] != '/';
+		job.dirfd = dirfd(dir);
+		job.files = files;
+		job.n = n;
+		rc = load_files(reg, &job);
 	}
 	closedir(dir);
-	if (rc)
-		goto out;
-	if (names.n > 1)
-		qsort(names.v, names.n, sizeof(*names.v), cmp_names);
-
-	plen = strlen(path);
-	for (i = 0; i < names.n; i++) {
-		full.len = 0;
-		buf_append(&full, path, plen);
-		if (path[plen - 1] != '/')
-			buf_append(&full, "/", 1);
-		buf_puts(&full, names.v[i]);
-		if (full.oom) {
-			rc = migrate__registry_error(reg, MIGRATE_ENOMEM,
-						     "out of memory");
-			goto out;
-		}
-		rc = read_file(reg, full.data, &data, &dlen);
-		if (rc == 1) {
-			rc = 0;
-			continue;
-		}
-		if (rc)
-			goto out;
-		rc = migrate_registry_parse(reg, full.data, data, dlen);
-		free(data);
-		if (rc)
-			goto out;
-	}
-	migrate__registry_clear_error(reg);
-
-out:
-	buf_free(&full);
-	strv_clear(&names);
+	for (i = 0; i < n; i++)
+		free(files[i].name);
+	free(files);
+	if (!rc)
+		migrate__registry_clear_error(reg);
 	return rc;
 }

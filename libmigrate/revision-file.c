@@ -44,7 +44,7 @@ struct section_info {
 };
 
 struct parser {
-	struct migrate_registry *reg;
+	struct migrate_diag *diag; /* where a failure is described */
 	const char *file;
 	const char *buf; /* after the BOM */
 	size_t len;
@@ -86,8 +86,8 @@ perr(struct parser *p, size_t line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(cause, sizeof(cause), fmt, ap);
 	va_end(ap);
-	return migrate__registry_error(p->reg, MIGRATE_EPARSE, "%s:%zu: %s",
-				       p->file, line ? line : 1, cause);
+	return migrate__fail(p->diag, MIGRATE_EPARSE, "%s:%zu: %s", p->file,
+			     line ? line : 1, cause);
 }
 
 /* Length of the valid UTF-8 sequence at @s (1-4), 0 when invalid. */
@@ -253,8 +253,8 @@ parse_revises(struct parser *p)
 		if (rc)
 			return rc;
 		if (strv_pushn(&p->parents, item, n) < 0)
-			return migrate__registry_error(p->reg, MIGRATE_ENOMEM,
-						       "out of memory");
+			return migrate__fail(p->diag, MIGRATE_ENOMEM,
+					     "out of memory");
 		if (!comma)
 			return 0;
 		s = comma + 1;
@@ -502,7 +502,7 @@ check_section_sql(struct parser *p,
 	rc = migrate__sql_split(sec->sql, strlen(sec->sql), &stmts, &n, &err);
 	free(stmts);
 	if (rc == MIGRATE_ENOMEM)
-		return migrate__registry_error(p->reg, rc, "out of memory");
+		return migrate__fail(p->diag, rc, "out of memory");
 	if (rc == 0)
 		return 0;
 	/* The splitter says "line N: cause", N counted in the section. */
@@ -516,7 +516,7 @@ check_section_sql(struct parser *p,
 }
 
 static int
-build_revision(struct parser *p)
+build_revision(struct migrate_revision **out, struct parser *p)
 {
 	struct migrate_revision *rev;
 	int i, rc;
@@ -556,34 +556,36 @@ build_revision(struct parser *p)
 	}
 	rev->id_line = p->id.line;
 	rev->revises_line = p->revises.line;
-	return migrate__registry_add_rev(p->reg, rev);
+	/* Here rather than when the registry takes it: the hash is the most
+	 * work per file, and revision-dir.c runs this on several threads. */
+	migrate__revision_checksum(rev);
+	*out = rev;
+	return 0;
 
 nomem:
 	migrate__revision_free(rev);
-	return migrate__registry_error(p->reg, MIGRATE_ENOMEM, "out of memory");
+	return migrate__fail(p->diag, MIGRATE_ENOMEM, "out of memory");
 }
 
-MIGRATE_EXPORT
 int
-migrate_registry_parse(struct migrate_registry *reg,
-		       const char *filename,
-		       const char *buf,
-		       size_t len)
+migrate__revision_parse(struct migrate_revision **out,
+			const char *filename,
+			const char *buf,
+			size_t len,
+			struct migrate_diag *diag)
 {
 	struct parser p;
 	size_t header_end, i;
 	int rc;
 
-	if (!reg)
-		return MIGRATE_EINVAL;
-	migrate__registry_clear_error(reg);
+	*out = NULL;
 	memset(&p, 0, sizeof(p));
-	p.reg = reg;
+	p.diag = diag;
 	p.file = filename ? filename : "<input>";
 	p.cur = SEC_NONE;
 	if (!buf && len)
-		return migrate__registry_error(reg, MIGRATE_EINVAL,
-					       "%s: no buffer given", p.file);
+		return migrate__fail(diag, MIGRATE_EINVAL,
+				     "%s: no buffer given", p.file);
 	p.buf = buf ? buf : "";
 	p.len = len;
 	if (p.len >= 3 && memcmp(p.buf, "\xEF\xBB\xBF", 3) == 0) {
@@ -641,11 +643,30 @@ migrate_registry_parse(struct migrate_registry *reg,
 			goto out;
 		}
 	}
-	rc = build_revision(&p);
+	rc = build_revision(out, &p);
 
 out:
 	strv_clear(&p.parents);
 	return rc;
+}
+
+MIGRATE_EXPORT
+int
+migrate_registry_parse(struct migrate_registry *reg,
+		       const char *filename,
+		       const char *buf,
+		       size_t len)
+{
+	struct migrate_revision *rev;
+	int rc;
+
+	if (!reg)
+		return MIGRATE_EINVAL;
+	migrate__registry_clear_error(reg);
+	rc = migrate__revision_parse(&rev, filename, buf, len, &reg->diag);
+	if (rc)
+		return rc;
+	return migrate__registry_add_rev(reg, rev);
 }
 
 /* ------------------------------------------------------------------ */

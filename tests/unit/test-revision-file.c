@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Revision files: the parser, section options, and loading a directory. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -1226,6 +1227,305 @@ START_TEST(test_revfile_load_dir_unreadable)
 
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Directories of many files (read on several threads)                 */
+/* ------------------------------------------------------------------ */
+
+#define MANY 300
+
+/* Write @len bytes of @text to DIR/NAME. */
+static void
+many_write(const char *dir, const char *name, const char *text, size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Revision @i of a chain: "NNNN_r.sql", id rNNNN revising rNNNN-1. */
+static void
+many_rev(const char *dir, size_t i)
+{
+	char name[64], text[512];
+
+	snprintf(name, sizeof(name), "%04zu_r.sql", i);
+	if (i == 0)
+		snprintf(text, sizeof(text),
+			 "-- Revision ID: r0000\n-- Revises:\n"
+			 "-- migrate:upgrade\nCREATE TABLE t0 ();\n"
+			 "-- migrate:downgrade\nDROP TABLE t0;\n");
+	else
+		snprintf(text, sizeof(text),
+			 "-- Revision %zu\n-- Revision ID: r%04zu\n"
+			 "-- Revises: r%04zu\n-- migrate:upgrade\n"
+			 "CREATE TABLE t%zu ();\n"
+			 "-- migrate:downgrade\nDROP TABLE t%zu;\n",
+			 i, i, i - 1, i, i);
+	many_write(dir, name, text, strlen(text));
+}
+
+/* A fresh directory under @t's root holding the chain r0000..r(MANY-1). */
+static void
+many_init(struct tmp *t, char *dir, size_t dirlen)
+{
+	size_t i;
+
+	tmp_init(t);
+	snprintf(dir, dirlen, "%s/many", t->root);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	for (i = 0; i < MANY; i++)
+		many_rev(dir, i);
+}
+
+/* Remove everything in @dir (flat), @dir and @t's root. */
+static void
+many_cleanup(struct tmp *t, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[512];
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		ck_assert_msg(remove(path) == 0, "remove %s: %s", path,
+			      strerror(errno));
+	}
+	closedir(d);
+	ck_assert_int_eq(rmdir(dir), 0);
+	tmp_cleanup(t);
+}
+
+/* A revision rNNNN (revising rNNNN-1) of exactly @size bytes, padded in
+ * a string literal. */
+static char *
+padded_rev(size_t i, size_t size)
+{
+	char head[256];
+	size_t hlen, tail = strlen("';\n");
+	char *text;
+
+	snprintf(head, sizeof(head),
+		 "-- Revision ID: r%04zu\n-- Revises: r%04zu\n"
+		 "-- migrate:upgrade\nSELECT '",
+		 i, i - 1);
+	hlen = strlen(head);
+	ck_assert_uint_gt(size, hlen + tail);
+	text = malloc(size + 1);
+	ck_assert_ptr_nonnull(text);
+	memcpy(text, head, hlen);
+	memset(text + hlen, 'x', size - hlen - tail);
+	memcpy(text + size - tail, "';\n", tail + 1);
+	return text;
+}
+
+/* The checksum migrate_registry_parse() gives the bytes of @path. */
+static void
+reference_checksum(const char *path, char out[65])
+{
+	struct migrate_registry *reg = new_reg();
+	FILE *f = fopen(path, "rb");
+	char *text;
+	long len;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	ck_assert_int_ge(len, 0);
+	rewind(f);
+	text = malloc((size_t)len + 1);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_uint_eq(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	assert_reg_ok(reg,
+		      migrate_registry_parse(reg, path, text, (size_t)len));
+	snprintf(out, 65, "%s", migrate_revision_checksum(reg->revs[0]));
+	free(text);
+	migrate_registry_free(reg);
+}
+
+START_TEST(test_revfile_load_dir_many)
+{
+	/* Files around and past the size the loader reads at once, and
+	 * what is no regular file, among enough files to be read on several
+	 * threads: every revision whole, in name order. */
+	static const size_t sizes[] = { 65535, 65536, 65537, 3 * 65536 + 7 };
+	struct migrate_registry *reg = new_reg();
+	char dir[256], outside[400], path[400], sum[65];
+	size_t i;
+	struct tmp t;
+
+	many_init(&t, dir, sizeof(dir));
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char name[64], *text = padded_rev(100 + i, sizes[i]);
+
+		snprintf(name, sizeof(name), "%04zu_r.sql", 100 + i);
+		many_write(dir, name, text, sizes[i]);
+		free(text);
+	}
+	snprintf(outside, sizeof(outside), "%s/outside.txt", t.root);
+	many_write(t.root, "outside.txt",
+		   "-- Revision ID: lnk\n-- Revises: r0299\n"
+		   "-- migrate:upgrade\nSELECT 1;\n",
+		   strlen("-- Revision ID: lnk\n-- Revises: r0299\n"
+			  "-- migrate:upgrade\nSELECT 1;\n"));
+	snprintf(path, sizeof(path), "%s/0202_link.sql", dir);
+	ck_assert_int_eq(symlink(outside, path), 0);
+	snprintf(path, sizeof(path), "%s/0200_fifo.sql", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/0201_dir.sql", dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+
+	assert_reg_ok(reg, migrate_registry_load_dir(reg, dir));
+	ck_assert_uint_eq(migrate_registry_count(reg), MANY + 1);
+	assert_reg_ok(reg, migrate_registry_validate(reg));
+	for (i = 0; i < MANY + 1; i++) {
+		const struct migrate_revision *r = reg->revs[i];
+
+		/* insertion order = name order */
+		if (i > 0)
+			ck_assert_int_lt(
+				strcmp(migrate_revision_file(reg->revs[i - 1]),
+				       migrate_revision_file(r)),
+				0);
+		reference_checksum(migrate_revision_file(r), sum);
+		ck_assert_str_eq(migrate_revision_checksum(r), sum);
+	}
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "r%04zu", 100 + i);
+		ck_assert_uint_eq(
+			strlen(migrate_revision_upgrade_sql(get(reg, id))),
+			sizes[i] -
+				strlen("-- Revision ID: r0100\n-- Revises: r0099\n-- migrate:upgrade\n"));
+	}
+	migrate_registry_free(reg);
+	remove(outside);
+	many_cleanup(&t, dir);
+}
+
+END_TEST
+
+/* Load @dir into a fresh registry 20 times: every time @rc, a message
+ * that is @want (or starts with it: @prefix) and @count revisions taken. */
+static void
+expect_load(const char *dir,
+	    int rc,
+	    const char *want,
+	    bool prefix,
+	    size_t count)
+{
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		struct migrate_registry *reg = new_reg();
+		const char *msg;
+
+		ck_assert_int_eq(migrate_registry_load_dir(reg, dir), rc);
+		msg = migrate_registry_errmsg(reg);
+		if (prefix)
+			ck_assert_msg(strncmp(msg, want, strlen(want)) == 0,
+				      "'%s'", msg);
+		else
+			ck_assert_str_eq(msg, want);
+		ck_assert_uint_eq(migrate_registry_count(reg), count);
+		migrate_registry_free(reg);
+	}
+}
+
+START_TEST(test_revfile_load_dir_first_bad_wins)
+{
+	/* Several bad files among many read on several threads: the first
+	 * in name order is the one reported, every time, and the registry
+	 * holds the files before it, as when read one after the other. */
+	char dir[256], path[400], want[1024];
+	struct tmp t;
+
+	many_init(&t, dir, sizeof(dir));
+	many_write(dir, "0100_r.sql", "nope\n", 5);
+	snprintf(path, sizeof(path), "%s/0200_r.sql", dir);
+	ck_assert_int_eq(remove(path), 0);
+	ck_assert_int_eq(symlink("gone.sql", path), 0);
+	many_write(dir, "0299_r.sql", "\xff\n", 2);
+
+	snprintf(
+		want, sizeof(want),
+		"%s/0100_r.sql:1: text before the first section marker (only '--' comment lines may precede '-- migrate:upgrade')",
+		dir);
+	expect_load(dir, MIGRATE_EPARSE, want, false, 100);
+
+	/* the first bad file slow to find bad (8 MB with a bad byte at its
+	 * end), the next one quick: another thread fails first, on a file
+	 * after it */
+	{
+		size_t big = (size_t)8 << 20;
+		char *text = padded_rev(100, big);
+
+		text[big - 2] = '\xff';
+		many_write(dir, "0100_r.sql", text, big);
+		free(text);
+	}
+	many_write(dir, "0101_r.sql", "nope\n", 5);
+	snprintf(want, sizeof(want), "%s/0100_r.sql:4: invalid UTF-8", dir);
+	expect_load(dir, MIGRATE_EPARSE, want, true, 100);
+	many_rev(dir, 101);
+
+	/* with that one fixed, the next */
+	many_rev(dir, 100);
+	snprintf(
+		want, sizeof(want),
+		"%s/0200_r.sql: cannot open: No such file or directory (dangling symbolic link)",
+		dir);
+	expect_load(dir, MIGRATE_ERROR, want, false, 200);
+
+	/* a duplicate id before it is found when the registry takes the
+	 * revision, and it comes first */
+	many_write(dir, "0050_r.sql",
+		   "-- Revision ID: r0010\n-- Revises: r0049\n"
+		   "-- migrate:upgrade\nSELECT 1;\n",
+		   strlen("-- Revision ID: r0010\n-- Revises: r0049\n"
+			  "-- migrate:upgrade\nSELECT 1;\n"));
+	snprintf(
+		want, sizeof(want),
+		"%s/0050_r.sql:1: duplicate revision id 'r0010' (first defined at %s/0010_r.sql:2)",
+		dir, dir);
+	expect_load(dir, MIGRATE_ECONFLICT, want, false, 50);
+
+	/* the very first file bad, and the last */
+	many_write(dir, "0000_r.sql", "", 0);
+	snprintf(want, sizeof(want), "%s/0000_r.sql:1: empty revision file",
+		 dir);
+	expect_load(dir, MIGRATE_EPARSE, want, false, 0);
+	many_cleanup(&t, dir);
+}
+
+END_TEST
+
+START_TEST(test_revfile_load_threads)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	ck_assert_uint_eq(migrate__load_threads(0), 1);
+	ck_assert_uint_eq(migrate__load_threads(10), 1);
+	ck_assert_uint_le(migrate__load_threads(100000), 8);
+	ck_assert_uint_ge(migrate__load_threads(100000), 1);
+	/* the tests above read MANY files on several threads where there
+	 * are several CPUs */
+	if (cpus >= 2)
+		ck_assert_uint_ge(migrate__load_threads(MANY), 2);
+}
+
+END_TEST
+
 Suite *
 revision_file_suite(void)
 {
@@ -1257,5 +1557,8 @@ revision_file_suite(void)
 	add_test(s, test_revfile_load_dir_dangling);
 	add_test(s, test_revfile_load_dir_parse_error);
 	add_test(s, test_revfile_load_dir_unreadable);
+	add_test(s, test_revfile_load_dir_many);
+	add_test(s, test_revfile_load_dir_first_bad_wins);
+	add_test(s, test_revfile_load_threads);
 	return s;
 }
