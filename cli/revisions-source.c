@@ -15,10 +15,13 @@
  * name the fix (rebuild, or --revisions revisions).
  */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libmigrate.h>
 
@@ -51,27 +54,80 @@ base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* Does the file DIR/NAME hold exactly @e's bytes? */
-static bool
-same_bytes(const char *path, const struct embedded_revision *e)
+/* The embedded file named @name; embedded_revisions[] is in name order
+ * (embedded-revisions.h), all from one directory. */
+static const struct embedded_revision *
+find_embedded(const char *name)
 {
-	FILE *f = fopen(path, "rb");
-	char buf[4096];
-	size_t off = 0, n;
+	size_t lo = 0, hi = embedded_revisions_count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(base_name(embedded_revisions[mid].filename),
+			       name);
+
+		if (c == 0)
+			return &embedded_revisions[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * Does the regular file @name in @dirfd hold exactly @e's bytes? open(),
+ * a read() per 16 KiB and close(): a read that comes back short is the
+ * end of a regular file (at worst a wrong "stale", never a wrong match
+ * of other bytes). O_NONBLOCK: a FIFO swapped in meanwhile cannot block.
+ */
+static bool
+same_bytes(int dirfd, const char *name, const struct embedded_revision *e)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	char buf[16384];
+	size_t off = 0;
 	bool same = true;
 
-	if (!f)
+	if (fd < 0)
 		return false;
-	while (same && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		if (off + n > e->length ||
-		    memcmp(buf, e->content + off, n) != 0)
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
 			same = false;
-		off += n;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (off + (size_t)n > e->length ||
+		    memcmp(buf, e->content + off, (size_t)n) != 0) {
+			same = false;
+			break;
+		}
+		off += (size_t)n;
+		if ((size_t)n < sizeof(buf))
+			break;
 	}
-	if (ferror(f))
-		same = false;
-	fclose(f);
+	close(fd);
 	return same && off == e->length;
+}
+
+/* Is @de in @dirfd a regular file (following a symbolic link)? d_type
+ * says so without a system call on most file systems. */
+static bool
+is_regular(int dirfd, const struct dirent *de)
+{
+	struct stat st;
+
+	if (de->d_type == DT_REG)
+		return true;
+	if (de->d_type != DT_UNKNOWN && de->d_type != DT_LNK)
+		return false;
+	return fstatat(dirfd, de->d_name, &st, 0) == 0 && S_ISREG(st.st_mode);
 }
 
 /* Count the files of ./revisions this binary does not embed as they are;
@@ -81,27 +137,21 @@ count_stale(char *first, size_t first_size)
 {
 	DIR *d = opendir(LOCAL_DIR);
 	struct dirent *de;
-	size_t stale = 0, i;
+	size_t stale = 0;
 
 	if (!d)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
+		const struct embedded_revision *match;
 		char path[4096];
-		const struct embedded_revision *match = NULL;
-		struct stat st;
 
-		if (de->d_name[0] == '.' || !ends_with_sql(de->d_name))
+		if (de->d_name[0] == '.' || !ends_with_sql(de->d_name) ||
+		    !is_regular(dirfd(d), de))
+			continue;
+		match = find_embedded(de->d_name);
+		if (match && same_bytes(dirfd(d), de->d_name, match))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", LOCAL_DIR, de->d_name);
-		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-			continue;
-		for (i = 0; i < embedded_revisions_count && !match; i++) {
-			if (strcmp(base_name(embedded_revisions[i].filename),
-				   de->d_name) == 0)
-				match = &embedded_revisions[i];
-		}
-		if (match && same_bytes(path, match))
-			continue;
 		if (stale == 0 || strcmp(path, first) < 0)
 			snprintf(first, first_size, "%s", path);
 		stale++;

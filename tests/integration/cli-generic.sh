@@ -112,3 +112,16 @@ echo "-- edited" >>"$f"
 PGDATABASE=stale_db run "$T_TMP/edit" env -C "$s" "$MIGRATE" upgrade head
 expect 3 "mirage-migrate upgrade with an edited ./revisions file"
 has "$T_TMP/edit.err" "revisions/${f##*/} is not built into this binary" "an edited file is named"
+
+# A shortened copy (the same bytes as far as it goes) is stale too; a
+# symbolic link to the very file is not.
+cp "$SRCDIR/revisions/${f##*/}" "$f"
+head -c 100 "$SRCDIR/revisions/${f##*/}" >"$f"
+PGDATABASE=stale_db run "$T_TMP/short" env -C "$s" "$MIGRATE" upgrade head
+expect 3 "mirage-migrate upgrade with a shortened ./revisions file"
+has "$T_TMP/short.err" "revisions/${f##*/} is not built into this binary" "a shortened file is named"
+rm "$f"
+ln -s "$SRCDIR/revisions/${f##*/}" "$f"
+PGDATABASE=stale_db run "$T_TMP/link" env -C "$s" "$MIGRATE" heads
+expect 0 "mirage-migrate where ./revisions links to the built files"
+hasnt "$T_TMP/link.err" "warning" "no warning for a link to the same bytes"
