@@ -206,6 +206,12 @@ int migrate_registry_parse(struct migrate_registry *reg,
  * Load every regular `*.sql` file of directory @p path (not recursive, in
  * name order) with migrate_registry_parse().
  *
+ * @note From a few dozen files on, the files are read and parsed on up to
+ *       8 threads of the library's own (no more than the CPUs the process
+ *       may run on), with every signal blocked, joined before the call
+ *       returns; the registry takes the revisions in name order on the
+ *       calling thread, so the result and the error (the first bad file in
+ *       name order) are those of reading one file after the other.
  * @return 0, MIGRATE_EPARSE, MIGRATE_ECONFLICT, MIGRATE_ENOTFOUND (no such
  *         directory), MIGRATE_ERROR (I/O) or MIGRATE_ENOMEM.
  */
