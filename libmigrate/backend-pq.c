@@ -1139,7 +1139,7 @@ pq_lock_holder(struct migrate_backend *be,
 		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
 					     "not connected");
 	buf_puts(&b, "WITH k AS (SELECT ");
-	migrate__pg_lock_key(&b, &pq->names);
+	migrate__pg_lock_key_value(&b, &pq->names);
 	buf_puts(&b, " AS k) SELECT h.* FROM ");
 	holder_subquery(&b, "");
 	buf_puts(&b, " h");
@@ -1179,7 +1179,7 @@ pq_lock(struct migrate_backend *be,
 		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
 					     "not connected");
 	buf_puts(&b, "SELECT pg_try_advisory_lock(");
-	migrate__pg_lock_key(&b, &pq->names);
+	migrate__pg_lock_key_value(&b, &pq->names);
 	buf_puts(&b, ")");
 	/* The server ends our session when we go silent (a vanished client,
 	 * a stalled network): the lock it holds cannot outlive us for
@@ -1228,7 +1228,7 @@ pq_unlock(struct migrate_backend *be, struct migrate_backend_error *err)
 	 * create. */
 	rc = ensure_now(pq, err);
 	buf_puts(&b, "SELECT pg_advisory_unlock(");
-	migrate__pg_lock_key(&b, &pq->names);
+	migrate__pg_lock_key_value(&b, &pq->names);
 	buf_puts(&b, ")");
 	if (rc < 0) {
 		struct migrate_backend_error ignored;

@@ -11,9 +11,10 @@
  *
  * The migration lock is a session advisory lock whose key is the first 8
  * bytes of SHA-256(UTF-8 of SCHEMA || '.' || VERSION_TABLE) read as a
- * big-endian signed 64-bit integer. It is computed by the server (sha256()
- * exists since PostgreSQL 11), so the psql script, which may not know the
- * schema before it runs, gets the same key as the library. The names are
+ * big-endian signed 64-bit integer. The psql script has the server compute
+ * it (sha256() exists since PostgreSQL 11): it may not know the schema
+ * before it runs. Online, the library computes the same value itself when
+ * the names are ASCII (a literal is cheaper for a fresh server session). The names are
  * the ones PostgreSQL uses: longer ones than it keeps are refused
  * (migrate__check_names), never cut, so two names that PostgreSQL would
  * make one cannot get two keys. migrate__pg_lock_key() is the only place
@@ -66,8 +67,21 @@ void migrate__pg_do_block(struct buf *b,
 			  const char *declare,
 			  const struct buf *body);
 
-/* A bigint SQL expression: the advisory lock key (see above). */
+/* A bigint SQL expression: the advisory lock key (see above), computed
+ * by the server (the psql script). */
 void migrate__pg_lock_key(struct buf *b, const struct migrate_pg_names *n);
+
+/* The same key computed here, into *@out: true when the names allow it (a
+ * schema is known and both names are ASCII, so that their bytes are the
+ * same whatever the server's encoding), else false (use the server's
+ * expression). */
+bool migrate__pg_lock_key_compute(long long *out,
+				  const struct migrate_pg_names *n);
+
+/* The key as SQL: a bigint literal when migrate__pg_lock_key_compute()
+ * can, else migrate__pg_lock_key()'s expression. Online. */
+void migrate__pg_lock_key_value(struct buf *b,
+				const struct migrate_pg_names *n);
 
 /*
  * One DO statement (with its ';') that creates what is missing: the schema

@@ -402,6 +402,50 @@ START_TEST(test_pg_lock_held_elsewhere)
 
 END_TEST
 
+START_TEST(test_pg_lock_key_same_as_server)
+{
+	/* The library computes the key of ASCII names itself; a migrator
+	 * of before (or the psql script), which has the server compute it,
+	 * must still exclude it: hold the lock with the server's expression
+	 * and see the library refused, for names whose keys are negative and
+	 * positive, quoted and not, and one the server computes (not
+	 * ASCII). */
+	static const char *const names[][2] = {
+		{ "public", "my_versions" },
+		{ "Odd 'Schema\"", "alembic_version" },
+		{ "sch\xc3\xa9ma", "alembic_version" },
+	};
+	PGconn *c = pgt_connect(NULL);
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct migrate_options o = MIGRATE_OPTIONS_INIT;
+		const char *const p[2] = { names[i][0], names[i][1] };
+		PGresult *res;
+		struct migrate *m;
+
+		res = PQexecParams(
+			c,
+			"SELECT pg_advisory_lock(('x' || substr(encode(sha256(convert_to($1 || '.' || $2, 'UTF8')), 'hex'), 1, 16))::bit(64)::bigint)",
+			2, NULL, p, NULL, NULL, 0);
+		ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+		PQclear(res);
+		o.schema = names[i][0];
+		o.version_table = names[i][1];
+		o.lock_wait_ms = 0;
+		m = pgt_open(pgt_chain(), NULL, &o);
+		ck_assert_int_eq(migrate_upgrade(m, "head"), MIGRATE_ELOCKED);
+		pgt_exec(c, "SELECT pg_advisory_unlock_all()");
+		/* free now (bookkeeping only: the revisions' tables would
+		 * clash between the schemas) */
+		assert_ok(m, migrate_stamp(m, "head"));
+		migrate_close(m);
+	}
+	PQfinish(c);
+}
+
+END_TEST
+
 START_TEST(test_pg_lock_waits_for_release)
 {
 	struct migrate_options o = MIGRATE_OPTIONS_INIT;
@@ -875,6 +919,7 @@ pg_apply_suite(void)
 	add_test(s, test_pg_failing_revision_reports_position);
 	add_test(s, test_pg_runtime_error_names_statement);
 	add_test(s, test_pg_lock_held_elsewhere);
+	add_test(s, test_pg_lock_key_same_as_server);
 	add_test(s, test_pg_lock_waits_for_release);
 	add_test(s, test_pg_checksums_recorded);
 	add_test(s, test_pg_alembic_database_is_continued);

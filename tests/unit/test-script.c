@@ -618,6 +618,41 @@ START_TEST(test_pg_sql_numbers_ignore_locale)
 
 END_TEST
 
+START_TEST(test_pg_sql_lock_key_computed)
+{
+	/* The values of the server's expression (migrate__pg_lock_key()),
+	 * SELECT ('x' || substr(encode(sha256(convert_to('public' || '.' ||
+	 * 'alembic_version', 'UTF8')), 'hex'), 1, 16))::bit(64)::bigint:
+	 * negative when the first bit is set, positive otherwise. The
+	 * pg_contract suite compares them with a live server too. */
+	struct migrate_pg_names n = { "public", "alembic_version", "l" };
+	struct buf b = BUF_INIT;
+	long long k = 0;
+
+	ck_assert(migrate__pg_lock_key_compute(&k, &n));
+	ck_assert(k == -7420887708451646878LL);
+	n.version_table = "my_versions";
+	ck_assert(migrate__pg_lock_key_compute(&k, &n));
+	ck_assert(k == 6270854421873890622LL);
+	migrate__pg_lock_key_value(&b, &n);
+	ck_assert_str_eq(b.data, "'6270854421873890622'::bigint");
+	buf_free(&b);
+
+	/* Not ASCII, or no schema known: the server computes it. */
+	n.schema = "sch\xc3\xa9ma";
+	ck_assert(!migrate__pg_lock_key_compute(&k, &n));
+	migrate__pg_lock_key_value(&b, &n);
+	ck_assert_ptr_nonnull(strstr(b.data, "sha256(convert_to("));
+	buf_free(&b);
+	n.schema = NULL;
+	ck_assert(!migrate__pg_lock_key_compute(&k, &n));
+	migrate__pg_lock_key_value(&b, &n);
+	ck_assert_ptr_nonnull(strstr(b.data, "current_schema()"));
+	buf_free(&b);
+}
+
+END_TEST
+
 Suite *
 script_suite(void)
 {
@@ -638,5 +673,6 @@ script_suite(void)
 	add_test(s, test_script_refuses_long_names);
 	add_test(s, test_pg_sql_read_state_read_only);
 	add_test(s, test_pg_sql_numbers_ignore_locale);
+	add_test(s, test_pg_sql_lock_key_computed);
 	return s;
 }
