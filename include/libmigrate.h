@@ -536,7 +536,8 @@ int migrate_current(const char *const **out, size_t *count, struct migrate *m);
  * Where the last migrate_upgrade(), migrate_downgrade(), migrate_apply(),
  * migrate_stamp(), migrate_stamp_purge() or migrate_resolve() on @p m left
  * the database, as the engine knew it under the migration lock at the end
- * of that call. Sends nothing to the server.
+ * of that call (or, for a call that found nothing to do and so took no
+ * lock, as it read it). Sends nothing to the server.
  *
  * @param[out] out   Borrowed array of ids, valid until the next call on @p m.
  * @param[out] count Number of ids (0 = base).
@@ -590,8 +591,10 @@ const char *migrate_plan_text(struct migrate_plan *plan);
 /**
  * Upgrade to @p target (NULL = "head"). Takes the migration lock, runs each
  * step in its own transaction (or all in one: MIGRATE_OPEN_SINGLE_TRANSACTION)
- * together with its bookkeeping. On failure the database is at the last
- * completed step, and the message names the revision, the statement
+ * together with its bookkeeping. A run with nothing to do (no step, the
+ * database not dirty, the bookkeeping tables there, as read without the
+ * lock) returns 0 without taking the lock. On failure the database is at the
+ * last completed step, and the message names the revision, the statement
  * (FILE:LINE:COL) and what the server said.
  *
  * @return 0, MIGRATE_EREADONLY, MIGRATE_ELOCKED, MIGRATE_EDIRTY,

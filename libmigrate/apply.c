@@ -1125,17 +1125,12 @@ dirty_error(struct migrate *m, const struct migrate_state *st)
 	return migrate__set_error(m, MIGRATE_EDIRTY, "%s", msg);
 }
 
-/* Lock, read the state (refusing a dirty database unless @allow_dirty).
- * On success the lock is held. The bookkeeping tables are made sure of
- * later (ensure_tables()), once the plan is made and checked: a run
- * refused before that leaves the database as it was. */
+/* What every run checks before it reads or locks anything. */
 static int
-begin_run(struct migrate *m, struct migrate_state *st, bool allow_dirty)
+check_run(struct migrate *m)
 {
-	int rc;
+	int rc = check_writable(m);
 
-	migrate__state_init(st);
-	rc = check_writable(m);
 	if (rc < 0)
 		return rc;
 	migrate__clear_error(m);
@@ -1146,6 +1141,19 @@ begin_run(struct migrate *m, struct migrate_state *st, bool allow_dirty)
 	if (migrate__cancelled(m))
 		return cancelled(m, NULL, "before taking the migration lock",
 				 NULL);
+	return 0;
+}
+
+/* Lock, read the state (refusing a dirty database unless @allow_dirty).
+ * On success the lock is held. The bookkeeping tables are made sure of
+ * later (ensure_tables()), once the plan is made and checked: a run
+ * refused before that leaves the database as it was. */
+static int
+begin_run(struct migrate *m, struct migrate_state *st, bool allow_dirty)
+{
+	int rc;
+
+	migrate__state_init(st);
 	rc = take_lock(m);
 	if (rc < 0)
 		return rc;
@@ -1325,8 +1333,57 @@ check_plan(struct migrate *m, const struct migrate_plan *plan)
 }
 
 /*
+ * Nothing to do, seen without the lock (upgrade, downgrade and apply;
+ * stamp and resolve always write): the state read without the lock is
+ * clean, its bookkeeping tables need nothing (the backend says so), and
+ * the plan from it has no step. The answer is then the state as it was
+ * read, as if this run had taken the lock and read it just before
+ * another migrator's run. Anything else (a step to run, a dirty mark,
+ * tables to create or convert, a planning error, a failed read) takes
+ * the locked path, which reads the state again under the lock and
+ * decides as it always did, with the same messages: a migrator midway
+ * through a run has moved the version table away from where the plan
+ * would end, or left a dirty mark, so we wait for its lock. Returns 1
+ * when done, 0 for the locked path, or a negative error when the
+ * connection was lost.
+ */
+static int
+done_unlocked(struct migrate *m, const struct job *job)
+{
+	struct migrate_plan *made = NULL;
+	const struct migrate_plan *plan = job->plan;
+	struct migrate_state st;
+	bool done = false;
+	int rc;
+
+	if (job->operation)
+		return 0;
+	migrate__state_init(&st);
+	rc = migrate__read_state(m, &st);
+	if (rc < 0 && m->poisoned)
+		return rc;
+	if (rc == 0 && st.ready && !st.dirty) {
+		if (plan)
+			done = plan->n_steps == 0 &&
+			       same_heads(&st.heads, &plan->from_heads);
+		else if (plan_job(m, &made, &st, job) == 0)
+			done = made->n_steps == 0;
+	}
+	if (done && !plan)
+		plan = made;
+	if (done)
+		m->have_last = strv_copy(&m->last_heads, &plan->to_heads) == 0;
+	else
+		migrate__clear_error(m);
+	migrate_plan_free(made);
+	migrate__state_clear(&st);
+	return done ? 1 : 0;
+}
+
+/*
  * The one sequence of every entry point: lock, state, plan, (check,)
- * bookkeeping tables, run, unlock (always).
+ * bookkeeping tables, run, unlock (always); or nothing at all when
+ * done_unlocked() finds nothing to do.
  */
 static int
 run_job(struct migrate *m, struct job *job)
@@ -1337,6 +1394,11 @@ run_job(struct migrate *m, struct job *job)
 	int rc;
 
 	m->have_last = false;
+	rc = check_run(m);
+	if (rc == 0)
+		rc = done_unlocked(m, job);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	rc = begin_run(m, &st, job->resolve != NULL);
 	if (rc < 0)
 		return rc;

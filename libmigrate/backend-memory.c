@@ -695,6 +695,8 @@ mem_read_state(struct migrate_backend *be,
 	has_log = mb->in_txn ? mb->txn_has_log : db->has_log;
 	n = has_log ? db->rows.n + (mb->in_txn ? mb->txn_rows.n : 0) : 0;
 
+	if (has_version && has_log)
+		migrate__state_set_ready(st);
 	if (!has_version) {
 		rc = migrate_state_set_uninitialised(st);
 	} else {

@@ -1054,8 +1054,10 @@ again:
 	/* Both tables are there, in today's format: nothing to create. */
 	if (!bt.failed && !legacy && pq->ensure == ENSURE_PENDING)
 		pq->ensure = ENSURE_DONE;
-	if (!bt.failed && !legacy)
+	if (!bt.failed && !legacy) {
 		pq->tables_seen = true;
+		migrate__state_set_ready(st);
+	}
 	if (bt.cb_rc < 0)
 		rc = migrate__backend_fail(err, bt.cb_rc, NULL,
 					   "out of memory");

@@ -115,9 +115,8 @@ migrate__pg_lock_key_compute(long long *out, const struct migrate_pg_names *n)
 		    (unsigned long long)(c <= '9' ? c - '0' : c - 'a' + 10);
 	}
 	/* bit(64)::bigint: two's complement, big-endian. */
-	*out = k > (unsigned long long)LLONG_MAX
-		       ? -(long long)(~k) - 1
-		       : (long long)k;
+	*out = k > (unsigned long long)LLONG_MAX ? -(long long)(~k) - 1
+						 : (long long)k;
 	return true;
 }
 

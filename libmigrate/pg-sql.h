@@ -14,8 +14,8 @@
  * big-endian signed 64-bit integer. The psql script has the server compute
  * it (sha256() exists since PostgreSQL 11): it may not know the schema
  * before it runs. Online, the library computes the same value itself when
- * the names are ASCII (a literal is cheaper for a fresh server session). The names are
- * the ones PostgreSQL uses: longer ones than it keeps are refused
+ * the names are ASCII (a literal is cheaper for a fresh server session). The
+ * names are the ones PostgreSQL uses: longer ones than it keeps are refused
  * (migrate__check_names), never cut, so two names that PostgreSQL would
  * make one cannot get two keys. migrate__pg_lock_key() is the only place
  * that derives the key.

@@ -302,7 +302,12 @@ struct migrate_state_row {
 };
 
 struct migrate_state {
-	bool uninitialised;              /* no version table */
+	bool uninitialised; /* no version table */
+	/* The backend says both bookkeeping tables exist in the current
+	 * format: ensure_tables() would do nothing. Internal backends only
+	 * (migrate__state_set_ready()); another backend's runs all take the
+	 * lock. */
+	bool ready;
 	struct strv heads;               /* version table rows */
 	struct migrate_applied *applied; /* from history; may be empty */
 	size_t n_applied;
@@ -320,6 +325,8 @@ struct migrate_state {
 };
 
 void migrate__state_init(struct migrate_state *st);
+/* read_state() of an internal backend: see struct migrate_state.ready. */
+void migrate__state_set_ready(struct migrate_state *st);
 void migrate__state_clear(struct migrate_state *st);
 /* Work out the applied set and the dirty mark from the rows the backend
  * reported, then drop the rows. Returns 0 or MIGRATE_ENOMEM.

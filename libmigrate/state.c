@@ -48,6 +48,12 @@ migrate__state_clear(struct migrate_state *st)
 	migrate__state_init(st);
 }
 
+void
+migrate__state_set_ready(struct migrate_state *st)
+{
+	st->ready = true;
+}
+
 MIGRATE_EXPORT
 int
 migrate_state_set_uninitialised(struct migrate_state *st)

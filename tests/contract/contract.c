@@ -325,6 +325,131 @@ START_TEST(contract_backend_record_conflict)
 
 END_TEST
 
+/* A handle that waits for nobody: lock_wait 0. */
+static struct migrate *
+open_no_wait(struct migrate_backend *be, struct migrate_registry *reg)
+{
+	struct migrate_options opts = MIGRATE_OPTIONS_INIT;
+	struct migrate *m = NULL;
+
+	opts.lock_retries = 0;
+	opts.lock_wait_ms = 0;
+	assert_ok(m, migrate_open(&m, reg, be, &opts));
+	return m;
+}
+
+/* Where migrate_last_position() says the last run left the database. */
+static const char *
+last_position(struct migrate *m)
+{
+	static char out[256];
+	const char *const *ids;
+	size_t n, i;
+
+	out[0] = '\0';
+	assert_ok(m, migrate_last_position(&ids, &n, m));
+	for (i = 0; i < n; i++)
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s",
+			 i ? "," : "", ids[i]);
+	return out;
+}
+
+/* Nothing to do takes no lock: a run at its target succeeds while
+ * another session holds the lock; one with anything to do (a step, a
+ * stamp, tables to create) still waits for it. */
+START_TEST(contract_noop_takes_no_lock)
+{
+	struct migrate_backend *be = cb->create();
+	struct migrate_backend *be2 = cb->create_second(be);
+	struct migrate *m = open_no_wait(be, registry(rev_002, 3));
+	struct migrate *m2 = open_no_wait(be2, registry(rev_002, 3));
+	struct migrate_backend_error err;
+	struct migrate_plan *plan = NULL;
+
+	assert_ok(m, migrate_upgrade(m, NULL));
+	memset(&err, 0, sizeof(err));
+	ck_assert_int_eq(be2->lock(be2, 0, &err), 0);
+	assert_ok(m, migrate_upgrade(m, NULL));
+	ck_assert_str_eq(last_position(m), "003");
+	assert_ok(m, migrate_downgrade(m, "003"));
+	assert_ok(m, migrate_plan(&plan, m, MIGRATE_UP, "head"));
+	ck_assert_uint_eq(migrate_plan_count(plan), 0);
+	assert_ok(m, migrate_apply(m, plan));
+	migrate_plan_free(plan);
+	ck_assert_str_eq(last_position(m), "003");
+	ck_assert_int_eq(migrate_downgrade(m, "-1"), MIGRATE_ELOCKED);
+	{
+		const char *const *ids;
+		size_t n;
+
+		ck_assert_int_eq(migrate_last_position(&ids, &n, m),
+				 MIGRATE_ENOTFOUND);
+	}
+	ck_assert_int_eq(migrate_stamp(m, "head"), MIGRATE_ELOCKED);
+	ck_assert_str_eq(history(m),
+			 "upgrade:001:up:1 upgrade:002:up:1 upgrade:003:up:1");
+	ck_assert_int_eq(be2->unlock(be2, &err), 0);
+	assert_ok(m, migrate_downgrade(m, "-1"));
+	ck_assert_str_eq(current(m), "002");
+	migrate_close(m2);
+	migrate_close(m);
+}
+
+END_TEST
+
+/* A fresh database with nothing to run (a downgrade to base): the tables
+ * are to be created, so under the lock. */
+START_TEST(contract_noop_creates_tables_under_lock)
+{
+	struct migrate_backend *be = cb->create();
+	struct migrate_backend *be2 = cb->create_second(be);
+	struct migrate *m = open_no_wait(be, registry(rev_002, 1));
+	struct migrate *m2 = open_no_wait(be2, registry(rev_002, 1));
+	struct migrate_backend_error err;
+
+	memset(&err, 0, sizeof(err));
+	ck_assert_int_eq(be2->lock(be2, 0, &err), 0);
+	ck_assert_int_eq(migrate_downgrade(m, "base"), MIGRATE_ELOCKED);
+	ck_assert_int_eq(status_of(m), MIGRATE_STATUS_UNINITIALISED);
+	ck_assert_int_eq(be2->unlock(be2, &err), 0);
+	assert_ok(m, migrate_downgrade(m, "base"));
+	ck_assert_int_ne(status_of(m), MIGRATE_STATUS_UNINITIALISED);
+	migrate_close(m2);
+	migrate_close(m);
+}
+
+END_TEST
+
+/* A dirty database is refused under the lock, as ever, even where the
+ * plan has no step. */
+START_TEST(contract_noop_dirty_under_lock)
+{
+	struct migrate_backend *be = cb->create();
+	struct migrate_backend *be2;
+	struct migrate *m, *m2;
+	struct migrate_backend_error err;
+	char msg[512];
+
+	cb->arm_failure(be, "1/0");
+	be2 = cb->create_second(be);
+	m = open_no_wait(be, registry(rev_002_nontx, 2));
+	m2 = open_no_wait(be2, registry(rev_002_nontx, 2));
+	ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
+	ck_assert_int_eq(migrate_upgrade(m, "001"), MIGRATE_EDIRTY);
+	snprintf(msg, sizeof(msg), "%s", migrate_errmsg(m));
+	assert_contains(msg, "database is dirty");
+	memset(&err, 0, sizeof(err));
+	ck_assert_int_eq(be2->lock(be2, 0, &err), 0);
+	ck_assert_int_eq(migrate_upgrade(m, "001"), MIGRATE_ELOCKED);
+	ck_assert_int_eq(be2->unlock(be2, &err), 0);
+	ck_assert_int_eq(migrate_upgrade(m, "001"), MIGRATE_EDIRTY);
+	ck_assert_str_eq(migrate_errmsg(m), msg);
+	migrate_close(m2);
+	migrate_close(m);
+}
+
+END_TEST
+
 /* One TCase per test, named after it (CK_RUN_CASE=contract_steps). */
 #define add_contract(s, fn)                                                    \
 	do {                                                                   \
@@ -350,5 +475,8 @@ contract_suite(const char *name, const struct contract_backend *backend)
 	add_contract(s, contract_stamp);
 	add_contract(s, contract_concurrent_writer);
 	add_contract(s, contract_backend_record_conflict);
+	add_contract(s, contract_noop_takes_no_lock);
+	add_contract(s, contract_noop_creates_tables_under_lock);
+	add_contract(s, contract_noop_dirty_under_lock);
 	return s;
 }
