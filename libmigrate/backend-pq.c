@@ -67,6 +67,16 @@ struct pq_backend {
 	struct deferred dfr;
 	/* The timeouts set (SET LOCAL) in the open transaction; -2: none. */
 	int txn_lock_ms, txn_stmt_ms;
+	/* Queries sent on this connection (send_query()). */
+	unsigned long n_sent;
+	/* The state read with the lock try that took the lock (pq_lock()),
+	 * for the read_state() right after it: valid while @n_sent is
+	 * @pre_sent. */
+	struct migrate_state pre;
+	bool pre_valid;
+	unsigned long pre_sent;
+	/* The last lock try was refused: the next one reads nothing. */
+	bool lock_refused;
 };
 
 static int ensure_now(struct pq_backend *pq, struct migrate_backend_error *err);
@@ -377,6 +387,7 @@ send_query(struct pq_backend *pq,
 	   double deadline,
 	   bool *timed_out)
 {
+	pq->n_sent++;
 	if (!PQsendQuery(pq->conn, sql))
 		return false;
 	for (;;) {
@@ -1012,6 +1023,53 @@ pq_first_index(const struct pq_backend *pq)
 	return pq->read_only ? 1 : 0;
 }
 
+/* A state read whose version table SELECT is statement @first of @bt
+ * failed in a way that says something about the state: a missing version
+ * table (never migrated; the history query did not run) or a missing
+ * history table (no history). */
+static bool
+state_missing_table(const struct batch *bt, size_t first)
+{
+	return bt->failed && bt->error && is_missing_relation(bt->error) &&
+	       (bt->n_ok == first || bt->n_ok == first + 1);
+}
+
+/* What the state read of @bt (see state_missing_table()) says, into
+ * @st. */
+static int
+state_outcome(struct pq_backend *pq,
+	      struct migrate_state *st,
+	      const struct batch *bt,
+	      size_t first,
+	      bool legacy,
+	      struct migrate_backend_error *err)
+{
+	int rc = 0;
+
+	/* Both tables are there, in today's format: nothing to create. */
+	if (!bt->failed && !legacy && pq->ensure == ENSURE_PENDING)
+		pq->ensure = ENSURE_DONE;
+	if (!bt->failed && !legacy) {
+		pq->tables_seen = true;
+		migrate__state_set_ready(st);
+	}
+	if (bt->cb_rc < 0)
+		return migrate__backend_fail(err, bt->cb_rc, NULL,
+					     "out of memory");
+	if (!bt->failed)
+		return 0;
+	if (!state_missing_table(bt, first)) {
+		fill_error(pq, bt->error, err);
+		return MIGRATE_EBACKEND;
+	}
+	if (bt->n_ok == first) {
+		rc = migrate_state_set_uninitialised(st);
+		if (rc < 0)
+			migrate__backend_fail(err, rc, NULL, "out of memory");
+	}
+	return rc;
+}
+
 static int
 pq_read_state(struct migrate_backend *be,
 	      struct migrate_state *st,
@@ -1027,6 +1085,13 @@ pq_read_state(struct migrate_backend *be,
 	if (!pq->conn)
 		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
 					     "not connected");
+	/* Read with the lock try, nothing sent since: the rows move. */
+	if (pq->pre_valid && pq->pre_sent == pq->n_sent) {
+		pq->pre_valid = false;
+		*st = pq->pre;
+		migrate__state_init(&pq->pre);
+		return 0;
+	}
 	sr.st = st;
 	sr.version_index = pq->read_only ? 1 : 0;
 	sr.history_index = sr.version_index + 1;
@@ -1051,33 +1116,7 @@ again:
 		sr.version_index = (size_t)-1;
 		goto again;
 	}
-	/* Both tables are there, in today's format: nothing to create. */
-	if (!bt.failed && !legacy && pq->ensure == ENSURE_PENDING)
-		pq->ensure = ENSURE_DONE;
-	if (!bt.failed && !legacy) {
-		pq->tables_seen = true;
-		migrate__state_set_ready(st);
-	}
-	if (bt.cb_rc < 0)
-		rc = migrate__backend_fail(err, bt.cb_rc, NULL,
-					   "out of memory");
-	if (bt.failed && rc == 0) {
-		/* A missing version table: never migrated (the history query
-		 * did not run). A missing history table: no history. */
-		if (bt.error && bt.n_ok == pq_first_index(pq) &&
-		    is_missing_relation(bt.error)) {
-			rc = migrate_state_set_uninitialised(st);
-			if (rc < 0)
-				migrate__backend_fail(err, rc, NULL,
-						      "out of memory");
-		} else if (bt.error && bt.n_ok == sr.history_index &&
-			   is_missing_relation(bt.error)) {
-			rc = 0;
-		} else {
-			fill_error(pq, bt.error, err);
-			rc = MIGRATE_EBACKEND;
-		}
-	}
+	rc = state_outcome(pq, st, &bt, pq_first_index(pq), legacy, err);
 	PQclear(bt.error);
 	return rc;
 }
@@ -1164,23 +1203,49 @@ pq_lock_holder(struct migrate_backend *be,
  * pg_locks and pg_stat_activity, whose planning costs a fresh session
  * milliseconds) is a second statement, sent only when the lock is taken.
  */
-static int
-pq_lock(struct migrate_backend *be,
-	int wait_ms,
-	struct migrate_backend_error *err)
-{
-	struct pq_backend *pq = pq_of(be);
-	struct buf b = BUF_INIT;
-	struct buf name = BUF_INIT;
-	char holder[512];
-	PGresult *res;
-	int rc;
+/* The lock try's batch: the try (statement 1, after BEGIN), the state
+ * read from statement 3 (after COMMIT). */
+#define LOCK_TRY_INDEX   1
+#define LOCK_STATE_INDEX 3
 
-	(void)wait_ms;
-	if (!pq->conn)
-		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
-					     "not connected");
-	buf_puts(&b, "SELECT pg_try_advisory_lock(");
+struct lock_read {
+	bool granted;
+	struct state_read sr;
+};
+
+static int
+lock_rows(struct pq_backend *pq,
+	  const PGresult *res,
+	  size_t index,
+	  void *payload)
+{
+	struct lock_read *lr = payload;
+
+	if (index == LOCK_TRY_INDEX) {
+		lr->granted =
+			PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+		return 0;
+	}
+	return lr->granted ? state_rows(pq, res, index, &lr->sr) : 0;
+}
+
+/*
+ * One try of the lock, MIGRATE_ELOCKED when it is taken. The first try
+ * (not one after a refusal: a waiter reads nothing) also reads the state
+ * in the same round trip, kept in pq->pre for the read_state() that
+ * follows: the try commits on its own (BEGIN ... COMMIT), so that a read
+ * that fails (no version table yet) does not roll back the session
+ * settings, and the session lock outlives any transaction anyway.
+ */
+static int
+lock_try(struct pq_backend *pq, struct migrate_backend_error *err)
+{
+	struct buf b = BUF_INIT;
+	struct lock_read lr;
+	struct batch bt;
+	bool read = !pq->lock_refused && !pq->read_only;
+
+	buf_puts(&b, "BEGIN; SELECT pg_try_advisory_lock(");
 	migrate__pg_lock_key_value(&b, &pq->names);
 	buf_puts(&b, ")");
 	/* The server ends our session when we go silent (a vanished client,
@@ -1191,15 +1256,74 @@ pq_lock(struct migrate_backend *be,
 			&b,
 			", set_config('idle_session_timeout', '%d', false), set_config('idle_in_transaction_session_timeout', '%d', false)",
 			pq->io_timeout_ms, pq->io_timeout_ms);
-	pq->tables_seen = false;
-	res = query_rows(pq, &b, 1, err, &rc);
-	if (!res)
-		return rc;
-	if (PQgetvalue(res, 0, 0)[0] == 't') {
-		PQclear(res);
-		return 0;
+	buf_puts(&b, ";\nCOMMIT;\n");
+	if (read)
+		migrate__pg_read_state(&b, &pq->names, false, false);
+	if (b.oom) {
+		buf_free(&b);
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+					     "out of memory");
 	}
-	PQclear(res);
+	memset(&lr, 0, sizeof(lr));
+	lr.sr.st = &pq->pre;
+	lr.sr.version_index = LOCK_STATE_INDEX;
+	lr.sr.history_index = LOCK_STATE_INDEX + 1;
+	run_batch(pq, b.data, io_deadline(pq), lock_rows, &lr, &bt);
+	buf_free(&b);
+	if (bt.failed && bt.n_ok <= LOCK_STATE_INDEX - 1) {
+		/* The try itself failed: its transaction is left aborted. */
+		fill_error(pq, bt.error, err);
+		PQclear(bt.error);
+		rollback_if_open(pq);
+		return MIGRATE_EBACKEND;
+	}
+	if (!lr.granted) {
+		PQclear(bt.error);
+		migrate__state_clear(&pq->pre);
+		return MIGRATE_ELOCKED;
+	}
+	/* Kept when it says what read_state() would; anything else (an old
+	 * history table, no privilege, ...) is read again there. */
+	if (read &&
+	    (!bt.failed || state_missing_table(&bt, LOCK_STATE_INDEX))) {
+		struct migrate_backend_error ignored;
+
+		memset(&ignored, 0, sizeof(ignored));
+		pq->pre_valid =
+			state_outcome(pq, &pq->pre, &bt, LOCK_STATE_INDEX,
+				      false, &ignored) == 0 &&
+			!pq->pre.oom;
+		pq->pre_sent = pq->n_sent;
+	}
+	if (!pq->pre_valid)
+		migrate__state_clear(&pq->pre);
+	PQclear(bt.error);
+	return 0;
+}
+
+static int
+pq_lock(struct migrate_backend *be,
+	int wait_ms,
+	struct migrate_backend_error *err)
+{
+	struct pq_backend *pq = pq_of(be);
+	struct buf name = BUF_INIT;
+	char holder[512];
+	int rc;
+
+	(void)wait_ms;
+	if (!pq->conn)
+		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
+					     "not connected");
+	pq->tables_seen = false;
+	pq->pre_valid = false;
+	migrate__state_clear(&pq->pre);
+	rc = lock_try(pq, err);
+	if (rc != MIGRATE_ELOCKED) {
+		pq->lock_refused = false;
+		return rc;
+	}
+	pq->lock_refused = true;
 	/* Who holds it: "another session" when it went meanwhile. A lost
 	 * connection is that failure, not a busy lock. */
 	rc = pq_lock_holder(be, holder, sizeof(holder), err);
@@ -2089,6 +2213,7 @@ pq_free(struct migrate_backend *be)
 	if (pq->conn)
 		PQfinish(pq->conn);
 	deferred_clear(&pq->dfr);
+	migrate__state_clear(&pq->pre);
 	free(pq->conninfo);
 	free(pq->schema);
 	free(pq);

@@ -25,6 +25,43 @@ count_tables(PGconn *c, const char *schema)
 	return pgt_long(c, sql);
 }
 
+/* The server log (pg-harness.sh: $PGHOST/server.log): its size now, and
+ * the statements logged since @off (log_statement = all) with @needle in
+ * their first line ("" for all). */
+static long
+log_size(void)
+{
+	char path[512];
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/server.log", pgt_env("PGHOST"));
+	f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fclose(f);
+	return n;
+}
+
+static int
+statements_since(long off, const char *needle)
+{
+	char path[512], line[4096];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/server.log", pgt_env("PGHOST"));
+	f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	fseek(f, off, SEEK_SET);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "LOG:  statement: ") && strstr(line, needle))
+			n++;
+	fclose(f);
+	return n;
+}
+
 START_TEST(test_pg_upgrade_from_empty)
 {
 	struct migrate *m = pgt_open(pgt_chain(), NULL, NULL);
@@ -442,6 +479,36 @@ START_TEST(test_pg_lock_key_same_as_server)
 		migrate_close(m);
 	}
 	PQfinish(c);
+}
+
+END_TEST
+
+/* What a writer's run sends (deterministic counts; log_statement = all
+ * for the test's database): a first run reads the state (nothing there),
+ * tries the lock and reads again in one round trip, runs its step and
+ * unlocks; a run with nothing to do only reads the state. */
+START_TEST(test_pg_round_trips)
+{
+	PGconn *c = pgt_connect("postgres");
+	struct migrate *m;
+	char sql[256];
+	long off;
+
+	snprintf(sql, sizeof(sql),
+		 "ALTER DATABASE %s SET log_statement = 'all'", pgt_db);
+	pgt_exec(c, sql);
+	PQfinish(c);
+	m = pgt_open(pgt_chain(), NULL, NULL);
+	off = log_size();
+	assert_ok(m, migrate_upgrade(m, "001"));
+	ck_assert_int_eq(statements_since(off, ""), 4);
+	ck_assert_int_eq(statements_since(off, "pg_try_advisory_lock"), 1);
+	ck_assert_int_eq(statements_since(off, "pg_advisory_unlock"), 1);
+	off = log_size();
+	assert_ok(m, migrate_upgrade(m, "001"));
+	ck_assert_int_eq(statements_since(off, ""), 1);
+	ck_assert_int_eq(statements_since(off, "alembic_version"), 1);
+	migrate_close(m);
 }
 
 END_TEST
@@ -920,6 +987,7 @@ pg_apply_suite(void)
 	add_test(s, test_pg_runtime_error_names_statement);
 	add_test(s, test_pg_lock_held_elsewhere);
 	add_test(s, test_pg_lock_key_same_as_server);
+	add_test(s, test_pg_round_trips);
 	add_test(s, test_pg_lock_waits_for_release);
 	add_test(s, test_pg_checksums_recorded);
 	add_test(s, test_pg_alembic_database_is_continued);

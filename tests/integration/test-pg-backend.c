@@ -627,6 +627,31 @@ START_TEST(test_be_lock)
 
 END_TEST
 
+/* The first lock try also reads the state (one round trip); on a fresh
+ * database that read fails (no tables), which must not undo the session
+ * settings the try made, nor leave a transaction. */
+START_TEST(test_be_lock_on_fresh_database)
+{
+	struct migrate_backend *a = be_open(NULL, &cfg_rw);
+	struct migrate_backend *b = be_open(NULL, &cfg_rw);
+	struct migrate_backend_error err;
+	PGresult *res;
+
+	memset(&err, 0, sizeof(err));
+	ck_assert_int_eq(a->lock(a, 0, &err), 0);
+	ck_assert_int_eq(txn_status(a), PQTRANS_IDLE);
+	ck_assert_int_eq(b->lock(b, 0, &err), MIGRATE_ELOCKED);
+	res = PQexec(a->native(a), "SHOW idle_session_timeout");
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	ck_assert_str_eq(PQgetvalue(res, 0, 0), "30s");
+	PQclear(res);
+	ck_assert_int_eq(a->unlock(a, &err), 0);
+	a->free(a);
+	b->free(b);
+}
+
+END_TEST
+
 START_TEST(test_be_lock_timeout_in_step)
 {
 	struct migrate_backend *be = be_ready();
@@ -805,6 +830,7 @@ pg_backend_suite(void)
 	add_test(s, test_be_record_merge_and_conflict);
 	add_test(s, test_be_exec_error_fields);
 	add_test(s, test_be_lock);
+	add_test(s, test_be_lock_on_fresh_database);
 	add_test(s, test_be_lock_timeout_in_step);
 	add_test(s, test_be_read_history_stops);
 	add_test(s, test_be_connection_lost);
