@@ -1194,15 +1194,6 @@ pq_lock_holder(struct migrate_backend *be,
 	return rc;
 }
 
-/*
- * Try the migration lock once, without waiting, in one statement: waiting
- * is the library's loop of such tries (a wait inside the server, even a
- * plain SELECT pg_advisory_lock(), holds a snapshot, and CREATE INDEX
- * CONCURRENTLY of the lock's holder waits for every snapshot: a deadlock).
- * The try is a bare function call: asking who holds the lock (a join of
- * pg_locks and pg_stat_activity, whose planning costs a fresh session
- * milliseconds) is a second statement, sent only when the lock is taken.
- */
 /* The lock try's batch: the try (statement 1, after BEGIN), the state
  * read from statement 3 (after COMMIT). */
 #define LOCK_TRY_INDEX   1
@@ -1301,6 +1292,16 @@ lock_try(struct pq_backend *pq, struct migrate_backend_error *err)
 	return 0;
 }
 
+/*
+ * Try the migration lock once, without waiting, in one statement: waiting
+ * is the library's loop of such tries (a wait inside the server, even a
+ * plain SELECT pg_advisory_lock(), holds a snapshot, and CREATE INDEX
+ * CONCURRENTLY of the lock's holder waits for every snapshot: a deadlock).
+ * The try is a bare function call (lock_try()): asking who holds the lock
+ * (a join of pg_locks and pg_stat_activity, whose planning costs a fresh
+ * session milliseconds) is a second statement, sent only when the lock is
+ * taken.
+ */
 static int
 pq_lock(struct migrate_backend *be,
 	int wait_ms,

@@ -80,31 +80,51 @@ registry(const char *second, int n)
 	return reg;
 }
 
+/* A handle on @be; @lock_wait_ms < 0: the default lock wait. */
 static struct migrate *
-open_on(struct migrate_backend *be, struct migrate_registry *reg)
+open_waiting(struct migrate_backend *be,
+	     struct migrate_registry *reg,
+	     int lock_wait_ms)
 {
 	struct migrate_options opts = MIGRATE_OPTIONS_INIT;
 	struct migrate *m = NULL;
 
 	opts.lock_retries = 0;
+	if (lock_wait_ms >= 0)
+		opts.lock_wait_ms = lock_wait_ms;
 	assert_ok(m, migrate_open(&m, reg, be, &opts));
 	return m;
+}
+
+static struct migrate *
+open_on(struct migrate_backend *be, struct migrate_registry *reg)
+{
+	return open_waiting(be, reg, -1);
+}
+
+/* @ids as "a,b", "" for none. */
+static const char *
+joined(const char *const *ids, size_t n)
+{
+	static char out[256];
+	size_t i;
+
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s",
+			 i ? "," : "", ids[i]);
+	return out;
 }
 
 /* The version table as "a,b", "" for none. */
 static const char *
 current(struct migrate *m)
 {
-	static char out[256];
 	const char *const *ids;
-	size_t n, i;
+	size_t n;
 
-	out[0] = '\0';
 	assert_ok(m, migrate_current(&ids, &n, m));
-	for (i = 0; i < n; i++)
-		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s",
-			 i ? "," : "", ids[i]);
-	return out;
+	return joined(ids, n);
 }
 
 static int
@@ -329,29 +349,18 @@ END_TEST
 static struct migrate *
 open_no_wait(struct migrate_backend *be, struct migrate_registry *reg)
 {
-	struct migrate_options opts = MIGRATE_OPTIONS_INIT;
-	struct migrate *m = NULL;
-
-	opts.lock_retries = 0;
-	opts.lock_wait_ms = 0;
-	assert_ok(m, migrate_open(&m, reg, be, &opts));
-	return m;
+	return open_waiting(be, reg, 0);
 }
 
 /* Where migrate_last_position() says the last run left the database. */
 static const char *
 last_position(struct migrate *m)
 {
-	static char out[256];
 	const char *const *ids;
-	size_t n, i;
+	size_t n;
 
-	out[0] = '\0';
 	assert_ok(m, migrate_last_position(&ids, &n, m));
-	for (i = 0; i < n; i++)
-		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s",
-			 i ? "," : "", ids[i]);
-	return out;
+	return joined(ids, n);
 }
 
 /* Nothing to do takes no lock: a run at its target succeeds while
