@@ -149,6 +149,9 @@ int cmd_show(struct cli *c);
 int cmd_branches(struct cli *c);
 int cmd_lint(struct cli *c);
 
+/* Whether SIGINT or SIGTERM reached the command (main.c). */
+bool cli_interrupted(void);
+
 /* The pre-flight of upgrade/downgrade (cli/lint.c), the handle's plan
  * check (struct migrate_options.plan_check, @payload the struct cli):
  * parse every section of the plan under the lock, before the first one

@@ -6,9 +6,17 @@
  *
  * JSON output goes through the CLI's one JSON writer (json.c).
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <libmigrate.h>
 
@@ -151,16 +159,19 @@ preflight_line(const char *line, void *payload)
 	cli_errorf("%s", line);
 }
 
-int
-cli_preflight_plan(struct cli *c,
-		   const struct migrate_plan *plan,
-		   int server_version)
+/* Parse the plan's sections and apply the pre-flight policy, reporting
+ * through @emit: the verdict (enum migrate_lint_preflight_verdict) or a
+ * MIGRATE_E* code. */
+static int
+preflight_run(const struct migrate_plan *plan,
+	      int server_version,
+	      migrate_lint_line_fn emit,
+	      void *payload)
 {
 	struct migrate_lint *l = NULL;
 	size_t i;
 	int rc;
 
-	(void)c;
 	rc = migrate_lint_new(&l);
 	for (i = 0; rc == 0 && i < migrate_plan_count(plan); i++) {
 		int dir;
@@ -169,15 +180,217 @@ cli_preflight_plan(struct cli *c,
 
 		rc = migrate_lint_parse_section(l, rev, dir);
 	}
+	/* The policy (refuse below PostgreSQL 16, warn from 16 on) and its
+	 * messages are the lint component's. */
+	if (rc == 0)
+		rc = migrate_lint_preflight(l, server_version, emit, payload);
+	migrate_lint_free(l);
+	return rc;
+}
+
+/*
+ * The parse runs in a short-lived child process (issue 8, peak RSS):
+ * PostgreSQL's grammar tables and parser code (~750 KB) are then paged
+ * into the child only, never into the migrating process, and they leave
+ * with it. The child inherits the plan (fork), sends each line to report
+ * through a pipe (a 4-byte length, then the bytes) and says the verdict,
+ * or the error, by its exit status. It touches neither the connection nor
+ * stdio and leaves with _exit(). Where no child can be made, the parse
+ * runs in this process, as it did before.
+ */
+#define PF_NO_CHILD     INT_MIN       /* no child: parse here */
+#define PF_DIED         (INT_MIN + 1) /* *what: the signal */
+#define PF_BAD_EXIT     (INT_MIN + 2) /* *what: the exit status */
+#define PF_EXIT_VERDICT 100           /* exit status 100 + the verdict */
+#define PF_EXIT_FAIL    116 /* exit status 116 + -rc: a MIGRATE_E* code */
+#define PF_EXIT_MAX     (PF_EXIT_FAIL - MIGRATE_ECANCELED)
+
+static bool
+write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+static void
+child_line(const char *line, void *payload)
+{
+	int fd = *(int *)payload;
+	uint32_t len = (uint32_t)strlen(line);
+
+	if (!write_all(fd, &len, sizeof(len)) || !write_all(fd, line, len))
+		_exit(PF_EXIT_FAIL - MIGRATE_ERROR);
+}
+
+static void
+preflight_child(int fd, const struct migrate_plan *plan, int server_version)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int rc;
+
+	/* Ctrl-C ends the child; the parent's handler (which cancels its
+	 * connection) is not the child's. Blocked across the fork. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&none);
+	pthread_sigmask(SIG_SETMASK, &none, NULL);
+	rc = preflight_run(plan, server_version, child_line, &fd);
+	if (rc < MIGRATE_ECANCELED)
+		rc = MIGRATE_ERROR;
+	_exit(rc >= 0 ? PF_EXIT_VERDICT + rc : PF_EXIT_FAIL - rc);
+}
+
+/* Read @fd to its end into *@buf (*@len bytes; NULL when empty). */
+static int
+read_all(int fd, char **buf, size_t *len)
+{
+	size_t cap = 0;
+
+	*buf = NULL;
+	*len = 0;
+	for (;;) {
+		char chunk[4096];
+		ssize_t r = read(fd, chunk, sizeof(chunk));
+
+		if (r < 0 && errno == EINTR)
+			continue; /* a signal: the parent waits for the child */
+		if (r < 0)
+			return MIGRATE_ERROR;
+		if (r == 0)
+			return 0;
+		if (*len + (size_t)r > cap) {
+			char *p;
+
+			cap = (*len + (size_t)r) * 2;
+			p = realloc(*buf, cap);
+			if (!p)
+				return MIGRATE_ENOMEM;
+			*buf = p;
+		}
+		memcpy(*buf + *len, chunk, (size_t)r);
+		*len += (size_t)r;
+	}
+}
+
+/* The pre-flight in a child: its verdict or MIGRATE_E* code (lines
+ * reported), PF_DIED or PF_BAD_EXIT (*@what: the signal or the exit
+ * status) or PF_NO_CHILD. */
+static int
+preflight_forked(const struct migrate_plan *plan, int server_version, int *what)
+{
+	sigset_t block, old;
+	char *buf = NULL;
+	size_t len = 0, off;
+	int fds[2], status, rc, rd;
+	pid_t pid;
+
+	*what = 0;
+	if (pipe(fds) < 0)
+		return PF_NO_CHILD;
+	(void)fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	(void)fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		preflight_child(fds[1], plan, server_version);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		return PF_NO_CHILD;
+	}
+	/* The child ends by itself (a bounded parse, or a signal); a signal
+	 * to this process only (the library cancels) does not stop the
+	 * wait, as it did not stop the parse that ran here. */
+	rd = read_all(fds[0], &buf, &len);
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			free(buf);
+			return MIGRATE_ERROR;
+		}
+	if (WIFSIGNALED(status)) {
+		free(buf);
+		*what = WTERMSIG(status);
+		return PF_DIED;
+	}
+	rc = WEXITSTATUS(status);
+	if (rc >= PF_EXIT_FAIL && rc <= PF_EXIT_MAX)
+		rc = PF_EXIT_FAIL - rc;
+	else if (rc >= PF_EXIT_VERDICT && rc < PF_EXIT_FAIL)
+		rc -= PF_EXIT_VERDICT;
+	else {
+		*what = rc; /* not our exit (a sanitizer's, ...) */
+		rc = PF_BAD_EXIT;
+	}
+	if (rd < 0)
+		rc = rd;
+	/* The lines, as the child reported them. */
+	for (off = 0; rc >= 0 && off + sizeof(uint32_t) <= len;) {
+		uint32_t n;
+
+		memcpy(&n, buf + off, sizeof(n));
+		off += sizeof(n);
+		if (n > len - off)
+			break;
+		cli_errorf("%.*s", (int)n, buf + off);
+		off += n;
+	}
+	free(buf);
+	return rc;
+}
+
+int
+cli_preflight_plan(struct cli *c,
+		   const struct migrate_plan *plan,
+		   int server_version)
+{
+	int rc, what;
+
+	(void)c;
+	rc = preflight_forked(plan, server_version, &what);
+	if (rc == PF_NO_CHILD)
+		rc = preflight_run(plan, server_version, preflight_line, NULL);
+	if (rc == PF_DIED) {
+		/* Ctrl-C ended the child and this process alike: the library
+		 * reports the cancel before the first revision. */
+		if (cli_interrupted())
+			return CLI_EXIT_OK;
+		cli_errorf(
+			"pre-flight parse: the parser process ended by signal %d (%s)",
+			what, strsignal(what));
+		return CLI_EXIT_DATABASE;
+	}
+	if (rc == PF_BAD_EXIT) {
+		cli_errorf(
+			"pre-flight parse: the parser process exited with status %d",
+			what);
+		return CLI_EXIT_DATABASE;
+	}
 	if (rc < 0) {
-		migrate_lint_free(l);
 		cli_errorf("pre-flight parse: %s", migrate_strerror(rc));
 		return CLI_EXIT_DATABASE;
 	}
-	/* The policy (refuse below PostgreSQL 16, warn from 16 on) and its
-	 * messages are the lint component's. */
-	rc = migrate_lint_preflight(l, server_version, preflight_line, NULL);
-	migrate_lint_free(l);
 	return rc == MIGRATE_LINT_PREFLIGHT_REFUSE ? CLI_EXIT_REVISIONS
 						   : CLI_EXIT_OK;
 }

@@ -48,6 +48,12 @@ on_signal(int sig)
 		migrate_cancel(m);
 }
 
+bool
+cli_interrupted(void)
+{
+	return cli_signal != 0;
+}
+
 static void
 catch_signals(void)
 {

@@ -44,6 +44,31 @@ has "$T/u1.err" "nothing applied" "the message says nothing was applied"
 after=$(q -d "$DB" -c "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relnamespace = 'public'::regnamespace")
 same "$after" "$before" "the database is untouched (no version table, no t_001..t_006)"
 
+# The parse runs in a short-lived child process (issue 8: PostgreSQL's
+# grammar tables stay out of the migrating process's memory): the child's
+# exit status carries the verdict (100 + 2: refuse), its lines come
+# through a pipe. Where no child can be made (strace makes fork fail),
+# the parse runs in the process itself, with the same result.
+if command -v strace >/dev/null && strace -f -qq -o /dev/null true 2>/dev/null; then
+	PGDATABASE=$DB run "$T/f1" strace -f -qq -e trace=wait4 \
+		-o "$T/f1.trace" "$MIGRATE" --revisions "$D" upgrade head
+	expect 3 "under strace, the syntax error still refuses the upgrade"
+	has "$T/f1.err" "007_r007.sql:9:1: syntax error at or near \"CREAT\"" \
+		"the child's error line reaches stderr"
+	has "$T/f1.trace" "WEXITSTATUS(s) == 102" \
+		"the verdict came from a child process that parsed the plan"
+	PGDATABASE=$DB run "$T/f2" strace -f -qq -e trace=clone \
+		-e inject=clone:error=EAGAIN -o "$T/f2.trace" \
+		"$MIGRATE" --revisions "$D" upgrade head
+	expect 3 "without a child, the syntax error still refuses the upgrade"
+	has "$T/f2.trace" "EAGAIN" "fork failed (injected)"
+	has "$T/f2.err" "007_r007.sql:9:1: syntax error at or near \"CREAT\"" \
+		"the error line is the same when the parse runs in-process"
+	has "$T/f2.err" "nothing applied" "and so is the refusal"
+else
+	note "strace cannot trace here: the child process of the pre-flight is not checked"
+fi
+
 # The same position from `migrate lint`, without a database.
 PGHOST=/nonexistent run "$T/l1" "$MIGRATE" --revisions "$D" lint
 expect 1 "migrate lint reports the syntax error"
