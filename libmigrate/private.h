@@ -81,14 +81,14 @@ void migrate__diag_clear(struct migrate_diag *d);
 
 /* One section (upgrade or downgrade) of a revision. */
 struct migrate_section {
-	char *sql;         /* NUL-terminated SQL text, or NULL */
-	size_t first_line; /* 1-based file line of sql[0]; 0 if not from a
-			      file */
-	bool present;      /* the section exists (sql or fn) */
-	bool transactional;
-	int lock_timeout_ms;      /* -1: the handle's default */
+	char *sql;           /* NUL-terminated SQL text, or NULL */
+	migrate_step_fn fn;  /* C callback instead of sql */
+	size_t first_line;   /* 1-based file line of sql[0]; 0 if not from a
+				file */
+	int lock_timeout_ms; /* -1: the handle's default */
 	int statement_timeout_ms; /* -1: the handle's default */
-	migrate_step_fn fn;       /* C callback instead of sql */
+	bool present;             /* the section exists (sql or fn) */
+	bool transactional;
 	bool empty; /* "empty=true": no SQL on purpose (a merge revision) */
 };
 
@@ -189,6 +189,20 @@ size_t migrate__load_threads(size_t n);
 /* CPUs this process may run on (its affinity mask where the system has
  * one, else the online count); at least 1. */
 size_t migrate__cpus(void);
+
+/*
+ * A revision in one allocation (issue 8: ~1 KB a revision was the struct,
+ * eight small strings and their malloc overhead): the zeroed struct, its
+ * parents array (@n_parents entries, rev->parents set) and @strings bytes
+ * for every string with its NUL, which *@at points to; fill them with
+ * migrate__revision_put(). migrate__revision_free() frees it whole.
+ * NULL when out of memory or when the size overflows.
+ */
+struct migrate_revision *
+migrate__revision_alloc(size_t n_parents, size_t strings, char **at);
+
+/* Copy @len bytes of @s and a NUL to *@at, advance *@at; the copy. */
+char *migrate__revision_put(char **at, const char *s, size_t len);
 
 /* Lower-case hex SHA-256 of @len bytes (FIPS 180-4); with the CPU's SHA
  * instructions where it has them. _generic: the portable code only (for

@@ -139,21 +139,39 @@ graph_clear(struct migrate_registry *reg)
 void
 migrate__revision_free(struct migrate_revision *rev)
 {
-	size_t i;
+	free(rev); /* one block: migrate__revision_alloc() */
+}
 
+struct migrate_revision *
+migrate__revision_alloc(size_t n_parents, size_t strings, char **at)
+{
+	struct migrate_revision *rev;
+	size_t head = sizeof(*rev);
+
+	if (n_parents > (SIZE_MAX - head) / sizeof(char *))
+		return NULL;
+	head += n_parents * sizeof(char *);
+	if (strings > SIZE_MAX - head)
+		return NULL;
+	rev = calloc(1, head + strings);
 	if (!rev)
-		return;
-	free(rev->id);
-	if (rev->parents)
-		for (i = 0; i < rev->n_parents; i++)
-			free(rev->parents[i]);
-	free(rev->parents);
-	free(rev->message);
-	free(rev->create_date);
-	free(rev->file);
-	free(rev->up.sql);
-	free(rev->down.sql);
-	free(rev);
+		return NULL;
+	if (n_parents)
+		rev->parents = (char **)(void *)(rev + 1);
+	*at = (char *)rev + head;
+	return rev;
+}
+
+char *
+migrate__revision_put(char **at, const char *s, size_t len)
+{
+	char *out = *at;
+
+	if (len)
+		memcpy(out, s, len);
+	out[len] = '\0';
+	*at = out + len + 1;
+	return out;
 }
 
 MIGRATE_EXPORT
@@ -414,13 +432,24 @@ check_def(struct migrate_registry *reg, const struct migrate_revision_def *def)
 	return 0;
 }
 
+/* @len plus a string of @n bytes and its NUL; 0 on overflow (which
+ * migrate__revision_alloc() then refuses). */
+static size_t
+add_len(size_t len, size_t n)
+{
+	if (!len || n >= SIZE_MAX - len)
+		return 0;
+	return len + n + 1;
+}
+
 MIGRATE_EXPORT
 int
 migrate_registry_add(struct migrate_registry *reg,
 		     const struct migrate_revision_def *def)
 {
 	struct migrate_revision *rev;
-	size_t i;
+	size_t i, len;
+	char *at;
 	int rc;
 
 	if (!reg)
@@ -429,53 +458,48 @@ migrate_registry_add(struct migrate_registry *reg,
 	rc = check_def(reg, def);
 	if (rc)
 		return rc;
-	rev = calloc(1, sizeof(*rev));
+	/* Sizes first: the strings live in the revision's one block. */
+	len = strlen(def->id) + 1;
+	len = add_len(len, def->message ? strlen(def->message) : 0);
+	len = add_len(len, 0); /* create_date "" */
+	for (i = 0; i < def->n_parents; i++)
+		len = add_len(len, strlen(def->parents[i]));
+	if (def->upgrade_sql)
+		len = add_len(len, strlen(def->upgrade_sql));
+	if (def->downgrade_sql)
+		len = add_len(len, strlen(def->downgrade_sql));
+	rev = len ? migrate__revision_alloc(def->n_parents, len, &at) : NULL;
 	if (!rev)
 		return oom(reg);
-	rev->id = xstrdup(def->id);
-	if (def->n_parents) {
-		rev->parents = calloc(def->n_parents, sizeof(*rev->parents));
-		if (!rev->parents)
-			goto nomem;
-		rev->n_parents = def->n_parents;
-		for (i = 0; i < def->n_parents; i++) {
-			rev->parents[i] = xstrdup(def->parents[i]);
-			if (!rev->parents[i])
-				goto nomem;
-		}
-	}
-	rev->message = xstrdup(def->message ? def->message : "");
-	rev->create_date = xstrdup("");
-	if (!rev->id || !rev->message || !rev->create_date)
-		goto nomem;
+	rev->id = migrate__revision_put(&at, def->id, strlen(def->id));
+	rev->n_parents = def->n_parents;
+	for (i = 0; i < def->n_parents; i++)
+		rev->parents[i] = migrate__revision_put(
+			&at, def->parents[i], strlen(def->parents[i]));
+	rev->message =
+		migrate__revision_put(&at, def->message ? def->message : "",
+				      def->message ? strlen(def->message) : 0);
+	rev->create_date = migrate__revision_put(&at, "", 0);
 
 	rev->up.present = true;
 	rev->up.transactional = !(def->flags & MIGRATE_REV_UP_NO_TRANSACTION);
 	rev->up.lock_timeout_ms = def->up_lock_timeout_ms;
 	rev->up.statement_timeout_ms = def->up_statement_timeout_ms;
 	rev->up.fn = def->upgrade_fn;
-	if (def->upgrade_sql) {
-		rev->up.sql = xstrdup(def->upgrade_sql);
-		if (!rev->up.sql)
-			goto nomem;
-	}
+	if (def->upgrade_sql)
+		rev->up.sql = migrate__revision_put(&at, def->upgrade_sql,
+						    strlen(def->upgrade_sql));
 	rev->down.present = def->downgrade_sql || def->downgrade_fn;
 	rev->down.transactional =
 		!(def->flags & MIGRATE_REV_DOWN_NO_TRANSACTION);
 	rev->down.lock_timeout_ms = def->down_lock_timeout_ms;
 	rev->down.statement_timeout_ms = def->down_statement_timeout_ms;
 	rev->down.fn = def->downgrade_fn;
-	if (def->downgrade_sql) {
-		rev->down.sql = xstrdup(def->downgrade_sql);
-		if (!rev->down.sql)
-			goto nomem;
-	}
+	if (def->downgrade_sql)
+		rev->down.sql = migrate__revision_put(
+			&at, def->downgrade_sql, strlen(def->downgrade_sql));
 	rev->payload = def->payload;
 	return migrate__registry_add_rev(reg, rev);
-
-nomem:
-	migrate__revision_free(rev);
-	return oom(reg);
 }
 
 /* Binary min-heap of insertion indices: ties in the topological sort go

@@ -460,15 +460,14 @@ sql_is_blank(const char *s, size_t len)
 	return true;
 }
 
-/* Copy a section body, turning CR LF into LF. */
+/* Copy a section body to *@at (NUL-terminated), turning CR LF into LF;
+ * advance *@at past it. The copy. */
 static char *
-copy_body(const char *s, size_t len)
+copy_body(char **at, const char *s, size_t len)
 {
-	char *out = malloc(len + 1), *o = out;
+	char *out = *at, *o = out;
 	const char *end = s + len, *cr;
 
-	if (!out)
-		return NULL;
 	while ((cr = memchr(s, '\r', (size_t)(end - s))) != NULL) {
 		memcpy(o, s, (size_t)(cr - s));
 		o += cr - s;
@@ -479,6 +478,7 @@ copy_body(const char *s, size_t len)
 	memcpy(o, s, (size_t)(end - s));
 	o += end - s;
 	*o = '\0';
+	*at = o + 1;
 	return out;
 }
 
@@ -519,22 +519,31 @@ static int
 build_revision(struct migrate_revision **out, struct parser *p)
 {
 	struct migrate_revision *rev;
+	size_t len, j;
+	char *at;
 	int i, rc;
 
-	rev = calloc(1, sizeof(*rev));
+	/* One block (migrate__revision_alloc()): the sizes first. Every
+	 * span lies in the buffer, so the sum cannot overflow. */
+	len = p->id.len + p->message.len + p->date.len + strlen(p->file) + 4;
+	for (j = 0; j < p->parents.n; j++)
+		len += strlen(p->parents.v[j]) + 1;
+	for (i = 0; i < 2; i++)
+		if (p->sec[i].marker_line)
+			len += p->sec[i].body_end - p->sec[i].body_start + 1;
+	rev = migrate__revision_alloc(p->parents.n, len, &at);
 	if (!rev)
-		goto nomem;
-	rev->id = xstrndup(p->id.s, p->id.len);
-	rev->message =
-		xstrndup(p->message.s ? p->message.s : "", p->message.len);
-	rev->create_date = xstrndup(p->date.s ? p->date.s : "", p->date.len);
-	rev->file = xstrdup(p->file);
-	if (!rev->id || !rev->message || !rev->create_date || !rev->file)
-		goto nomem;
-	rev->parents = p->parents.v;
+		return migrate__fail(p->diag, MIGRATE_ENOMEM, "out of memory");
+	rev->id = migrate__revision_put(&at, p->id.s, p->id.len);
+	rev->message = migrate__revision_put(
+		&at, p->message.s ? p->message.s : "", p->message.len);
+	rev->create_date = migrate__revision_put(
+		&at, p->date.s ? p->date.s : "", p->date.len);
+	rev->file = migrate__revision_put(&at, p->file, strlen(p->file));
 	rev->n_parents = p->parents.n;
-	p->parents.v = NULL;
-	p->parents.n = p->parents.cap = 0;
+	for (j = 0; j < p->parents.n; j++)
+		rev->parents[j] = migrate__revision_put(
+			&at, p->parents.v[j], strlen(p->parents.v[j]));
 	for (i = 0; i < 2; i++) {
 		struct section_info *si = &p->sec[i];
 		struct migrate_section *sec =
@@ -543,10 +552,8 @@ build_revision(struct migrate_revision **out, struct parser *p)
 		if (!si->marker_line)
 			continue;
 		*sec = si->opts;
-		sec->sql = copy_body(p->buf + si->body_start,
+		sec->sql = copy_body(&at, p->buf + si->body_start,
 				     si->body_end - si->body_start);
-		if (!sec->sql)
-			goto nomem;
 		rc = check_section_sql(p, sec,
 				       i == SEC_UP ? "upgrade" : "downgrade");
 		if (rc < 0) {
@@ -561,10 +568,6 @@ build_revision(struct migrate_revision **out, struct parser *p)
 	migrate__revision_checksum(rev);
 	*out = rev;
 	return 0;
-
-nomem:
-	migrate__revision_free(rev);
-	return migrate__fail(p->diag, MIGRATE_ENOMEM, "out of memory");
 }
 
 int

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Registry: adding revisions, validation, topological order, heads, find,
  * getters and checksums. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "private.h"
 #include "suites.h"
@@ -96,6 +100,79 @@ START_TEST(test_registry_empty)
 	ck_assert_uint_eq(migrate_registry_head_count(reg), 0);
 	ck_assert_ptr_null(migrate_registry_head(reg, 0));
 	migrate_registry_free(reg);
+}
+
+END_TEST
+
+#ifdef __GLIBC__
+/* @p lies in the block [@lo, @hi). */
+static void
+assert_inside(const void *p, const char *lo, const char *hi, const char *what)
+{
+	ck_assert_msg(p && (const char *)p >= lo && (const char *)p < hi,
+		      "%s is not in the revision's block", what);
+}
+
+/* Every string of @r, and its parents array, in the block of @r. */
+static void
+assert_one_block(const struct migrate_revision *r)
+{
+	const char *lo = (const char *)r;
+	const char *hi = lo + malloc_usable_size((void *)(uintptr_t)r);
+	size_t i;
+
+	assert_inside(r->id, lo, hi, "the id");
+	assert_inside(r->message, lo, hi, "the message");
+	assert_inside(r->create_date, lo, hi, "the create date");
+	if (r->file)
+		assert_inside(r->file, lo, hi, "the file name");
+	if (r->n_parents)
+		assert_inside(r->parents, lo, hi, "the parents array");
+	for (i = 0; i < r->n_parents; i++)
+		assert_inside(r->parents[i], lo, hi, "a parent id");
+	assert_inside(r->up.sql, lo, hi, "the upgrade SQL");
+	assert_inside(r->down.sql, lo, hi, "the downgrade SQL");
+}
+#endif
+
+/* Issue 8 (peak RSS): a revision is one allocation, its strings inside it,
+ * from a file and from migrate_registry_add() alike (before: the struct
+ * and up to nine small blocks, ~200 B of malloc overhead a revision). */
+START_TEST(test_registry_revision_one_block)
+{
+#ifdef __GLIBC__
+	struct migrate_registry *reg = new_reg();
+	const char *text = "-- Add users\n"
+			   "--\n"
+			   "-- Revision ID: r002\n"
+			   "-- Revises: r001, r000\n"
+			   "-- Create Date: 2026-01-31\n"
+			   "\n"
+			   "-- migrate:upgrade\n"
+			   "CREATE TABLE users (id int);\r\n"
+			   "\n"
+			   "-- migrate:downgrade\n"
+			   "DROP TABLE users;\n";
+	const struct migrate_revision *r;
+
+	assert_reg_ok(reg, add_sql(reg, "r000", NULL));
+	assert_reg_ok(reg, add_sql(reg, "r001", "r000"));
+	assert_reg_ok(reg, migrate_registry_parse(reg, "revs/002_users.sql",
+						  text, strlen(text)));
+	ck_assert_int_eq(migrate_registry_find(&r, reg, "r002"), 0);
+	assert_one_block(r);
+	ck_assert_str_eq(r->file, "revs/002_users.sql");
+	ck_assert_str_eq(r->message, "Add users");
+	ck_assert_str_eq(r->create_date, "2026-01-31");
+	ck_assert_str_eq(r->parents[1], "r000");
+	ck_assert_str_eq(r->up.sql, "CREATE TABLE users (id int);\n\n");
+	ck_assert_str_eq(r->down.sql, "DROP TABLE users;\n");
+	ck_assert_int_eq(migrate_registry_find(&r, reg, "r001"), 0);
+	assert_one_block(r);
+	ck_assert_str_eq(r->parents[0], "r000");
+	ck_assert_str_eq(r->down.sql, "SELECT 2;");
+	migrate_registry_free(reg);
+#endif
 }
 
 END_TEST
@@ -936,6 +1013,7 @@ registry_suite(void)
 	add_test(s, test_registry_new_free);
 	add_test(s, test_registry_empty);
 	add_test(s, test_registry_add_copies);
+	add_test(s, test_registry_revision_one_block);
 	add_test(s, test_registry_getters_null);
 	add_test(s, test_registry_irreversible_and_noop_down);
 	add_test(s, test_registry_callbacks);
