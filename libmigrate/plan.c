@@ -535,37 +535,35 @@ order_down(struct planner *p, struct migrate_revision *t)
 			p->order[p->n_order++] = p->reg->topo[i];
 }
 
-static int
-step_push(char ***v, size_t *n, const char *id)
+/* The ids are the registry's (a plan borrows it); the arrays are slices
+ * of plan->heads (issue 8: no small blocks per step). */
+static void
+step_push(char ***v, size_t *n, char *id)
 {
-	char *copy = xstrdup(id);
-
-	if (!copy)
-		return -1;
-	(*v)[(*n)++] = copy;
-	return 0;
+	(*v)[(*n)++] = id;
 }
 
 /* Fill step @st for revision @r, updating the simulated version table;
  * revisions that become rows are appended to @added. */
-static int
+static void
 simulate_step(struct planner *p,
 	      struct migrate_step *st,
 	      struct migrate_revision *r,
 	      int direction,
 	      struct migrate_revision **added,
-	      size_t *n_added)
+	      size_t *n_added,
+	      char ***pool)
 {
 	size_t j, np = r->n_parents;
 
+	/* Up removes at most the parents and adds one row; down removes
+	 * at most one and adds at most the parents: np + 1 slots. */
 	st->rev = r;
 	st->direction = direction;
-	st->remove_heads = malloc((direction == MIGRATE_UP && np ? np : 1) *
-				  sizeof(char *));
-	st->add_heads = malloc((direction == MIGRATE_DOWN && np ? np : 1) *
-			       sizeof(char *));
-	if (!st->remove_heads || !st->add_heads)
-		return -1;
+	st->remove_heads = *pool;
+	*pool += direction == MIGRATE_UP ? np : 1;
+	st->add_heads = *pool;
+	*pool += direction == MIGRATE_UP ? 1 : np;
 
 	if (direction == MIGRATE_UP) {
 		/* Parents that are rows are replaced: one is an UPDATE,
@@ -577,14 +575,13 @@ simulate_step(struct planner *p,
 			if (!p->in_h[par->topo])
 				continue;
 			p->in_h[par->topo] = false;
-			if (step_push(&st->remove_heads, &st->n_remove,
-				      par->id) < 0)
-				return -1;
+			step_push(&st->remove_heads, &st->n_remove, par->id);
 		}
 		p->applied[r->topo] = true;
 		p->in_h[r->topo] = true;
 		added[(*n_added)++] = r;
-		return step_push(&st->add_heads, &st->n_add, r->id);
+		step_push(&st->add_heads, &st->n_add, r->id);
+		return;
 	}
 
 	/* Down: the row goes; each applied parent left without an applied
@@ -593,8 +590,7 @@ simulate_step(struct planner *p,
 	p->applied[r->topo] = false;
 	if (p->in_h[r->topo]) {
 		p->in_h[r->topo] = false;
-		if (step_push(&st->remove_heads, &st->n_remove, r->id) < 0)
-			return -1;
+		step_push(&st->remove_heads, &st->n_remove, r->id);
 	}
 	for (j = 0; j < np; j++) {
 		struct migrate_revision *par = r->parent_revs[j];
@@ -604,10 +600,8 @@ simulate_step(struct planner *p,
 			continue;
 		p->in_h[par->topo] = true;
 		added[(*n_added)++] = par;
-		if (step_push(&st->add_heads, &st->n_add, par->id) < 0)
-			return -1;
+		step_push(&st->add_heads, &st->n_add, par->id);
 	}
-	return 0;
 }
 
 /* Turn p->order into plan steps, simulating the version table, and fill
@@ -616,7 +610,8 @@ static int
 simulate(struct planner *p, struct migrate_plan *plan, int direction)
 {
 	struct migrate_revision **added;
-	size_t i, n_added = 0;
+	size_t i, n_added = 0, slots = 1;
+	char **pool;
 	int rc = MIGRATE_ENOMEM;
 
 	/* A revision becomes a row at most once per plan: up adds each
@@ -625,6 +620,13 @@ simulate(struct planner *p, struct migrate_plan *plan, int direction)
 	added = malloc((p->n + 1) * sizeof(*added));
 	if (!added)
 		goto out;
+	/* At most n + edges + 1: the graph block of build_graph() is larger
+	 * and did not overflow. */
+	for (i = 0; i < p->n_order; i++)
+		slots += p->order[i]->n_parents + 1;
+	plan->heads = pool = malloc(slots * sizeof(char *));
+	if (!pool)
+		goto out;
 	if (p->n_order) {
 		plan->steps = calloc(p->n_order, sizeof(*plan->steps));
 		if (!plan->steps)
@@ -632,9 +634,8 @@ simulate(struct planner *p, struct migrate_plan *plan, int direction)
 	}
 	for (i = 0; i < p->n_order; i++) {
 		plan->n_steps = i + 1;
-		if (simulate_step(p, &plan->steps[i], p->order[i], direction,
-				  added, &n_added) < 0)
-			goto out;
+		simulate_step(p, &plan->steps[i], p->order[i], direction, added,
+			      &n_added, &pool);
 	}
 
 	/* Rows that stay keep their order; new rows follow in the order the
@@ -695,9 +696,9 @@ one_step(struct planner *p,
 		st = &plan->steps[0];
 		st->rev = t;
 		st->direction = direction;
-		st->remove_heads = malloc(sizeof(char *));
-		st->add_heads = malloc(sizeof(char *));
-		if (!st->remove_heads || !st->add_heads ||
+		plan->heads = malloc(sizeof(char *));
+		st->remove_heads = st->add_heads = plan->heads;
+		if (!plan->heads ||
 		    strv_copy(&plan->to_heads, &plan->from_heads) < 0)
 			return fail(p, MIGRATE_ENOMEM, "out of memory");
 		return 0;
@@ -1007,20 +1008,9 @@ MIGRATE_EXPORT
 void
 migrate_plan_free(struct migrate_plan *plan)
 {
-	size_t i, j;
-
 	if (!plan)
 		return;
-	for (i = 0; i < plan->n_steps; i++) {
-		struct migrate_step *st = &plan->steps[i];
-
-		for (j = 0; j < st->n_remove; j++)
-			free(st->remove_heads[j]);
-		for (j = 0; j < st->n_add; j++)
-			free(st->add_heads[j]);
-		free(st->remove_heads);
-		free(st->add_heads);
-	}
+	free(plan->heads);
 	free(plan->steps);
 	strv_clear(&plan->from_heads);
 	strv_clear(&plan->to_heads);

@@ -257,6 +257,8 @@ struct migrate_plan {
 	int direction;
 	struct migrate_step *steps;
 	size_t n_steps;
+	char **heads;           /* every step's remove_heads and add_heads (ids
+				   borrowed from the registry) */
 	struct strv from_heads; /* version table before the plan */
 	struct strv to_heads;   /* version table after the plan */
 	char *text;             /* lazily built by migrate_plan_text() */

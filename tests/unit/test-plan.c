@@ -220,6 +220,50 @@ START_TEST(test_plan_linear_up)
 
 END_TEST
 
+/* Every id of every step's version-table change is the registry's own
+ * string, in arrays that are slices of the plan's one block (issue 8:
+ * before, each step had two arrays and a copy of each id). */
+static void
+assert_heads_borrowed(void)
+{
+	size_t i, j, slots = 1;
+
+	for (i = 0; i < plan->n_steps; i++)
+		slots += plan->steps[i].rev->n_parents + 1;
+	for (i = 0; i < plan->n_steps; i++) {
+		const struct migrate_step *st = &plan->steps[i];
+		char **lists[2] = { st->remove_heads, st->add_heads };
+		size_t ns[2] = { st->n_remove, st->n_add }, k;
+
+		for (k = 0; k < 2; k++) {
+			ck_assert(ns[k] == 0 ||
+				  (lists[k] >= plan->heads &&
+				   lists[k] + ns[k] <= plan->heads + slots));
+			for (j = 0; j < ns[k]; j++) {
+				struct migrate_revision *r =
+					migrate__registry_get(reg, lists[k][j]);
+
+				ck_assert_ptr_nonnull(r);
+				ck_assert_ptr_eq(lists[k][j], r->id);
+			}
+		}
+	}
+}
+
+START_TEST(test_plan_heads_borrowed)
+{
+	build_merge();
+	make(MIGRATE_UP, NULL, "head");
+	assert_steps("+001 +002a +002b +003 +004");
+	assert_change(3, "-002a -002b +003");
+	assert_heads_borrowed();
+	make(MIGRATE_DOWN, "004", "001");
+	assert_change(1, "-003 +002a +002b");
+	assert_heads_borrowed();
+}
+
+END_TEST
+
 START_TEST(test_plan_linear_down)
 {
 	build_linear();
@@ -977,6 +1021,7 @@ plan_suite(void)
 	} while (0)
 	T(test_plan_linear_up);
 	T(test_plan_linear_down);
+	T(test_plan_heads_borrowed);
 	T(test_plan_full_id_and_prefix);
 	T(test_plan_empty_plans);
 	T(test_plan_relative_current);
