@@ -50,14 +50,16 @@ same "$after" "$before" "the database is untouched (no version table, no t_001..
 # through a pipe. Where no child can be made (strace makes fork fail),
 # the parse runs in the process itself, with the same result.
 if command -v strace >/dev/null && strace -f -qq -o /dev/null true 2>/dev/null; then
-	PGDATABASE=$DB run "$T/f1" strace -f -qq -e trace=wait4 \
+	# LeakSanitizer cannot run under ptrace; the rest of ASan does.
+	nolsan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+	PGDATABASE=$DB ASAN_OPTIONS=$nolsan run "$T/f1" strace -f -qq -e trace=wait4 \
 		-o "$T/f1.trace" "$MIGRATE" --revisions "$D" upgrade head
 	expect 3 "under strace, the syntax error still refuses the upgrade"
 	has "$T/f1.err" "007_r007.sql:9:1: syntax error at or near \"CREAT\"" \
 		"the child's error line reaches stderr"
 	has "$T/f1.trace" "WEXITSTATUS(s) == 102" \
 		"the verdict came from a child process that parsed the plan"
-	PGDATABASE=$DB run "$T/f2" strace -f -qq -e trace=clone \
+	PGDATABASE=$DB ASAN_OPTIONS=$nolsan run "$T/f2" strace -f -qq -e trace=clone \
 		-e inject=clone:error=EAGAIN -o "$T/f2.trace" \
 		"$MIGRATE" --revisions "$D" upgrade head
 	expect 3 "without a child, the syntax error still refuses the upgrade"
