@@ -162,10 +162,10 @@ int cli_plan_check(struct migrate *m,
 		   const struct migrate_plan *plan,
 		   void *payload);
 
-/* The same for a plan already made, against @server_version (0 for the
- * offline --sql script); the policy is migrate_lint_preflight()'s. */
+/* The same for a plan already made, against the server of @m (NULL for
+ * the offline --sql script); the policy is migrate_lint_preflight()'s. */
 int cli_preflight_plan(struct cli *c,
 		       const struct migrate_plan *plan,
-		       int server_version);
+		       struct migrate *m);
 
 #endif /* MIGRATE_CLI_H */

@@ -240,7 +240,7 @@ offline(struct cli *c, int direction, const char *spec)
 	/* The script would stop at a revision that does not parse, after
 	 * the ones before it: refuse it now (the server is unknown). */
 	if (!CLI_GIVEN(c, OPT_NO_PARSE)) {
-		code = cli_preflight_plan(c, plan, 0);
+		code = cli_preflight_plan(c, plan, NULL);
 		if (code != CLI_EXIT_OK)
 			goto out;
 	}

@@ -24,28 +24,98 @@
 
 #ifdef MIGRATE_HAVE_LINT
 
-#include "migrate-lint.h"
+#include <dlfcn.h>
+#include <stdbool.h>
+
+#include "migrate-lint-module.h"
+
+/* The lint component, loaded by lint_module(). */
+static const struct migrate_lint_module *lm;
+
+/* dlopen() @path into *@h; false (the first reason kept in @err) if not. */
+static bool
+try_module(void **h, const char *path, char *err, size_t n)
+{
+	*h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!*h && !err[0])
+		snprintf(err, n, "%s", dlerror());
+	return *h != NULL;
+}
+
+/*
+ * Load the lint component (migrate-lint-module.h) on first use: only
+ * `migrate lint` and the pre-flight parse (in its child process) do, so
+ * the process that migrates never maps the parser. From the build tree
+ * (../libmigrate/lint beside this program), else where it is installed
+ * (MIGRATE_LINT_MODULE_DIR); by absolute path, so that no interposed
+ * dlopen() (a sanitizer's) changes where it is searched. NULL with the
+ * reason in @err (@n bytes) when it cannot be loaded. Never unloaded.
+ */
+static const struct migrate_lint_module *
+lint_module(char *err, size_t n)
+{
+	char self[PATH_MAX], path[PATH_MAX + 64], why[768] = "", *slash;
+	migrate_lint_module_fn get;
+	void *h = NULL, *sym;
+	ssize_t len;
+
+	if (lm)
+		return lm;
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len > 0) {
+		self[len] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/../libmigrate/lint/%s",
+				 self, MIGRATE_LINT_MODULE_FILE);
+			if (access(path, F_OK) == 0)
+				try_module(&h, path, why, sizeof(why));
+		}
+	}
+	if (!h && !why[0])
+		try_module(&h,
+			   MIGRATE_LINT_MODULE_DIR "/" MIGRATE_LINT_MODULE_FILE,
+			   why, sizeof(why));
+	if (!h) {
+		snprintf(err, n, "cannot load the lint component: %s", why);
+		return NULL;
+	}
+	sym = dlsym(h, MIGRATE_LINT_MODULE_SYMBOL);
+	if (sym) {
+		memcpy(&get, &sym, sizeof(get));
+		lm = get();
+	}
+	if (!lm || lm->version != MIGRATE_LINT_MODULE_VERSION) {
+		snprintf(
+			err, n,
+			"cannot load the lint component: %s is not the module of this migrate",
+			MIGRATE_LINT_MODULE_FILE);
+		lm = NULL;
+		dlclose(h);
+	}
+	return lm;
+}
 
 static void
 print_text(const struct migrate_lint *l, bool verbose)
 {
 	size_t i;
 
-	for (i = 0; i < migrate_lint_count(l); i++) {
-		const struct migrate_lint_finding *f = migrate_lint_at(l, i);
+	for (i = 0; i < lm->count(l); i++) {
+		const struct migrate_lint_finding *f = lm->at(l, i);
 		char loc[1024];
 
 		if (f->waiver && !verbose)
 			continue;
-		migrate_lint_where(f, loc, sizeof(loc));
+		lm->where(f, loc, sizeof(loc));
 		if (strcmp(f->rule->id, "syntax-error") == 0) {
 			/* The compiler-style line of a parse error. */
 			printf("%s: %s\n", loc, f->message);
 			continue;
 		}
-		printf("%s: %s: %s: %s\n", loc,
-		       migrate_lint_severity_name(f->severity), f->rule->id,
-		       f->message);
+		printf("%s: %s: %s: %s\n", loc, lm->severity_name(f->severity),
+		       f->rule->id, f->message);
 		if (f->statement[0])
 			printf("    statement: %s\n", f->statement);
 		printf("    fix: %s\n", f->rule->fix);
@@ -63,20 +133,18 @@ print_json(struct cli *c, const struct migrate_lint *l, size_t n_revs)
 	cli_json_begin(c, &j);
 	json_int(&j, "revisions", (long long)n_revs);
 	json_int(&j, "errors",
-		 (long long)migrate_lint_count_severity(l, MIGRATE_LINT_ERROR));
+		 (long long)lm->count_severity(l, MIGRATE_LINT_ERROR));
 	json_int(&j, "warnings",
-		 (long long)migrate_lint_count_severity(l,
-							MIGRATE_LINT_WARNING));
+		 (long long)lm->count_severity(l, MIGRATE_LINT_WARNING));
 	json_int(&j, "info",
-		 (long long)migrate_lint_count_severity(l, MIGRATE_LINT_INFO));
+		 (long long)lm->count_severity(l, MIGRATE_LINT_INFO));
 	json_begin_array(&j, "findings");
-	for (i = 0; i < migrate_lint_count(l); i++) {
-		const struct migrate_lint_finding *f = migrate_lint_at(l, i);
+	for (i = 0; i < lm->count(l); i++) {
+		const struct migrate_lint_finding *f = lm->at(l, i);
 
 		json_begin_object(&j, NULL);
 		json_string(&j, "rule", f->rule->id);
-		json_string(&j, "severity",
-			    migrate_lint_severity_name(f->severity));
+		json_string(&j, "severity", lm->severity_name(f->severity));
 		json_string(&j, "revision", f->revision);
 		json_string(&j, "direction",
 			    f->direction == MIGRATE_DOWN ? "downgrade"
@@ -102,9 +170,14 @@ cmd_lint(struct cli *c)
 	bool json = c->json;
 	size_t i, n_revs, errors, warnings;
 	int rc = cli_load_registry(c, false, false), code = CLI_EXIT_OK;
+	char err[1024];
 
 	if (rc != CLI_EXIT_OK)
 		return rc;
+	if (!lint_module(err, sizeof(err))) {
+		cli_errorf("lint: %s", err);
+		return CLI_EXIT_DATABASE;
+	}
 	if (c->nargs) {
 		revs = calloc(c->nargs, sizeof(*revs));
 		if (!revs) {
@@ -123,17 +196,17 @@ cmd_lint(struct cli *c)
 		}
 	}
 	n_revs = c->nargs ? c->nargs : migrate_registry_count(c->reg);
-	rc = migrate_lint_new(&l);
+	rc = lm->lint_new(&l);
 	if (rc == 0)
-		rc = migrate_lint_run(l, c->reg, revs, c->nargs, 0);
+		rc = lm->run(l, c->reg, revs, c->nargs, 0);
 	free(revs);
 	if (rc < 0) {
 		cli_errorf("lint: %s", migrate_strerror(rc));
-		migrate_lint_free(l);
+		lm->lint_free(l);
 		return CLI_EXIT_DATABASE;
 	}
-	errors = migrate_lint_count_severity(l, MIGRATE_LINT_ERROR);
-	warnings = migrate_lint_count_severity(l, MIGRATE_LINT_WARNING);
+	errors = lm->count_severity(l, MIGRATE_LINT_ERROR);
+	warnings = lm->count_severity(l, MIGRATE_LINT_WARNING);
 	if (json) {
 		print_json(c, l, n_revs);
 	} else {
@@ -143,12 +216,11 @@ cmd_lint(struct cli *c)
 			       n_revs, n_revs == 1 ? "" : "s", errors,
 			       errors == 1 ? "" : "s", warnings,
 			       warnings == 1 ? "" : "s",
-			       migrate_lint_count_severity(l,
-							   MIGRATE_LINT_INFO));
+			       lm->count_severity(l, MIGRATE_LINT_INFO));
 	}
 	if (errors || (warnings && CLI_GIVEN(c, OPT_STRICT)))
 		code = CLI_EXIT_CHECK;
-	migrate_lint_free(l);
+	lm->lint_free(l);
 	return code;
 }
 
@@ -159,32 +231,45 @@ preflight_line(const char *line, void *payload)
 	cli_errorf("%s", line);
 }
 
-/* Parse the plan's sections and apply the pre-flight policy, reporting
- * through @emit: the verdict (enum migrate_lint_preflight_verdict) or a
- * MIGRATE_E* code. */
+/* preflight_run(): the lint component did not load (reported). */
+#define PF_NO_MODULE (INT_MIN + 3)
+
+/* Load the lint component, parse the plan's sections and apply the
+ * pre-flight policy against the server of @m (NULL: the offline script),
+ * reporting through @emit: the verdict (enum
+ * migrate_lint_preflight_verdict), a MIGRATE_E* code or PF_NO_MODULE. */
 static int
 preflight_run(const struct migrate_plan *plan,
-	      int server_version,
+	      struct migrate *m,
 	      migrate_lint_line_fn emit,
 	      void *payload)
 {
 	struct migrate_lint *l = NULL;
+	char err[1024], line[1100];
 	size_t i;
 	int rc;
 
-	rc = migrate_lint_new(&l);
+	if (!lint_module(err, sizeof(err))) {
+		snprintf(line, sizeof(line),
+			 "pre-flight parse: %s (--no-parse skips this check)",
+			 err);
+		emit(line, payload);
+		return PF_NO_MODULE;
+	}
+	rc = lm->lint_new(&l);
 	for (i = 0; rc == 0 && i < migrate_plan_count(plan); i++) {
 		int dir;
 		const struct migrate_revision *rev =
 			migrate_plan_step(plan, i, &dir);
 
-		rc = migrate_lint_parse_section(l, rev, dir);
+		rc = lm->parse_section(l, rev, dir);
 	}
 	/* The policy (refuse below PostgreSQL 16, warn from 16 on) and its
 	 * messages are the lint component's. */
 	if (rc == 0)
-		rc = migrate_lint_preflight(l, server_version, emit, payload);
-	migrate_lint_free(l);
+		rc = lm->preflight(l, m ? lm->server_version(m) : 0, emit,
+				   payload);
+	lm->lint_free(l);
 	return rc;
 }
 
@@ -198,12 +283,13 @@ preflight_run(const struct migrate_plan *plan,
  * stdio and leaves with _exit(). Where no child can be made, the parse
  * runs in this process, as it did before.
  */
-#define PF_NO_CHILD     INT_MIN       /* no child: parse here */
-#define PF_DIED         (INT_MIN + 1) /* *what: the signal */
-#define PF_BAD_EXIT     (INT_MIN + 2) /* *what: the exit status */
-#define PF_EXIT_VERDICT 100           /* exit status 100 + the verdict */
-#define PF_EXIT_FAIL    116 /* exit status 116 + -rc: a MIGRATE_E* code */
-#define PF_EXIT_MAX     (PF_EXIT_FAIL - MIGRATE_ECANCELED)
+#define PF_NO_CHILD       INT_MIN       /* no child: parse here */
+#define PF_DIED           (INT_MIN + 1) /* *what: the signal */
+#define PF_BAD_EXIT       (INT_MIN + 2) /* *what: the exit status */
+#define PF_EXIT_NO_MODULE 99            /* PF_NO_MODULE */
+#define PF_EXIT_VERDICT   100           /* exit status 100 + the verdict */
+#define PF_EXIT_FAIL      116 /* exit status 116 + -rc: a MIGRATE_E* code */
+#define PF_EXIT_MAX       (PF_EXIT_FAIL - MIGRATE_ECANCELED)
 
 static bool
 write_all(int fd, const void *buf, size_t n)
@@ -234,7 +320,7 @@ child_line(const char *line, void *payload)
 }
 
 static void
-preflight_child(int fd, const struct migrate_plan *plan, int server_version)
+preflight_child(int fd, const struct migrate_plan *plan, struct migrate *m)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -249,7 +335,9 @@ preflight_child(int fd, const struct migrate_plan *plan, int server_version)
 	sigaction(SIGTERM, &sa, NULL);
 	sigemptyset(&none);
 	pthread_sigmask(SIG_SETMASK, &none, NULL);
-	rc = preflight_run(plan, server_version, child_line, &fd);
+	rc = preflight_run(plan, m, child_line, &fd);
+	if (rc == PF_NO_MODULE)
+		_exit(PF_EXIT_NO_MODULE);
 	if (rc < MIGRATE_ECANCELED)
 		rc = MIGRATE_ERROR;
 	_exit(rc >= 0 ? PF_EXIT_VERDICT + rc : PF_EXIT_FAIL - rc);
@@ -291,7 +379,7 @@ read_all(int fd, char **buf, size_t *len)
  * reported), PF_DIED or PF_BAD_EXIT (*@what: the signal or the exit
  * status) or PF_NO_CHILD. */
 static int
-preflight_forked(const struct migrate_plan *plan, int server_version, int *what)
+preflight_forked(const struct migrate_plan *plan, struct migrate *m, int *what)
 {
 	sigset_t block, old;
 	char *buf = NULL;
@@ -311,7 +399,7 @@ preflight_forked(const struct migrate_plan *plan, int server_version, int *what)
 	pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
-		preflight_child(fds[1], plan, server_version);
+		preflight_child(fds[1], plan, m);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	close(fds[1]);
@@ -339,6 +427,8 @@ preflight_forked(const struct migrate_plan *plan, int server_version, int *what)
 		rc = PF_EXIT_FAIL - rc;
 	else if (rc >= PF_EXIT_VERDICT && rc < PF_EXIT_FAIL)
 		rc -= PF_EXIT_VERDICT;
+	else if (rc == PF_EXIT_NO_MODULE)
+		rc = PF_NO_MODULE;
 	else {
 		*what = rc; /* not our exit (a sanitizer's, ...) */
 		rc = PF_BAD_EXIT;
@@ -346,7 +436,7 @@ preflight_forked(const struct migrate_plan *plan, int server_version, int *what)
 	if (rd < 0)
 		rc = rd;
 	/* The lines, as the child reported them. */
-	for (off = 0; rc >= 0 && off + sizeof(uint32_t) <= len;) {
+	for (off = 0; off + sizeof(uint32_t) <= len;) {
 		uint32_t n;
 
 		memcpy(&n, buf + off, sizeof(n));
@@ -363,14 +453,16 @@ preflight_forked(const struct migrate_plan *plan, int server_version, int *what)
 int
 cli_preflight_plan(struct cli *c,
 		   const struct migrate_plan *plan,
-		   int server_version)
+		   struct migrate *m)
 {
 	int rc, what;
 
 	(void)c;
-	rc = preflight_forked(plan, server_version, &what);
+	rc = preflight_forked(plan, m, &what);
 	if (rc == PF_NO_CHILD)
-		rc = preflight_run(plan, server_version, preflight_line, NULL);
+		rc = preflight_run(plan, m, preflight_line, NULL);
+	if (rc == PF_NO_MODULE)
+		return CLI_EXIT_DATABASE;
 	if (rc == PF_DIED) {
 		/* Ctrl-C ended the child and this process alike: the library
 		 * reports the cancel before the first revision. */
@@ -408,7 +500,7 @@ cli_plan_check(struct migrate *m,
 	 * one that runs, and reading it costs no round trip of its own. */
 	if (CLI_GIVEN(c, OPT_NO_PARSE))
 		return 0;
-	code = cli_preflight_plan(c, plan, migrate_lint_server_version(m));
+	code = cli_preflight_plan(c, plan, m);
 	if (code == CLI_EXIT_OK)
 		return 0;
 	c->preflight_code = code;
@@ -421,11 +513,11 @@ cli_plan_check(struct migrate *m,
 int
 cli_preflight_plan(struct cli *c,
 		   const struct migrate_plan *plan,
-		   int server_version)
+		   struct migrate *m)
 {
 	(void)c;
 	(void)plan;
-	(void)server_version;
+	(void)m;
 	return CLI_EXIT_OK;
 }
 

@@ -4,10 +4,12 @@
  * sections of a registry, plus rules about what would hurt a live database
  * or the previous release of a rolling deploy (docs/lint.md).
  *
- * A separate component (the `migrate-lint` static library, meson feature
- * `lint`): only the `migrate` command, the tests and the fuzz target link
- * it, so services that only verify never load the parser. It uses the
- * public API of libmigrate only. Not installed; not part of the ABI.
+ * A separate component (meson feature `lint`): the `migrate-lint` static
+ * library, which the tests and the fuzz target link, and the module
+ * migrate-lint.so, which the `migrate` command loads when it parses
+ * (migrate-lint-module.h); services that only verify never load the
+ * parser. It uses the public API of libmigrate only. The header is not
+ * installed; not part of the ABI.
  *
  * Error model as libmigrate: 0 or a negative enum migrate_error value
  * (MIGRATE_ENOMEM, MIGRATE_EINVAL). Findings are not errors.

@@ -52,13 +52,23 @@ same "$after" "$before" "the database is untouched (no version table, no t_001..
 if command -v strace >/dev/null && strace -f -qq -o /dev/null true 2>/dev/null; then
 	# LeakSanitizer cannot run under ptrace; the rest of ASan does.
 	nolsan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-	PGDATABASE=$DB ASAN_OPTIONS=$nolsan run "$T/f1" strace -f -qq -e trace=wait4 \
-		-o "$T/f1.trace" "$MIGRATE" --revisions "$D" upgrade head
+	PGDATABASE=$DB ASAN_OPTIONS=$nolsan run "$T/f1" strace -f -qq \
+		-e trace=wait4,openat -o "$T/f1.trace" \
+		"$MIGRATE" --revisions "$D" upgrade head
 	expect 3 "under strace, the syntax error still refuses the upgrade"
 	has "$T/f1.err" "007_r007.sql:9:1: syntax error at or near \"CREAT\"" \
 		"the child's error line reaches stderr"
 	has "$T/f1.trace" "WEXITSTATUS(s) == 102" \
 		"the verdict came from a child process that parsed the plan"
+	# The lint component (migrate-lint.so, with libpg_query) is loaded
+	# by the child only.
+	parent=$(awk 'NR == 1 { print $1 }' "$T/f1.trace")
+	loaders=$(grep 'migrate-lint\.so' "$T/f1.trace" | grep -v ENOENT |
+		awk '{ print $1 }' | sort -u)
+	[ -n "$loaders" ] || fail "no process opened migrate-lint.so"
+	grep -qx "$parent" <<<"$loaders" &&
+		fail "the migrating process ($parent) loaded migrate-lint.so"
+	ok "only the child loads the lint component"
 	PGDATABASE=$DB ASAN_OPTIONS=$nolsan run "$T/f2" strace -f -qq -e trace=clone \
 		-e inject=clone:error=EAGAIN -o "$T/f2.trace" \
 		"$MIGRATE" --revisions "$D" upgrade head
@@ -70,6 +80,29 @@ if command -v strace >/dev/null && strace -f -qq -o /dev/null true 2>/dev/null; 
 else
 	note "strace cannot trace here: the child process of the pre-flight is not checked"
 fi
+
+# Without the module (an incomplete install: migrate beside libmigrate
+# only), lint and the pre-flight say why (exit 4) and nothing is applied.
+nomod=$T/nomod
+mkdir -p "$nomod/cli"
+cp "$MIGRATE" "$nomod/cli/"
+for f in "$(dirname "$MIGRATE")"/../libmigrate.so*; do
+	[ -f "$f" ] && ln -s "$f" "$nomod/"
+done
+PGHOST=/nonexistent run "$T/nm1" env -u LD_LIBRARY_PATH "$nomod/cli/${MIGRATE##*/}" \
+	--revisions "$D" lint
+expect 4 "lint without the module"
+has "$T/nm1.err" "lint: cannot load the lint component: " "it says so"
+has "$T/nm1.err" "migrate-lint.so: cannot open shared object file" \
+	"and names the module"
+PGDATABASE=$DB run "$T/nm2" env -u LD_LIBRARY_PATH "$nomod/cli/${MIGRATE##*/}" \
+	--revisions "$D" upgrade head
+expect 4 "upgrade without the module"
+has "$T/nm2.err" "pre-flight parse: cannot load the lint component: " \
+	"the pre-flight says so"
+has "$T/nm2.err" "(--no-parse skips this check)" "and what to do"
+after=$(q -d "$DB" -c "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relnamespace = 'public'::regnamespace")
+same "$after" "$before" "the database is still untouched"
 
 # The same position from `migrate lint`, without a database.
 PGHOST=/nonexistent run "$T/l1" "$MIGRATE" --revisions "$D" lint

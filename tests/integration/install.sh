@@ -69,6 +69,20 @@ expect 0 "installed migrate --revisions upgrade head"
 	fail "database inst_cli is not at 002"
 ok "the database is at the consumer's head"
 
+# The lint component is a module that migrate loads when it parses
+# (issue 8): installed in LIBDIR/libmigrate, found through the RUNPATH.
+if PGHOST=/nonexistent "$mig" help lint >/dev/null 2>&1; then
+	mod=$(find "$prefix" -path '*/libmigrate/migrate-lint.so' | head -n1)
+	[ -n "$mod" ] || fail "no libmigrate/migrate-lint.so installed"
+	ok "the lint module is installed ($mod)"
+	PGHOST=/nonexistent run "$T_TMP/lint" env -u LD_LIBRARY_PATH "$mig" \
+		--revisions "$revs" lint
+	expect 0 "installed migrate lint loads the module"
+	has "$T_TMP/lint.out" "lint: 2 revisions" "and lints the revisions"
+else
+	note "SKIP: migrate was built without the lint component"
+fi
+
 pcdir=$(dirname "$(find "$prefix" -name libmigrate.pc | head -n1)")
 [ -f "$pcdir/libmigrate.pc" ] || fail "no libmigrate.pc installed"
 export PKG_CONFIG_PATH=$pcdir
