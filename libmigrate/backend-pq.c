@@ -77,6 +77,14 @@ struct pq_backend {
 	unsigned long pre_sent;
 	/* The last lock try was refused: the next one reads nothing. */
 	bool lock_refused;
+	/* cfg->schema was given (it may not exist yet). */
+	bool schema_given;
+	/* The last state read found no version table: the next lock try
+	 * asks whether the history table exists. */
+	bool vt_missing_seen;
+	/* Under the lock: the history table does not exist, so the tables
+	 * are created with plain DDL (ensure_sql()). */
+	bool log_missing;
 };
 
 static int ensure_now(struct pq_backend *pq, struct migrate_backend_error *err);
@@ -918,6 +926,7 @@ pq_connect(struct migrate_backend *be,
 		return rc;
 	pq->cancel = PQgetCancel(pq->conn);
 	pq->read_only = cfg->read_only != 0;
+	pq->schema_given = cfg->schema && *cfg->schema;
 	/*
 	 * A read-only handle (a service's startup verify) keeps the names
 	 * unqualified when no schema is given, as Alembic does, so that it
@@ -1046,6 +1055,8 @@ state_outcome(struct pq_backend *pq,
 {
 	int rc = 0;
 
+	pq->vt_missing_seen =
+		state_missing_table(bt, first) && bt->n_ok == first;
 	/* Both tables are there, in today's format: nothing to create. */
 	if (!bt->failed && !legacy && pq->ensure == ENSURE_PENDING)
 		pq->ensure = ENSURE_DONE;
@@ -1201,6 +1212,9 @@ pq_lock_holder(struct migrate_backend *be,
 
 struct lock_read {
 	bool granted;
+	bool probe;       /* the last column says whether the history
+			     table is missing */
+	bool log_missing; /* ... and it is */
 	struct state_read sr;
 };
 
@@ -1215,6 +1229,9 @@ lock_rows(struct pq_backend *pq,
 	if (index == LOCK_TRY_INDEX) {
 		lr->granted =
 			PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+		lr->log_missing =
+			lr->granted && lr->probe &&
+			PQgetvalue(res, 0, PQnfields(res) - 1)[0] == 't';
 		return 0;
 	}
 	return lr->granted ? state_rows(pq, res, index, &lr->sr) : 0;
@@ -1247,6 +1264,14 @@ lock_try(struct pq_backend *pq, struct migrate_backend_error *err)
 			&b,
 			", set_config('idle_session_timeout', '%d', false), set_config('idle_in_transaction_session_timeout', '%d', false)",
 			pq->io_timeout_ms, pq->io_timeout_ms);
+	/* A first run (the last read found no version table): is there a
+	 * history table? (plain DDL when not, see ensure_sql()) */
+	memset(&lr, 0, sizeof(lr));
+	lr.probe = read && pq->vt_missing_seen && !pq->schema_given;
+	if (lr.probe) {
+		buf_puts(&b, ", ");
+		migrate__pg_log_missing(&b, &pq->names);
+	}
 	buf_puts(&b, ";\nCOMMIT;\n");
 	if (read)
 		migrate__pg_read_state(&b, &pq->names, false, false);
@@ -1255,7 +1280,6 @@ lock_try(struct pq_backend *pq, struct migrate_backend_error *err)
 		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
 					     "out of memory");
 	}
-	memset(&lr, 0, sizeof(lr));
 	lr.sr.st = &pq->pre;
 	lr.sr.version_index = LOCK_STATE_INDEX;
 	lr.sr.history_index = LOCK_STATE_INDEX + 1;
@@ -1273,6 +1297,7 @@ lock_try(struct pq_backend *pq, struct migrate_backend_error *err)
 		migrate__state_clear(&pq->pre);
 		return MIGRATE_ELOCKED;
 	}
+	pq->log_missing = lr.log_missing;
 	/* Kept when it says what read_state() would; anything else (an old
 	 * history table, no privilege, ...) is read again there. */
 	if (read &&
@@ -1317,6 +1342,7 @@ pq_lock(struct migrate_backend *be,
 		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
 					     "not connected");
 	pq->tables_seen = false;
+	pq->log_missing = false;
 	pq->pre_valid = false;
 	migrate__state_clear(&pq->pre);
 	rc = lock_try(pq, err);
@@ -1354,6 +1380,8 @@ pq_unlock(struct migrate_backend *be, struct migrate_backend_error *err)
 	/* A run that wrote nothing still leaves the tables it was asked to
 	 * create. */
 	rc = ensure_now(pq, err);
+	/* Known under the lock only. */
+	pq->log_missing = false;
 	buf_puts(&b, "SELECT pg_advisory_unlock(");
 	migrate__pg_lock_key_value(&b, &pq->names);
 	buf_puts(&b, ")");
@@ -1501,17 +1529,29 @@ deferred_sql(struct pq_backend *pq, struct buf *b)
 				     MIGRATE_PG_TIMING_RECORD);
 }
 
-/* Append the creation of the bookkeeping tables when they are pending;
- * true when it did. */
+/* The pending tables can be created with plain DDL: under the lock, no
+ * history table (nothing to convert), the connection's own schema
+ * (current_schema() exists by definition; one that was asked for may
+ * have to be created). */
 static bool
+ensure_plain(const struct pq_backend *pq)
+{
+	return pq->log_missing && !pq->schema_given;
+}
+
+/* Append the creation of the bookkeeping tables when they are pending;
+ * the number of statements appended (0: none). */
+static size_t
 ensure_sql(struct pq_backend *pq, struct buf *b)
 {
 	if (pq->ensure != ENSURE_PENDING)
-		return false;
-	/* A schema that was asked for is created; the connection's own
-	 * current_schema() exists by definition. */
+		return 0;
+	if (ensure_plain(pq)) {
+		migrate__pg_create_tables(b, &pq->names);
+		return MIGRATE_PG_CREATE_TABLES_STATEMENTS;
+	}
 	migrate__pg_ensure_tables(b, &pq->names, true);
-	return true;
+	return 1;
 }
 
 static int
@@ -1835,6 +1875,7 @@ pq_run_step(struct migrate_backend *be,
 	 */
 	memset(&o, 0, sizeof(o));
 	o.ensure_tables = pq->ensure == ENSURE_PENDING;
+	o.ensure_plain = ensure_plain(pq);
 	o.settings = !step->in_transaction ||
 		     step->lock_timeout_ms != pq->txn_lock_ms ||
 		     step->statement_timeout_ms != pq->txn_stmt_ms;
@@ -1980,9 +2021,8 @@ pq_run_steps(struct migrate_backend *be,
 				goto out;
 			}
 			if (pq->ensure == ENSURE_PENDING && !ensure) {
-				ensure_sql(pq, &b);
+				here += ensure_sql(pq, &b);
 				ensure = true;
-				here++;
 			}
 			if (st->lock_timeout_ms != pq->txn_lock_ms ||
 			    st->statement_timeout_ms != pq->txn_stmt_ms) {

@@ -66,6 +66,14 @@ migrate__pg_log_is_scoped(struct buf *b, const struct migrate_pg_names *n)
 }
 
 void
+migrate__pg_log_missing(struct buf *b, const struct migrate_pg_names *n)
+{
+	buf_puts(b, "to_regclass(");
+	qualified_literal(b, n, n->log_table);
+	buf_puts(b, ") IS NULL");
+}
+
+void
 migrate__pg_lock_key(struct buf *b, const struct migrate_pg_names *n)
 {
 	buf_puts(b, "('x' || substr(encode(sha256(convert_to(");
@@ -180,13 +188,75 @@ pkey_name(struct buf *b, const char *table)
 	buf_puts(b, "_pkc");
 }
 
+/* The history table's columns, in order. */
+static const char *const log_columns[] = {
+	"id bigserial PRIMARY KEY",
+	"revision varchar(32) NOT NULL",
+	"direction text NOT NULL CHECK (direction IN ('up', 'down'))",
+	"operation text NOT NULL",
+	"checksum text",
+	"started_at timestamptz",
+	"duration_ms double precision",
+	"db_user text DEFAULT current_user",
+	"success boolean NOT NULL",
+	"error text",
+	"version_table text NOT NULL",
+};
+
+/* "CREATE TABLE IF NOT EXISTS <version table> (...);", Alembic's DDL,
+ * constraint name included, each line after @indent. */
+static void
+create_version_table(struct buf *b,
+		     const struct migrate_pg_names *n,
+		     const char *indent)
+{
+	struct buf pkc = BUF_INIT;
+
+	pkey_name(&pkc, n->version_table);
+	buf_printf(b, "%sCREATE TABLE IF NOT EXISTS ", indent);
+	migrate__pg_version_table(b, n);
+	buf_printf(b,
+		   " (\n%s\tversion_num VARCHAR(32) NOT NULL,\n%s\tCONSTRAINT ",
+		   indent, indent);
+	if (pkc.oom)
+		b->oom = true;
+	else
+		buf_sql_ident(b, pkc.data);
+	buf_printf(b, " PRIMARY KEY (version_num)\n%s);\n", indent);
+	buf_free(&pkc);
+}
+
+/* "CREATE TABLE IF NOT EXISTS <history table> (...);", each line after
+ * @indent. */
+static void
+create_log_table(struct buf *b,
+		 const struct migrate_pg_names *n,
+		 const char *indent)
+{
+	size_t i, k = sizeof(log_columns) / sizeof(log_columns[0]);
+
+	buf_printf(b, "%sCREATE TABLE IF NOT EXISTS ", indent);
+	migrate__pg_log_table(b, n);
+	buf_puts(b, " (\n");
+	for (i = 0; i < k; i++)
+		buf_printf(b, "%s\t%s%s\n", indent, log_columns[i],
+			   i + 1 < k ? "," : "");
+	buf_printf(b, "%s);\n", indent);
+}
+
+void
+migrate__pg_create_tables(struct buf *b, const struct migrate_pg_names *n)
+{
+	create_version_table(b, n, "");
+	create_log_table(b, n, "");
+}
+
 void
 migrate__pg_ensure_tables(struct buf *b,
 			  const struct migrate_pg_names *n,
 			  bool create_schema)
 {
 	struct buf body = BUF_INIT;
-	struct buf pkc = BUF_INIT;
 
 	/* Checked before creating: CREATE ... IF NOT EXISTS wants the CREATE
 	 * privilege even when the object exists. */
@@ -208,39 +278,17 @@ migrate__pg_ensure_tables(struct buf *b,
 		buf_puts(&body, ";\n\tEND IF;\n");
 	}
 
-	/* Alembic's DDL, constraint name included. */
-	pkey_name(&pkc, n->version_table);
 	buf_puts(&body, "\tIF to_regclass(");
 	qualified_literal(&body, n, n->version_table);
-	buf_puts(&body, ") IS NULL THEN\n\t\tCREATE TABLE IF NOT EXISTS ");
-	migrate__pg_version_table(&body, n);
-	buf_puts(&body, " (\n\t\t\tversion_num VARCHAR(32) NOT NULL,\n"
-			"\t\t\tCONSTRAINT ");
-	if (pkc.oom)
-		body.oom = true;
-	else
-		buf_sql_ident(&body, pkc.data);
-	buf_puts(&body, " PRIMARY KEY (version_num)\n\t\t);\n\tEND IF;\n");
+	buf_puts(&body, ") IS NULL THEN\n");
+	create_version_table(&body, n, "\t\t");
+	buf_puts(&body, "\tEND IF;\n");
 
 	buf_puts(&body, "\tIF to_regclass(");
 	qualified_literal(&body, n, n->log_table);
-	buf_puts(&body, ") IS NULL THEN\n\t\tCREATE TABLE IF NOT EXISTS ");
-	migrate__pg_log_table(&body, n);
-	buf_puts(&body,
-		 " (\n"
-		 "\t\t\tid bigserial PRIMARY KEY,\n"
-		 "\t\t\trevision varchar(32) NOT NULL,\n"
-		 "\t\t\tdirection text NOT NULL CHECK (direction IN ('up', "
-		 "'down')),\n"
-		 "\t\t\toperation text NOT NULL,\n"
-		 "\t\t\tchecksum text,\n"
-		 "\t\t\tstarted_at timestamptz,\n"
-		 "\t\t\tduration_ms double precision,\n"
-		 "\t\t\tdb_user text DEFAULT current_user,\n"
-		 "\t\t\tsuccess boolean NOT NULL,\n"
-		 "\t\t\terror text,\n"
-		 "\t\t\tversion_table text NOT NULL\n"
-		 "\t\t);\n\tEND IF;\n");
+	buf_puts(&body, ") IS NULL THEN\n");
+	create_log_table(&body, n, "\t\t");
+	buf_puts(&body, "\tEND IF;\n");
 	/*
 	 * A history table of the format before rows were kept per version
 	 * table: its rows become this version table's (the tool that wrote
@@ -264,7 +312,6 @@ migrate__pg_ensure_tables(struct buf *b,
 			"\tEND IF;\n");
 	migrate__pg_do_block(b, NULL, &body);
 	buf_free(&body);
-	buf_free(&pkc);
 }
 
 void
@@ -626,7 +673,10 @@ migrate__pg_step(struct buf *b,
 		buf_puts(b, "BEGIN;\n");
 		layout->n_before++;
 	}
-	if (o->ensure_tables) {
+	if (o->ensure_tables && o->ensure_plain) {
+		migrate__pg_create_tables(b, n);
+		layout->n_before += MIGRATE_PG_CREATE_TABLES_STATEMENTS;
+	} else if (o->ensure_tables) {
 		migrate__pg_ensure_tables(b, n, true);
 		layout->n_before++;
 	}

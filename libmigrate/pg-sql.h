@@ -60,6 +60,9 @@ void migrate__pg_log_scope(struct buf *b, const struct migrate_pg_names *n);
  * column (false when the table does not exist). */
 void migrate__pg_log_is_scoped(struct buf *b, const struct migrate_pg_names *n);
 
+/* A boolean SQL expression: the history table does not exist. */
+void migrate__pg_log_missing(struct buf *b, const struct migrate_pg_names *n);
+
 /* Wrap @body (PL/pgSQL statements, each line ending in '\n') and the
  * optional @declare section into "DO $tag$ ... $tag$;\n", with a dollar
  * tag that does not occur in them. */
@@ -93,6 +96,17 @@ void migrate__pg_lock_key_value(struct buf *b,
 void migrate__pg_ensure_tables(struct buf *b,
 			       const struct migrate_pg_names *n,
 			       bool create_schema);
+
+/*
+ * The same tables with plain DDL (no PL/pgSQL to load and compile: about
+ * 2 ms of a fresh server session): CREATE TABLE IF NOT EXISTS of each,
+ * MIGRATE_PG_CREATE_TABLES_STATEMENTS statements. Only where the history
+ * table is known to be missing (nothing to convert; the CREATE privilege
+ * on the schema is needed anyway) and the schema to exist, under the
+ * migration lock.
+ */
+void migrate__pg_create_tables(struct buf *b, const struct migrate_pg_names *n);
+#define MIGRATE_PG_CREATE_TABLES_STATEMENTS 2
 
 /*
  * The state query: two statements, sent as one simple query.
@@ -181,6 +195,7 @@ void migrate__pg_step_start(struct buf *b);
 /* What migrate__pg_step() puts around the SQL. */
 struct migrate_pg_step_opts {
 	bool ensure_tables; /* migrate__pg_ensure_tables() first */
+	bool ensure_plain;  /* ... as migrate__pg_create_tables() */
 	bool settings;      /* the step's timeouts (SET LOCAL) */
 	/* ... as one SELECT set_config(...), set_config(...): one statement
 	 * instead of two (online; psql would print its row) */
@@ -204,7 +219,8 @@ struct migrate_pg_step_layout {
  * A whole transactional step as one text:
  *   BEGIN;                  (unless step->in_transaction or
  *                            o->implicit_txn)
- *   <ensure tables>         (o->ensure_tables)
+ *   <ensure tables>         (o->ensure_tables; o->ensure_plain: plain
+ *                            DDL)
  *   SET LOCAL ...;          (o->settings: 0-2 statements)
  *   <step->sql>
  *   ;                       (on its own line: the SQL may end in a line

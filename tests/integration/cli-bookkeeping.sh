@@ -229,3 +229,16 @@ for mode in online offline; do
 	m "$DB" "$T/l-bcheck" --revisions "$B" --version-table b_version check
 	expect 0 "$mode: and sees none of the first's rows"
 done
+
+# A first run (no version table of its own yet) on a history table of the
+# old format converts it too: only an absent history table gets a first
+# run's plain CREATE TABLE.
+DB=legacy_first
+fresh_db "$DB"
+rm -f "$L/r003.sql"
+m "$DB" "$T/lf-up" --revisions "$L" upgrade head
+expect 0 "first run: the application upgrades"
+to_old_format "$DB"
+m "$DB" "$T/lf-b" --revisions "$B" --version-table b_version upgrade head
+expect 0 "first run: a second application's first run on the old format"
+same "$(scoped_col "$DB")" 1 "first run: the history table was converted"

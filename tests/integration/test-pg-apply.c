@@ -504,6 +504,14 @@ START_TEST(test_pg_round_trips)
 	ck_assert_int_eq(statements_since(off, ""), 4);
 	ck_assert_int_eq(statements_since(off, "pg_try_advisory_lock"), 1);
 	ck_assert_int_eq(statements_since(off, "pg_advisory_unlock"), 1);
+	/* the tables with plain DDL (no history table to convert), in the
+	 * step's query: no PL/pgSQL block */
+	ck_assert_int_eq(statements_since(off, "DO $"), 0);
+	ck_assert_int_eq(
+		statements_since(
+			off,
+			"statement: CREATE TABLE IF NOT EXISTS \"public\".\"alembic_version\""),
+		1);
 	off = log_size();
 	assert_ok(m, migrate_upgrade(m, "001"));
 	ck_assert_int_eq(statements_since(off, ""), 1);
