@@ -733,30 +733,29 @@ values_on(struct pq_backend *pq,
  * Not behind a transaction (or statement) pooler such as PgBouncer in
  * pool_mode=transaction: there, the session advisory lock would stay on a
  * pooled server connection and other clients' transactions would run on
- * the session that holds it. Our session carries a token (set at connect);
- * when the server sees the connection from where we see it (TCP: the
- * client port the server sees is our local port; a unix socket: at both
- * ends, and the port we connected to is the server's own), there is
- * nothing in between. Otherwise
- * something is (a proxy, a pooler): a second connection asks for the
- * token (a pooler that reuses server connections, as PgBouncer does last
- * in first out, hands it our session), and ours asks again (a pooler
- * hands it another one). Only an unstable session fails, so TCP proxies
- * and session pooling are fine.
+ * the session that holds it. When the server sees the connection from
+ * where we see it (TCP: the client port the server sees is our local
+ * port; a unix socket: at both ends, and the port we connected to is the
+ * server's own), there is nothing in between: the connect query asks only
+ * that. Otherwise something is (a proxy, a pooler): our session gets a
+ * token, a second connection asks for it (a pooler that reuses server
+ * connections, as PgBouncer does last in first out, hands it our
+ * session), and ours asks again (a pooler hands it another one). Only an
+ * unstable session fails, so TCP proxies and session pooling are fine.
  */
 static int
 check_session(struct pq_backend *pq,
+	      long port,
 	      const char *server_port,
-	      const char *pid,
 	      const char *listen_port,
 	      struct migrate_backend_error *err)
 {
 	static const char sql[] =
 		"SELECT current_setting('migrate.session', true), "
 		"pg_backend_pid()";
-	long port = local_port(pq->conn);
 	PGconn *other = NULL;
-	char *seen, *ignored, *again, *pid2;
+	char *seen, *ignored, *again, *pid2, *pid, *token;
+	struct buf b = BUF_INIT;
 	bool moved;
 	int rc;
 
@@ -766,15 +765,40 @@ check_session(struct pq_backend *pq,
 	     strcmp(dialled, listen_port) == 0) ||
 	    (port > 0 && *server_port && strtol(server_port, NULL, 10) == port))
 		return 0;
+	make_token(pq->token, sizeof(pq->token));
+	buf_printf(&b,
+		   "SELECT pg_backend_pid(), "
+		   "set_config('migrate.session', '%s', false)",
+		   pq->token);
+	if (b.oom) {
+		buf_free(&b);
+		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+					     "out of memory");
+	}
+	values_on(pq, &pq->conn, b.data, &pid, &token);
+	buf_free(&b);
+	free(token);
+	if (!pq->conn || !pid) {
+		free(pid);
+		if (!pq->conn)
+			fill_error(pq, NULL, err);
+		else
+			migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
+					      "cannot name the server session");
+		return MIGRATE_EBACKEND;
+	}
 	rc = open_conn(pq, &other, err);
-	if (rc < 0)
+	if (rc < 0) {
+		free(pid);
 		return rc;
+	}
 	values_on(pq, &other, sql, &seen, &ignored);
 	PQfinish(other);
 	values_on(pq, &pq->conn, sql, &again, &pid2);
 	moved = (seen && strcmp(seen, pq->token) == 0) || !again ||
 		strcmp(again, pq->token) != 0 || !pid2 ||
 		strcmp(pid2, pid) != 0;
+	free(pid);
 	free(seen);
 	free(ignored);
 	free(again);
@@ -790,23 +814,25 @@ check_session(struct pq_backend *pq,
 	return 0;
 }
 
-/* Writers: pin the schema, name the session, make sure it stays ours. */
+/* Writers: pin the schema, make sure the session stays ours. The
+ * connect query asks only what a direct connection needs (each function
+ * costs a fresh server session its catalog lookups); check_session() asks
+ * the rest where something is in between. */
 static int
 open_session(struct pq_backend *pq,
 	     const struct migrate_backend_config *cfg,
 	     struct migrate_backend_error *err)
 {
 	struct buf b = BUF_INIT;
+	long port = local_port(pq->conn);
 	PGresult *res;
 	int rc;
 
-	make_token(pq->token, sizeof(pq->token));
-	buf_printf(&b,
-		   "SELECT current_schema(), pg_backend_pid(), "
-		   "coalesce(inet_client_port()::text, ''), "
-		   "set_config('migrate.session', '%s', false), "
-		   "current_setting('port')",
-		   pq->token);
+	buf_puts(&b, "SELECT current_schema(), "
+		     "coalesce(inet_client_port()::text, '')");
+	/* A unix socket: the port we dialled is the server's own? */
+	if (port == 0)
+		buf_puts(&b, ", current_setting('port')");
 	res = query_rows(pq, &b, 1, err, &rc);
 	if (!res)
 		return rc;
@@ -825,8 +851,8 @@ open_session(struct pq_backend *pq,
 		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
 					     "out of memory");
 	}
-	rc = check_session(pq, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 1),
-			   PQgetvalue(res, 0, 4), err);
+	rc = check_session(pq, port, PQgetvalue(res, 0, 1),
+			   port == 0 ? PQgetvalue(res, 0, 2) : "", err);
 	PQclear(res);
 	return rc;
 }

@@ -329,19 +329,21 @@ migrate__pg_read_state(struct buf *b,
 	 * The rows that decide the state, in no order: every success (the
 	 * last one of each revision says whether it is applied) and every
 	 * dirty mark (the newest of all these rows says whether the database
-	 * is dirty). The backend works both out itself: a plain scan costs a
-	 * fresh server backend about half a millisecond less to plan than
-	 * DISTINCT ON and a UNION, and verify runs at every service start.
+	 * is dirty), with the failed steps' rows, which the library skips
+	 * (state.c). The library works it all out: a plain scan costs a fresh
+	 * server backend about half a millisecond less to plan than DISTINCT
+	 * ON and a UNION, and without "(success OR operation = 'dirty')"
+	 * another 0.1 ms; verify runs at every service start. Failed rows are
+	 * few next to the successes.
 	 */
 	buf_puts(b, "SELECT id, revision, direction, operation, success, "
 		    "coalesce(checksum, ''), coalesce(error, '') FROM ");
 	migrate__pg_log_table(b, n);
-	buf_puts(b, " WHERE ");
 	if (!legacy) {
+		buf_puts(b, " WHERE ");
 		migrate__pg_log_scope(b, n);
-		buf_puts(b, " AND ");
 	}
-	buf_puts(b, "(success OR operation = 'dirty');\n");
+	buf_puts(b, ";\n");
 }
 
 void

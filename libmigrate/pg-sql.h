@@ -112,9 +112,10 @@ void migrate__pg_create_tables(struct buf *b, const struct migrate_pg_names *n);
  * The state query: two statements, sent as one simple query.
  *  1. SELECT version_num FROM version table
  *     (42P01/3F000: no version table: uninitialised)
- *  2. rows (kind, revision, direction, text) from the history table
- *     (42P01: no history), kind 'a' = applied (text = checksum), kind 'd'
- *     = dirty (text = error of the dirty row).
+ *  2. the history rows (id, revision, direction, operation, success,
+ *     checksum, error), in no order (42P01: no history), for
+ *     migrate_state_add_history(), which keeps successes and dirty
+ *     marks.
  * With @read_only it starts with SET TRANSACTION READ ONLY (three results).
  * Only this version table's history rows, unless @legacy (a history table
  * without the version_table column: 42703 without @legacy).

@@ -498,7 +498,12 @@ START_TEST(test_pg_round_trips)
 		 "ALTER DATABASE %s SET log_statement = 'all'", pgt_db);
 	pgt_exec(c, sql);
 	PQfinish(c);
+	/* connecting: one query, which names no session (a direct
+	 * connection needs no token: check_session()) */
+	off = log_size();
 	m = pgt_open(pgt_chain(), NULL, NULL);
+	ck_assert_int_eq(statements_since(off, ""), 1);
+	ck_assert_int_eq(statements_since(off, "migrate.session"), 0);
 	off = log_size();
 	assert_ok(m, migrate_upgrade(m, "001"));
 	ck_assert_int_eq(statements_since(off, ""), 4);
