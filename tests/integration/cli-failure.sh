@@ -90,6 +90,13 @@ has "$T/l1.err" "held by pid " "the lock error names the holder's pid"
 same "$(version_of "$DB")" "r003" "nothing changed while locked"
 m "$DB" "$T/l1c" --revisions "$D" check
 expect 0 "check does not wait for the lock"
+m "$DB" "$T/l1n" --revisions "$D" --lock-wait 1s upgrade r003
+expect 0 "an upgrade with nothing to do does not wait for the lock"
+m "$DB" "$T/l1j" --revisions "$D" --lock-wait 1s --format json upgrade r003
+expect 0 "nor does it with --json"
+has "$T/l1n.out" "nothing to do" "the summary says there was nothing to do"
+has "$T/l1j.out" '"current":["r003"]' "the JSON says where the database is"
+has "$T/l1j.out" '"steps":0' "and that nothing ran"
 echo "\\q" >&"${HOLDER[1]}"
 wait "$HOLDER_PID" 2>/dev/null || true
 T_PIDS=()
