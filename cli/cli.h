@@ -96,6 +96,10 @@ int cli_revisions_load(struct cli *c,
 		       bool writes,
 		       int *lib_rc);
 
+/* The directory the revisions come from (cli_revisions_load()'s rule), or
+ * NULL when they are embedded or there are none. */
+const char *cli_revisions_dir(struct cli *c);
+
 /* Map a library return code to the exit code. The only place that does. */
 int cli_exit_code(int rc, enum cli_phase phase);
 

@@ -637,12 +637,20 @@ int
 cli_open(struct cli *c, bool read_only)
 {
 	struct migrate_options opts;
+	const char *dir = NULL;
 	int rc;
 
-	rc = cli_load_registry(c, false, !read_only);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (c->wait_ms > 0) {
+	/* Revisions from a directory load while the connection is made
+	 * (migrate_open_dir()); --wait probes the database first, so it
+	 * loads them before, as embedded ones do. */
+	if (c->wait_ms <= 0)
+		dir = cli_revisions_dir(c);
+	if (!dir) {
+		rc = cli_load_registry(c, false, !read_only);
+		if (rc != CLI_EXIT_OK)
+			return rc;
+	}
+	if (!dir && c->wait_ms > 0) {
 		rc = cli_wait_for_database(c, c->wait_ms);
 		if (rc != CLI_EXIT_OK)
 			return rc;
@@ -650,17 +658,30 @@ cli_open(struct cli *c, bool read_only)
 	cli_fill_options(c, &opts);
 	if (read_only)
 		opts.flags |= MIGRATE_OPEN_READONLY;
-	/* migrate_open() owns the registry from here on, even on failure. */
-	rc = migrate_open(&c->m, c->reg, NULL, &opts);
-	c->reg = NULL;
+	if (dir) {
+		rc = migrate_open_dir(&c->m, dir, NULL, &opts);
+	} else {
+		/* migrate_open() owns the registry from here on, even on
+		 * failure. */
+		rc = migrate_open(&c->m, c->reg, NULL, &opts);
+		c->reg = NULL;
+	}
 	cli_handle = c->m;
 	/* A signal during the connect: cancel what comes next. */
 	if (cli_signal && c->m)
 		migrate_cancel(c->m);
 	if (rc < 0) {
+		const char *rev_msg;
+
 		if (!c->m) {
 			cli_errorf("%s", migrate_strerror(rc));
 			return CLI_EXIT_DATABASE;
+		}
+		/* The revisions' error, as cli_load_registry() reports it. */
+		rev_msg = migrate_registry_errmsg(migrate_registry(c->m));
+		if (dir && *rev_msg) {
+			cli_print_error(rev_msg, NULL, rc);
+			return cli_exit_code(rc, CLI_PHASE_REVISIONS);
 		}
 		return cli_fail(c, rc, CLI_PHASE_CONNECT);
 	}

@@ -186,6 +186,16 @@ load_embedded(struct cli *c,
 	return CLI_EXIT_OK;
 }
 
+const char *
+cli_revisions_dir(struct cli *c)
+{
+	if (!c->revisions_dir && embedded_revisions_count > 0)
+		return NULL;
+	if (!c->revisions_dir && is_dir(LOCAL_DIR))
+		c->revisions_dir = LOCAL_DIR;
+	return c->revisions_dir;
+}
+
 int
 cli_revisions_load(struct cli *c,
 		   struct migrate_registry *reg,
@@ -193,10 +203,8 @@ cli_revisions_load(struct cli *c,
 		   int *lib_rc)
 {
 	*lib_rc = 0;
-	if (!c->revisions_dir && embedded_revisions_count > 0)
+	if (!cli_revisions_dir(c) && embedded_revisions_count > 0)
 		return load_embedded(c, reg, writes, lib_rc);
-	if (!c->revisions_dir && is_dir(LOCAL_DIR))
-		c->revisions_dir = LOCAL_DIR;
 	if (!c->revisions_dir) {
 		cli_errorf("no revisions: pass --revisions DIR or set "
 			   "MIGRATE_REVISIONS, or run where ./revisions is");

@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-#define MIGRATE_BACKEND_VERSION 3
+#define MIGRATE_BACKEND_VERSION 4
 
 /**
  * What kind of failure a backend call met, so that the library decides
@@ -232,6 +232,22 @@ struct migrate_backend {
 			   char *out,
 			   size_t size,
 			   struct migrate_backend_error *err);
+
+	/* Version 4. */
+
+	/** May provide, with connect_finish(): connect() in two halves, so
+	 * that the library does other work (loading revision files) while
+	 * the server answers. connect_start() begins the connection
+	 * without waiting for the server; connect_finish() waits for it and
+	 * does the rest of what connect() does, with the same bounds and
+	 * errors. The library calls either connect() or connect_start()
+	 * then, if that succeeded, connect_finish() or free() (free() must
+	 * drop a started connection without waiting). */
+	int (*connect_start)(struct migrate_backend *be,
+			     const struct migrate_backend_config *cfg,
+			     struct migrate_backend_error *err);
+	int (*connect_finish)(struct migrate_backend *be,
+			      struct migrate_backend_error *err);
 };
 
 /**
@@ -242,7 +258,7 @@ struct migrate_backend {
 	{                                                                      \
 		MIGRATE_BACKEND_VERSION, NULL, NULL, NULL, NULL, NULL, NULL,   \
 			NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,  \
-			NULL, NULL, NULL, NULL                                 \
+			NULL, NULL, NULL, NULL, NULL, NULL                     \
 	}
 
 /* ------------------------------------------------------------------ */

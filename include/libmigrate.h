@@ -478,6 +478,35 @@ int migrate_open(struct migrate **out,
 		 struct migrate_backend *backend,
 		 const struct migrate_options *opts);
 
+/**
+ * migrate_open() on the revision files of the directory @p dir (as
+ * migrate_registry_load_dir() reads them), loaded while the connection is
+ * being made: with a backend that can connect in two halves (libpq can),
+ * the server starts the session while the files are read.
+ *
+ * The directory's errors come first: when a file or the graph is bad, or
+ * the directory cannot be read, that is the error (whatever the options,
+ * the backend or the server), a connection already begun is dropped
+ * without waiting, and migrate_registry_errmsg() of migrate_registry() on
+ * the handle is the message (it is "" for every other failure).
+ *
+ * Takes ownership of @p backend, also on failure.
+ *
+ * @param[out] out As for migrate_open().
+ * @param dir      Directory of revision files (not kept).
+ * @param backend  NULL for libpq on opts->database_url.
+ * @param opts     NULL for defaults.
+ * @return 0, MIGRATE_EPARSE / MIGRATE_ECONFLICT / MIGRATE_ENOTFOUND /
+ *         MIGRATE_ERROR / MIGRATE_EINVAL (the directory, as
+ *         migrate_registry_load_dir() and migrate_registry_validate()
+ *         return them), MIGRATE_EBACKEND (cannot connect), MIGRATE_EINVAL
+ *         (options), MIGRATE_ENOMEM.
+ */
+int migrate_open_dir(struct migrate **out,
+		     const char *dir,
+		     struct migrate_backend *backend,
+		     const struct migrate_options *opts);
+
 /** Disconnect and free everything @p m owns. NULL is a no-op. */
 void migrate_close(struct migrate *m);
 

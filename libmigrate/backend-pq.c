@@ -51,6 +51,8 @@ struct deferred {
 struct pq_backend {
 	struct migrate_backend base;
 	char *conninfo;
+	/* Given to connect_start(), lives until free(). */
+	const struct migrate_backend_config *cfg;
 	PGconn *conn;
 	PGcancel *cancel;    /* prepared at connect, for pq_cancel() */
 	int io_timeout_ms;   /* cfg->io_timeout_ms (or the default) */
@@ -358,12 +360,13 @@ drop_silent(struct pq_backend *pq, double t0)
 	pq->conn = NULL;
 }
 
-/* Wait until the socket is ready: 1, 0 when @deadline passed, -1 error. */
+/* Wait until @sock is ready (for writing: or readable): 1, 0 when
+ * @deadline passed, -1 error. A signal does not end the wait (as libpq's
+ * own waits). */
 static int
-wait_socket(struct pq_backend *pq, bool for_write, double deadline)
+wait_fd(int sock, bool for_write, double deadline)
 {
 	struct pollfd p;
-	int sock = PQsocket(pq->conn);
 
 	if (sock < 0)
 		return -1;
@@ -386,6 +389,13 @@ wait_socket(struct pq_backend *pq, bool for_write, double deadline)
 		if (rc < 0 && errno != EINTR)
 			return -1;
 	}
+}
+
+/* Wait until the connection's socket is ready (wait_fd()). */
+static int
+wait_socket(struct pq_backend *pq, bool for_write, double deadline)
+{
+	return wait_fd(PQsocket(pq->conn), for_write, deadline);
 }
 
 /* Send @sql; false on failure (*timed_out when the deadline passed). */
@@ -857,14 +867,25 @@ open_session(struct pq_backend *pq,
 	return rc;
 }
 
+/* A failed connection's message into @err, and the connection closed. */
+static int
+conn_failed(PGconn *conn, struct migrate_backend_error *err)
+{
+	one_line(PQerrorMessage(conn), err->message, sizeof(err->message));
+	if (!err->message[0])
+		migrate__backend_fail(err, 0, NULL, "connection failed");
+	PQfinish(conn);
+	return MIGRATE_EBACKEND;
+}
+
 /*
- * Open a connection with our parameters into *@out (blocking connect,
- * bounded by connect_timeout), non-blocking afterwards.
+ * Start a connection with our parameters into *@out without waiting for
+ * the server (PQconnectStartParams()); open_finish() completes it.
  */
 static int
-open_conn(struct pq_backend *pq,
-	  PGconn **out,
-	  struct migrate_backend_error *err)
+open_start(struct pq_backend *pq,
+	   PGconn **out,
+	   struct migrate_backend_error *err)
 {
 	/*
 	 * dbname is expanded as a conninfo: what comes before it are
@@ -909,45 +930,131 @@ open_conn(struct pq_backend *pq,
 	keys[k] = NULL;
 	vals[k] = NULL;
 	*out = NULL;
-	conn = PQconnectdbParams(keys, vals, 1);
+	conn = PQconnectStartParams(keys, vals, 1);
 	if (!conn)
 		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
 					     "out of memory");
-	if (PQstatus(conn) != CONNECTION_OK) {
-		one_line(PQerrorMessage(conn), err->message,
-			 sizeof(err->message));
-		if (!err->message[0])
-			migrate__backend_fail(err, 0, NULL,
-					      "connection failed");
-		PQfinish(conn);
-		return MIGRATE_EBACKEND;
-	}
-	PQsetNoticeProcessor(conn, ignore_notice, NULL);
-	/* Round trips wait in poll() with a deadline (run_batch()). */
-	if (PQsetnonblocking(conn, 1) != 0) {
-		one_line(PQerrorMessage(conn), err->message,
-			 sizeof(err->message));
-		PQfinish(conn);
-		return MIGRATE_EBACKEND;
-	}
+	if (PQstatus(conn) == CONNECTION_BAD)
+		return conn_failed(conn, err);
 	*out = conn;
 	return 0;
 }
 
+/* The connect_timeout libpq took (the URL's, PGCONNECT_TIMEOUT or ours),
+ * in ms, as libpq counts it: at least 2 s; 0: none. */
+static double
+connect_timeout_ms(PGconn *conn)
+{
+	PQconninfoOption *opts = PQconninfo(conn), *o;
+	long s = 0;
+
+	for (o = opts; o && o->keyword; o++) {
+		if (strcmp(o->keyword, "connect_timeout") == 0 && o->val)
+			s = strtol(o->val, NULL, 10);
+	}
+	PQconninfoFree(opts);
+	if (s <= 0)
+		return 0;
+	return (double)(s < 2 ? 2 : s) * 1000.0;
+}
+
+/*
+ * Complete the connection *@conn that open_start() began (closed and
+ * NULL on failure), as PQconnectdbParams() would: connect_timeout bounds
+ * each server address tried, signals do not interrupt the wait. Then
+ * non-blocking.
+ */
 static int
-pq_connect(struct migrate_backend *be,
-	   const struct migrate_backend_config *cfg,
-	   struct migrate_backend_error *err)
+open_finish(PGconn **conn, struct migrate_backend_error *err)
+{
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	double timeout = connect_timeout_ms(*conn), deadline = 0;
+	const char *host = NULL, *port = NULL;
+	int sock = -1;
+	PGconn *c = *conn;
+
+	*conn = NULL;
+	while (st != PGRES_POLLING_OK) {
+		int w;
+
+		if (st != PGRES_POLLING_READING && st != PGRES_POLLING_WRITING)
+			return conn_failed(c, err);
+		/* A new address or host: a new connect_timeout. */
+		if (timeout > 0 && (PQsocket(c) != sock || PQhost(c) != host ||
+				    PQport(c) != port)) {
+			sock = PQsocket(c);
+			host = PQhost(c);
+			port = PQport(c);
+			deadline = clock_ms() + timeout;
+		}
+		w = wait_fd(PQsocket(c), st == PGRES_POLLING_WRITING, deadline);
+		if (w == 0) {
+			size_t n;
+
+			one_line(PQerrorMessage(c), err->message,
+				 sizeof(err->message));
+			n = strlen(err->message);
+			snprintf(err->message + n, sizeof(err->message) - n,
+				 "%stimeout expired", n ? " " : "");
+			PQfinish(c);
+			return MIGRATE_EBACKEND;
+		}
+		if (w < 0)
+			return conn_failed(c, err);
+		st = PQconnectPoll(c);
+	}
+	PQsetNoticeProcessor(c, ignore_notice, NULL);
+	/* Round trips wait in poll() with a deadline (run_batch()). */
+	if (PQsetnonblocking(c, 1) != 0)
+		return conn_failed(c, err);
+	*conn = c;
+	return 0;
+}
+
+/*
+ * Open a connection with our parameters into *@out (blocking connect,
+ * bounded by connect_timeout), non-blocking afterwards.
+ */
+static int
+open_conn(struct pq_backend *pq,
+	  PGconn **out,
+	  struct migrate_backend_error *err)
+{
+	int rc = open_start(pq, out, err);
+
+	return rc < 0 ? rc : open_finish(out, err);
+}
+
+/* connect_start(): the connection begun, not waited for. */
+static int
+pq_connect_start(struct migrate_backend *be,
+		 const struct migrate_backend_config *cfg,
+		 struct migrate_backend_error *err)
 {
 	struct pq_backend *pq = pq_of(be);
-	int rc;
 
 	if (pq->conn)
 		return migrate__backend_fail(err, MIGRATE_EINVAL, NULL,
 					     "already connected");
+	pq->cfg = cfg;
 	pq->io_timeout_ms = cfg->io_timeout_ms > 0 ? cfg->io_timeout_ms
 						   : PQ_IO_TIMEOUT_DEFAULT_MS;
-	rc = open_conn(pq, &pq->conn, err);
+	return open_start(pq, &pq->conn, err);
+}
+
+/* connect_finish(): wait for the connection, then make the session
+ * ours. */
+static int
+pq_connect_finish(struct migrate_backend *be, struct migrate_backend_error *err)
+{
+	struct pq_backend *pq = pq_of(be);
+	const struct migrate_backend_config *cfg = pq->cfg;
+	int rc;
+
+	if (!pq->conn || !cfg || pq->cancel)
+		return migrate__backend_fail(err, MIGRATE_EINVAL, NULL,
+					     "no connection started");
+	rc = open_finish(&pq->conn, err);
 	if (rc < 0)
 		return rc;
 	pq->cancel = PQgetCancel(pq->conn);
@@ -981,6 +1088,17 @@ pq_connect(struct migrate_backend *be,
 	pq->names.version_table = cfg->version_table;
 	pq->names.log_table = cfg->log_table;
 	return 0;
+}
+
+/* connect(): start and finish. */
+static int
+pq_connect(struct migrate_backend *be,
+	   const struct migrate_backend_config *cfg,
+	   struct migrate_backend_error *err)
+{
+	int rc = pq_connect_start(be, cfg, err);
+
+	return rc < 0 ? rc : pq_connect_finish(be, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2503,6 +2621,8 @@ migrate__backend_pq_new(struct migrate_backend **out,
 	pq->base = backend_init;
 	pq->base.name = "postgresql";
 	pq->base.connect = pq_connect;
+	pq->base.connect_start = pq_connect_start;
+	pq->base.connect_finish = pq_connect_finish;
 	pq->base.read_state = pq_read_state;
 	pq->base.lock = pq_lock;
 	pq->base.unlock = pq_unlock;

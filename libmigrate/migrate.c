@@ -223,12 +223,18 @@ open_failed(struct migrate *m, int rc)
 	return rc;
 }
 
-MIGRATE_EXPORT
-int
-migrate_open(struct migrate **out,
-	     struct migrate_registry *registry,
-	     struct migrate_backend *backend,
-	     const struct migrate_options *opts)
+/*
+ * What every open does before it needs the revisions: a handle in *@out
+ * that owns @registry and @backend, with the options copied and checked
+ * and the backend made (or checked). 0, or a negative code: *@out is NULL
+ * for MIGRATE_ENOMEM and a missing @out (both freed), else a failed
+ * handle (open_failed()).
+ */
+static int
+open_handle(struct migrate **out,
+	    struct migrate_registry *registry,
+	    struct migrate_backend *backend,
+	    const struct migrate_options *opts)
 {
 	const struct migrate_options def = MIGRATE_OPTIONS_INIT;
 	const char *missing;
@@ -294,23 +300,29 @@ migrate_open(struct migrate **out,
 				   m, MIGRATE_EINVAL,
 				   "backend '%s' does not provide %s()",
 				   m->be->name ? m->be->name : "?", missing));
+	return 0;
+oom:
+	migrate_close(m);
+	*out = NULL;
+	return MIGRATE_ENOMEM;
+}
 
-	if (!registry)
-		return open_failed(m, migrate__set_error(m, MIGRATE_EINVAL,
-							 "no registry given"));
-	rc = migrate_registry_validate(registry);
-	if (rc == MIGRATE_ENOMEM)
-		goto oom;
-	if (rc < 0)
-		return open_failed(
-			m,
-			migrate__set_error(m, rc, "%s",
-					   migrate_registry_errmsg(registry)));
+/* The registry's failure (migrate_registry_validate() or a load) as the
+ * handle's. */
+static int
+registry_failed(struct migrate *m, int rc)
+{
+	return open_failed(m,
+			   migrate__set_error(m, rc, "%s",
+					      migrate_registry_errmsg(m->reg)));
+}
 
-	memset(&m->berr, 0, sizeof(m->berr));
-	rc = m->be->connect(m->be, &m->cfg, &m->berr);
+/* The end of every open: @rc of connect() or connect_finish(). */
+static int
+connected(struct migrate *m, int rc)
+{
 	if (rc == MIGRATE_ENOMEM)
-		goto oom;
+		return rc;
 	if (rc < 0) {
 		migrate__backend_failed(m, MIGRATE_EBACKEND,
 					"cannot connect to the database");
@@ -322,10 +334,100 @@ migrate_open(struct migrate **out,
 	m->connected = true;
 	migrate__clear_error(m);
 	return 0;
-oom:
-	migrate_close(m);
+}
+
+/* Out of memory after open_handle(): nothing is handed out. */
+static int
+open_oom(struct migrate **out)
+{
+	migrate_close(*out);
 	*out = NULL;
 	return MIGRATE_ENOMEM;
+}
+
+MIGRATE_EXPORT
+int
+migrate_open(struct migrate **out,
+	     struct migrate_registry *registry,
+	     struct migrate_backend *backend,
+	     const struct migrate_options *opts)
+{
+	struct migrate *m;
+	int rc = open_handle(out, registry, backend, opts);
+
+	if (rc < 0)
+		return rc;
+	m = *out;
+	if (!registry)
+		return open_failed(m, migrate__set_error(m, MIGRATE_EINVAL,
+							 "no registry given"));
+	rc = migrate_registry_validate(registry);
+	if (rc == MIGRATE_ENOMEM)
+		return open_oom(out);
+	if (rc < 0)
+		return registry_failed(m, rc);
+	memset(&m->berr, 0, sizeof(m->berr));
+	rc = connected(m, m->be->connect(m->be, &m->cfg, &m->berr));
+	return rc == MIGRATE_ENOMEM ? open_oom(out) : rc;
+}
+
+MIGRATE_EXPORT
+int
+migrate_open_dir(struct migrate **out,
+		 const char *dir,
+		 struct migrate_backend *backend,
+		 const struct migrate_options *opts)
+{
+	struct migrate_registry *reg = NULL;
+	struct migrate *m;
+	int rc, load_rc, start_rc = 0;
+	bool started = false;
+
+	rc = migrate_registry_new(&reg);
+	if (rc < 0) {
+		migrate_backend_free(backend);
+		if (out)
+			*out = NULL;
+		return rc;
+	}
+	rc = open_handle(out, reg, backend, opts);
+	if (!out || !*out)
+		return rc;
+	m = *out;
+	/* The server forks and authenticates while the files load. */
+	if (rc == 0 && m->be->version >= 4 && m->be->connect_start &&
+	    m->be->connect_finish) {
+		memset(&m->berr, 0, sizeof(m->berr));
+		start_rc = m->be->connect_start(m->be, &m->cfg, &m->berr);
+		started = true;
+	}
+	load_rc = migrate_registry_load_dir(reg, dir);
+	if (load_rc == 0)
+		load_rc = migrate_registry_validate(reg);
+	if (load_rc < 0) {
+		/* The revisions' error comes first; a started connection
+		 * is dropped at once, not waited for. */
+		if (started) {
+			migrate_backend_free(m->be);
+			m->be = NULL;
+		}
+		if (load_rc == MIGRATE_ENOMEM)
+			return open_oom(out);
+		return registry_failed(m, load_rc);
+	}
+	if (rc < 0)
+		return rc;
+	if (!started) {
+		memset(&m->berr, 0, sizeof(m->berr));
+		rc = m->be->connect(m->be, &m->cfg, &m->berr);
+	} else if (start_rc < 0) {
+		rc = start_rc;
+	} else {
+		memset(&m->berr, 0, sizeof(m->berr));
+		rc = m->be->connect_finish(m->be, &m->berr);
+	}
+	rc = connected(m, rc);
+	return rc == MIGRATE_ENOMEM ? open_oom(out) : rc;
 }
 
 MIGRATE_EXPORT

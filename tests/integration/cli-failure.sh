@@ -156,3 +156,77 @@ expect 0 "the fixed revision applies after resolve"
 same "$(version_of "$DB4")" "r002" "at r002"
 m "$DB4" "$T/nt6" --revisions "$DD" check
 expect 0 "check after the fix"
+
+# A bad revision file is reported as ever (the text of a command that
+# does not connect, exit 3), also where the server never answers: the
+# connection begun while the files load is dropped at once, not waited
+# for (PGCONNECT_TIMEOUT is far past run's limit). A good directory
+# still connects.
+DBAD=$T/badrevs
+gen_chain "$DBAD" 1
+cat >"$DBAD/002_bad.sql" <<'SQL'
+-- A revision with an unknown section
+--
+-- Revision ID: r002
+-- Revises: r001
+-- Create Date: 2026-01-31
+
+-- migrate:sideways
+SELECT 1;
+SQL
+DB5=badfile_db
+fresh_db "$DB5"
+m "$DB5" "$T/bf0" --revisions "$DBAD" heads
+expect 3 "heads on a bad revision file"
+has "$T/bf0.err" "002_bad.sql:7" "the error names file:line"
+for cmd in "upgrade head" check; do
+	# shellcheck disable=SC2086 # the command's words
+	m "$DB5" "$T/bf1" --revisions "$DBAD" $cmd
+	expect 3 "$cmd on a bad revision file"
+	same "$(cat "$T/bf1.err")" "$(cat "$T/bf0.err")" \
+		"$cmd reports it as heads does"
+	m "$DB5" "$T/bf2" --revisions "$DBAD" --format json $cmd
+	expect 3 "$cmd --format json on a bad revision file"
+	has "$T/bf2.out" "002_bad.sql:7" "the JSON error names file:line"
+done
+python3 - "$T/silent" <<'PY' &
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    c, _ = s.accept()
+    while c.recv(4096):
+        pass  # never answer; EOF when the client drops it
+    open(sys.argv[1] + ".closed", "a").write("closed\n")
+    c.close()
+PY
+t_track $!
+for ((i = 0; i < 500; i++)); do
+	[ -s "$T/silent" ] && break
+	sleep_ms 10
+done
+[ -s "$T/silent" ] || fail "the silent listener did not start"
+SILENT="postgresql://postgres@127.0.0.1:$(cat "$T/silent")/$DB5"
+PGCONNECT_TIMEOUT=100000 run "$T/bf3" "$MIGRATE" --database-url "$SILENT" \
+	--revisions "$DBAD" upgrade head
+expect 3 "a bad revision file with a server that never answers"
+same "$(cat "$T/bf3.err")" "$(cat "$T/bf0.err")" \
+	"the revision error, no connection error"
+PGCONNECT_TIMEOUT=100000 run "$T/bf4" "$MIGRATE" --database-url "$SILENT" \
+	--revisions "$DBAD" check
+expect 3 "check: a bad revision file with a server that never answers"
+for ((i = 0; i < 500; i++)); do
+	[ "$(wc -l <"$T/silent.closed" 2>/dev/null || echo 0)" -ge 2 ] && break
+	sleep_ms 10
+done
+same "$(wc -l <"$T/silent.closed")" 2 "both connections were begun and dropped"
+rm "$DBAD/002_bad.sql"
+m "$DB5" "$T/bf5" --revisions "$DBAD" upgrade head
+expect 0 "the good directory applies"
+same "$(version_of "$DB5")" "r001" "at r001"
+m "$DB5" "$T/bf6" --revisions "$DBAD" check
+expect 0 "check on the good directory"

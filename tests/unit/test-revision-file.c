@@ -1067,6 +1067,233 @@ START_TEST(test_revfile_load_dir)
 
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* migrate_open_dir(): the load hidden behind the connection           */
+/* ------------------------------------------------------------------ */
+
+/* A memory backend that connects in two halves, counting its calls: what
+ * libpq does, with a finish that fails as an unreachable server would
+ * when split.fail_finish is set. */
+static struct {
+	int (*connect)(struct migrate_backend *,
+		       const struct migrate_backend_config *,
+		       struct migrate_backend_error *);
+	void (*free)(struct migrate_backend *);
+	const struct migrate_backend_config *cfg;
+	int starts, finishes, frees, fail_start, fail_finish;
+	size_t count_at_start; /* revisions loaded when start was called */
+} split;
+
+static int
+split_start(struct migrate_backend *be,
+	    const struct migrate_backend_config *cfg,
+	    struct migrate_backend_error *e)
+{
+	(void)be;
+	split.starts++;
+	split.cfg = cfg;
+	if (split.fail_start)
+		return migrate__backend_fail(e, MIGRATE_EBACKEND, NULL,
+					     "no route to host");
+	return 0;
+}
+
+static int
+split_finish(struct migrate_backend *be, struct migrate_backend_error *e)
+{
+	split.finishes++;
+	if (split.fail_finish)
+		return migrate__backend_fail(e, MIGRATE_EBACKEND, NULL,
+					     "timeout expired");
+	return split.connect(be, split.cfg, e);
+}
+
+static void
+split_free(struct migrate_backend *be)
+{
+	split.frees++;
+	split.free(be);
+}
+
+static struct migrate_backend *
+split_backend(int fail_start, int fail_finish)
+{
+	struct migrate_backend *be;
+
+	memset(&split, 0, sizeof(split));
+	ck_assert_int_eq(migrate_backend_memory_new(&be), 0);
+	ck_assert_uint_ge(be->version, 4);
+	split.connect = be->connect;
+	split.free = be->free;
+	split.fail_start = fail_start;
+	split.fail_finish = fail_finish;
+	be->connect_start = split_start;
+	be->connect_finish = split_finish;
+	be->free = split_free;
+	return be;
+}
+
+static const char bad002[] = "-- Users\n-- Revision ID: 002\n"
+			     "-- Revises: 001\n"
+			     "-- migrate:upgrade\nCREATE TABLE b ();\n"
+			     "-- migrate:nonsense\n";
+
+START_TEST(test_revfile_open_dir)
+{
+	struct tmp t;
+	struct migrate *m = NULL;
+	struct migrate_backend *be;
+	const char *const *heads;
+	size_t n;
+	char dir[256];
+
+	tmp_init(&t);
+	tmp_dir(&t, "rev");
+	tmp_file(&t, "rev/001_base.sql", rev001);
+	tmp_file(&t, "rev/002_users.sql", rev002);
+	snprintf(dir, sizeof(dir), "%s/rev", t.root);
+
+	/* Connected in two halves, the files loaded in between. */
+	be = split_backend(0, 0);
+	assert_ok(m, migrate_open_dir(&m, dir, be, NULL));
+	ck_assert_int_eq(split.starts, 1);
+	ck_assert_int_eq(split.finishes, 1);
+	ck_assert_int_eq(split.frees, 0);
+	ck_assert_uint_eq(migrate_registry_count(migrate_registry(m)), 2);
+	ck_assert_str_eq(migrate_registry_errmsg(migrate_registry(m)), "");
+	assert_ok(m, migrate_upgrade(m, "head"));
+	assert_ok(m, migrate_current(&heads, &n, m));
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(heads[0], "002");
+	migrate_close(m);
+	ck_assert_int_eq(split.frees, 1);
+
+	/* A backend without the halves: load, then connect(). */
+	ck_assert_int_eq(migrate_backend_memory_new(&be), 0);
+	assert_ok(m, migrate_open_dir(&m, dir, be, NULL));
+	assert_ok(m, migrate_upgrade(m, "head"));
+	migrate_close(m);
+
+	/* A good directory, a failed connection: the connect error. */
+	be = split_backend(0, 1);
+	ck_assert_int_eq(migrate_open_dir(&m, dir, be, NULL), MIGRATE_EBACKEND);
+	ck_assert_ptr_nonnull(m);
+	assert_contains(migrate_errmsg(m), "cannot connect to the database");
+	assert_contains(migrate_errmsg(m), "timeout expired");
+	ck_assert_str_eq(migrate_registry_errmsg(migrate_registry(m)), "");
+	migrate_close(m);
+	ck_assert_int_eq(split.frees, 1);
+	be = split_backend(1, 0);
+	ck_assert_int_eq(migrate_open_dir(&m, dir, be, NULL), MIGRATE_EBACKEND);
+	assert_contains(migrate_errmsg(m), "no route to host");
+	ck_assert_int_eq(split.finishes, 0);
+	migrate_close(m);
+
+	/* Bad options, good files: the options' error, no connection. */
+	{
+		struct migrate_options opts = MIGRATE_OPTIONS_INIT;
+
+		opts.lock_wait_ms = -1;
+		be = split_backend(0, 0);
+		ck_assert_int_eq(migrate_open_dir(&m, dir, be, &opts),
+				 MIGRATE_EINVAL);
+		assert_contains(migrate_errmsg(m), "lock_wait_ms");
+		ck_assert_int_eq(split.starts, 0);
+		migrate_close(m);
+		ck_assert_int_eq(split.frees, 1);
+	}
+
+	/* No place for the handle: the backend is freed all the same. */
+	be = split_backend(0, 0);
+	ck_assert_int_eq(migrate_open_dir(NULL, dir, be, NULL), MIGRATE_EINVAL);
+	ck_assert_int_eq(split.frees, 1);
+	ck_assert_int_eq(split.starts, 0);
+	tmp_cleanup(&t);
+}
+
+END_TEST
+
+/* A bad file is the error, before any connection error, and a started
+ * connection is dropped at once, never finished. */
+START_TEST(test_revfile_open_dir_bad_file_first)
+{
+	struct migrate_registry *reg = new_reg();
+	struct tmp t;
+	struct migrate *m = NULL;
+	struct migrate_backend *be;
+	struct migrate_options opts = MIGRATE_OPTIONS_INIT;
+	char dir[256], want[1024];
+	int status, fail_start;
+
+	tmp_init(&t);
+	tmp_dir(&t, "rev");
+	tmp_file(&t, "rev/001_base.sql", rev001);
+	tmp_file(&t, "rev/002_users.sql", bad002);
+	snprintf(dir, sizeof(dir), "%s/rev", t.root);
+	/* The message migrate_registry_load_dir() gives. */
+	ck_assert_int_eq(migrate_registry_load_dir(reg, dir), MIGRATE_EPARSE);
+	snprintf(want, sizeof(want), "%s", migrate_registry_errmsg(reg));
+	migrate_registry_free(reg);
+	assert_contains(want, "002_users.sql:6");
+
+	for (fail_start = 0; fail_start <= 1; fail_start++) {
+		be = split_backend(fail_start, 1);
+		ck_assert_int_eq(migrate_open_dir(&m, dir, be, NULL),
+				 MIGRATE_EPARSE);
+		ck_assert_ptr_nonnull(m);
+		ck_assert_str_eq(migrate_errmsg(m), want);
+		ck_assert_str_eq(migrate_registry_errmsg(migrate_registry(m)),
+				 want);
+		ck_assert_int_eq(split.starts, 1);
+		ck_assert_int_eq(split.finishes, 0);
+		/* Dropped before open returned. */
+		ck_assert_int_eq(split.frees, 1);
+		ck_assert_int_eq(migrate_verify(&status, NULL, m, 0),
+				 MIGRATE_EVERIFY);
+		ck_assert_int_eq(status, MIGRATE_STATUS_CANNOT_CONNECT);
+		ck_assert_int_eq(migrate_upgrade(m, NULL), MIGRATE_EBACKEND);
+		ck_assert_int_eq(migrate_cancel(m), 0);
+		ck_assert_ptr_null(migrate_native_connection(m));
+		migrate_close(m);
+		ck_assert_int_eq(split.frees, 1);
+	}
+
+	/* Bad options too: still the file first. */
+	opts.lock_wait_ms = -1;
+	be = split_backend(0, 0);
+	ck_assert_int_eq(migrate_open_dir(&m, dir, be, &opts), MIGRATE_EPARSE);
+	ck_assert_str_eq(migrate_errmsg(m), want);
+	migrate_close(m);
+	ck_assert_int_eq(split.frees, 1);
+
+	/* Without the halves: the same error, connect() never called. */
+	ck_assert_int_eq(migrate_backend_memory_new(&be), 0);
+	ck_assert_int_eq(migrate_open_dir(&m, dir, be, NULL), MIGRATE_EPARSE);
+	ck_assert_str_eq(migrate_errmsg(m), want);
+	migrate_close(m);
+
+	/* A graph error (an unknown parent) and a missing directory. */
+	ck_assert_int_eq(remove(t.made[--t.n]), 0);
+	tmp_file(&t, "rev/003_linked.sql", rev003);
+	be = split_backend(0, 1);
+	ck_assert_int_eq(migrate_open_dir(&m, dir, be, NULL),
+			 MIGRATE_ECONFLICT);
+	assert_contains(migrate_errmsg(m), "002");
+	ck_assert_int_eq(split.finishes, 0);
+	ck_assert_int_eq(split.frees, 1);
+	migrate_close(m);
+	be = split_backend(0, 1);
+	snprintf(want, sizeof(want), "%s/nope", t.root);
+	ck_assert_int_eq(migrate_open_dir(&m, want, be, NULL),
+			 MIGRATE_ENOTFOUND);
+	assert_contains(migrate_errmsg(m), "No such file or directory");
+	migrate_close(m);
+	ck_assert_int_eq(split.frees, 1);
+	tmp_cleanup(&t);
+}
+
+END_TEST
+
 START_TEST(test_revfile_load_dir_missing)
 {
 	struct tmp t;
@@ -1552,6 +1779,8 @@ revision_file_suite(void)
 	add_test(s, test_revfile_many_markers_linear);
 	add_test(s, test_revfile_load_dir);
 	add_test(s, test_revfile_load_dir_missing);
+	add_test(s, test_revfile_open_dir);
+	add_test(s, test_revfile_open_dir_bad_file_first);
 	add_test(s, test_revfile_load_dir_empty);
 	add_test(s, test_revfile_load_dir_symlink_loop);
 	add_test(s, test_revfile_load_dir_dangling);
