@@ -878,14 +878,14 @@ conn_failed(PGconn *conn, struct migrate_backend_error *err)
 	return MIGRATE_EBACKEND;
 }
 
-/*
- * Start a connection with our parameters into *@out without waiting for
- * the server (PQconnectStartParams()); open_finish() completes it.
- */
-static int
-open_start(struct pq_backend *pq,
-	   PGconn **out,
-	   struct migrate_backend_error *err)
+/* Our connection parameters: keys and values for PQconnectStartParams(). */
+struct conn_params {
+	const char *keys[12], *vals[12];
+	char connect_s[16], user_s[16];
+};
+
+static void
+conn_params(const struct pq_backend *pq, struct conn_params *p)
 {
 	/*
 	 * dbname is expanded as a conninfo: what comes before it are
@@ -898,39 +898,80 @@ open_start(struct pq_backend *pq,
 	 * UTF-8, and error positions count characters of what we send;
 	 * fallback_application_name only names us when the URL does not.
 	 */
-	const char *keys[12], *vals[12];
-	char connect_s[16], user_s[16];
 	size_t k = 0;
-	PGconn *conn;
 
 	if (!getenv("PGCONNECT_TIMEOUT")) {
 		/* libpq counts whole seconds, at least 2. */
-		snprintf(connect_s, sizeof(connect_s), "%d",
+		snprintf(p->connect_s, sizeof(p->connect_s), "%d",
 			 pq->io_timeout_ms < 2000
 				 ? 2
 				 : (pq->io_timeout_ms + 999) / 1000);
-		keys[k] = "connect_timeout";
-		vals[k++] = connect_s;
+		p->keys[k] = "connect_timeout";
+		p->vals[k++] = p->connect_s;
 	}
-	snprintf(user_s, sizeof(user_s), "%d", pq->io_timeout_ms);
-	keys[k] = "keepalives_idle";
-	vals[k++] = "10";
-	keys[k] = "keepalives_interval";
-	vals[k++] = "5";
-	keys[k] = "keepalives_count";
-	vals[k++] = "3";
-	keys[k] = "tcp_user_timeout";
-	vals[k++] = user_s;
-	keys[k] = "dbname";
-	vals[k++] = pq->conninfo;
-	keys[k] = "fallback_application_name";
-	vals[k++] = "migrate";
-	keys[k] = "client_encoding";
-	vals[k++] = "UTF8";
-	keys[k] = NULL;
-	vals[k] = NULL;
+	snprintf(p->user_s, sizeof(p->user_s), "%d", pq->io_timeout_ms);
+	p->keys[k] = "keepalives_idle";
+	p->vals[k++] = "10";
+	p->keys[k] = "keepalives_interval";
+	p->vals[k++] = "5";
+	p->keys[k] = "keepalives_count";
+	p->vals[k++] = "3";
+	p->keys[k] = "tcp_user_timeout";
+	p->vals[k++] = p->user_s;
+	p->keys[k] = "dbname";
+	p->vals[k++] = pq->conninfo;
+	p->keys[k] = "fallback_application_name";
+	p->vals[k++] = "migrate";
+	p->keys[k] = "client_encoding";
+	p->vals[k++] = "UTF8";
+	p->keys[k] = NULL;
+	p->vals[k] = NULL;
+}
+
+/* Does the URL (or PGHOST, PGHOSTADDR) name several servers? */
+static bool
+several_hosts(const char *conninfo)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL), *o;
+	const char *host = NULL, *hostaddr = NULL;
+	bool several;
+
+	for (o = opts; o && o->keyword; o++) {
+		if (strcmp(o->keyword, "host") == 0)
+			host = o->val;
+		else if (strcmp(o->keyword, "hostaddr") == 0)
+			hostaddr = o->val;
+	}
+	if (!host)
+		host = getenv("PGHOST");
+	if (!hostaddr)
+		hostaddr = getenv("PGHOSTADDR");
+	several = (host && strchr(host, ',')) ||
+		  (hostaddr && strchr(hostaddr, ','));
+	PQconninfoFree(opts);
+	return several;
+}
+
+/*
+ * Start a connection with our parameters into *@out without waiting for
+ * the server (PQconnectStartParams()); open_finish() completes it. With
+ * several servers, *@out stays NULL and open_finish() connects: libpq's
+ * own connect moves on to the next server when connect_timeout passes,
+ * which PQconnectPoll() cannot be told to do.
+ */
+static int
+open_start(struct pq_backend *pq,
+	   PGconn **out,
+	   struct migrate_backend_error *err)
+{
+	struct conn_params p;
+	PGconn *conn;
+
 	*out = NULL;
-	conn = PQconnectStartParams(keys, vals, 1);
+	if (several_hosts(pq->conninfo))
+		return 0;
+	conn_params(pq, &p);
+	conn = PQconnectStartParams(p.keys, p.vals, 1);
 	if (!conn)
 		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
 					     "out of memory");
@@ -961,19 +1002,35 @@ connect_timeout_ms(PGconn *conn)
 /*
  * Complete the connection *@conn that open_start() began (closed and
  * NULL on failure), as PQconnectdbParams() would: connect_timeout bounds
- * each server address tried, signals do not interrupt the wait. Then
+ * each server address tried, signals do not interrupt the wait; with
+ * several servers (*@conn NULL), PQconnectdbParams() itself. Then
  * non-blocking.
  */
 static int
-open_finish(PGconn **conn, struct migrate_backend_error *err)
+open_finish(struct pq_backend *pq,
+	    PGconn **conn,
+	    struct migrate_backend_error *err)
 {
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
-	double timeout = connect_timeout_ms(*conn), deadline = 0;
+	double timeout, deadline = 0;
 	const char *host = NULL, *port = NULL;
 	int sock = -1;
 	PGconn *c = *conn;
 
 	*conn = NULL;
+	if (!c) {
+		struct conn_params p;
+
+		conn_params(pq, &p);
+		c = PQconnectdbParams(p.keys, p.vals, 1);
+		if (!c)
+			return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+						     "out of memory");
+		if (PQstatus(c) != CONNECTION_OK)
+			return conn_failed(c, err);
+		st = PGRES_POLLING_OK;
+	}
+	timeout = connect_timeout_ms(c);
 	while (st != PGRES_POLLING_OK) {
 		int w;
 
@@ -1022,7 +1079,7 @@ open_conn(struct pq_backend *pq,
 {
 	int rc = open_start(pq, out, err);
 
-	return rc < 0 ? rc : open_finish(out, err);
+	return rc < 0 ? rc : open_finish(pq, out, err);
 }
 
 /* connect_start(): the connection begun, not waited for. */
@@ -1051,10 +1108,10 @@ pq_connect_finish(struct migrate_backend *be, struct migrate_backend_error *err)
 	const struct migrate_backend_config *cfg = pq->cfg;
 	int rc;
 
-	if (!pq->conn || !cfg || pq->cancel)
+	if (!cfg || pq->cancel)
 		return migrate__backend_fail(err, MIGRATE_EINVAL, NULL,
 					     "no connection started");
-	rc = open_finish(&pq->conn, err);
+	rc = open_finish(pq, &pq->conn, err);
 	if (rc < 0)
 		return rc;
 	pq->cancel = PQgetCancel(pq->conn);

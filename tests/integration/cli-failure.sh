@@ -223,8 +223,15 @@ for ((i = 0; i < 500; i++)); do
 	[ "$(wc -l <"$T/silent.closed" 2>/dev/null || echo 0)" -ge 2 ] && break
 	sleep_ms 10
 done
-same "$(wc -l <"$T/silent.closed")" 2 "both connections were begun and dropped"
+same "$(head -n 2 "$T/silent.closed" | wc -l)" 2 "both connections were begun and dropped"
 rm "$DBAD/002_bad.sql"
+# Several servers: the one that never answers is given up after
+# connect_timeout and the next one used, as libpq does.
+PGCONNECT_TIMEOUT=2 run "$T/bf7" "$MIGRATE" --database-url \
+	"postgresql://postgres@127.0.0.1:$(cat "$T/silent"),$MIGRATE_TEST_TCP_HOST:$PGPORT/$DB5" \
+	--revisions "$DBAD" check
+expect 1 "check through a server list whose first never answers"
+has "$T/bf7.out" "r001" "check names the pending revision"
 m "$DB5" "$T/bf5" --revisions "$DBAD" upgrade head
 expect 0 "the good directory applies"
 same "$(version_of "$DB5")" "r001" "at r001"
