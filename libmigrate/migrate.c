@@ -317,12 +317,23 @@ registry_failed(struct migrate *m, int rc)
 					      migrate_registry_errmsg(m->reg)));
 }
 
+/* Out of memory after open_handle(): nothing is handed out. */
+static int
+open_oom(struct migrate **out)
+{
+	migrate_close(*out);
+	*out = NULL;
+	return MIGRATE_ENOMEM;
+}
+
 /* The end of every open: @rc of connect() or connect_finish(). */
 static int
-connected(struct migrate *m, int rc)
+connected(struct migrate **out, int rc)
 {
+	struct migrate *m = *out;
+
 	if (rc == MIGRATE_ENOMEM)
-		return rc;
+		return open_oom(out);
 	if (rc < 0) {
 		migrate__backend_failed(m, MIGRATE_EBACKEND,
 					"cannot connect to the database");
@@ -334,15 +345,6 @@ connected(struct migrate *m, int rc)
 	m->connected = true;
 	migrate__clear_error(m);
 	return 0;
-}
-
-/* Out of memory after open_handle(): nothing is handed out. */
-static int
-open_oom(struct migrate **out)
-{
-	migrate_close(*out);
-	*out = NULL;
-	return MIGRATE_ENOMEM;
 }
 
 MIGRATE_EXPORT
@@ -367,8 +369,7 @@ migrate_open(struct migrate **out,
 	if (rc < 0)
 		return registry_failed(m, rc);
 	memset(&m->berr, 0, sizeof(m->berr));
-	rc = connected(m, m->be->connect(m->be, &m->cfg, &m->berr));
-	return rc == MIGRATE_ENOMEM ? open_oom(out) : rc;
+	return connected(out, m->be->connect(m->be, &m->cfg, &m->berr));
 }
 
 MIGRATE_EXPORT
@@ -426,8 +427,7 @@ migrate_open_dir(struct migrate **out,
 		memset(&m->berr, 0, sizeof(m->berr));
 		rc = m->be->connect_finish(m->be, &m->berr);
 	}
-	rc = connected(m, rc);
-	return rc == MIGRATE_ENOMEM ? open_oom(out) : rc;
+	return connected(out, rc);
 }
 
 MIGRATE_EXPORT
