@@ -241,13 +241,18 @@ struct migrate_backend {
 	 * without waiting for the server; connect_finish() waits for it and
 	 * does the rest of what connect() does, with the same bounds and
 	 * errors. The library calls either connect() or connect_start()
-	 * then, if that succeeded, connect_finish() or free() (free() must
-	 * drop a started connection without waiting). */
+	 * then, if that succeeded, connect_poll() any number of times and
+	 * connect_finish() or free() (free() must drop a started connection
+	 * without waiting). */
 	int (*connect_start)(struct migrate_backend *be,
 			     const struct migrate_backend_config *cfg,
 			     struct migrate_backend_error *err);
 	int (*connect_finish)(struct migrate_backend *be,
 			      struct migrate_backend_error *err);
+	/** May provide (with the two above). Between them: take the
+	 * connection as far as it goes without waiting (answer what the
+	 * server sent); a failure is kept for connect_finish(). */
+	void (*connect_poll)(struct migrate_backend *be);
 };
 
 /**
@@ -258,7 +263,7 @@ struct migrate_backend {
 	{                                                                      \
 		MIGRATE_BACKEND_VERSION, NULL, NULL, NULL, NULL, NULL, NULL,   \
 			NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,  \
-			NULL, NULL, NULL, NULL, NULL, NULL                     \
+			NULL, NULL, NULL, NULL, NULL, NULL, NULL               \
 	}
 
 /* ------------------------------------------------------------------ */

@@ -53,6 +53,8 @@ struct pq_backend {
 	char *conninfo;
 	/* Given to connect_start(), lives until free(). */
 	const struct migrate_backend_config *cfg;
+	/* What the connection being made waits for (PQconnectPoll()). */
+	PostgresPollingStatusType connect_st;
 	PGconn *conn;
 	PGcancel *cancel;    /* prepared at connect, for pq_cancel() */
 	int io_timeout_ms;   /* cfg->io_timeout_ms (or the default) */
@@ -959,15 +961,43 @@ several_hosts(const char *conninfo)
  * own connect moves on to the next server when connect_timeout passes,
  * which PQconnectPoll() cannot be told to do.
  */
+/*
+ * Take the connection being made as far as it goes without waiting: where
+ * it is made at once (a unix socket, loopback), the startup packet goes
+ * out and the server authenticates and starts the session meanwhile. *@st
+ * is what PQconnectPoll() last said (what it waits for).
+ */
+static void
+advance(PGconn *conn, PostgresPollingStatusType *st)
+{
+	int i;
+
+	for (i = 0; i < 8 && (*st == PGRES_POLLING_READING ||
+			      *st == PGRES_POLLING_WRITING);
+	     i++) {
+		struct pollfd pfd;
+
+		pfd.fd = PQsocket(conn);
+		pfd.events = (short)(*st == PGRES_POLLING_WRITING ? POLLOUT
+								  : POLLIN);
+		pfd.revents = 0;
+		if (pfd.fd < 0 || poll(&pfd, 1, 0) != 1)
+			return;
+		*st = PQconnectPoll(conn);
+	}
+}
+
 static int
 open_start(struct pq_backend *pq,
 	   PGconn **out,
+	   PostgresPollingStatusType *st,
 	   struct migrate_backend_error *err)
 {
 	struct conn_params p;
 	PGconn *conn;
 
 	*out = NULL;
+	*st = PGRES_POLLING_WRITING;
 	if (several_hosts(pq->conninfo))
 		return 0;
 	conn_params(pq, &p);
@@ -975,6 +1005,7 @@ open_start(struct pq_backend *pq,
 	if (!conn)
 		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
 					     "out of memory");
+	advance(conn, st);
 	if (PQstatus(conn) == CONNECTION_BAD)
 		return conn_failed(conn, err);
 	*out = conn;
@@ -1009,9 +1040,9 @@ connect_timeout_ms(PGconn *conn)
 static int
 open_finish(struct pq_backend *pq,
 	    PGconn **conn,
+	    PostgresPollingStatusType st,
 	    struct migrate_backend_error *err)
 {
-	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	double timeout, deadline = 0;
 	const char *host = NULL, *port = NULL;
 	int sock = -1;
@@ -1077,9 +1108,10 @@ open_conn(struct pq_backend *pq,
 	  PGconn **out,
 	  struct migrate_backend_error *err)
 {
-	int rc = open_start(pq, out, err);
+	PostgresPollingStatusType st;
+	int rc = open_start(pq, out, &st, err);
 
-	return rc < 0 ? rc : open_finish(pq, out, err);
+	return rc < 0 ? rc : open_finish(pq, out, st, err);
 }
 
 /* connect_start(): the connection begun, not waited for. */
@@ -1096,7 +1128,17 @@ pq_connect_start(struct migrate_backend *be,
 	pq->cfg = cfg;
 	pq->io_timeout_ms = cfg->io_timeout_ms > 0 ? cfg->io_timeout_ms
 						   : PQ_IO_TIMEOUT_DEFAULT_MS;
-	return open_start(pq, &pq->conn, err);
+	return open_start(pq, &pq->conn, &pq->connect_st, err);
+}
+
+/* connect_poll(): what can be done without waiting. */
+static void
+pq_connect_poll(struct migrate_backend *be)
+{
+	struct pq_backend *pq = pq_of(be);
+
+	if (pq->conn && !pq->cancel)
+		advance(pq->conn, &pq->connect_st);
 }
 
 /* connect_finish(): wait for the connection, then make the session
@@ -1111,7 +1153,7 @@ pq_connect_finish(struct migrate_backend *be, struct migrate_backend_error *err)
 	if (!cfg || pq->cancel)
 		return migrate__backend_fail(err, MIGRATE_EINVAL, NULL,
 					     "no connection started");
-	rc = open_finish(pq, &pq->conn, err);
+	rc = open_finish(pq, &pq->conn, pq->connect_st, err);
 	if (rc < 0)
 		return rc;
 	pq->cancel = PQgetCancel(pq->conn);
@@ -2680,6 +2722,7 @@ migrate__backend_pq_new(struct migrate_backend **out,
 	pq->base.connect = pq_connect;
 	pq->base.connect_start = pq_connect_start;
 	pq->base.connect_finish = pq_connect_finish;
+	pq->base.connect_poll = pq_connect_poll;
 	pq->base.read_state = pq_read_state;
 	pq->base.lock = pq_lock;
 	pq->base.unlock = pq_unlock;

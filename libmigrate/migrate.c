@@ -372,6 +372,16 @@ migrate_open(struct migrate **out,
 	return connected(out, m->be->connect(m->be, &m->cfg, &m->berr));
 }
 
+/* While the files load: the connection goes on (connect_poll()). */
+static void
+poll_connection(void *arg)
+{
+	struct migrate *m = arg;
+
+	if (m->be->connect_poll)
+		m->be->connect_poll(m->be);
+}
+
 MIGRATE_EXPORT
 int
 migrate_open_dir(struct migrate **out,
@@ -402,7 +412,8 @@ migrate_open_dir(struct migrate **out,
 		start_rc = m->be->connect_start(m->be, &m->cfg, &m->berr);
 		started = true;
 	}
-	load_rc = migrate_registry_load_dir(reg, dir);
+	load_rc = migrate__registry_load_dir(
+		reg, dir, started && start_rc == 0 ? poll_connection : NULL, m);
 	if (load_rc == 0)
 		load_rc = migrate_registry_validate(reg);
 	if (load_rc < 0) {

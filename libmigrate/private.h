@@ -186,6 +186,14 @@ int migrate__revision_parse(struct migrate_revision **out,
  * CPU and at most 8. */
 size_t migrate__load_threads(size_t n);
 
+/* migrate_registry_load_dir(), calling @tick(@tick_arg) (when not NULL)
+ * from the calling thread now and then while the files load: a backend
+ * advances its connection there (migrate_open_dir()). */
+int migrate__registry_load_dir(struct migrate_registry *reg,
+			       const char *path,
+			       void (*tick)(void *),
+			       void *tick_arg);
+
 /* CPUs this process may run on (its affinity mask where the system has
  * one, else the online count); at least 1. */
 size_t migrate__cpus(void);

@@ -66,6 +66,8 @@ struct load_job {
 	struct migrate_revision **revs; /* n slots; NULL: skipped or not read */
 	atomic_size_t next;             /* next index to claim */
 	atomic_size_t first_bad;        /* lowest failed index so far, or n */
+	void (*tick)(void *);           /* see migrate__registry_load_dir() */
+	void *tick_arg;
 };
 
 struct load_worker {
@@ -76,6 +78,7 @@ struct load_worker {
 	size_t cap;
 	struct buf path; /* "DIR/NAME" of the current file */
 	size_t bad;      /* index of this worker's failure (job->n: none) */
+	bool ticks;      /* the calling thread's: calls job->tick */
 	int rc;
 	struct migrate_diag diag;
 };
@@ -277,6 +280,8 @@ work(void *arg)
 		if (i >= job->n || i > atomic_load(&job->first_bad))
 			break;
 		rc = load_one(w, i);
+		if (w->ticks && job->tick)
+			job->tick(job->tick_arg);
 		if (!rc)
 			continue;
 		w->bad = i;
@@ -326,6 +331,7 @@ load_files(struct migrate_registry *reg, struct load_job *job)
 		workers[i].job = job;
 		workers[i].bad = job->n;
 	}
+	workers[0].ticks = true;
 	if (nw > 1) {
 		sigfillset(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -369,6 +375,15 @@ load_files(struct migrate_registry *reg, struct load_job *job)
 MIGRATE_EXPORT
 int
 migrate_registry_load_dir(struct migrate_registry *reg, const char *path)
+{
+	return migrate__registry_load_dir(reg, path, NULL, NULL);
+}
+
+int
+migrate__registry_load_dir(struct migrate_registry *reg,
+			   const char *path,
+			   void (*tick)(void *),
+			   void *tick_arg)
 {
 	struct load_job job;
 	struct entry *files = NULL;
@@ -447,6 +462,10 @@ migrate_registry_load_dir(struct migrate_registry *reg, const char *path)
 		job.dirfd = dirfd(dir);
 		job.files = files;
 		job.n = n;
+		job.tick = tick;
+		job.tick_arg = tick_arg;
+		if (tick)
+			tick(tick_arg);
 		rc = load_files(reg, &job);
 	}
 	closedir(dir);

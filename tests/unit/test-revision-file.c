@@ -1081,8 +1081,17 @@ static struct {
 	void (*free)(struct migrate_backend *);
 	const struct migrate_backend_config *cfg;
 	int starts, finishes, frees, fail_start, fail_finish;
-	size_t count_at_start; /* revisions loaded when start was called */
+	int polls, polls_out_of_turn; /* connect_poll(): all, not between */
 } split;
+
+static void
+split_poll(struct migrate_backend *be)
+{
+	(void)be;
+	split.polls++;
+	if (split.starts != 1 || split.finishes != 0 || split.frees != 0)
+		split.polls_out_of_turn++;
+}
 
 static int
 split_start(struct migrate_backend *be,
@@ -1129,6 +1138,7 @@ split_backend(int fail_start, int fail_finish)
 	split.fail_finish = fail_finish;
 	be->connect_start = split_start;
 	be->connect_finish = split_finish;
+	be->connect_poll = split_poll;
 	be->free = split_free;
 	return be;
 }
@@ -1159,6 +1169,9 @@ START_TEST(test_revfile_open_dir)
 	ck_assert_int_eq(split.starts, 1);
 	ck_assert_int_eq(split.finishes, 1);
 	ck_assert_int_eq(split.frees, 0);
+	/* The connection went on while the files loaded, only then. */
+	ck_assert_int_ge(split.polls, 1);
+	ck_assert_int_eq(split.polls_out_of_turn, 0);
 	ck_assert_uint_eq(migrate_registry_count(migrate_registry(m)), 2);
 	ck_assert_str_eq(migrate_registry_errmsg(migrate_registry(m)), "");
 	assert_ok(m, migrate_upgrade(m, "head"));
@@ -1246,6 +1259,9 @@ START_TEST(test_revfile_open_dir_bad_file_first)
 				 want);
 		ck_assert_int_eq(split.starts, 1);
 		ck_assert_int_eq(split.finishes, 0);
+		/* A start that failed is not polled. */
+		ck_assert_int_eq(split.polls > 0, !fail_start);
+		ck_assert_int_eq(split.polls_out_of_turn, 0);
 		/* Dropped before open returned. */
 		ck_assert_int_eq(split.frees, 1);
 		ck_assert_int_eq(migrate_verify(&status, NULL, m, 0),
