@@ -89,6 +89,12 @@ struct pq_backend {
 	/* Under the lock: the history table does not exist, so the tables
 	 * are created with plain DDL (ensure_sql()). */
 	bool log_missing;
+	/* How history rows get their ids (names.log_ids): the format of the
+	 * history table, learnt with the lock (lock_rows(); @log_ids_known
+	 * until the unlock), else before a write (learn_log_ids()); the next
+	 * id from the last state read (state_rows()). */
+	struct migrate_pg_log_ids log_ids;
+	bool log_ids_known;
 };
 
 static int ensure_now(struct pq_backend *pq, struct migrate_backend_error *err);
@@ -1186,6 +1192,9 @@ pq_connect_finish(struct migrate_backend *be, struct migrate_backend_error *err)
 	pq->names.schema = pq->schema;
 	pq->names.version_table = cfg->version_table;
 	pq->names.log_table = cfg->log_table;
+	pq->names.log_ids = &pq->log_ids;
+	pq->log_ids.source = MIGRATE_PG_ID_SEQUENCE;
+	pq->log_ids.next = 1;
 	return 0;
 }
 
@@ -1248,13 +1257,19 @@ state_rows(struct pq_backend *pq,
 	struct state_read *sr = payload;
 	int i, n = PQntuples(res), rc = 0;
 
-	(void)pq;
 	if (index == sr->version_index) {
 		for (i = 0; i < n && rc == 0; i++)
 			rc = migrate_state_add_head(sr->st,
 						    PQgetvalue(res, i, 0));
 	} else if (index == sr->history_index) {
 		rc = history_rows_to_state(sr->st, res);
+		/* The next history id: one more than the largest read. */
+		for (i = 0; i < n; i++) {
+			long long id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+
+			if (id >= pq->log_ids.next)
+				pq->log_ids.next = id + 1;
+		}
 	}
 	return rc;
 }
@@ -1350,6 +1365,7 @@ pq_read_state(struct migrate_backend *be,
 	sr.version_index = pq->read_only ? 1 : 0;
 	sr.history_index = sr.version_index + 1;
 again:
+	pq->log_ids.next = 1;
 	migrate__pg_read_state(&b, &pq->names, pq->read_only, legacy);
 	if (b.oom) {
 		buf_free(&b);
@@ -1455,8 +1471,8 @@ pq_lock_holder(struct migrate_backend *be,
 
 struct lock_read {
 	bool granted;
-	bool probe;       /* the last column says whether the history
-			     table is missing */
+	bool probe;       /* whether to learn if the history table is
+			     missing */
 	bool log_missing; /* ... and it is */
 	struct state_read sr;
 };
@@ -1470,11 +1486,21 @@ lock_rows(struct pq_backend *pq,
 	struct lock_read *lr = payload;
 
 	if (index == LOCK_TRY_INDEX) {
+		/* The last column: migrate__pg_log_id_has_default(). */
+		int last = PQnfields(res) - 1;
+		bool missing;
+
 		lr->granted =
 			PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
-		lr->log_missing =
-			lr->granted && lr->probe &&
-			PQgetvalue(res, 0, PQnfields(res) - 1)[0] == 't';
+		if (!lr->granted)
+			return 0;
+		missing = PQgetisnull(res, 0, last);
+		lr->log_missing = lr->probe && missing;
+		/* A missing table is created in this format. */
+		pq->log_ids.source = MIGRATE_PG_ID_COUNTER;
+		if (!missing && PQgetvalue(res, 0, last)[0] == 't')
+			pq->log_ids.source = MIGRATE_PG_ID_SEQUENCE;
+		pq->log_ids_known = true;
 		return 0;
 	}
 	return lr->granted ? state_rows(pq, res, index, &lr->sr) : 0;
@@ -1507,17 +1533,19 @@ lock_try(struct pq_backend *pq, struct migrate_backend_error *err)
 			&b,
 			", set_config('idle_session_timeout', '%d', false), set_config('idle_in_transaction_session_timeout', '%d', false)",
 			pq->io_timeout_ms, pq->io_timeout_ms);
-	/* A first run (the last read found no version table): is there a
-	 * history table? (plain DDL when not, see ensure_sql()) */
+	/* The format of the history table (how its rows get their ids), and
+	 * whether it is missing: in a first run (the last read found no
+	 * version table), the tables are then made with plain DDL (see
+	 * ensure_sql()). */
 	memset(&lr, 0, sizeof(lr));
 	lr.probe = read && pq->vt_missing_seen && !pq->schema_given;
-	if (lr.probe) {
-		buf_puts(&b, ", ");
-		migrate__pg_log_missing(&b, &pq->names);
-	}
+	buf_puts(&b, ", ");
+	migrate__pg_log_id_has_default(&b, &pq->names);
 	buf_puts(&b, ";\nCOMMIT;\n");
-	if (read)
+	if (read) {
+		pq->log_ids.next = 1;
 		migrate__pg_read_state(&b, &pq->names, false, false);
+	}
 	if (b.oom) {
 		buf_free(&b);
 		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
@@ -1625,6 +1653,7 @@ pq_unlock(struct migrate_backend *be, struct migrate_backend_error *err)
 	rc = ensure_now(pq, err);
 	/* Known under the lock only. */
 	pq->log_missing = false;
+	pq->log_ids_known = false;
 	buf_puts(&b, "SELECT pg_advisory_unlock(");
 	migrate__pg_lock_key_value(&b, &pq->names);
 	buf_puts(&b, ")");
@@ -1804,6 +1833,58 @@ refuse_read_only(struct pq_backend *pq, struct migrate_backend_error *err)
 		return migrate__backend_fail(err, MIGRATE_EREADONLY, NULL,
 					     "the connection is read-only");
 	return 0;
+}
+
+/*
+ * Before a write: how history rows get their ids, when no lock try has
+ * said (a caller that writes without the lock, as the backend's tests
+ * do): the same probe as the lock try's, and the largest id of this
+ * version table's rows.
+ */
+static int
+learn_log_ids(struct pq_backend *pq, struct migrate_backend_error *err)
+{
+	struct buf b = BUF_INIT;
+	PGresult *res;
+	int rc = 0;
+
+	if (pq->log_ids_known)
+		return 0;
+	buf_puts(&b, "SELECT ");
+	migrate__pg_log_id_has_default(&b, &pq->names);
+	res = query_rows(pq, &b, 1, err, &rc);
+	if (!res)
+		return rc;
+	pq->log_ids.source = MIGRATE_PG_ID_COUNTER;
+	pq->log_ids.next = 1;
+	if (!PQgetisnull(res, 0, 0) && PQgetvalue(res, 0, 0)[0] == 't')
+		pq->log_ids.source = MIGRATE_PG_ID_SEQUENCE;
+	else if (!PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		buf_puts(&b, "SELECT coalesce(max(id), 0) + 1 FROM ");
+		migrate__pg_log_table(&b, &pq->names);
+		buf_puts(&b, " WHERE ");
+		migrate__pg_log_scope(&b, &pq->names);
+		res = query_rows(pq, &b, 1, err, &rc);
+		if (!res)
+			return rc;
+		pq->log_ids.next = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	}
+	PQclear(res);
+	pq->log_ids_known = true;
+	return 0;
+}
+
+/* What every write checks first. */
+static int
+ready_to_write(struct pq_backend *pq, struct migrate_backend_error *err)
+{
+	int rc = refuse_read_only(pq, err);
+
+	if (rc == 0 && !pq->conn)
+		rc = migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
+					   "not connected");
+	return rc < 0 ? rc : learn_log_ids(pq, err);
 }
 
 /* Create the pending bookkeeping tables now, on their own (in the open
@@ -2005,13 +2086,10 @@ pq_record(struct migrate_backend *be,
 	struct pq_backend *pq = pq_of(be);
 	struct buf b = BUF_INIT;
 	bool in_txn;
-	int rc = refuse_read_only(pq, err);
+	int rc = ready_to_write(pq, err);
 
 	if (rc < 0)
 		return rc;
-	if (!pq->conn)
-		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
-					     "not connected");
 	in_txn = PQtransactionStatus(pq->conn) != PQTRANS_IDLE;
 	/* What is pending goes first: the tables, then the run's deferred
 	 * bookkeeping (this record builds on its version change). */
@@ -2095,13 +2173,10 @@ pq_run_step(struct migrate_backend *be,
 	struct buf b = BUF_INIT;
 	struct batch bt;
 	double t0;
-	int rc = refuse_read_only(pq, err);
+	int rc = ready_to_write(pq, err);
 
 	if (rc < 0)
 		return rc;
-	if (!pq->conn)
-		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
-					     "not connected");
 	if (!step->sql || !step->record)
 		return migrate__backend_fail(err, MIGRATE_EINVAL, NULL,
 					     "run_step: no SQL or record");
@@ -2216,14 +2291,12 @@ pq_run_steps(struct migrate_backend *be,
 	struct step_slot *slot;
 	struct buf b = BUF_INIT;
 	size_t first = 0, k;
-	int rc = refuse_read_only(pq, err);
+	int rc;
 
 	*n_done = 0;
+	rc = ready_to_write(pq, err);
 	if (rc < 0)
 		return rc;
-	if (!pq->conn)
-		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
-					     "not connected");
 	slot = calloc(n ? n : 1, sizeof(*slot));
 	if (!slot)
 		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,

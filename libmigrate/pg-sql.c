@@ -66,11 +66,78 @@ migrate__pg_log_is_scoped(struct buf *b, const struct migrate_pg_names *n)
 }
 
 void
-migrate__pg_log_missing(struct buf *b, const struct migrate_pg_names *n)
+migrate__pg_log_id_has_default(struct buf *b, const struct migrate_pg_names *n)
 {
-	buf_puts(b, "to_regclass(");
+	buf_puts(b, "(SELECT atthasdef FROM pg_attribute WHERE attrelid = "
+		    "to_regclass(");
 	qualified_literal(b, n, n->log_table);
-	buf_puts(b, ") IS NULL");
+	buf_puts(b, ") AND attname = 'id' AND NOT attisdropped)");
+}
+
+void
+migrate__pg_log_id_start(struct buf *b, const struct migrate_pg_names *n)
+{
+	struct buf body = BUF_INIT;
+
+	buf_puts(&body, "\tPERFORM set_config('migrate.log_id', CASE WHEN ");
+	migrate__pg_log_id_has_default(&body, n);
+	buf_puts(&body, " THEN '' ELSE (SELECT coalesce(max(id), 0) FROM ");
+	migrate__pg_log_table(&body, n);
+	buf_puts(&body, " WHERE ");
+	migrate__pg_log_scope(&body, n);
+	buf_puts(&body, ")::text END, false);\n");
+	migrate__pg_do_block(b, NULL, &body);
+	buf_free(&body);
+}
+
+/* The id of the next history row, counted up (see
+ * struct migrate_pg_log_ids). */
+static void
+log_id_value(struct buf *b, const struct migrate_pg_names *n)
+{
+	struct migrate_pg_log_ids *ids = n->log_ids;
+
+	switch (ids ? ids->source : MIGRATE_PG_ID_SEQUENCE) {
+	case MIGRATE_PG_ID_COUNTER:
+		buf_printf(b, "%lld", ids->next++);
+		break;
+	case MIGRATE_PG_ID_SETTING:
+		buf_puts(b, "(CASE current_setting('migrate.log_id') WHEN '' "
+			    "THEN nextval(pg_get_serial_sequence(");
+		qualified_literal(b, n, n->log_table);
+		buf_puts(b, ", 'id')) ELSE set_config('migrate.log_id', "
+			    "(current_setting('migrate.log_id')::bigint + 1)"
+			    "::text, false)::bigint END)");
+		break;
+	case MIGRATE_PG_ID_SEQUENCE:
+	default:
+		buf_puts(b, "DEFAULT");
+		break;
+	}
+}
+
+/* The first MIGRATE_PG_LOG_ERROR_MAX characters of UTF-8 @s, as a
+ * literal. */
+static void
+log_error_literal(struct buf *b, const char *s)
+{
+	struct buf cut = BUF_INIT;
+	size_t i = 0, chars = 0;
+
+	for (; s[i]; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80 &&
+		    chars++ == MIGRATE_PG_LOG_ERROR_MAX)
+			break;
+	if (!s[i]) {
+		buf_sql_literal(b, s);
+		return;
+	}
+	buf_append(&cut, s, i);
+	if (cut.oom)
+		b->oom = true;
+	else
+		buf_sql_literal(b, cut.data);
+	buf_free(&cut);
 }
 
 void
@@ -188,19 +255,27 @@ pkey_name(struct buf *b, const char *table)
 	buf_puts(b, "_pkc");
 }
 
-/* The history table's columns, in order. */
+/*
+ * The history table's columns, in order. One relation: the id comes from
+ * its writers (struct migrate_pg_log_ids), and every column is bounded,
+ * so that no row can outgrow PostgreSQL's TOAST threshold (about 2 kB;
+ * text in UTF-8 counts 4 bytes a character) and the table gets no TOAST
+ * table and index. Identifiers are "name", as in PostgreSQL's catalogs.
+ */
+#define STR_(x) #x
+#define STR(x)  STR_(x)
 static const char *const log_columns[] = {
-	"id bigserial PRIMARY KEY",
+	"id bigint NOT NULL",
 	"revision varchar(32) NOT NULL",
-	"direction text NOT NULL CHECK (direction IN ('up', 'down'))",
-	"operation text NOT NULL",
-	"checksum text",
+	"direction varchar(4) NOT NULL CHECK (direction IN ('up', 'down'))",
+	"operation varchar(16) NOT NULL",
+	"checksum varchar(64)",
 	"started_at timestamptz",
 	"duration_ms double precision",
-	"db_user text DEFAULT current_user",
+	"db_user name DEFAULT current_user",
 	"success boolean NOT NULL",
-	"error text",
-	"version_table text NOT NULL",
+	"error varchar(" STR(MIGRATE_PG_LOG_ERROR_MAX) ")",
+	"version_table name NOT NULL",
 };
 
 /* "CREATE TABLE IF NOT EXISTS <version table> (...);", Alembic's DDL,
@@ -488,6 +563,8 @@ log_values(struct buf *b,
 	   const char *success_sql)
 {
 	buf_puts(b, "(");
+	log_id_value(b, n);
+	buf_puts(b, ", ");
 	buf_sql_literal(b, rec->revision ? rec->revision : "");
 	buf_puts(b, rec->direction == MIGRATE_DOWN ? ", 'down', " : ", 'up', ");
 	buf_sql_literal(b, rec->operation ? rec->operation : "");
@@ -519,7 +596,7 @@ log_values(struct buf *b,
 		break;
 	}
 	buf_printf(b, ",\n\t%s, ", success_sql);
-	buf_sql_literal(b, rec->error ? rec->error : "");
+	log_error_literal(b, rec->error ? rec->error : "");
 	buf_puts(b, ", ");
 	buf_sql_literal(b, n->version_table);
 	buf_puts(b, ")");
@@ -568,8 +645,9 @@ migrate__pg_bookkeeping_rows(struct buf *b,
 	}
 	buf_puts(b, "INSERT INTO ");
 	migrate__pg_log_table(b, n);
-	buf_puts(b, " (revision, direction, operation, checksum, started_at, "
-		    "duration_ms, success, error, version_table)\n");
+	buf_puts(b,
+		 " (id, revision, direction, operation, checksum, "
+		 "started_at, duration_ms, success, error, version_table)\n");
 	buf_puts(b, "VALUES ");
 	for (i = 0; i < n_rows; i++) {
 		const char *ok = "true";

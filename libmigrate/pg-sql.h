@@ -27,6 +27,32 @@
 
 #include "private.h"
 
+/*
+ * Where a history row's id comes from. The id orders a version table's
+ * history rows (the newest success of a revision decides, see state.c).
+ * The history table this library creates has a plain "id bigint" (no
+ * sequence, no key: two relations fewer to create in a first run, about
+ * 5 ms of a fresh database's first commit): its writers hold the
+ * migration lock of their version table, and rows are only compared with
+ * rows of the same version table, so the next id is one more than the
+ * largest id of the version table's rows, which every writer has just read
+ * under the lock (or, in the script, reads itself). A history table of the
+ * format before has "id bigserial PRIMARY KEY": its rows keep taking
+ * their id from its sequence, as the writers before did.
+ */
+enum migrate_pg_id_source {
+	MIGRATE_PG_ID_SEQUENCE, /* the column default (old format) */
+	MIGRATE_PG_ID_COUNTER,  /* struct migrate_pg_log_ids.next, counted up */
+	/* the session setting migrate.log_id, counted up by the statement
+	 * itself (the script: see migrate__pg_log_id_start()) */
+	MIGRATE_PG_ID_SETTING,
+};
+
+struct migrate_pg_log_ids {
+	enum migrate_pg_id_source source;
+	long long next; /* MIGRATE_PG_ID_COUNTER: the next row's id */
+};
+
 /* Where the bookkeeping lives. */
 struct migrate_pg_names {
 	/* NULL: unqualified names, found through search_path, and
@@ -34,7 +60,14 @@ struct migrate_pg_names {
 	const char *schema;
 	const char *version_table;
 	const char *log_table;
+	/* How the bookkeeping writes history ids (counted up as rows are
+	 * written). */
+	struct migrate_pg_log_ids *log_ids;
 };
+
+/* The longest error message a history row keeps, in characters: the
+ * history table has no TOAST table, so its rows have a bounded size. */
+#define MIGRATE_PG_LOG_ERROR_MAX 300
 
 /* Message prefix of the errors our own bookkeeping raises (SQLSTATE
  * 40001) when the version table is not what the step expects. */
@@ -60,8 +93,17 @@ void migrate__pg_log_scope(struct buf *b, const struct migrate_pg_names *n);
  * column (false when the table does not exist). */
 void migrate__pg_log_is_scoped(struct buf *b, const struct migrate_pg_names *n);
 
-/* A boolean SQL expression: the history table does not exist. */
-void migrate__pg_log_missing(struct buf *b, const struct migrate_pg_names *n);
+/* A boolean SQL expression: NULL when the history table does not exist,
+ * true when its id has a default (the format before: a sequence), false
+ * when it is this format's plain id. */
+void migrate__pg_log_id_has_default(struct buf *b,
+				    const struct migrate_pg_names *n);
+
+/* One statement (the script's, with its ';', no result row) that starts
+ * MIGRATE_PG_ID_SETTING: migrate.log_id becomes the largest id of this
+ * version table's history rows, or '' when the history table takes its
+ * ids from a sequence. After migrate__pg_ensure_tables(). */
+void migrate__pg_log_id_start(struct buf *b, const struct migrate_pg_names *n);
 
 /* Wrap @body (PL/pgSQL statements, each line ending in '\n') and the
  * optional @declare section into "DO $tag$ ... $tag$;\n", with a dollar

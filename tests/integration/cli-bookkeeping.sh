@@ -151,6 +151,11 @@ expect 0 "B is at head after its script"
 same "$(q -d "$DB" -c "SELECT count(*) FROM migrate_log
 	WHERE version_table = 'b_version' AND revision = 'r004' AND success")" 1 \
 	"the script's history row names B's version table"
+# Ids order each application's rows (the history table has no sequence):
+# online and script rows of B count on from the largest of B's own.
+same "$(q -d "$DB" -c "SELECT string_agg(revision || '/' || id, ' ' ORDER BY
+	id) FROM migrate_log WHERE version_table = 'b_version'")" \
+	"r001/1 r002/2 r003/3 r004/4" "B's rows have the ids 1 to 4, in order"
 m "$DB" "$T/a-dirty3" --revisions "$A" check
 expect 1 "A is still dirty after B's script"
 
@@ -228,6 +233,10 @@ for mode in online offline; do
 	expect 0 "$mode: a second application joins the converted history table"
 	m "$DB" "$T/l-bcheck" --revisions "$B" --version-table b_version check
 	expect 0 "$mode: and sees none of the first's rows"
+	same "$(q -d "$DB" -c "SELECT (SELECT last_value FROM
+		migrate_log_id_seq) = max(id) AND count(*) = count(DISTINCT id)
+		FROM migrate_log")" t \
+		"$mode: the old format's rows still take their ids from its sequence"
 done
 
 # A first run (no version table of its own yet) on a history table of the

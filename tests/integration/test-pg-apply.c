@@ -243,10 +243,11 @@ START_TEST(test_pg_verify_every_status)
 	}
 
 	/* dirty: a non-transactional revision stopped part-way */
-	pgt_exec(c, "INSERT INTO migrate_log (revision, direction, operation, "
-		    "checksum, success, error, version_table) VALUES ('003', "
-		    "'up', 'dirty', '', false, 'statement 2 of 2 failed', "
-		    "'alembic_version')");
+	pgt_exec(c, "INSERT INTO migrate_log (id, revision, direction, "
+		    "operation, checksum, success, error, version_table) "
+		    "SELECT max(id) + 1, '003', 'up', 'dirty', '', false, "
+		    "'statement 2 of 2 failed', 'alembic_version' FROM "
+		    "migrate_log");
 	m = pgt_open(pgt_chain(), NULL, &ro);
 	ck_assert_int_eq(verify_status(m, 0, &status), MIGRATE_EVERIFY);
 	ck_assert_int_eq(status, MIGRATE_STATUS_DIRTY);
@@ -599,6 +600,79 @@ START_TEST(test_pg_checksums_recorded)
 
 END_TEST
 
+START_TEST(test_pg_history_table_is_one_relation)
+{
+	/* The history table is one relation (no sequence, no key, no TOAST
+	 * table: a first run creates five relations fewer) and its ids
+	 * follow the writes of every kind of run; an error longer than the
+	 * table keeps is cut on a character boundary. */
+	static const char *const files[] = {
+		"revisions/001_a.sql",
+		"-- Revision ID: 001\n"
+		"-- Revises:\n"
+		"-- migrate:upgrade\n"
+		"CREATE TABLE a (id integer);\n"
+		"-- migrate:downgrade\n"
+		"DROP TABLE a;\n",
+		"revisions/002_b.sql",
+		"-- Revision ID: 002\n"
+		"-- Revises: 001\n"
+		"-- migrate:upgrade\n"
+		"CREATE TABLE b (id integer);\n"
+		"-- migrate:downgrade\n"
+		"DROP TABLE b;\n",
+		"revisions/003_long_error.sql",
+		"-- Revision ID: 003\n"
+		"-- Revises: 002\n"
+		"-- migrate:upgrade\n"
+		"DO $$ BEGIN RAISE EXCEPTION '%', repeat('\xc3\xa9', 400); END $$;\n"
+		"-- migrate:downgrade\n"
+		"SELECT 1;\n",
+		NULL,
+	};
+	struct migrate_options single = MIGRATE_OPTIONS_INIT;
+	struct migrate *m = pgt_open(pgt_registry(files), NULL, NULL);
+	PGconn *c = pgt_connect(NULL);
+	char *v;
+
+	assert_ok(m, migrate_upgrade(m, "002"));
+	ck_assert_int_eq(
+		pgt_long(c, "SELECT count(*) FROM pg_class WHERE oid = "
+			    "'migrate_log'::regclass AND reltoastrelid = 0 "
+			    "AND NOT relhasindex"),
+		1);
+	ck_assert_int_eq(
+		pgt_long(c, "SELECT count(*) FROM pg_depend d JOIN pg_class s "
+			    "ON s.oid = d.objid WHERE d.refobjid = "
+			    "'migrate_log'::regclass AND s.relkind = 'S'"),
+		0);
+	assert_ok(m, migrate_downgrade(m, "001"));
+	ck_assert_int_eq(migrate_upgrade(m, "head"), MIGRATE_EBACKEND);
+	migrate_close(m);
+	single.flags |= MIGRATE_OPEN_SINGLE_TRANSACTION;
+	m = pgt_open(pgt_registry(files), NULL, &single);
+	assert_ok(m, migrate_downgrade(m, "base"));
+	migrate_close(m);
+	v = pgt_rows(c, "SELECT string_agg(id || ' ' || revision || ' ' || "
+			"direction || ' ' || success, ', ' ORDER BY id) FROM "
+			"migrate_log");
+	/* (5: the failed step's own row, rolled back with it; a gap, as a
+	 * sequence leaves one) */
+	ck_assert_str_eq(v, "1 001 up true, 2 002 up true, 3 002 down true, "
+			    "4 002 up true, 6 003 up false, 7 002 down true, "
+			    "8 001 down true\n");
+	free(v);
+	ck_assert_int_eq(
+		pgt_long(c,
+			 "SELECT count(*) FROM migrate_log WHERE NOT success "
+			 "AND char_length(error) = 300 AND error LIKE "
+			 "'%' || repeat(U&'\\00E9', 200)"),
+		1);
+	PQfinish(c);
+}
+
+END_TEST
+
 START_TEST(test_pg_alembic_database_is_continued)
 {
 	struct migrate *m;
@@ -851,7 +925,7 @@ START_TEST(test_pg_applied_set_follows_last_success)
 	pgt_exec(c, "UPDATE alembic_version SET version_num = 'zzz'");
 	pgt_exec(
 		c,
-		"INSERT INTO migrate_log (version_table, revision, direction, operation, success) SELECT version_table, 'zzz', 'up', 'upgrade', true FROM migrate_log LIMIT 1");
+		"INSERT INTO migrate_log (id, version_table, revision, direction, operation, success) SELECT max(id) + 1, min(version_table), 'zzz', 'up', 'upgrade', true FROM migrate_log");
 
 	/* A build whose head is 002: every revision it knows is applied. */
 	ck_assert_int_eq(migrate_registry_new(&short_reg), 0);
@@ -1003,6 +1077,7 @@ pg_apply_suite(void)
 	add_test(s, test_pg_round_trips);
 	add_test(s, test_pg_lock_waits_for_release);
 	add_test(s, test_pg_checksums_recorded);
+	add_test(s, test_pg_history_table_is_one_relation);
 	add_test(s, test_pg_alembic_database_is_continued);
 	add_test(s, test_pg_custom_schema_and_tables);
 	add_test(s, test_pg_readonly_handle);

@@ -142,7 +142,7 @@ START_TEST(test_script_upgrade_structure)
 	ck_assert_ptr_nonnull(strstr(s, "SET version_num = '002' WHERE "
 					"version_num = '001'"));
 	/* the non-transactional step: dirty mark, statements, bookkeeping */
-	assert_order(s, "VALUES ('003', 'up', 'dirty'",
+	assert_order(s, "END), '003', 'up', 'dirty'",
 		     "CREATE INDEX CONCURRENTLY a_x");
 	assert_order(s, "CREATE INDEX CONCURRENTLY a_x",
 		     "SET version_num = '003' WHERE version_num = '002'");
@@ -172,7 +172,7 @@ START_TEST(test_script_downgrade_from_heads)
 					"version_num = '002'"));
 	ck_assert_ptr_nonnull(strstr(s, "DELETE FROM \"alembic_version\" WHERE "
 					"version_num = '001'"));
-	ck_assert_ptr_nonnull(strstr(s, "VALUES ('001', 'down', "
+	ck_assert_ptr_nonnull(strstr(s, "::bigint END), '001', 'down', "
 					"'downgrade'"));
 	free(s);
 	migrate_registry_free(reg);
@@ -315,7 +315,7 @@ END_TEST
 /* ---- pg-sql.c builders ------------------------------------------- */
 
 static const struct migrate_pg_names names = { "public", "alembic_version",
-					       "migrate_log" };
+					       "migrate_log", NULL };
 
 START_TEST(test_pg_sql_bookkeeping_merge)
 {
@@ -363,6 +363,67 @@ START_TEST(test_pg_sql_bookkeeping_merge)
 
 END_TEST
 
+START_TEST(test_pg_sql_log_ids_and_error_length)
+{
+	/* Each history row gets the next id of its source, in row order:
+	 * counted by the library (online, this format's history table), by
+	 * the session setting (the script), or the old format's sequence. */
+	struct migrate_pg_log_ids ids = { MIGRATE_PG_ID_COUNTER, 41 };
+	struct migrate_pg_names n = { "public", "alembic_version",
+				      "migrate_log", &ids };
+	struct migrate_record rows[2];
+	struct buf b = BUF_INIT, err = BUF_INIT;
+	const char *p;
+	size_t i;
+
+	memset(rows, 0, sizeof(rows));
+	rows[0].revision = "a";
+	rows[0].operation = rows[1].operation = "upgrade";
+	rows[0].success = rows[1].success = 1;
+	rows[1].revision = "b";
+	/* 299 ASCII characters and 3 of two bytes: the history keeps the
+	 * first 300 characters (301 bytes), never half a character */
+	for (i = 0; i < 299; i++)
+		buf_puts(&err, "x");
+	buf_puts(&err, "\xc3\xa9\xc3\xa9\xc3\xa9");
+	rows[1].error = err.data;
+	migrate__pg_bookkeeping_rows(&b, &n, NULL, rows, 2,
+				     MIGRATE_PG_TIMING_RECORD);
+	ck_assert(!b.oom);
+	ck_assert_ptr_nonnull(strstr(b.data, " (id, revision, direction, "));
+	assert_order(b.data, "VALUES (41, 'a', 'up'", "(42, 'b', 'up'");
+	ck_assert(ids.next == 43);
+	p = strstr(b.data, "'xxx");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(strncmp(p + 1 + 299, "\xc3\xa9'", 3), 0);
+	buf_free(&b);
+
+	ids.source = MIGRATE_PG_ID_SETTING;
+	migrate__pg_bookkeeping_rows(&b, &n, NULL, rows, 1,
+				     MIGRATE_PG_TIMING_RECORD);
+	ck_assert_ptr_nonnull(strstr(
+		b.data,
+		"VALUES ((CASE current_setting('migrate.log_id') WHEN '' THEN nextval(pg_get_serial_sequence('\"public\".\"migrate_log\"', 'id')) ELSE set_config('migrate.log_id', (current_setting('migrate.log_id')::bigint + 1)::text, false)::bigint END), 'a'"));
+	buf_free(&b);
+	migrate__pg_log_id_start(&b, &n);
+	ck_assert_ptr_nonnull(strstr(
+		b.data,
+		"set_config('migrate.log_id', CASE WHEN (SELECT atthasdef FROM pg_attribute WHERE attrelid = to_regclass('\"public\".\"migrate_log\"')"));
+	ck_assert_ptr_nonnull(strstr(
+		b.data,
+		"coalesce(max(id), 0) FROM \"public\".\"migrate_log\" WHERE version_table = 'alembic_version'"));
+	buf_free(&b);
+
+	ids.source = MIGRATE_PG_ID_SEQUENCE;
+	migrate__pg_bookkeeping_rows(&b, &n, NULL, rows, 1,
+				     MIGRATE_PG_TIMING_RECORD);
+	ck_assert_ptr_nonnull(strstr(b.data, "VALUES (DEFAULT, 'a'"));
+	buf_free(&b);
+	buf_free(&err);
+}
+
+END_TEST
+
 START_TEST(test_pg_sql_failed_record_changes_no_version)
 {
 	struct buf b = BUF_INIT;
@@ -392,7 +453,7 @@ END_TEST
 
 START_TEST(test_pg_sql_dollar_tag_avoids_names)
 {
-	struct migrate_pg_names n = { NULL, "t$migrate$", "l$migrate1$" };
+	struct migrate_pg_names n = { NULL, "t$migrate$", "l$migrate1$", NULL };
 	struct buf b = BUF_INIT;
 
 	migrate__pg_ensure_tables(&b, &n, false);
@@ -409,7 +470,7 @@ END_TEST
 START_TEST(test_pg_sql_pkey_name_fits)
 {
 	char t63[64], want[64], utf[64];
-	struct migrate_pg_names n = { NULL, t63, "migrate_log" };
+	struct migrate_pg_names n = { NULL, t63, "migrate_log", NULL };
 	struct buf b = BUF_INIT;
 	int i;
 
@@ -500,26 +561,26 @@ START_TEST(test_pg_sql_step_layout)
 	/* BEGIN and two plain SET LOCAL, no PL/pgSQL anywhere */
 	ck_assert_uint_eq(lay.n_before, 3);
 	ck_assert(lay.has_commit);
-	ck_assert_str_eq(b.data,
-			 "BEGIN;\nSET LOCAL lock_timeout = '5000ms';\n"
-			 "SET LOCAL statement_timeout = '0ms';\n"
-			 "SELECT 1 -- c\n;\nWITH migrate_h1 AS (UPDATE "
-			 "\"public\".\"alembic_version\" SET "
-			 "version_num = 'x' WHERE version_num = 'w' "
-			 "RETURNING 1)\nINSERT INTO \"public\"."
-			 "\"migrate_log\" (revision, direction, "
-			 "operation, checksum, started_at, duration_ms, "
-			 "success, error, version_table)\nVALUES ('x', "
-			 "'up', 'upgrade', "
-			 "'',\n\tstatement_timestamp(), 1000 * "
-			 "extract(epoch FROM clock_timestamp() - "
-			 "statement_timestamp()),\n\t(CASE WHEN (SELECT "
-			 "count(*) FROM migrate_h1) <> 1 THEN "
-			 "'libmigrate: version table "
-			 "\"public\".\"alembic_version\" does not hold "
-			 "w: the database was changed by another "
-			 "migration or tool' ELSE 'true' END)::boolean, "
-			 "'', 'alembic_version');\nCOMMIT;\n");
+	ck_assert_str_eq(
+		b.data, "BEGIN;\nSET LOCAL lock_timeout = '5000ms';\n"
+			"SET LOCAL statement_timeout = '0ms';\n"
+			"SELECT 1 -- c\n;\nWITH migrate_h1 AS (UPDATE "
+			"\"public\".\"alembic_version\" SET "
+			"version_num = 'x' WHERE version_num = 'w' "
+			"RETURNING 1)\nINSERT INTO \"public\"."
+			"\"migrate_log\" (id, revision, direction, "
+			"operation, checksum, started_at, duration_ms, "
+			"success, error, version_table)\nVALUES (DEFAULT, 'x', "
+			"'up', 'upgrade', "
+			"'',\n\tstatement_timestamp(), 1000 * "
+			"extract(epoch FROM clock_timestamp() - "
+			"statement_timestamp()),\n\t(CASE WHEN (SELECT "
+			"count(*) FROM migrate_h1) <> 1 THEN "
+			"'libmigrate: version table "
+			"\"public\".\"alembic_version\" does not hold "
+			"w: the database was changed by another "
+			"migration or tool' ELSE 'true' END)::boolean, "
+			"'', 'alembic_version');\nCOMMIT;\n");
 	ck_assert(strncmp(b.data + lay.sql_offset, "SELECT 1 -- c\n;\n",
 			  strlen("SELECT 1 -- c\n;\n")) == 0);
 	buf_free(&b);
@@ -625,7 +686,7 @@ START_TEST(test_pg_sql_lock_key_computed)
 	 * 'alembic_version', 'UTF8')), 'hex'), 1, 16))::bit(64)::bigint:
 	 * negative when the first bit is set, positive otherwise. The
 	 * pg_contract suite compares them with a live server too. */
-	struct migrate_pg_names n = { "public", "alembic_version", "l" };
+	struct migrate_pg_names n = { "public", "alembic_version", "l", NULL };
 	struct buf b = BUF_INIT;
 	long long k = 0;
 
@@ -667,6 +728,7 @@ script_suite(void)
 	add_test(s, test_script_empty_plan);
 	add_test(s, test_pg_sql_bookkeeping_merge);
 	add_test(s, test_pg_sql_failed_record_changes_no_version);
+	add_test(s, test_pg_sql_log_ids_and_error_length);
 	add_test(s, test_pg_sql_dollar_tag_avoids_names);
 	add_test(s, test_pg_sql_step_layout);
 	add_test(s, test_pg_sql_pkey_name_fits);
