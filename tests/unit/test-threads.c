@@ -6,6 +6,7 @@
  * the shared database itself is shared.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -287,14 +288,39 @@ struct canceller {
 	struct migrate *m;
 };
 
-/* Cancel @m from another thread once it waits for the lock. */
+/* The tries of the migration lock that were refused (the waiter's
+ * backend, spied on). */
+static atomic_int refused_tries;
+static int (*real_lock)(struct migrate_backend *,
+			int,
+			struct migrate_backend_error *);
+
+static int
+spy_lock(struct migrate_backend *be,
+	 int wait_ms,
+	 struct migrate_backend_error *err)
+{
+	int rc = real_lock(be, wait_ms, err);
+
+	if (rc == MIGRATE_ELOCKED)
+		atomic_fetch_add(&refused_tries, 1);
+	return rc;
+}
+
+/* Cancel @m from another thread once it waits for the lock: after its
+ * first refused try, not after a fixed time (on a loaded machine the
+ * waiter may not have begun by then, and a cancel before the lock is
+ * another message). Bounded: cancel anyway after ~10 s (the test then
+ * fails on the message, not by hanging). */
 static void *
 cancel_later(void *arg)
 {
 	struct canceller *c = arg;
-	struct timespec ts = { 0, 50 * 1000000L };
+	struct timespec ts = { 0, 1000000L };
+	int i;
 
-	nanosleep(&ts, NULL);
+	for (i = 0; i < 10000 && atomic_load(&refused_tries) == 0; i++)
+		nanosleep(&ts, NULL);
 	migrate_cancel(c->m);
 	return NULL;
 }
@@ -313,6 +339,9 @@ START_TEST(test_threads_cancel_lock_wait)
 	/* Would wait an hour: only the cancel request ends the wait (the
 	 * test's timeout catches a hang). */
 	opts.lock_wait_ms = 3600 * 1000;
+	atomic_init(&refused_tries, 0);
+	real_lock = be2->lock;
+	be2->lock = spy_lock;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.version_table = "alembic_version";
 	cfg.log_table = "migrate_log";
