@@ -131,7 +131,7 @@ cat >"$S/001_slow.sql" <<'EOF'
 -- Create Date: 2026-01-31
 
 -- migrate:upgrade
-SELECT pg_sleep(4);
+SELECT pg_advisory_xact_lock(424242);
 CREATE TABLE slow_done (id int);
 
 -- migrate:downgrade
@@ -143,15 +143,23 @@ cmdline_of()
 	tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true
 }
 
-"$MIGRATE" --revisions "$S" --database-url "$URL" upgrade head \
-	>"$T/a.out" 2>"$T/a.err" </dev/null &
+# The revision waits for a lock this session holds (no lock_timeout) until
+# both migrate processes have been looked at: not a fixed sleep, which on
+# a loaded machine may end before the second one has started.
+coproc GATE { PGAPPNAME=cli-test psql -X -q -At -d "$DB" 2>&1; }
+T_PIDS+=("$GATE_PID")
+echo "SELECT 'held' FROM (SELECT pg_advisory_lock(424242)) l;" >&"${GATE[1]}"
+read -r -t 60 line <&"${GATE[0]}" || fail "could not take the gate lock in psql"
+same "$line" "held" "the gate of the slow revision is closed"
+"$MIGRATE" --revisions "$S" --lock-timeout 0 --database-url "$URL" \
+	upgrade head >"$T/a.out" 2>"$T/a.err" </dev/null &
 A=$!
 T_PIDS+=("$A")
-# Wait (bounded) until the revision sleeps: migrate has parsed its
-# options (the query text may be cut off before pg_sleep: wait_event).
+# Wait (bounded) until the revision waits at the gate: migrate has parsed
+# its options.
 for ((i = 0; i < 200; i++)); do
 	n=$(q -d "$DB" -c "SELECT count(*) FROM pg_stat_activity
-		WHERE datname = '$DB' AND wait_event = 'PgSleep'")
+		WHERE datname = '$DB' AND usename = '$U' AND wait_event = 'advisory'")
 	[ "$n" = 1 ] && break
 	kill -0 "$A" 2>/dev/null || break
 	sleep 0.05
@@ -184,6 +192,8 @@ case $a in
 *--database-url*) ok "the option itself is still shown" ;;
 *) fail "argv lost more than the URL: $a" ;;
 esac
+echo "\\q" >&"${GATE[1]}"
+wait "$GATE_PID" 2>/dev/null || true
 wait "$A" || fail "the first upgrade failed: $(cat "$T/a.err")"
 wait "$B" || fail "the second upgrade failed: $(cat "$T/b.err")"
 ok "both upgrades finished (exit 0)"
