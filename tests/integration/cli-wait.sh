@@ -46,6 +46,15 @@ expect 2 "a malformed URL is not waited for"
 "$MIGRATE" --database-url "$LATE_URL" --wait=100s wait >"$T/sig.out" 2>"$T/sig.err" &
 pid=$!
 T_PIDS+=("$pid")
+# Not before migrate catches SIGTERM (SigCgt, bit 15): on a loaded
+# machine a fixed pause may end before the process got that far, and the
+# signal would kill it without a word.
+for ((i = 0; i < 600; i++)); do
+	cgt=$(awk '$1 == "SigCgt:" { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+	[ -n "$cgt" ] && (((16#$cgt >> 14) & 1)) && break
+	sleep 0.05
+done
+[ -n "$cgt" ] && (((16#$cgt >> 14) & 1)) || fail "migrate never caught SIGTERM"
 sleep 1
 kill -TERM "$pid"
 RC=0
