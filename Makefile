@@ -21,7 +21,7 @@ INDEXER    := $(BUILD)/examples/mirage-indexer
 RUN_DEBS  := build-essential meson ninja-build pkg-config libpq-dev \
 	     libpg-query-dev libprotobuf-c-dev postgresql postgresql-contrib
 TEST_DEBS := $(RUN_DEBS) check libsubunit-dev clang libclang-rt-14-dev scdoc \
-	     valgrind iproute2 procps bash-completion python3-yaml pgbouncer python3 \
+	     valgrind iproute2 procps bash-completion python3-yaml pgbouncer python3 time \
 	     locales
 
 # The database of run/migrate: the CLI's precedence (cli/main.c owns it):
