@@ -24,6 +24,34 @@ DB=torture_server
 DIR=$T_TMP/revs
 gen_chain "$DIR" "$N" "$SLEEP"
 
+# The last revision waits at a gate (an advisory lock a session of ours
+# holds while a run is to be hit), so that a run cannot finish before the
+# test hits it, however slow the machine: the runs last about N * SLEEP,
+# and the latest hit (1.5 s) left a margin of under a second for the
+# test's sleep and psql. The runs have no lock_timeout (start_run).
+GATE_KEY=4242
+sed -i "/^-- migrate:upgrade\$/a SELECT pg_advisory_xact_lock($GATE_KEY);" \
+	"$DIR/$(printf '%03d' "$N")_t_$(printf '%03d' "$N").sql"
+grep -q "pg_advisory_xact_lock($GATE_KEY)" "$DIR"/*.sql || fail "no gate in the last revision"
+
+# close_gate: hold the gate's lock in a session on $DB.
+close_gate()
+{
+	local line
+	coproc GATE { PGAPPNAME=torture-gate psql -X -q -At -d "$DB" 2>&1; }
+	t_track "$GATE_PID"
+	echo "SELECT 'closed' FROM (SELECT pg_advisory_lock($GATE_KEY)) l;" >&"${GATE[1]}"
+	read -r -t 60 line <&"${GATE[0]}" || fail "the gate session did not answer"
+	[ "$line" = closed ] || fail "cannot close the gate: $line"
+}
+
+# open_gate: end that session (its lock goes with it).
+open_gate()
+{
+	echo '\q' >&"${GATE[1]}" 2>/dev/null || true
+	wait "$GATE_PID" 2>/dev/null || true
+}
+
 PGDATA_DIR=${MIGRATE_TEST_PGDATA:-$PGHOST/data}
 PGBIN=${MIGRATE_TEST_PGBIN:-$(pg_config --bindir 2>/dev/null || true)}
 
@@ -50,8 +78,8 @@ check_one_line_error()
 # start_run OUT: migrate upgrade head in the background; sets RUN_PID.
 start_run()
 {
-	PGDATABASE=$DB timeout -k 5 120 "$MIGRATE" --revisions "$DIR" upgrade head \
-		>"$1.out" 2>"$1.err" </dev/null &
+	PGDATABASE=$DB timeout -k 5 120 "$MIGRATE" --revisions "$DIR" \
+		--lock-timeout 0 upgrade head >"$1.out" 2>"$1.err" </dev/null &
 	RUN_PID=$!
 	t_track "$RUN_PID"
 }
@@ -82,6 +110,7 @@ rerun_to_head()
 for trial in 0 1 2; do
 	fresh_db "$DB"
 	out=$T_TMP/term-$trial
+	close_gate
 	start_run "$out"
 	bpid=$(wait_migrate_session "$DB" 20)
 	delay_ms=$((300 + trial * 500 + RANDOM % 200))
@@ -89,6 +118,7 @@ for trial in 0 1 2; do
 	sig=$(q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 		    WHERE pid = $bpid AND application_name = 'migrate'")
 	finish_run "$out" "terminate trial $trial"
+	open_gate
 	if [ "$sig" != t ]; then
 		show stderr "$out.err"
 		fail "terminate trial $trial: the migrate session $bpid was gone before ${delay_ms} ms (exit $RC); the run is too short"
@@ -107,6 +137,7 @@ as_pg=()
 
 fresh_db "$DB"
 out=$T_TMP/restart
+close_gate
 start_run "$out"
 wait_migrate_session "$DB" 20 >/dev/null
 sleep_ms $((500 + RANDOM % 400))
@@ -117,6 +148,7 @@ if ! timeout -k 5 120 "${as_pg[@]}" "$PGBIN/pg_ctl" restart -D "$PGDATA_DIR" -m 
 	fail "pg_ctl restart -m fast failed"
 fi
 finish_run "$out" "fast restart"
+open_gate
 check_one_line_error "$out" "fast restart during the upgrade"
 note "fast restart: exit 4: $(head -n 1 "$out.err")"
 for ((i = 0; i < 100; i++)); do
