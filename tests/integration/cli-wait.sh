@@ -54,7 +54,9 @@ for ((i = 0; i < 600; i++)); do
 	[ -n "$cgt" ] && (((16#$cgt >> 14) & 1)) && break
 	sleep 0.05
 done
-[ -n "$cgt" ] && (((16#$cgt >> 14) & 1)) || fail "migrate never caught SIGTERM"
+if [ -z "$cgt" ] || ! (((16#$cgt >> 14) & 1)); then
+	fail "migrate never caught SIGTERM"
+fi
 sleep 1
 kill -TERM "$pid"
 RC=0

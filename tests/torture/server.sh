@@ -48,7 +48,7 @@ close_gate()
 # open_gate: end that session (its lock goes with it).
 open_gate()
 {
-	echo '\q' >&"${GATE[1]}" 2>/dev/null || true
+	echo '\q' >&"${GATE[1]}" || true
 	wait "$GATE_PID" 2>/dev/null || true
 }
 
