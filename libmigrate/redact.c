@@ -7,7 +7,8 @@
  * - a URL's userinfo, "://user:PASSWORD@", by the same rule as url.c (the
  *   user name ends at the first ':', the password runs to the last '@'
  *   of the text: when a malformed URL holds several, hiding too much
- *   beats showing a part);
+ *   beats showing a part); a "password=VALUE" in what that rule takes
+ *   for the user name (free text before a later ':') is hidden too;
  * - "password=VALUE" in conninfo strings and URL query strings, any case,
  *   blanks around '=' allowed; VALUE quoted ('..' with \' or '' inside,
  *   or ".."), or up to white space, or up to a '&' that starts the next
@@ -122,6 +123,29 @@ password_value(const char *s)
 	return i;
 }
 
+/* Copy the @n bytes at @s, the user name of a URL's userinfo, with any
+ * "password=VALUE" in them hidden, the value ending with them at the
+ * latest. */
+static void
+put_user(struct out *o, const char *s, size_t n)
+{
+	size_t i = 0, k, v;
+
+	while (i < n) {
+		k = password_key(s + i);
+		if (k && k <= n - i) {
+			out_put(o, s + i, k);
+			out_put(o, "***", 3);
+			i += k;
+			v = password_value(s + i);
+			i += v < n - i ? v : n - i;
+			continue;
+		}
+		out_put(o, s + i, 1);
+		i++;
+	}
+}
+
 void
 migrate__redact(const char *in, char *out, size_t outlen)
 {
@@ -139,8 +163,9 @@ migrate__redact(const char *in, char *out, size_t outlen)
 			s += 3;
 			k = url_userinfo(s, &pw_off);
 			if (k) {
-				out_put(&o, s, pw_off);
-				out_put(&o, "***@", 4);
+				/* s[pw_off - 1] is the ':' */
+				put_user(&o, s, pw_off - 1);
+				out_put(&o, ":***@", 5);
 				s += k;
 			}
 			continue;

@@ -317,6 +317,12 @@ START_TEST(test_redact_url)
 	expect_redacted("http://h:80/x", "http://h:80/x");
 	expect_redacted("cannot use postgres://u:pw@h/d: refused",
 			"cannot use postgres://u:***@h/d: refused");
+	/* What the userinfo rule takes for the user name is not shown as it
+	 * is when it holds a password=VALUE (found by fuzz-url) */
+	expect_redacted("x://a&password=s3cret&b=1:pw@h",
+			"x://a&password=***&b=1:***@h");
+	expect_redacted("h://s0.0.1&password=s3cret:x@y",
+			"h://s0.0.1&password=***:***@y");
 }
 
 END_TEST
