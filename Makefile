@@ -163,11 +163,12 @@ psql: deps-run ## psql on the local database
 # valgrind, then an ASan+UBSan build (clang, with the
 # libFuzzer targets) running the unit, integration, examples and fuzz
 # (corpus replay) suites, then
-# each fuzz target for FUZZ_SECONDS. Ends with one "test: N passed, N failed"
-# line.
+# each fuzz target for FUZZ_SECONDS. Ends with one "failed (RUN): TEST"
+# line per failed test (RUN: werror, valgrind, asan or libFuzzer), then one
+# "test: N passed, N failed" line, so that the tail of a CI log names them.
 test: deps-test deps-locale ## Install, build (-Dwerror=true), run every suite, ASan+UBSan, fuzz
 	@log=$$(mktemp)
-	trap 'rm -f "$$log"' EXIT
+	trap 'rm -f "$$log" "$$log.fuzz"' EXIT
 	if [ -f $(BUILD)/build.ninja ]; then
 		meson configure $(BUILD) -Dwerror=true -Dtests=enabled
 	else
@@ -176,9 +177,11 @@ test: deps-test deps-locale ## Install, build (-Dwerror=true), run every suite, 
 	meson compile -C $(BUILD)
 	status=0
 	echo "==> meson test (all suites)"
+	echo "== run: werror" >>"$$log"
 	meson test -C $(BUILD) --print-errorlogs 2>&1 | tee -a "$$log" || status=1
 	if command -v valgrind >/dev/null; then
 		echo "==> valgrind (memcheck, leak check): unit and examples suites"
+		echo "== run: valgrind" >>"$$log"
 		meson test -C $(BUILD) --setup=valgrind --print-errorlogs \
 			--suite unit --suite examples 2>&1 | tee -a "$$log" || status=1
 	fi
@@ -193,18 +196,24 @@ test: deps-test deps-locale ## Install, build (-Dwerror=true), run every suite, 
 	suites=(--suite unit --suite integration --suite examples)
 	list=$$(meson test -C $(BUILD_ASAN) --list 2>/dev/null || true)
 	if grep -q '^libmigrate:fuzz' <<<"$$list"; then suites+=(--suite fuzz); fi
+	echo "== run: asan" >>"$$log"
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C $(BUILD_ASAN) --print-errorlogs "$${suites[@]}" 2>&1 |
 		tee -a "$$log" || status=1
 	if command -v clang >/dev/null; then
 		echo "==> libFuzzer targets, $(FUZZ_SECONDS)s each (tests/fuzz/run.sh)"
-		if sh tests/fuzz/run.sh $(BUILD_ASAN) $(FUZZ_SECONDS); then
+		if sh tests/fuzz/run.sh $(BUILD_ASAN) $(FUZZ_SECONDS) 2>&1 | tee "$$log.fuzz"; then
 			echo "Ok: 1" >>"$$log"
 		else
 			echo "Fail: 1" >>"$$log"
+			echo "== fuzz failed: tests/fuzz/run.sh: $$(grep -a '^fuzz: failures in:' "$$log.fuzz" | tail -n 1)" >>"$$log"
 			status=1
 		fi
 	fi
+	awk '/^== run: / { run = $$3 }
+	     /^ *[0-9]+\/[0-9]+ .* (FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS) / {
+		sub(/^ */, ""); printf "failed (%s): %s\n", run, $$0 }
+	     /^== fuzz failed: / { printf "failed (libFuzzer): %s\n", substr($$0, 17) }' "$$log"
 	awk '/^Ok:/ { ok += $$2 } /^Expected Fail:/ { ok += $$3 }
 	     /^Fail:/ { bad += $$2 } /^Unexpected Pass:/ { bad += $$3 }
 	     /^Timeout:/ { bad += $$2 } /^Skipped:/ { skip += $$2 }
