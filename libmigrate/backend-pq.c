@@ -760,7 +760,16 @@ values_on(struct pq_backend *pq,
  * connections, as PgBouncer does last in first out, hands it our
  * session), and ours asks again (a pooler hands it another one). Only an
  * unstable session fails, so TCP proxies and session pooling are fine.
+ *
+ * One such probe can miss a pooler that other clients use at the same
+ * time: one of them has our server session while the second connection
+ * asks, and gives it back, token untouched, before ours asks again (seen
+ * with four migrate runs at once through PgBouncer). Each probe, with a
+ * token of its own, is another chance to see the session move;
+ * SESSION_PROBES of them, unless one already has.
  */
+#define SESSION_PROBES 3
+
 static int
 check_session(struct pq_backend *pq,
 	      long port,
@@ -772,10 +781,8 @@ check_session(struct pq_backend *pq,
 		"SELECT current_setting('migrate.session', true), "
 		"pg_backend_pid()";
 	PGconn *other = NULL;
-	char *seen, *ignored, *again, *pid2, *pid, *token;
-	struct buf b = BUF_INIT;
-	bool moved;
-	int rc;
+	bool moved = false;
+	int rc, probe;
 
 	const char *dialled = PQport(pq->conn);
 
@@ -783,44 +790,52 @@ check_session(struct pq_backend *pq,
 	     strcmp(dialled, listen_port) == 0) ||
 	    (port > 0 && *server_port && strtol(server_port, NULL, 10) == port))
 		return 0;
-	make_token(pq->token, sizeof(pq->token));
-	buf_printf(&b,
-		   "SELECT pg_backend_pid(), "
-		   "set_config('migrate.session', '%s', false)",
-		   pq->token);
-	if (b.oom) {
-		buf_free(&b);
-		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
-					     "out of memory");
-	}
-	values_on(pq, &pq->conn, b.data, &pid, &token);
-	buf_free(&b);
-	free(token);
-	if (!pq->conn || !pid) {
-		free(pid);
-		if (!pq->conn)
-			fill_error(pq, NULL, err);
-		else
-			migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
-					      "cannot name the server session");
-		return MIGRATE_EBACKEND;
-	}
 	rc = open_conn(pq, &other, err);
-	if (rc < 0) {
-		free(pid);
+	if (rc < 0)
 		return rc;
+	for (probe = 0; probe < SESSION_PROBES && !moved && other; probe++) {
+		char *seen, *ignored, *again, *pid2, *pid, *token;
+		struct buf b = BUF_INIT;
+
+		make_token(pq->token, sizeof(pq->token));
+		buf_printf(&b,
+			   "SELECT pg_backend_pid(), "
+			   "set_config('migrate.session', '%s', false)",
+			   pq->token);
+		if (b.oom) {
+			buf_free(&b);
+			PQfinish(other);
+			return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
+						     "out of memory");
+		}
+		values_on(pq, &pq->conn, b.data, &pid, &token);
+		buf_free(&b);
+		free(token);
+		if (!pq->conn || !pid) {
+			free(pid);
+			PQfinish(other);
+			if (!pq->conn)
+				fill_error(pq, NULL, err);
+			else
+				migrate__backend_fail(
+					err, MIGRATE_EBACKEND, NULL,
+					"cannot name the server session");
+			return MIGRATE_EBACKEND;
+		}
+		values_on(pq, &other, sql, &seen, &ignored);
+		values_on(pq, &pq->conn, sql, &again, &pid2);
+		moved = (seen && strcmp(seen, pq->token) == 0) || !again ||
+			strcmp(again, pq->token) != 0 || !pid2 ||
+			strcmp(pid2, pid) != 0;
+		free(pid);
+		free(seen);
+		free(ignored);
+		free(again);
+		free(pid2);
+		if (!pq->conn)
+			break;
 	}
-	values_on(pq, &other, sql, &seen, &ignored);
 	PQfinish(other);
-	values_on(pq, &pq->conn, sql, &again, &pid2);
-	moved = (seen && strcmp(seen, pq->token) == 0) || !again ||
-		strcmp(again, pq->token) != 0 || !pid2 ||
-		strcmp(pid2, pid) != 0;
-	free(pid);
-	free(seen);
-	free(ignored);
-	free(again);
-	free(pid2);
 	if (!pq->conn) {
 		fill_error(pq, NULL, err);
 		return MIGRATE_EBACKEND;
