@@ -1241,15 +1241,21 @@ direction_of(const char *s)
 }
 
 /* Report the rows of migrate__pg_read_state()'s history query (see
- * there); the library works out the state from them. */
+ * there); the library works out the state from them. The next history
+ * id is one more than the largest read. */
 static int
-history_rows_to_state(struct migrate_state *st, const PGresult *res)
+history_rows_to_state(struct migrate_state *st,
+		      const PGresult *res,
+		      struct migrate_pg_log_ids *ids)
 {
 	int i, n = PQntuples(res), rc = 0;
 
 	for (i = 0; i < n && rc == 0; i++) {
 		struct migrate_history_entry e;
+		long long id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
 
+		if (id >= ids->next)
+			ids->next = id + 1;
 		memset(&e, 0, sizeof(e));
 		e.revision = PQgetvalue(res, i, 1);
 		e.direction = direction_of(PQgetvalue(res, i, 2));
@@ -1257,8 +1263,7 @@ history_rows_to_state(struct migrate_state *st, const PGresult *res)
 		e.success = PQgetvalue(res, i, 4)[0] == 't' ? 1 : 0;
 		e.checksum = PQgetvalue(res, i, 5);
 		e.error = PQgetvalue(res, i, 6);
-		rc = migrate_state_add_history(
-			st, strtoll(PQgetvalue(res, i, 0), NULL, 10), &e);
+		rc = migrate_state_add_history(st, id, &e);
 	}
 	return rc;
 }
@@ -1277,14 +1282,7 @@ state_rows(struct pq_backend *pq,
 			rc = migrate_state_add_head(sr->st,
 						    PQgetvalue(res, i, 0));
 	} else if (index == sr->history_index) {
-		rc = history_rows_to_state(sr->st, res);
-		/* The next history id: one more than the largest read. */
-		for (i = 0; i < n; i++) {
-			long long id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-
-			if (id >= pq->log_ids.next)
-				pq->log_ids.next = id + 1;
-		}
+		rc = history_rows_to_state(sr->st, res, &pq->log_ids);
 	}
 	return rc;
 }

@@ -56,22 +56,33 @@ qualified_literal(struct buf *b,
 	buf_free(&name);
 }
 
+/* "(SELECT @what FROM pg_attribute ...)" for the history table's column
+ * @column: no row when the table or the column does not exist. */
+static void
+log_column(struct buf *b,
+	   const struct migrate_pg_names *n,
+	   const char *what,
+	   const char *column)
+{
+	buf_printf(b,
+		   "(SELECT %s FROM pg_attribute WHERE attrelid = "
+		   "to_regclass(",
+		   what);
+	qualified_literal(b, n, n->log_table);
+	buf_printf(b, ") AND attname = '%s' AND NOT attisdropped)", column);
+}
+
 void
 migrate__pg_log_is_scoped(struct buf *b, const struct migrate_pg_names *n)
 {
-	buf_puts(b, "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = "
-		    "to_regclass(");
-	qualified_literal(b, n, n->log_table);
-	buf_puts(b, ") AND attname = 'version_table' AND NOT attisdropped)");
+	buf_puts(b, "EXISTS ");
+	log_column(b, n, "1", "version_table");
 }
 
 void
 migrate__pg_log_id_has_default(struct buf *b, const struct migrate_pg_names *n)
 {
-	buf_puts(b, "(SELECT atthasdef FROM pg_attribute WHERE attrelid = "
-		    "to_regclass(");
-	qualified_literal(b, n, n->log_table);
-	buf_puts(b, ") AND attname = 'id' AND NOT attisdropped)");
+	log_column(b, n, "atthasdef", "id");
 }
 
 void
