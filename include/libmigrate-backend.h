@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-#define MIGRATE_BACKEND_VERSION 4
+#define MIGRATE_BACKEND_VERSION 5
 
 /**
  * What kind of failure a backend call met, so that the library decides
@@ -253,6 +253,18 @@ struct migrate_backend {
 	 * connection as far as it goes without waiting (answer what the
 	 * server sent); a failure is kept for connect_finish(). */
 	void (*connect_poll)(struct migrate_backend *be);
+
+	/* Version 5. */
+
+	/** May provide. The transaction that the next commit() or run_step()
+	 * (one not in_transaction) ends is the last thing the library does
+	 * under the migration lock: the backend may release the lock in the
+	 * same round trip, after the commit and only if it committed (never
+	 * before: another migrator would read the state as it was). The hint
+	 * holds until that commit() or run_step(), or a rollback(), unlock()
+	 * or lock(). The library calls unlock() all the same, which then
+	 * releases the lock only if it is still held. */
+	void (*unlock_at_commit)(struct migrate_backend *be);
 };
 
 /**
@@ -263,7 +275,7 @@ struct migrate_backend {
 	{                                                                      \
 		MIGRATE_BACKEND_VERSION, NULL, NULL, NULL, NULL, NULL, NULL,   \
 			NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,  \
-			NULL, NULL, NULL, NULL, NULL, NULL, NULL               \
+			NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL         \
 	}
 
 /* ------------------------------------------------------------------ */

@@ -259,6 +259,18 @@ quiet_rollback(struct migrate *m)
 
 /* Write one history row (no version table change) in its own transaction,
  * best effort. */
+/* The transaction about to end is the last thing this run does under the
+ * migration lock: the backend may release the lock with its commit, in
+ * the same round trip (unlock_at_commit in libmigrate-backend.h);
+ * release_lock() then sends nothing. Only where nothing but the unlock
+ * follows a successful commit. */
+static void
+unlock_at_commit(struct migrate *m)
+{
+	if (m->be->version >= 5 && m->be->unlock_at_commit)
+		m->be->unlock_at_commit(m->be);
+}
+
 static void
 quiet_record(struct migrate *m,
 	     const struct migrate_step *st,
@@ -543,6 +555,7 @@ reset_session_timeouts(struct migrate *m, bool *set)
 static int
 run_nontx_step(struct migrate *m,
 	       const struct migrate_step *st,
+	       bool last,
 	       double started_at,
 	       double t0)
 {
@@ -644,6 +657,8 @@ run_nontx_step(struct migrate *m,
 	reset_session_timeouts(m, &timeouts_set);
 	fill_record(&rec, st, NULL, started_at);
 	rec.duration_ms = clock_ms() - t0;
+	if (last)
+		unlock_at_commit(m);
 	rc = record_alone(
 		m, st, &rec,
 		"\nthe statements ran, but the database is still marked dirty");
@@ -706,9 +721,10 @@ backoff_ms(int attempt)
 	return ms < RETRY_MAX_MS ? ms : RETRY_MAX_MS;
 }
 
-/* One step in its own transaction, retried on lock timeouts. */
+/* One step in its own transaction, retried on lock timeouts; @last: the
+ * plan's last step (its commit may take the lock with it). */
 static int
-run_one_step(struct migrate *m, const struct migrate_step *st)
+run_one_step(struct migrate *m, const struct migrate_step *st, bool last)
 {
 	const struct migrate_section *sec = migrate__step_section(st);
 	double t0 = clock_ms();
@@ -717,7 +733,7 @@ run_one_step(struct migrate *m, const struct migrate_step *st)
 
 	progress(m, st, MIGRATE_PROGRESS_START, 0);
 	if (!sec->transactional) {
-		rc = run_nontx_step(m, st, started_at, t0);
+		rc = run_nontx_step(m, st, last, started_at, t0);
 		progress(m, st,
 			 rc < 0 ? MIGRATE_PROGRESS_FAILED
 				: MIGRATE_PROGRESS_DONE,
@@ -725,6 +741,8 @@ run_one_step(struct migrate *m, const struct migrate_step *st)
 		return rc;
 	}
 	for (attempt = 1;; attempt++) {
+		if (last)
+			unlock_at_commit(m);
 		rc = run_tx_step(m, st, false, started_at, t0);
 		if (rc == 0) {
 			progress(m, st, MIGRATE_PROGRESS_DONE, clock_ms() - t0);
@@ -872,6 +890,7 @@ run_single(struct migrate *m, const struct migrate_plan *plan)
 		}
 		if (rc == 0) {
 			berr_clear(m);
+			unlock_at_commit(m);
 			rc = m->be->commit(m->be, &m->berr);
 			if (rc == 0)
 				return 0;
@@ -933,7 +952,7 @@ run_plan(struct migrate *m, const struct migrate_plan *plan)
 		if (migrate__cancelled(m))
 			return cancelled(m, &plan->steps[i], "before",
 					 "not started");
-		rc = run_one_step(m, &plan->steps[i]);
+		rc = run_one_step(m, &plan->steps[i], i + 1 == plan->n_steps);
 		if (rc < 0)
 			return rc;
 	}
@@ -1008,6 +1027,7 @@ run_bookkeeping(struct migrate *m,
 		if (report)
 			progress(m, st, MIGRATE_PROGRESS_DONE, clock_ms() - t0);
 	}
+	unlock_at_commit(m);
 	rc = m->be->commit(m->be, &m->berr);
 	if (rc < 0) {
 		char context[64];

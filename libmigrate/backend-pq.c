@@ -95,6 +95,11 @@ struct pq_backend {
 	 * id from the last state read (state_rows()). */
 	struct migrate_pg_log_ids log_ids;
 	bool log_ids_known;
+	/* unlock_at_commit(): the next commit (commit(), or run_step() of a
+	 * step of its own) may release the lock after it... */
+	bool unlock_hint;
+	/* ... and did: unlock() has nothing to send. */
+	bool unlocked;
 };
 
 static int ensure_now(struct pq_backend *pq, struct migrate_backend_error *err);
@@ -1628,6 +1633,8 @@ pq_lock(struct migrate_backend *be,
 	pq->tables_seen = false;
 	pq->log_missing = false;
 	pq->pre_valid = false;
+	pq->unlock_hint = false;
+	pq->unlocked = false;
 	migrate__state_clear(&pq->pre);
 	rc = lock_try(pq, err);
 	if (rc != MIGRATE_ELOCKED) {
@@ -1651,6 +1658,22 @@ pq_lock(struct migrate_backend *be,
 	return MIGRATE_ELOCKED;
 }
 
+/* "SELECT pg_advisory_unlock(KEY)": the release of the migration lock,
+ * sent alone by unlock() or after the last commit (unlock_at_commit()). */
+static void
+unlock_sql(struct pq_backend *pq, struct buf *b)
+{
+	buf_puts(b, "SELECT pg_advisory_unlock(");
+	migrate__pg_lock_key_value(b, &pq->names);
+	buf_puts(b, ")");
+}
+
+static void
+pq_unlock_at_commit(struct migrate_backend *be)
+{
+	pq_of(be)->unlock_hint = true;
+}
+
 static int
 pq_unlock(struct migrate_backend *be, struct migrate_backend_error *err)
 {
@@ -1661,15 +1684,19 @@ pq_unlock(struct migrate_backend *be, struct migrate_backend_error *err)
 	if (!pq->conn)
 		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
 					     "not connected");
-	/* A run that wrote nothing still leaves the tables it was asked to
-	 * create. */
-	rc = ensure_now(pq, err);
+	pq->unlock_hint = false;
 	/* Known under the lock only. */
 	pq->log_missing = false;
 	pq->log_ids_known = false;
-	buf_puts(&b, "SELECT pg_advisory_unlock(");
-	migrate__pg_lock_key_value(&b, &pq->names);
-	buf_puts(&b, ")");
+	/* Released with the last commit (unlock_sql()). */
+	if (pq->unlocked) {
+		pq->unlocked = false;
+		return 0;
+	}
+	/* A run that wrote nothing still leaves the tables it was asked to
+	 * create. */
+	rc = ensure_now(pq, err);
+	unlock_sql(pq, &b);
 	if (rc < 0) {
 		struct migrate_backend_error ignored;
 
@@ -1965,15 +1992,28 @@ pq_commit(struct migrate_backend *be, struct migrate_backend_error *err)
 	struct buf b = BUF_INIT;
 	struct batch bt;
 	size_t n_bk;
+	bool unlock;
 	int rc = 0;
 
 	if (!pq->conn)
 		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
 					     "not connected");
+	/* The lock goes with the last COMMIT (unlock_at_commit()), only
+	 * after it, so only when the transaction can commit (one that
+	 * failed would "commit" as ROLLBACK and the unlock run all the same)
+	 * and no table waits for its creation (unlock() makes them). */
+	unlock = pq->unlock_hint &&
+		 PQtransactionStatus(pq->conn) == PQTRANS_INTRANS &&
+		 pq->ensure != ENSURE_PENDING;
+	pq->unlock_hint = false;
 	/* A single-transaction run's bookkeeping travels with its COMMIT. */
 	deferred_sql(pq, &b);
 	n_bk = b.len ? 1 : 0;
 	buf_puts(&b, "COMMIT");
+	if (unlock) {
+		buf_puts(&b, ";\n");
+		unlock_sql(pq, &b);
+	}
 	if (b.oom) {
 		buf_free(&b);
 		rollback_if_open(pq);
@@ -1983,7 +2023,11 @@ pq_commit(struct migrate_backend *be, struct migrate_backend_error *err)
 	}
 	run_batch(pq, b.data, io_deadline(pq), NULL, NULL, &bt);
 	buf_free(&b);
-	if (bt.failed) {
+	if (unlock && bt.failed && bt.n_ok == n_bk + 1) {
+		/* Committed; the unlock failed (cancelled): unlock() sends
+		 * it again. */
+		PQclear(bt.error);
+	} else if (bt.failed) {
 		fill_error(pq, bt.error, err);
 		PQclear(bt.error);
 		rc = MIGRATE_EBACKEND;
@@ -1998,6 +2042,8 @@ pq_commit(struct migrate_backend *be, struct migrate_backend_error *err)
 		rc = migrate__backend_fail(
 			err, MIGRATE_EBACKEND, NULL,
 			"the transaction was rolled back (an earlier statement in it failed)");
+	} else if (unlock) {
+		pq->unlocked = true;
 	}
 	txn_ended(pq, rc == 0);
 	return rc;
@@ -2008,6 +2054,7 @@ pq_rollback(struct migrate_backend *be, struct migrate_backend_error *err)
 {
 	struct pq_backend *pq = pq_of(be);
 
+	pq->unlock_hint = false;
 	txn_ended(pq, false);
 	return exec_sql(pq, "ROLLBACK", err);
 }
@@ -2123,6 +2170,18 @@ pq_record(struct migrate_backend *be,
 	return rc;
 }
 
+/* Results that @sql (plus our "\n;\n") gives: its statements. */
+static int
+count_results(const char *sql, size_t *out)
+{
+	struct migrate_sql_stmt *stmts = NULL;
+	int rc;
+
+	rc = migrate__sql_split(sql, strlen(sql), &stmts, out, NULL);
+	free(stmts);
+	return rc;
+}
+
 /*
  * Where did a step batch fail? The server's position counts from the start
  * of the batch: subtract what precedes the SQL. Without a position (most
@@ -2185,9 +2244,17 @@ pq_run_step(struct migrate_backend *be,
 	struct migrate_pg_step_opts o;
 	struct buf b = BUF_INIT;
 	struct batch bt;
+	bool unlock = false;
+	size_t n_results;
 	double t0;
-	int rc = ready_to_write(pq, err);
+	int rc;
 
+	/* The last step under the lock (unlock_at_commit()). */
+	if (!step->in_transaction) {
+		unlock = pq->unlock_hint;
+		pq->unlock_hint = false;
+	}
+	rc = ready_to_write(pq, err);
 	if (rc < 0)
 		return rc;
 	if (!step->sql || !step->record)
@@ -2202,7 +2269,10 @@ pq_run_step(struct migrate_backend *be,
 	 * COMMIT. In the caller's transaction (a
 	 * single-transaction run): the tables if pending, the timeouts only
 	 * when they change, the SQL; the bookkeeping is kept for commit(),
-	 * which writes it once for the whole run.
+	 * which writes it once for the whole run. The last step under the
+	 * lock ends with BEGIN ... COMMIT and the unlock after it, still
+	 * one round trip: a failure before the COMMIT skips the rest of
+	 * the query, so the lock is released only with the commit.
 	 */
 	memset(&o, 0, sizeof(o));
 	o.ensure_tables = pq->ensure == ENSURE_PENDING;
@@ -2214,9 +2284,11 @@ pq_run_step(struct migrate_backend *be,
 	o.timing = MIGRATE_PG_TIMING_MESSAGE;
 	/* One simple query is one transaction: no BEGIN/COMMIT needed; the
 	 * two timeouts in one statement. */
-	o.implicit_txn = true;
+	o.implicit_txn = !unlock;
 	o.settings_select = true;
 	migrate__pg_step(&b, &pq->names, step, &o, &lay);
+	if (unlock)
+		unlock_sql(pq, &b);
 	if (b.oom) {
 		buf_free(&b);
 		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
@@ -2226,11 +2298,20 @@ pq_run_step(struct migrate_backend *be,
 	run_batch(pq, b.data,
 		  sql_deadline(pq, step->sql, step->statement_timeout_ms), NULL,
 		  NULL, &bt);
+	/* Every statement but the unlock ran: committed; the unlock failed
+	 * (cancelled), unlock() sends it again. */
+	if (unlock && bt.failed && count_results(b.data, &n_results) == 0 &&
+	    bt.n_ok + 1 == n_results) {
+		PQclear(bt.error);
+		memset(&bt, 0, sizeof(bt));
+		unlock = false;
+	}
 	buf_free(&b);
 	if (!bt.failed) {
 		if (!step->in_transaction) {
 			if (o.ensure_tables)
 				pq->ensure = ENSURE_DONE;
+			pq->unlocked = unlock;
 			return 0;
 		}
 		if (o.ensure_tables)
@@ -2272,18 +2353,6 @@ struct step_slot {
 	size_t sql_at;   /* byte offset of its SQL in the batch */
 	size_t n_before; /* results of the batch before its SQL */
 };
-
-/* Results that @sql (plus our "\n;\n") gives: its statements. */
-static int
-count_results(const char *sql, size_t *out)
-{
-	struct migrate_sql_stmt *stmts = NULL;
-	int rc;
-
-	rc = migrate__sql_split(sql, strlen(sql), &stmts, out, NULL);
-	free(stmts);
-	return rc;
-}
 
 /*
  * Steps @steps[0..@n) of a single-transaction run, packed into simple
@@ -2826,6 +2895,7 @@ migrate__backend_pq_new(struct migrate_backend **out,
 	pq->base.free = pq_free;
 	pq->base.cancel = pq_cancel;
 	pq->base.lock_holder = pq_lock_holder;
+	pq->base.unlock_at_commit = pq_unlock_at_commit;
 	*out = &pq->base;
 	return 0;
 }

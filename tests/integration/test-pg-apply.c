@@ -3,6 +3,7 @@
  * The engine against a real PostgreSQL: upgrade, downgrade, verify,
  * failures, the lock, bookkeeping and the repository's own revisions.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,10 +45,13 @@ log_size(void)
 	return n;
 }
 
+/* Statements logged since @off whose text (continuation lines too)
+ * holds @needle. */
 static int
 statements_since(long off, const char *needle)
 {
 	char path[512], line[4096];
+	bool in_stmt = false, counted = false;
 	FILE *f;
 	int n = 0;
 
@@ -55,11 +59,38 @@ statements_since(long off, const char *needle)
 	f = fopen(path, "rb");
 	ck_assert_msg(f != NULL, "cannot open %s", path);
 	fseek(f, off, SEEK_SET);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "LOG:  statement: ") && strstr(line, needle))
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "LOG:  statement: ")) {
+			in_stmt = true;
+			counted = false;
+		} else if (line[0] != '\t') {
+			in_stmt = false;
+		}
+		if (in_stmt && !counted && strstr(line, needle)) {
+			counted = true;
 			n++;
+		}
+	}
 	fclose(f);
 	return n;
+}
+
+/* Whether another session can take the migration lock of the default
+ * names now (and gives it back at once). */
+static bool
+lock_free(void)
+{
+	PGconn *c = pgt_connect(NULL);
+	PGresult *res = PQexec(
+		c,
+		"SELECT pg_try_advisory_lock(('x' || substr(encode(sha256(convert_to('public.alembic_version', 'UTF8')), 'hex'), 1, 16))::bit(64)::bigint)");
+	bool free_now;
+
+	ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+	free_now = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	PQfinish(c);
+	return free_now;
 }
 
 START_TEST(test_pg_upgrade_from_empty)
@@ -484,21 +515,44 @@ START_TEST(test_pg_lock_key_same_as_server)
 
 END_TEST
 
-/* What a writer's run sends (deterministic counts; log_statement = all
- * for the test's database): a first run reads the state (nothing there),
- * tries the lock and reads again in one round trip, runs its step and
- * unlocks; a run with nothing to do only reads the state. */
-START_TEST(test_pg_round_trips)
+/* Log statements of the test's database. */
+static void
+log_all(void)
 {
 	PGconn *c = pgt_connect("postgres");
-	struct migrate *m;
 	char sql[256];
-	long off;
 
 	snprintf(sql, sizeof(sql),
 		 "ALTER DATABASE %s SET log_statement = 'all'", pgt_db);
 	pgt_exec(c, sql);
 	PQfinish(c);
+}
+
+/* Since @off: the unlock went @alone (a query of its own, after a commit
+ * that failed) or with the last commit; the lock is free now. */
+static void
+assert_unlocked(long off, bool alone)
+{
+	if (!alone)
+		ck_assert_int_eq(statements_since(off, "pg_advisory_unlock"),
+				 1);
+	ck_assert_int_eq(
+		statements_since(off, "statement: SELECT pg_advisory_unlock"),
+		alone ? 1 : 0);
+	ck_assert(lock_free());
+}
+
+/* What a writer's run sends (deterministic counts; log_statement = all
+ * for the test's database): a first run reads the state (nothing there),
+ * tries the lock and reads again in one round trip, runs its step and
+ * unlocks after its commit in the same query; a run with nothing to do
+ * only reads the state. */
+START_TEST(test_pg_round_trips)
+{
+	struct migrate *m;
+	long off;
+
+	log_all();
 	/* connecting: one query, which names no session (a direct
 	 * connection needs no token: check_session()) */
 	off = log_size();
@@ -507,22 +561,101 @@ START_TEST(test_pg_round_trips)
 	ck_assert_int_eq(statements_since(off, "migrate.session"), 0);
 	off = log_size();
 	assert_ok(m, migrate_upgrade(m, "001"));
-	ck_assert_int_eq(statements_since(off, ""), 4);
+	ck_assert_int_eq(statements_since(off, ""), 3);
 	ck_assert_int_eq(statements_since(off, "pg_try_advisory_lock"), 1);
-	ck_assert_int_eq(statements_since(off, "pg_advisory_unlock"), 1);
+	/* the unlock in the step's query, after its COMMIT (the lock try's
+	 * and the step's) */
+	assert_unlocked(off, false);
+	ck_assert_int_eq(statements_since(off, "COMMIT;"), 2);
 	/* the tables with plain DDL (no history table to convert), in the
 	 * step's query: no PL/pgSQL block */
 	ck_assert_int_eq(statements_since(off, "DO $"), 0);
 	ck_assert_int_eq(
 		statements_since(
 			off,
-			"statement: CREATE TABLE IF NOT EXISTS \"public\".\"alembic_version\""),
+			"CREATE TABLE IF NOT EXISTS \"public\".\"alembic_version\""),
 		1);
 	off = log_size();
 	assert_ok(m, migrate_upgrade(m, "001"));
 	ck_assert_int_eq(statements_since(off, ""), 1);
 	ck_assert_int_eq(statements_since(off, "alembic_version"), 1);
 	migrate_close(m);
+}
+
+END_TEST
+
+/* The lock goes with the last commit of a run (the step's, the
+ * single transaction's, a stamp's, a non-transactional step's
+ * bookkeeping), never on its own then; and a run whose last commit
+ * failed still releases it. */
+START_TEST(test_pg_unlock_with_last_commit)
+{
+	static const char *const files[] = {
+		"r/001.sql",
+		"-- Revision ID: 001\n-- Revises:\n-- migrate:upgrade\n"
+		"CREATE TABLE p (id integer PRIMARY KEY);\n"
+		"-- migrate:downgrade\nDROP TABLE p;\n",
+		"r/002.sql",
+		"-- Revision ID: 002\n-- Revises: 001\n"
+		"-- migrate:upgrade transaction=false\n"
+		"CREATE INDEX CONCURRENTLY p_id2 ON p ((id * 2));\n"
+		"-- migrate:downgrade transaction=false\n"
+		"DROP INDEX CONCURRENTLY p_id2;\n",
+		"r/003.sql",
+		"-- Revision ID: 003\n-- Revises: 002\n-- migrate:upgrade\n"
+		"CREATE TABLE c (p integer REFERENCES p (id) DEFERRABLE "
+		"INITIALLY DEFERRED);\n"
+		"INSERT INTO c VALUES (1);\n"
+		"-- migrate:downgrade\nDROP TABLE c;\n",
+		NULL,
+	};
+	struct migrate_options single = MIGRATE_OPTIONS_INIT;
+	struct migrate *m;
+	PGconn *c;
+	long off;
+
+	log_all();
+	m = pgt_open(pgt_registry(files), NULL, NULL);
+	/* a transactional last step */
+	off = log_size();
+	assert_ok(m, migrate_upgrade(m, "001"));
+	assert_unlocked(off, false);
+	/* a transaction=false last step: with its bookkeeping's commit */
+	off = log_size();
+	assert_ok(m, migrate_upgrade(m, "002"));
+	assert_unlocked(off, false);
+	/* a last step whose COMMIT fails (a deferred foreign key): the
+	 * unlock did not run with it, it goes on its own */
+	off = log_size();
+	ck_assert_int_lt(migrate_upgrade(m, "003"), 0);
+	assert_unlocked(off, true);
+	c = pgt_connect(NULL);
+	ck_assert_str_eq(
+		pgt_value(c, "SELECT version_num FROM alembic_version"), "002");
+	/* a stamp */
+	off = log_size();
+	assert_ok(m, migrate_stamp(m, "001"));
+	assert_unlocked(off, false);
+	assert_ok(m, migrate_stamp(m, "002"));
+	migrate_close(m);
+	/* a single transaction: with the COMMIT; and after a failed
+	 * COMMIT, on its own */
+	single.flags |= MIGRATE_OPEN_SINGLE_TRANSACTION;
+	pgt_exec(c, "DROP INDEX p_id2; DROP TABLE p");
+	pgt_exec(c, "DELETE FROM alembic_version");
+	m = pgt_open(pgt_registry(files), NULL, &single);
+	off = log_size();
+	assert_ok(m, migrate_upgrade(m, "001"));
+	assert_unlocked(off, false);
+	pgt_exec(c, "CREATE INDEX p_id2 ON p ((id * 2))");
+	pgt_exec(c, "UPDATE alembic_version SET version_num = '002'");
+	off = log_size();
+	ck_assert_int_lt(migrate_upgrade(m, "003"), 0);
+	assert_unlocked(off, true);
+	ck_assert_str_eq(
+		pgt_value(c, "SELECT version_num FROM alembic_version"), "002");
+	migrate_close(m);
+	PQfinish(c);
 }
 
 END_TEST
@@ -1075,6 +1208,7 @@ pg_apply_suite(void)
 	add_test(s, test_pg_lock_held_elsewhere);
 	add_test(s, test_pg_lock_key_same_as_server);
 	add_test(s, test_pg_round_trips);
+	add_test(s, test_pg_unlock_with_last_commit);
 	add_test(s, test_pg_lock_waits_for_release);
 	add_test(s, test_pg_checksums_recorded);
 	add_test(s, test_pg_history_table_is_one_relation);
