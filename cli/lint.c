@@ -234,12 +234,15 @@ preflight_line(const char *line, void *payload)
 /* preflight_run(): the lint component did not load (reported). */
 #define PF_NO_MODULE (INT_MIN + 3)
 
-/* Load the lint component, parse the plan's sections and apply the
- * pre-flight policy against the server of @m (NULL: the offline script),
- * reporting through @emit: the verdict (enum
- * migrate_lint_preflight_verdict), a MIGRATE_E* code or PF_NO_MODULE. */
+/* Load the lint component, parse the plan's sections (one at a time, read
+ * from @reg and let go: issue 8, peak RSS) and apply the pre-flight policy
+ * against the server of @m (NULL: the offline script), reporting through
+ * @emit: the verdict (enum migrate_lint_preflight_verdict), a MIGRATE_E*
+ * code or PF_NO_MODULE. A section that cannot be read (its file changed
+ * since it was loaded) is not parsed: its step refuses it, saying why. */
 static int
 preflight_run(const struct migrate_plan *plan,
+	      struct migrate_registry *reg,
 	      struct migrate *m,
 	      migrate_lint_line_fn emit,
 	      void *payload)
@@ -261,8 +264,12 @@ preflight_run(const struct migrate_plan *plan,
 		int dir;
 		const struct migrate_revision *rev =
 			migrate_plan_step(plan, i, &dir);
+		char *sql = NULL;
 
-		rc = lm->parse_section(l, rev, dir);
+		if (migrate_registry_read_sql(&sql, reg, rev, dir) != 0)
+			continue;
+		rc = lm->parse_sql(l, rev, dir, sql);
+		migrate_free(sql);
 	}
 	/* The policy (refuse below PostgreSQL 16, warn from 16 on) and its
 	 * messages are the lint component's. */
@@ -320,7 +327,10 @@ child_line(const char *line, void *payload)
 }
 
 static void
-preflight_child(int fd, const struct migrate_plan *plan, struct migrate *m)
+preflight_child(int fd,
+		const struct migrate_plan *plan,
+		struct migrate_registry *reg,
+		struct migrate *m)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -335,7 +345,7 @@ preflight_child(int fd, const struct migrate_plan *plan, struct migrate *m)
 	sigaction(SIGTERM, &sa, NULL);
 	sigemptyset(&none);
 	pthread_sigmask(SIG_SETMASK, &none, NULL);
-	rc = preflight_run(plan, m, child_line, &fd);
+	rc = preflight_run(plan, reg, m, child_line, &fd);
 	if (rc == PF_NO_MODULE)
 		_exit(PF_EXIT_NO_MODULE);
 	if (rc < MIGRATE_ECANCELED)
@@ -379,7 +389,10 @@ read_all(int fd, char **buf, size_t *len)
  * reported), PF_DIED or PF_BAD_EXIT (*@what: the signal or the exit
  * status) or PF_NO_CHILD. */
 static int
-preflight_forked(const struct migrate_plan *plan, struct migrate *m, int *what)
+preflight_forked(const struct migrate_plan *plan,
+		 struct migrate_registry *reg,
+		 struct migrate *m,
+		 int *what)
 {
 	sigset_t block, old;
 	char *buf = NULL;
@@ -399,7 +412,7 @@ preflight_forked(const struct migrate_plan *plan, struct migrate *m, int *what)
 	pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
-		preflight_child(fds[1], plan, m);
+		preflight_child(fds[1], plan, reg, m);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	close(fds[1]);
@@ -455,12 +468,12 @@ cli_preflight_plan(struct cli *c,
 		   const struct migrate_plan *plan,
 		   struct migrate *m)
 {
+	struct migrate_registry *reg = m ? migrate_registry(m) : c->reg;
 	int rc, what;
 
-	(void)c;
-	rc = preflight_forked(plan, m, &what);
+	rc = preflight_forked(plan, reg, m, &what);
 	if (rc == PF_NO_CHILD)
-		rc = preflight_run(plan, m, preflight_line, NULL);
+		rc = preflight_run(plan, reg, m, preflight_line, NULL);
 	if (rc == PF_NO_MODULE)
 		return CLI_EXIT_DATABASE;
 	if (rc == PF_DIED) {

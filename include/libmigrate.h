@@ -280,10 +280,40 @@ size_t migrate_revision_parent_count(const struct migrate_revision *rev);
 /** The @p i-th parent id, or NULL. */
 const char *migrate_revision_parent(const struct migrate_revision *rev,
 				    size_t i);
-/** Upgrade SQL, or NULL for a C-callback revision. */
+/**
+ * Upgrade SQL, or NULL for a C-callback revision.
+ *
+ * @note The registry of migrate_registry_load_dir() keeps no file's SQL:
+ *       the first call for a section reads it from the revision's file,
+ *       which must still have the checksum it had when it was loaded, and
+ *       the text is kept from then on (until the registry is freed). NULL
+ *       too when the file can no longer be read or changed since it was
+ *       loaded; migrate_registry_read_sql() says why, and keeps nothing.
+ *       Safe to call from several threads at once.
+ */
 const char *migrate_revision_upgrade_sql(const struct migrate_revision *rev);
-/** Downgrade SQL, or NULL. */
+/** Downgrade SQL, or NULL; read from the file as migrate_revision_upgrade_sql()
+ * says. */
 const char *migrate_revision_downgrade_sql(const struct migrate_revision *rev);
+/**
+ * A copy of the SQL of one section of @p rev, a revision of @p reg, for a
+ * tool that goes over many revisions once (a linter): nothing is kept in
+ * the registry. For a revision of migrate_registry_load_dir() the text is
+ * read from its file now, and only if the file still has the checksum it
+ * had when it was loaded.
+ *
+ * @param[out] out  NUL-terminated text, the caller's (migrate_free()); NULL
+ *                  when the section has no SQL (a C callback, no downgrade).
+ * @param direction MIGRATE_UP or MIGRATE_DOWN.
+ * @return 0, MIGRATE_EINVAL, MIGRATE_EVERIFY (the file changed since it was
+ *         loaded), MIGRATE_ERROR (it cannot be read), MIGRATE_EPARSE (it no
+ *         longer parses) or MIGRATE_ENOMEM; the registry's message names the
+ *         file.
+ */
+int migrate_registry_read_sql(char **out,
+			      struct migrate_registry *reg,
+			      const struct migrate_revision *rev,
+			      int direction);
 /** 1 if the revision can be downgraded, else 0. */
 int migrate_revision_is_reversible(const struct migrate_revision *rev);
 /**
@@ -627,7 +657,10 @@ const char *migrate_plan_text(struct migrate_plan *plan);
  * (FILE:LINE:COL) and what the server said.
  *
  * @return 0, MIGRATE_EREADONLY, MIGRATE_ELOCKED, MIGRATE_EDIRTY,
- *         MIGRATE_EBACKEND, any error of migrate_plan().
+ *         MIGRATE_EBACKEND, any error of migrate_plan(), or one of
+ *         migrate_registry_read_sql() when a step's revision file changed
+ *         since it was loaded (MIGRATE_EVERIFY) or cannot be read: that
+ *         step does not run, the steps before it stay done.
  */
 int migrate_upgrade(struct migrate *m, const char *target);
 
@@ -706,7 +739,9 @@ int migrate_plan_offline(struct migrate_plan **out,
  * @param opts  Table/schema names and timeouts; NULL for defaults.
  * @return 0, MIGRATE_EINVAL (a C-callback revision in the plan, or a
  *         transaction=false one with MIGRATE_OPEN_SINGLE_TRANSACTION; the
- *         message is the registry's), MIGRATE_ENOMEM.
+ *         message is the registry's), MIGRATE_ENOMEM, or an error of
+ *         migrate_registry_read_sql() (a revision file changed since it
+ *         was loaded).
  */
 int migrate_plan_sql(char **out,
 		     const struct migrate_plan *plan,

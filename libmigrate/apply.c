@@ -115,18 +115,27 @@ location(char *out,
 	 long pos)
 {
 	const struct migrate_section *sec = migrate__step_section(st);
+	struct migrate_sql_ref ref;
 	size_t line, col;
+	bool found;
 
 	if (!st->rev->file) {
 		xsnprintf(out, size, "revision %s (%s): ", st->rev->id,
 			  migrate__direction_name(st->direction));
 		return;
 	}
+	/* The text is read again for the position (a failure's path only);
+	 * when that fails, the section's line is still said. */
 	if (with_position && sec->first_line &&
-	    migrate__sql_position(sec->sql, pos, sec->first_line, &line,
-				  &col)) {
-		xsnprintf(out, size, "%s:%zu:%zu: ", st->rev->file, line, col);
-		return;
+	    migrate__section_sql(&ref, st->rev, st->direction, NULL) == 0) {
+		found = migrate__sql_position(ref.sql, pos, sec->first_line,
+					      &line, &col);
+		migrate__sql_ref_drop(&ref);
+		if (found) {
+			xsnprintf(out, size, "%s:%zu:%zu: ", st->rev->file,
+				  line, col);
+			return;
+		}
 	}
 	if (sec->first_line)
 		xsnprintf(out, size, "%s:%zu: ", st->rev->file,
@@ -405,23 +414,32 @@ run_tx_step(struct migrate *m,
 {
 	const struct migrate_section *sec = migrate__step_section(st);
 	struct migrate_backend *be = m->be;
+	struct migrate_sql_ref ref = { "", NULL };
 	struct migrate_record rec;
 	bool opened = false;
 	bool sql_failed = false;
 	int rc;
 
+	/* Read from the file only now, and let go once the step is done. */
+	if (!sec->fn) {
+		rc = migrate__section_sql(&ref, st->rev, st->direction,
+					  &m->diag);
+		if (rc < 0)
+			return rc;
+	}
 	fill_record(&rec, st, NULL, started_at);
 	berr_clear(m);
 	if (!sec->fn && be->run_step) {
 		struct migrate_backend_step bs;
 
 		rec.duration_ms = clock_ms() - t0;
-		bs.sql = sec->sql ? sec->sql : "";
+		bs.sql = ref.sql;
 		bs.lock_timeout_ms = lock_timeout_of(m, sec);
 		bs.statement_timeout_ms = statement_timeout_of(m, sec);
 		bs.record = &rec;
 		bs.in_transaction = in_txn ? 1 : 0;
 		rc = be->run_step(be, &bs, &m->berr);
+		migrate__sql_ref_drop(&ref);
 		if (rc < 0)
 			return step_backend_error(m, st, rc, true, 0, NULL);
 		return 0;
@@ -450,7 +468,8 @@ run_tx_step(struct migrate *m,
 		}
 	} else {
 		sql_failed = true;
-		rc = be->exec(be, sec->sql ? sec->sql : "", &m->berr);
+		rc = be->exec(be, ref.sql, &m->berr);
+		migrate__sql_ref_drop(&ref);
 		if (rc < 0)
 			goto fail;
 		sql_failed = false;
@@ -471,6 +490,7 @@ run_tx_step(struct migrate *m,
 	}
 	return 0;
 fail:
+	migrate__sql_ref_drop(&ref);
 	rc = step_backend_error(m, st, rc, sql_failed, 0, NULL);
 	if (opened)
 		quiet_rollback(m);
@@ -560,7 +580,8 @@ run_nontx_step(struct migrate *m,
 	       double t0)
 {
 	const struct migrate_section *sec = migrate__step_section(st);
-	const char *sql = sec->sql ? sec->sql : "";
+	struct migrate_sql_ref ref = { "", NULL };
+	const char *sql = "";
 	struct migrate_sql_stmt *stmts = NULL;
 	struct migrate_record rec;
 	char extra[640], advice[512];
@@ -572,10 +593,18 @@ run_nontx_step(struct migrate *m,
 	int rc;
 
 	if (!sec->fn) {
+		/* Before the "dirty" row: a file that cannot be used any more
+		 * leaves the database as it was. */
+		rc = migrate__section_sql(&ref, st->rev, st->direction,
+					  &m->diag);
+		if (rc < 0)
+			return rc;
+		sql = ref.sql;
 		rc = migrate__sql_split(sql, strlen(sql), &stmts, &n, &err);
 		if (rc < 0) {
 			char where[512];
 
+			migrate__sql_ref_drop(&ref);
 			if (rc == MIGRATE_ENOMEM)
 				return migrate__set_error(m, rc,
 							  "out of memory");
@@ -690,6 +719,7 @@ dirty:
 	msg_add(m->diag.msg, sizeof(m->diag.msg), "%s", extra);
 out:
 	free(stmts);
+	migrate__sql_ref_drop(&ref);
 	return rc;
 }
 
@@ -787,6 +817,7 @@ run_sql_steps(struct migrate *m,
 {
 	struct migrate_backend *be = m->be;
 	struct migrate_backend_step *bs;
+	struct migrate_sql_ref *refs;
 	struct migrate_record *rec;
 	size_t n = 0, k, done = 0;
 	double t0 = clock_ms(), started_at = clock_wall();
@@ -802,26 +833,42 @@ run_sql_steps(struct migrate *m,
 		return 0;
 	bs = calloc(n, sizeof(*bs));
 	rec = calloc(n, sizeof(*rec));
-	if (!bs || !rec) {
+	refs = calloc(n, sizeof(*refs));
+	if (!bs || !rec || !refs) {
 		free(bs);
 		free(rec);
+		free(refs);
 		return 0; /* one by one then */
 	}
+	/* The SQL of this chunk only (at most SQL_STEPS_CHUNK files read at
+	 * once). A file that cannot be used any more ends the chunk before
+	 * it; its step, run alone next, reports it. */
+	for (k = 0; k < n; k++)
+		if (migrate__section_sql(&refs[k], plan->steps[from + k].rev,
+					 plan->steps[from + k].direction,
+					 NULL) < 0)
+			break;
+	n = k;
 	for (k = 0; k < n; k++) {
 		const struct migrate_step *st = &plan->steps[from + k];
 		const struct migrate_section *sec = migrate__step_section(st);
 
 		fill_record(&rec[k], st, NULL, started_at);
-		bs[k].sql = sec->sql ? sec->sql : "";
+		bs[k].sql = refs[k].sql;
 		bs[k].lock_timeout_ms = lock_timeout_of(m, sec);
 		bs[k].statement_timeout_ms = statement_timeout_of(m, sec);
 		bs[k].record = &rec[k];
 		bs[k].in_transaction = 1;
 	}
 	berr_clear(m);
-	rc = be->run_steps(be, bs, n, &done, &m->berr);
+	rc = n ? be->run_steps(be, bs, n, &done, &m->berr) : 0;
+	for (k = 0; k < n; k++)
+		migrate__sql_ref_drop(&refs[k]);
+	free(refs);
 	free(bs);
 	free(rec);
+	if (n == 0)
+		return 0; /* the first step's file: run alone, it says why */
 	if (done > n)
 		done = n;
 	/* Reported once the backend answered: no step is said to start

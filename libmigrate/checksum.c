@@ -284,29 +284,32 @@ migrate__sha256_hex_generic(const void *data, size_t len, char out[65])
 }
 
 /*
- * Hash @s normalised: CR LF and lone CR become LF, spaces and tabs at the
- * end of every line go, blank lines before the first and after the last
- * non-blank line go, and every kept line ends with LF. Streams into the
- * hash without allocating, so it cannot fail.
+ * Hash @len bytes of @s normalised: CR LF and lone CR become LF, spaces
+ * and tabs at the end of every line go, blank lines before the first and
+ * after the last non-blank line go, and every kept line ends with LF.
+ * Streams into the hash without allocating, so it cannot fail.
  */
 static void
-hash_normalised(struct sha256 *c, const char *s)
+hash_normalised(struct sha256 *c, const char *s, size_t len)
 {
 	size_t pending_blank = 0;
 	bool started = false;
-	const char *p = s;
+	const char *p = s, *stop = s + len;
 
-	while (*p) {
-		const char *line = p, *end;
+	while (p < stop) {
+		const char *line = p, *end, *cr;
+		const char *nl = memchr(p, '\n', (size_t)(stop - p));
+		const char *eol = nl ? nl : stop;
 
-		p += strcspn(p, "\r\n");
-		end = p;
-		if (*p == '\r') {
-			p++;
-			if (*p == '\n')
+		cr = memchr(p, '\r', (size_t)(eol - p));
+		if (cr) {
+			end = cr;
+			p = cr + 1;
+			if (p < stop && *p == '\n')
 				p++;
-		} else if (*p == '\n') {
-			p++;
+		} else {
+			end = eol;
+			p = nl ? nl + 1 : stop;
 		}
 		while (end > line && (end[-1] == ' ' || end[-1] == '\t'))
 			end--;
@@ -324,22 +327,35 @@ hash_normalised(struct sha256 *c, const char *s)
 }
 
 void
-migrate__revision_checksum(struct migrate_revision *rev)
+migrate__checksum_spans(const char *up,
+			size_t up_len,
+			const char *down,
+			size_t down_len,
+			char out[65])
 {
 	static const char marker[] = "\n-- migrate:downgrade\n";
 	struct sha256 c;
 
 	/* Revisions written in C have no text whose changes we could see. */
-	if (!rev->up.sql && !rev->down.sql) {
-		rev->checksum[0] = '\0';
+	if (!up && !down) {
+		out[0] = '\0';
 		return;
 	}
 	sha256_init(&c);
-	if (rev->up.sql)
-		hash_normalised(&c, rev->up.sql);
-	if (rev->down.sql) {
+	if (up)
+		hash_normalised(&c, up, up_len);
+	if (down) {
 		sha256_update(&c, marker, sizeof(marker) - 1);
-		hash_normalised(&c, rev->down.sql);
+		hash_normalised(&c, down, down_len);
 	}
-	sha256_final_hex(&c, rev->checksum);
+	sha256_final_hex(&c, out);
+}
+
+void
+migrate__revision_checksum(struct migrate_revision *rev)
+{
+	const char *up = rev->up.sql, *down = rev->down.sql;
+
+	migrate__checksum_spans(up, up ? strlen(up) : 0, down,
+				down ? strlen(down) : 0, rev->checksum);
 }

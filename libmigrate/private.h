@@ -81,7 +81,10 @@ void migrate__diag_clear(struct migrate_diag *d);
 
 /* One section (upgrade or downgrade) of a revision. */
 struct migrate_section {
-	char *sql;           /* NUL-terminated SQL text, or NULL */
+	/* NUL-terminated SQL text, or NULL. With in_file, NULL until a getter
+	 * asks (read then, kept in a block of its own; set atomically):
+	 * read it with migrate__section_sql(). */
+	char *sql;
 	migrate_step_fn fn;  /* C callback instead of sql */
 	size_t first_line;   /* 1-based file line of sql[0]; 0 if not from a
 				file */
@@ -90,7 +93,19 @@ struct migrate_section {
 	bool present;             /* the section exists (sql or fn) */
 	bool transactional;
 	bool empty; /* "empty=true": no SQL on purpose (a merge revision) */
+	/* The SQL stays in the revision's file (loaded by
+	 * migrate_registry_load_dir(), issue 8: the registry does not hold
+	 * every revision's SQL): read when a step runs or a getter asks,
+	 * checked against the revision's checksum. */
+	bool in_file;
 };
+
+/* The section has SQL (held, or in its file). */
+static inline bool
+migrate__section_has_sql(const struct migrate_section *sec)
+{
+	return sec->sql || sec->in_file;
+}
 
 struct migrate_revision {
 	char *id;
@@ -153,6 +168,15 @@ bool migrate__id_is_valid(const char *id, size_t len);
 /* Compute rev->checksum from its SQL sections (normalised). */
 void migrate__revision_checksum(struct migrate_revision *rev);
 
+/* The same checksum from the two sections' text as spans (@up NULL: no
+ * upgrade SQL; @down NULL: none for downgrade); CR LF and lone CR count as
+ * line ends, as in the copied text. */
+void migrate__checksum_spans(const char *up,
+			     size_t up_len,
+			     const char *down,
+			     size_t down_len,
+			     char out[65]);
+
 /*
  * Add a fully built revision (registry.c owns the duplicate check and the
  * hash table; it computes the checksum unless the parser already did).
@@ -173,13 +197,42 @@ void migrate__revision_free(struct migrate_revision *rev);
  * caller's (for migrate__registry_add_rev() or migrate__revision_free()).
  * On failure *out is NULL and @diag says "FILE:LINE: cause". It touches
  * nothing but its arguments, so revision-dir.c runs it on several files
- * at once, one diag per thread.
+ * at once, one diag per thread. With @sql_in_file the sections' SQL is
+ * checked and hashed but not kept (in_file; @filename must then name the
+ * file to read it from again).
  */
 int migrate__revision_parse(struct migrate_revision **out,
 			    const char *filename,
 			    const char *buf,
 			    size_t len,
+			    bool sql_in_file,
 			    struct migrate_diag *diag);
+
+/*
+ * The SQL of one section, for as long as a step or a message needs it:
+ * borrowed when the revision holds it, else read from the revision's file
+ * (revision-dir.c) and owned by the ref (migrate__sql_ref_drop()).
+ */
+struct migrate_sql_ref {
+	const char *sql;                /* "" when the section has no SQL */
+	struct migrate_revision *owner; /* the file parsed again, or NULL */
+};
+
+/*
+ * Fill @ref with the SQL of @rev's section in @direction. A section whose
+ * SQL is in its file (in_file) is read now: the file parsed again, and
+ * refused unless it still has the checksum it had when it was loaded.
+ * Returns 0, MIGRATE_EVERIFY (the file changed), MIGRATE_EPARSE or
+ * MIGRATE_ERROR (it cannot be read or parsed any more) or MIGRATE_ENOMEM,
+ * with the cause in @diag (may be NULL), naming the file.
+ */
+int migrate__section_sql(struct migrate_sql_ref *ref,
+			 const struct migrate_revision *rev,
+			 int direction,
+			 struct migrate_diag *diag);
+
+/* Let go of what migrate__section_sql() read; @ref is empty after. */
+void migrate__sql_ref_drop(struct migrate_sql_ref *ref);
 
 /* How many threads (the calling one included) migrate_registry_load_dir()
  * reads @n files with: 1 below a few dozen files, at most one per online

@@ -139,6 +139,13 @@ graph_clear(struct migrate_registry *reg)
 void
 migrate__revision_free(struct migrate_revision *rev)
 {
+	if (!rev)
+		return;
+	/* SQL a getter read from the file has a block of its own. */
+	if (rev->up.in_file)
+		free(rev->up.sql);
+	if (rev->down.in_file)
+		free(rev->down.sql);
 	free(rev); /* one block: migrate__revision_alloc() */
 }
 
@@ -933,18 +940,80 @@ migrate_revision_parent(const struct migrate_revision *rev, size_t i)
 	return rev->parents[i];
 }
 
+/*
+ * A section's SQL for the getters: held, or read from the file now
+ * (migrate__section_sql()) and kept from then on, set atomically so that
+ * readers on other threads see the text or NULL, never a part; NULL when
+ * the file no longer has the revision's checksum.
+ */
+static const char *
+section_sql_kept(const struct migrate_revision *rev, int direction)
+{
+	const struct migrate_section *sec =
+		direction == MIGRATE_DOWN ? &rev->down : &rev->up;
+	struct migrate_sql_ref ref;
+	char *held = __atomic_load_n(&sec->sql, __ATOMIC_ACQUIRE), *copy,
+	     *expected = NULL;
+
+	if (held || !sec->in_file)
+		return held;
+	if (migrate__section_sql(&ref, rev, direction, NULL) != 0)
+		return NULL;
+	copy = xstrdup(ref.sql);
+	migrate__sql_ref_drop(&ref);
+	if (!copy)
+		return NULL;
+	/* The registry is not written through a getter but for this one
+	 * cache, which the revision owns (migrate__revision_free()). */
+	if (!__atomic_compare_exchange_n((char **)&sec->sql, &expected, copy,
+					 false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		free(copy); /* another thread was first */
+		return expected;
+	}
+	return copy;
+}
+
 MIGRATE_EXPORT
 const char *
 migrate_revision_upgrade_sql(const struct migrate_revision *rev)
 {
-	return rev ? rev->up.sql : NULL;
+	return rev ? section_sql_kept(rev, MIGRATE_UP) : NULL;
 }
 
 MIGRATE_EXPORT
 const char *
 migrate_revision_downgrade_sql(const struct migrate_revision *rev)
 {
-	return rev ? rev->down.sql : NULL;
+	return rev ? section_sql_kept(rev, MIGRATE_DOWN) : NULL;
+}
+
+MIGRATE_EXPORT
+int
+migrate_registry_read_sql(char **out,
+			  struct migrate_registry *reg,
+			  const struct migrate_revision *rev,
+			  int direction)
+{
+	const struct migrate_section *sec;
+	struct migrate_sql_ref ref;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!out || !reg || !rev ||
+	    (direction != MIGRATE_UP && direction != MIGRATE_DOWN))
+		return MIGRATE_EINVAL;
+	migrate__registry_clear_error(reg);
+	sec = direction == MIGRATE_DOWN ? &rev->down : &rev->up;
+	if (!migrate__section_has_sql(sec))
+		return 0;
+	rc = migrate__section_sql(&ref, rev, direction, &reg->diag);
+	if (rc)
+		return rc;
+	*out = xstrdup(ref.sql);
+	migrate__sql_ref_drop(&ref);
+	return *out ? 0 : oom(reg);
 }
 
 MIGRATE_EXPORT
@@ -963,7 +1032,7 @@ migrate_revision_sql_line(const struct migrate_revision *rev, int direction)
 	if (!rev)
 		return 0;
 	sec = direction == MIGRATE_DOWN ? &rev->down : &rev->up;
-	return sec->sql ? sec->first_line : 0;
+	return migrate__section_has_sql(sec) ? sec->first_line : 0;
 }
 
 MIGRATE_EXPORT

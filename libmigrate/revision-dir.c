@@ -22,6 +22,11 @@
  *     never runs on a thread it does not know about.
  *   - A worker that cannot be started is no error: the calling thread does
  *     the files itself.
+ *
+ * The registry keeps no file's SQL (issue 8: its memory grew with every
+ * revision's text): a section's SQL is read from its file again when a
+ * step runs or a getter asks (migrate__section_sql()), and used only if
+ * the file still has the checksum it had when it was loaded.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -264,7 +269,7 @@ load_one(struct load_worker *w, size_t i)
 	if (rc)
 		return rc;
 	return migrate__revision_parse(&job->revs[i], w->path.data, w->buf, len,
-				       &w->diag);
+				       true, &w->diag);
 }
 
 static void *
@@ -475,4 +480,126 @@ migrate__registry_load_dir(struct migrate_registry *reg,
 	if (!rc)
 		migrate__registry_clear_error(reg);
 	return rc;
+}
+
+/* Read file @path whole into *@out (NUL-terminated, malloc'ed), *@len
+ * bytes. 0 or MIGRATE_ERROR / MIGRATE_ENOMEM with the cause in @diag. */
+static int
+read_whole(const char *path, char **out, size_t *len, struct migrate_diag *diag)
+{
+	char ebuf[256], *buf = NULL;
+	size_t want, got = 0;
+	struct stat st;
+	int fd, rc = 0;
+
+	*out = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		errno_text(errno, ebuf, sizeof(ebuf));
+		return migrate__fail(diag, MIGRATE_ERROR, "%s: cannot open: %s",
+				     path, ebuf);
+	}
+	if (fstat(fd, &st) != 0) {
+		errno_text(errno, ebuf, sizeof(ebuf));
+		rc = migrate__fail(diag, MIGRATE_ERROR, "%s: %s", path, ebuf);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = migrate__fail(diag, MIGRATE_ERROR,
+				   "%s: no longer a regular file", path);
+		goto out;
+	}
+	if ((uintmax_t)st.st_size > MAX_FILE_SIZE) {
+		rc = migrate__fail(
+			diag, MIGRATE_ERROR,
+			"%s: file too large (%jd bytes, at most %zu)", path,
+			(intmax_t)st.st_size, MAX_FILE_SIZE);
+		goto out;
+	}
+	want = (size_t)st.st_size;
+	buf = malloc(want + 1);
+	if (!buf) {
+		rc = migrate__fail(diag, MIGRATE_ENOMEM, "out of memory");
+		goto out;
+	}
+	while (got < want) {
+		ssize_t n = read(fd, buf + got, want - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			errno_text(errno, ebuf, sizeof(ebuf));
+			rc = migrate__fail(diag, MIGRATE_ERROR,
+					   "%s: read error: %s", path, ebuf);
+			goto out;
+		}
+		if (n == 0)
+			break; /* shrank meanwhile: what is there */
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	buf = NULL;
+
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+int
+migrate__section_sql(struct migrate_sql_ref *ref,
+		     const struct migrate_revision *rev,
+		     int direction,
+		     struct migrate_diag *diag)
+{
+	const struct migrate_section *sec =
+		direction == MIGRATE_DOWN ? &rev->down : &rev->up;
+	struct migrate_revision *again = NULL;
+	struct migrate_diag err;
+	const char *held;
+	char *text;
+	size_t len;
+	int rc;
+
+	ref->sql = "";
+	ref->owner = NULL;
+	held = __atomic_load_n(&sec->sql, __ATOMIC_ACQUIRE);
+	if (held || !sec->in_file) {
+		ref->sql = held ? held : "";
+		return 0;
+	}
+	rc = read_whole(rev->file, &text, &len, diag);
+	if (rc)
+		return rc;
+	rc = migrate__revision_parse(&again, rev->file, text, len, false, &err);
+	free(text);
+	if (rc == MIGRATE_ENOMEM)
+		return migrate__fail(diag, rc, "out of memory");
+	if (rc)
+		return migrate__fail(
+			diag, rc,
+			"%s (the file changed since the revisions were loaded)",
+			err.msg);
+	if (strcmp(again->checksum, rev->checksum) != 0) {
+		migrate__revision_free(again);
+		return migrate__fail(
+			diag, MIGRATE_EVERIFY,
+			"%s: the file changed since the revisions were loaded (revision %s: checksum %.12s... then, %.12s... now); load them again",
+			rev->file, rev->id, rev->checksum, again->checksum);
+	}
+	sec = direction == MIGRATE_DOWN ? &again->down : &again->up;
+	ref->sql = sec->sql ? sec->sql : "";
+	ref->owner = again;
+	return 0;
+}
+
+void
+migrate__sql_ref_drop(struct migrate_sql_ref *ref)
+{
+	migrate__revision_free(ref->owner);
+	ref->owner = NULL;
+	ref->sql = "";
 }

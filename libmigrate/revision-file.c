@@ -490,7 +490,9 @@ copy_body(char **at, const char *s, size_t len)
  */
 static int
 check_section_sql(struct parser *p,
-		  const struct migrate_section *sec,
+		  const char *sql,
+		  size_t len,
+		  size_t first_line,
 		  const char *name)
 {
 	struct migrate_sql_stmt *stmts = NULL;
@@ -499,7 +501,7 @@ check_section_sql(struct parser *p,
 	const char *cause = err.msg;
 	int rc;
 
-	rc = migrate__sql_split(sec->sql, strlen(sec->sql), &stmts, &n, &err);
+	rc = migrate__sql_split(sql, len, &stmts, &n, &err);
 	free(stmts);
 	if (rc == MIGRATE_ENOMEM)
 		return migrate__fail(p->diag, rc, "out of memory");
@@ -511,26 +513,50 @@ check_section_sql(struct parser *p,
 		while (*cause == ' ')
 			cause++;
 	}
-	return perr(p, sec->first_line + (line ? line - 1 : 0),
-		    "%s section: %s", name, cause);
+	return perr(p, first_line + (line ? line - 1 : 0), "%s section: %s",
+		    name, cause);
 }
 
+/*
+ * The revision of @p. Its SQL is kept (copied, CR LF turned into LF) unless
+ * @sql_in_file; either way it is split once here, so that an unterminated
+ * quote, dollar quote or comment is reported with its file line before
+ * anything touches a database, and hashed. The file's text itself is both
+ * split and hashed (CR LF and LF alike: the splitter counts lines by LF
+ * and treats CR as space; the hash normalises line ends).
+ */
 static int
-build_revision(struct migrate_revision **out, struct parser *p)
+build_revision(struct migrate_revision **out,
+	       struct parser *p,
+	       bool sql_in_file)
 {
 	struct migrate_revision *rev;
+	const char *body[2] = { NULL, NULL };
+	size_t body_len[2] = { 0, 0 };
 	size_t len, j;
 	char *at;
 	int i, rc;
 
+	for (i = 0; i < 2; i++) {
+		const struct section_info *si = &p->sec[i];
+
+		if (!si->marker_line)
+			continue;
+		body[i] = p->buf + si->body_start;
+		body_len[i] = si->body_end - si->body_start;
+		rc = check_section_sql(p, body[i], body_len[i],
+				       si->opts.first_line, section_names[i]);
+		if (rc < 0)
+			return rc;
+	}
 	/* One block (migrate__revision_alloc()): the sizes first. Every
 	 * span lies in the buffer, so the sum cannot overflow. */
 	len = p->id.len + p->message.len + p->date.len + strlen(p->file) + 4;
 	for (j = 0; j < p->parents.n; j++)
 		len += strlen(p->parents.v[j]) + 1;
-	for (i = 0; i < 2; i++)
-		if (p->sec[i].marker_line)
-			len += p->sec[i].body_end - p->sec[i].body_start + 1;
+	for (i = 0; i < 2 && !sql_in_file; i++)
+		if (body[i])
+			len += body_len[i] + 1;
 	rev = migrate__revision_alloc(p->parents.n, len, &at);
 	if (!rev)
 		return migrate__fail(p->diag, MIGRATE_ENOMEM, "out of memory");
@@ -545,27 +571,23 @@ build_revision(struct migrate_revision **out, struct parser *p)
 		rev->parents[j] = migrate__revision_put(
 			&at, p->parents.v[j], strlen(p->parents.v[j]));
 	for (i = 0; i < 2; i++) {
-		struct section_info *si = &p->sec[i];
 		struct migrate_section *sec =
 			i == SEC_UP ? &rev->up : &rev->down;
 
-		if (!si->marker_line)
+		if (!body[i])
 			continue;
-		*sec = si->opts;
-		sec->sql = copy_body(&at, p->buf + si->body_start,
-				     si->body_end - si->body_start);
-		rc = check_section_sql(p, sec,
-				       i == SEC_UP ? "upgrade" : "downgrade");
-		if (rc < 0) {
-			migrate__revision_free(rev);
-			return rc;
-		}
+		*sec = p->sec[i].opts;
+		if (sql_in_file)
+			sec->in_file = true;
+		else
+			sec->sql = copy_body(&at, body[i], body_len[i]);
 	}
 	rev->id_line = p->id.line;
 	rev->revises_line = p->revises.line;
 	/* Here rather than when the registry takes it: the hash is the most
 	 * work per file, and revision-dir.c runs this on several threads. */
-	migrate__revision_checksum(rev);
+	migrate__checksum_spans(body[SEC_UP], body_len[SEC_UP], body[SEC_DOWN],
+				body_len[SEC_DOWN], rev->checksum);
 	*out = rev;
 	return 0;
 }
@@ -575,6 +597,7 @@ migrate__revision_parse(struct migrate_revision **out,
 			const char *filename,
 			const char *buf,
 			size_t len,
+			bool sql_in_file,
 			struct migrate_diag *diag)
 {
 	struct parser p;
@@ -646,7 +669,7 @@ migrate__revision_parse(struct migrate_revision **out,
 			goto out;
 		}
 	}
-	rc = build_revision(out, &p);
+	rc = build_revision(out, &p, sql_in_file);
 
 out:
 	strv_clear(&p.parents);
@@ -666,7 +689,8 @@ migrate_registry_parse(struct migrate_registry *reg,
 	if (!reg)
 		return MIGRATE_EINVAL;
 	migrate__registry_clear_error(reg);
-	rc = migrate__revision_parse(&rev, filename, buf, len, &reg->diag);
+	rc = migrate__revision_parse(&rev, filename, buf, len, false,
+				     &reg->diag);
 	if (rc)
 		return rc;
 	return migrate__registry_add_rev(reg, rev);

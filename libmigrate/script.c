@@ -192,7 +192,7 @@ static void
 nontx_step(struct buf *b,
 	   const struct migrate_pg_names *n,
 	   const struct migrate_step *st,
-	   const struct migrate_section *sec,
+	   const char *sql,
 	   int lock_timeout_ms,
 	   int statement_timeout_ms)
 {
@@ -207,7 +207,7 @@ nontx_step(struct buf *b,
 	rec.error = "started";
 	rec.n_remove = rec.n_add = 0;
 	migrate__pg_bookkeeping(b, n, &rec, MIGRATE_PG_TIMING_SETTING);
-	buf_puts(b, sec->sql);
+	buf_puts(b, sql);
 	buf_puts(b, "\n;\n");
 	migrate__pg_step_settings(b, 0, 0, false);
 	fill_record(&rec, st);
@@ -246,7 +246,7 @@ migrate_plan_sql(char **out,
 		const struct migrate_step *st = &plan->steps[i];
 		const struct migrate_section *sec = migrate__step_section(st);
 
-		if (!sec->sql)
+		if (!migrate__section_has_sql(sec))
 			return migrate__registry_error(
 				reg, MIGRATE_EINVAL,
 				"revision %s is written in C (a callback): it cannot be rendered as SQL",
@@ -307,6 +307,8 @@ migrate_plan_sql(char **out,
 		struct migrate_pg_step_layout lay;
 		struct migrate_pg_step_opts o;
 		struct migrate_record rec;
+		struct migrate_sql_ref ref;
+		int rc;
 
 		buf_printf(&b, "\n-- %s %s",
 			   migrate__direction_name(st->direction), st->rev->id);
@@ -322,13 +324,21 @@ migrate_plan_sql(char **out,
 		bs.statement_timeout_ms = sec->statement_timeout_ms >= 0
 						  ? sec->statement_timeout_ms
 						  : opts->statement_timeout_ms;
+		/* Read from its file now, and let go once written. */
+		rc = migrate__section_sql(&ref, st->rev, st->direction,
+					  &reg->diag);
+		if (rc < 0) {
+			buf_free(&b);
+			return rc;
+		}
 		if (!sec->transactional) {
-			nontx_step(&b, &names, st, sec, bs.lock_timeout_ms,
+			nontx_step(&b, &names, st, ref.sql, bs.lock_timeout_ms,
 				   bs.statement_timeout_ms);
+			migrate__sql_ref_drop(&ref);
 			continue;
 		}
 		fill_record(&rec, st);
-		bs.sql = sec->sql;
+		bs.sql = ref.sql;
 		bs.record = &rec;
 		bs.in_transaction = single ? 1 : 0;
 		/* psql sends statement by statement: a step of its own is
@@ -343,6 +353,7 @@ migrate_plan_sql(char **out,
 			o.timing = MIGRATE_PG_TIMING_SETTING;
 		}
 		migrate__pg_step(&b, &names, &bs, &o, &lay);
+		migrate__sql_ref_drop(&ref);
 	}
 	if (single && plan->n_steps)
 		buf_puts(&b, "COMMIT;\n");

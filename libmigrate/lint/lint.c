@@ -856,17 +856,19 @@ out:
 	return ok;
 }
 
+/* A context for the section of @rev in @direction whose text is @sql. */
 static void
-ctx_init(struct lint_ctx *c,
-	 struct migrate_lint *l,
-	 const struct migrate_revision *rev,
-	 int direction)
+ctx_init_sql(struct lint_ctx *c,
+	     struct migrate_lint *l,
+	     const struct migrate_revision *rev,
+	     int direction,
+	     const char *sql)
 {
 	memset(c, 0, sizeof(*c));
 	c->l = l;
 	c->rev = rev;
 	c->direction = direction;
-	c->sql = section_sql(rev, direction);
+	c->sql = sql;
 	c->first_line = migrate_revision_sql_line(rev, direction);
 	c->transactional =
 		migrate_revision_is_transactional(rev, direction) != 0;
@@ -874,16 +876,38 @@ ctx_init(struct lint_ctx *c,
 	c->rev_index = (size_t)-1;
 }
 
+/* ctx_init_sql() with the text the revision's getter gives. */
+static void
+ctx_init(struct lint_ctx *c,
+	 struct migrate_lint *l,
+	 const struct migrate_revision *rev,
+	 int direction)
+{
+	ctx_init_sql(c, l, rev, direction, section_sql(rev, direction));
+}
+
 int
 migrate_lint_parse_section(struct migrate_lint *l,
 			   const struct migrate_revision *rev,
 			   int direction)
 {
+	if (!l || !rev)
+		return MIGRATE_EINVAL;
+	return migrate_lint_parse_sql(l, rev, direction,
+				      section_sql(rev, direction));
+}
+
+int
+migrate_lint_parse_sql(struct migrate_lint *l,
+		       const struct migrate_revision *rev,
+		       int direction,
+		       const char *sql)
+{
 	struct lint_ctx c;
 
 	if (!l || !rev)
 		return MIGRATE_EINVAL;
-	ctx_init(&c, l, rev, direction);
+	ctx_init_sql(&c, l, rev, direction, sql);
 	if (c.sql)
 		lint_section(&c, true);
 	return l->oom ? MIGRATE_ENOMEM : 0;

@@ -17,7 +17,7 @@
 /* Where `migrate` looks for it: cli/lint.c, cli/meson.build. */
 #define MIGRATE_LINT_MODULE_FILE    "migrate-lint.so"
 #define MIGRATE_LINT_MODULE_SYMBOL  "migrate_lint_module"
-#define MIGRATE_LINT_MODULE_VERSION 1
+#define MIGRATE_LINT_MODULE_VERSION 2
 
 /* The functions of migrate-lint.h, one member each. */
 struct migrate_lint_module {
@@ -45,6 +45,11 @@ struct migrate_lint_module {
 						 size_t i);
 	size_t (*count_severity)(const struct migrate_lint *l, int severity);
 	const char *(*severity_name)(int severity);
+	/* version 2 */
+	int (*parse_sql)(struct migrate_lint *l,
+			 const struct migrate_revision *rev,
+			 int direction,
+			 const char *sql);
 };
 
 typedef const struct migrate_lint_module *(*migrate_lint_module_fn)(void);

@@ -99,6 +99,16 @@ int migrate_lint_parse_section(struct migrate_lint *l,
 			       const struct migrate_revision *rev,
 			       int direction);
 
+/*
+ * migrate_lint_parse_section() of the text @sql of that section (NULL:
+ * none), which the caller read (migrate_registry_read_sql()) and frees
+ * after: the pre-flight parses one section at a time and keeps none.
+ */
+int migrate_lint_parse_sql(struct migrate_lint *l,
+			   const struct migrate_revision *rev,
+			   int direction,
+			   const char *sql);
+
 /* server_version_num of the database of @m, which must have been opened
  * with the libpq backend (no backend passed to migrate_open()); 0 when
  * unknown (not connected). The one place the pre-flight learns the

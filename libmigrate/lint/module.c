@@ -11,6 +11,7 @@ static const struct migrate_lint_module table = {
 	migrate_lint_preflight,      migrate_lint_where,
 	migrate_lint_count,          migrate_lint_at,
 	migrate_lint_count_severity, migrate_lint_severity_name,
+	migrate_lint_parse_sql,
 };
 
 __attribute__((visibility("default"))) const struct migrate_lint_module *

@@ -425,6 +425,20 @@ START_TEST(test_lint_parse_section)
 	ck_assert_str_eq(migrate_lint_at(l, 0)->rule->id, "syntax-error");
 	ck_assert_uint_eq(migrate_lint_at(l, 0)->line, FIRST_LINE + 1);
 	migrate_lint_free(l);
+
+	/* The text the caller read (the pre-flight's way): its error at the
+	 * section's lines; NULL text adds nothing. */
+	ck_assert_int_eq(migrate_lint_new(&l), 0);
+	ck_assert_int_eq(migrate_registry_find(&rev, reg, "002"), 0);
+	ck_assert_int_eq(
+		migrate_lint_parse_sql(l, rev, MIGRATE_UP,
+				       "SELECT 1;\nSELECT 2;\nSELEC 3;"),
+		0);
+	ck_assert_int_eq(migrate_lint_parse_sql(l, rev, MIGRATE_DOWN, NULL), 0);
+	ck_assert_uint_eq(migrate_lint_count(l), 1);
+	ck_assert_str_eq(migrate_lint_at(l, 0)->rule->id, "syntax-error");
+	ck_assert_uint_eq(migrate_lint_at(l, 0)->line, FIRST_LINE + 2);
+	migrate_lint_free(l);
 	migrate_registry_free(reg);
 }
 

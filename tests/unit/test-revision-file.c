@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "backend-memory.h"
 #include "private.h"
 #include "suites.h"
 #include "test-common.h"
@@ -1753,6 +1754,237 @@ START_TEST(test_revfile_load_dir_first_bad_wins)
 
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* SQL read from the file when needed (issue 8)                        */
+/* ------------------------------------------------------------------ */
+
+static const char lazy001[] =
+	"-- Base\r\n-- Revision ID: 001\r\n-- Revises:\r\n\r\n"
+	"-- migrate:upgrade\r\nCREATE TABLE a ();  \r\n\r\n"
+	"-- migrate:downgrade\r\nDROP TABLE a;\r\n";
+static const char lazy002[] = "-- Users\n-- Revision ID: 002\n"
+			      "-- Revises: 001\n\n"
+			      "-- migrate:upgrade\nCREATE TABLE b ();\n";
+static const char lazy002_same_sql[] =
+	"-- Users, reworded\n--\n"
+	"-- Revision ID: 002\n"
+	"-- Revises: 001\n\n"
+	"-- migrate:upgrade\nCREATE TABLE b ();\n";
+static const char lazy002_changed[] =
+	"-- Users\n-- Revision ID: 002\n"
+	"-- Revises: 001\n\n"
+	"-- migrate:upgrade\nCREATE TABLE c ();\n";
+static const char lazy003[] = "-- Index\n-- Revision ID: 003\n"
+			      "-- Revises: 002\n\n"
+			      "-- migrate:upgrade transaction=false\n"
+			      "CREATE INDEX CONCURRENTLY i ON b (x);\n"
+			      "SELECT 1;\n";
+
+static void
+rewrite(const char *path, const char *content)
+{
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(content, 1, strlen(content), f),
+			  strlen(content));
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Whether the memory backend ran SQL containing @text. */
+static bool
+ran(const struct migrate_backend *be, const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < migrate__backend_memory_sql_count(be); i++)
+		if (strstr(migrate__backend_memory_sql(be, i), text))
+			return true;
+	return false;
+}
+
+/* A loaded directory holds no SQL; the getters read it from the file,
+ * the same text, line and checksum as a file parsed in memory. */
+START_TEST(test_revfile_load_dir_sql_in_file)
+{
+	struct migrate_registry *reg = new_reg(), *mem = new_reg();
+	const struct migrate_revision *r, *e;
+	const char *texts[] = { lazy001, lazy002, lazy003 };
+	const char *names[] = { "001_base.sql", "002_users.sql",
+				"003_index.sql" };
+	char dir[256], rel[64], *copy = NULL;
+	struct tmp t;
+	size_t i;
+
+	tmp_init(&t);
+	tmp_dir(&t, "rev");
+	for (i = 0; i < 3; i++) {
+		snprintf(rel, sizeof(rel), "rev/%s", names[i]);
+		tmp_file(&t, rel, texts[i]);
+		assert_reg_ok(mem,
+			      migrate_registry_parse(mem, names[i], texts[i],
+						     strlen(texts[i])));
+	}
+	snprintf(dir, sizeof(dir), "%s/rev", t.root);
+	assert_reg_ok(reg, migrate_registry_load_dir(reg, dir));
+	for (i = 0; i < 3; i++) {
+		ck_assert_ptr_null(reg->revs[i]->up.sql);
+		ck_assert(reg->revs[i]->up.in_file);
+		ck_assert(!mem->revs[i]->up.in_file);
+	}
+	ck_assert(reg->revs[0]->down.in_file);
+	ck_assert(!reg->revs[1]->down.in_file);
+	/* a copy, and nothing kept */
+	assert_reg_ok(reg, migrate_registry_read_sql(&copy, reg, reg->revs[0],
+						     MIGRATE_DOWN));
+	ck_assert_str_eq(copy, "DROP TABLE a;\n");
+	migrate_free(copy);
+	ck_assert_ptr_null(reg->revs[0]->down.sql);
+	assert_reg_ok(reg, migrate_registry_read_sql(&copy, reg, reg->revs[1],
+						     MIGRATE_DOWN));
+	ck_assert_ptr_null(copy);
+	ck_assert_int_eq(migrate_registry_read_sql(&copy, reg, reg->revs[1], 0),
+			 MIGRATE_EINVAL);
+	ck_assert_int_eq(
+		migrate_registry_read_sql(NULL, reg, reg->revs[1], MIGRATE_UP),
+		MIGRATE_EINVAL);
+	for (i = 0; i < 3; i++) {
+		r = reg->revs[i];
+		e = mem->revs[i];
+		ck_assert_str_eq(migrate_revision_checksum(r),
+				 migrate_revision_checksum(e));
+		ck_assert_uint_eq(migrate_revision_sql_line(r, MIGRATE_UP),
+				  migrate_revision_sql_line(e, MIGRATE_UP));
+		ck_assert_uint_eq(migrate_revision_sql_line(r, MIGRATE_DOWN),
+				  migrate_revision_sql_line(e, MIGRATE_DOWN));
+		ck_assert_str_eq(migrate_revision_upgrade_sql(r),
+				 migrate_revision_upgrade_sql(e));
+		/* kept from then on: the same pointer */
+		ck_assert_ptr_eq(migrate_revision_upgrade_sql(r),
+				 reg->revs[i]->up.sql);
+	}
+	ck_assert_str_eq(migrate_revision_upgrade_sql(reg->revs[0]),
+			 "CREATE TABLE a ();  \n\n");
+	ck_assert_str_eq(migrate_revision_downgrade_sql(reg->revs[0]),
+			 "DROP TABLE a;\n");
+	ck_assert_ptr_null(migrate_revision_downgrade_sql(reg->revs[1]));
+	ck_assert_uint_eq(migrate_revision_sql_line(reg->revs[0], MIGRATE_UP),
+			  6);
+	migrate_registry_free(reg);
+	migrate_registry_free(mem);
+	tmp_cleanup(&t);
+}
+
+END_TEST
+
+/* A file that changed between load and step is refused, naming it, and
+ * nothing of it runs; one whose SQL is the same (header reworded) runs. */
+static void
+changed_after_load_body(unsigned int flags, bool run_step)
+{
+	struct migrate_options opts = MIGRATE_OPTIONS_INIT;
+	struct migrate_backend *be;
+	struct migrate *m = NULL;
+	const char *const *heads;
+	char dir[256], want[512], *sql = NULL;
+	const char *p002, *p003;
+	struct tmp t;
+	int status;
+	size_t n;
+
+	tmp_init(&t);
+	tmp_dir(&t, "rev");
+	tmp_file(&t, "rev/001_base.sql", lazy001);
+	p002 = tmp_path(&t, "rev/002_users.sql");
+	rewrite(p002, lazy002);
+	p003 = tmp_path(&t, "rev/003_index.sql");
+	rewrite(p003, lazy003);
+	snprintf(dir, sizeof(dir), "%s/rev", t.root);
+
+	opts.flags = flags;
+	ck_assert_int_eq(migrate_backend_memory_new(&be), 0);
+	if (!run_step)
+		be->run_step = NULL;
+	assert_ok(m, migrate_open_dir(&m, dir, be, &opts));
+	rewrite(p002, lazy002_changed);
+	/* the getter has nothing to give: NULL, never the new text */
+	ck_assert_ptr_null(migrate_revision_upgrade_sql(
+		migrate_registry_get(migrate_registry(m), "002")));
+	ck_assert_int_eq(
+		migrate_registry_read_sql(
+			&sql, migrate_registry(m),
+			migrate_registry_get(migrate_registry(m), "002"),
+			MIGRATE_UP),
+		MIGRATE_EVERIFY);
+	ck_assert_ptr_null(sql);
+	ck_assert_int_eq(migrate_upgrade(m, "002"), MIGRATE_EVERIFY);
+	snprintf(
+		want, sizeof(want),
+		"%s: the file changed since the revisions were loaded (revision 002: checksum ",
+		p002);
+	ck_assert_msg(strncmp(migrate_errmsg(m), want, strlen(want)) == 0, "%s",
+		      migrate_errmsg(m));
+	ck_assert(!ran(be, "CREATE TABLE c"));
+	ck_assert(!ran(be, "CREATE TABLE b"));
+	assert_ok(m, migrate_current(&heads, &n, m));
+	if (flags & MIGRATE_OPEN_SINGLE_TRANSACTION) {
+		ck_assert_uint_eq(n, 0); /* rolled back as a whole */
+	} else {
+		ck_assert_uint_eq(n, 1); /* 001 ran, 002 did not */
+		ck_assert_str_eq(heads[0], "001");
+	}
+
+	/* The offline script refuses it too, in the registry's message. */
+	{
+		struct migrate_plan *plan = NULL;
+		const char *none = NULL;
+
+		ck_assert_int_eq(migrate__plan_move(&plan, migrate_registry(m),
+						    &none, 0, MIGRATE_UP, "002",
+						    0, NULL),
+				 0);
+		ck_assert_int_eq(migrate_plan_sql(&sql, plan, NULL),
+				 MIGRATE_EVERIFY);
+		ck_assert_ptr_null(sql);
+		assert_contains(migrate_registry_errmsg(migrate_registry(m)),
+				want);
+		migrate_plan_free(plan);
+	}
+
+	/* Same SQL, other header: it runs. */
+	rewrite(p002, lazy002_same_sql);
+	assert_ok(m, migrate_upgrade(m, "002"));
+	ck_assert(ran(be, "CREATE TABLE b"));
+
+	/* A transaction=false section: refused before its dirty mark. */
+	if (!(flags & MIGRATE_OPEN_SINGLE_TRANSACTION)) {
+		ck_assert_int_eq(remove(p003), 0);
+		ck_assert_int_eq(migrate_upgrade(m, "head"), MIGRATE_ERROR);
+		snprintf(want, sizeof(want), "%s: cannot open: ", p003);
+		ck_assert_msg(strncmp(migrate_errmsg(m), want, strlen(want)) ==
+				      0,
+			      "%s", migrate_errmsg(m));
+		ck_assert(!ran(be, "CREATE INDEX"));
+		/* behind, not dirty */
+		ck_assert_int_eq(migrate_verify(&status, NULL, m, 0),
+				 MIGRATE_EVERIFY);
+		ck_assert_int_eq(status, MIGRATE_STATUS_BEHIND);
+		rewrite(p003, lazy003);
+	}
+	migrate_close(m);
+	tmp_cleanup(&t);
+}
+
+START_TEST(test_revfile_changed_after_load)
+{
+	changed_after_load_body(0, true);
+	changed_after_load_body(0, false);
+	changed_after_load_body(MIGRATE_OPEN_SINGLE_TRANSACTION, true);
+	changed_after_load_body(MIGRATE_OPEN_SINGLE_TRANSACTION, false);
+}
+
+END_TEST
+
 START_TEST(test_revfile_load_threads)
 {
 	ck_assert_uint_eq(migrate__load_threads(0), 1);
@@ -1805,5 +2037,7 @@ revision_file_suite(void)
 	add_test(s, test_revfile_load_dir_many);
 	add_test(s, test_revfile_load_dir_first_bad_wins);
 	add_test(s, test_revfile_load_threads);
+	add_test(s, test_revfile_load_dir_sql_in_file);
+	add_test(s, test_revfile_changed_after_load);
 	return s;
 }
