@@ -515,7 +515,9 @@ struct migrate_sql_stmt {
  * Split PostgreSQL SQL text into statements, understanding quotes, E''
  * strings, quoted identifiers, dollar quoting, nested block comments, line
  * comments and BEGIN ATOMIC ... END bodies. Statements that hold only white
- * space and comments are dropped. *out is malloc'ed (free()).
+ * space and comments are dropped. *out is malloc'ed (free()); with @out
+ * NULL the text is only checked (the load of a revision file) and *n_out,
+ * if @n_out is not NULL, counts the statements, none recorded.
  * Returns 0, MIGRATE_EPARSE (unterminated quote/comment; cause in @diag
  * with the line; @diag may be NULL) or MIGRATE_ENOMEM.
  */

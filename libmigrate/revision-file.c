@@ -495,14 +495,13 @@ check_section_sql(struct parser *p,
 		  size_t first_line,
 		  const char *name)
 {
-	struct migrate_sql_stmt *stmts = NULL;
-	size_t n = 0, line = 0;
+	size_t line = 0;
 	struct migrate_diag err;
 	const char *cause = err.msg;
 	int rc;
 
-	rc = migrate__sql_split(sql, len, &stmts, &n, &err);
-	free(stmts);
+	/* Checked only: no statement array, no positions. */
+	rc = migrate__sql_split(sql, len, NULL, NULL, &err);
 	if (rc == MIGRATE_ENOMEM)
 		return migrate__fail(p->diag, rc, "out of memory");
 	if (rc == 0)

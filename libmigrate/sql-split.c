@@ -75,6 +75,7 @@ struct splitter {
 	struct migrate_sql_stmt *v;
 	size_t n;
 	size_t cap;
+	bool check_only; /* count the statements, record none */
 
 	struct migrate_diag *diag; /* where a failure is reported */
 };
@@ -200,6 +201,10 @@ emit(struct splitter *sp, size_t start, size_t end)
 {
 	struct migrate_sql_stmt *st;
 
+	if (sp->check_only) {
+		sp->n++;
+		return 0;
+	}
 	while (end > start && is_space((unsigned char)sp->s[end - 1]))
 		end--;
 	if (sp->n == sp->cap) {
@@ -765,9 +770,12 @@ migrate__sql_split(const char *sql,
 	sp.line = 1;
 	sp.col = 1;
 	sp.diag = diag;
+	sp.check_only = !out;
 	migrate__diag_clear(diag);
-	*out = NULL;
-	*n_out = 0;
+	if (out)
+		*out = NULL;
+	if (n_out)
+		*n_out = 0;
 
 	rc = split(&sp);
 	if (rc) {
@@ -776,7 +784,9 @@ migrate__sql_split(const char *sql,
 		free(sp.v);
 		return rc;
 	}
-	*out = sp.v;
-	*n_out = sp.n;
+	if (out)
+		*out = sp.v;
+	if (n_out)
+		*n_out = sp.n;
 	return 0;
 }

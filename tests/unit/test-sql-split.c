@@ -445,6 +445,12 @@ START_TEST(test_split_table)
 				     c->stmt[k].line, c->stmt[k].col, c->name,
 				     (int)i);
 		split_free(&sp);
+		/* checked only (the load of a file): the same count */
+		ck_assert_int_eq(migrate__sql_split(c->sql, strlen(c->sql),
+						    NULL, &k, NULL),
+				 0);
+		ck_assert_msg(k == c->n, "%s (row %zu): counted %zu", c->name,
+			      i, k);
 	}
 }
 
@@ -468,6 +474,12 @@ START_TEST(test_split_error_table)
 		ck_assert_ptr_null(sp.v);
 		ck_assert_uint_eq(sp.n, 0);
 		split_free(&sp);
+		/* checked only: the same error */
+		ck_assert_int_eq(migrate__sql_split(error_cases[i].sql,
+						    strlen(error_cases[i].sql),
+						    NULL, NULL, &sp.err),
+				 MIGRATE_EPARSE);
+		ck_assert_str_eq(sp.err.msg, error_cases[i].msg);
 	}
 }
 
