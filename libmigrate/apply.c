@@ -139,7 +139,7 @@ location(char *out,
 	}
 	if (sec->first_line)
 		xsnprintf(out, size, "%s:%zu: ", st->rev->file,
-			  sec->first_line);
+			  (size_t)sec->first_line);
 	else
 		xsnprintf(out, size, "%s: ", st->rev->file);
 }

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libmigrate-backend.h>
 #include <libmigrate.h>
@@ -85,10 +86,11 @@ struct migrate_section {
 	 * asks (read then, kept in a block of its own; set atomically):
 	 * read it with migrate__section_sql(). */
 	char *sql;
-	migrate_step_fn fn;  /* C callback instead of sql */
-	size_t first_line;   /* 1-based file line of sql[0]; 0 if not from a
-				file */
-	int lock_timeout_ms; /* -1: the handle's default */
+	migrate_step_fn fn; /* C callback instead of sql */
+	/* 1-based file line of sql[0]; 0 if not from a file (a file has at
+	 * most 1 GB, so 32 bits hold it: issue 8, a smaller revision). */
+	uint32_t first_line;
+	int lock_timeout_ms;      /* -1: the handle's default */
 	int statement_timeout_ms; /* -1: the handle's default */
 	bool present;             /* the section exists (sql or fn) */
 	bool transactional;
@@ -107,30 +109,38 @@ migrate__section_has_sql(const struct migrate_section *sec)
 	return sec->sql || sec->in_file;
 }
 
+/*
+ * A revision. Counts, indexes and lines are 32 bits (issue 8: 272 -> 224
+ * bytes a revision): a registry holds fewer than 2^32 revisions
+ * (migrate__registry_add_rev() refuses more), a revision fewer than 2^32
+ * parents (checked where it is made) and a file at most 1 GB.
+ */
 struct migrate_revision {
 	char *id;
-	char **parents; /* n_parents ids, in the order written */
-	size_t n_parents;
+	char **parents;    /* n_parents ids, in the order written */
 	char *message;     /* never NULL ("" if none) */
 	char *create_date; /* never NULL ("" if none) */
 	char *file;        /* NULL when added in memory */
 	struct migrate_section up;
 	struct migrate_section down; /* down.present == false: irreversible */
 	void *payload;               /* for up.fn / down.fn */
-	char checksum[65];           /* hex SHA-256 or "" */
 
 	/* Graph, filled by migrate_registry_validate(). */
-	size_t index; /* insertion index */
-	size_t topo;  /* position in the topological order */
 	struct migrate_revision **parent_revs; /* n_parents entries */
 	struct migrate_revision **children;
-	size_t n_children;
-	size_t cap_children;
+
+	uint32_t n_parents;
+	uint32_t index; /* insertion index */
+	uint32_t topo;  /* position in the topological order */
+	uint32_t n_children;
+	uint32_t cap_children;
 
 	/* File lines of the Revision ID: and Revises: headers (0 when added
 	 * in memory), for messages about duplicates and unknown parents. */
-	size_t id_line;
-	size_t revises_line;
+	uint32_t id_line;
+	uint32_t revises_line;
+
+	char checksum[65]; /* hex SHA-256 or "" */
 };
 
 struct migrate_registry {

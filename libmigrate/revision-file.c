@@ -611,6 +611,13 @@ migrate__revision_parse(struct migrate_revision **out,
 	if (!buf && len)
 		return migrate__fail(diag, MIGRATE_EINVAL,
 				     "%s: no buffer given", p.file);
+	/* Lines are 32 bits (struct migrate_revision); a directory's files
+	 * are refused from 1 GB on already. */
+	if (len >= UINT32_MAX)
+		return migrate__fail(
+			diag, MIGRATE_EPARSE,
+			"%s: file too large (%zu bytes, at most %u)", p.file,
+			len, UINT32_MAX - 1);
 	p.buf = buf ? buf : "";
 	p.len = len;
 	if (p.len >= 3 && memcmp(p.buf, "\xEF\xBB\xBF", 3) == 0) {

@@ -171,6 +171,15 @@ START_TEST(test_registry_revision_one_block)
 	assert_one_block(r);
 	ck_assert_str_eq(r->parents[0], "r000");
 	ck_assert_str_eq(r->down.sql, "SELECT 2;");
+	/* a buffer too large for 32-bit lines is refused unread */
+	ck_assert_int_eq(migrate_registry_parse(reg, "huge.sql", text,
+						(size_t)UINT32_MAX),
+			 MIGRATE_EPARSE);
+	ck_assert_str_eq(
+		migrate_registry_errmsg(reg),
+		"huge.sql: file too large (4294967295 bytes, at most 4294967294)");
+	/* issue 8: the compact revision (32-bit counts and lines) */
+	ck_assert_uint_le(sizeof(struct migrate_revision), 224);
 	migrate_registry_free(reg);
 #endif
 }
@@ -407,6 +416,15 @@ START_TEST(test_registry_bad_defs)
 	ck_assert_int_eq(migrate_registry_add(reg, &def), MIGRATE_EINVAL);
 	def.parents = NULL;
 	ck_assert_int_eq(migrate_registry_add(reg, &def), MIGRATE_EINVAL);
+	/* counts are 32 bits in a revision: refused before the parents are
+	 * read */
+	def.parents = nullp;
+	def.n_parents = (size_t)UINT32_MAX;
+	ck_assert_int_eq(migrate_registry_add(reg, &def), MIGRATE_EINVAL);
+	assert_contains(
+		migrate_registry_errmsg(reg),
+		"revision 002: n_parents is 4294967295 (at most 4294967294)");
+	def.parents = NULL;
 	def.n_parents = 0;
 
 	def.version = 99;
