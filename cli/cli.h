@@ -80,6 +80,8 @@ struct cli {
 	double t_start;     /* migrate__clock_ms() at the start of the run */
 	bool tty_progress;  /* one line rewritten in place on stderr */
 	int preflight_code; /* the pre-flight's exit code when it refused */
+	/* The pre-flight started before the lock (cli_plan_preview()). */
+	struct cli_preflight *preflight_early;
 };
 
 /* Start and end the one JSON document of a command on stdout. */
@@ -171,5 +173,17 @@ int cli_plan_check(struct migrate *m,
 int cli_preflight_plan(struct cli *c,
 		       const struct migrate_plan *plan,
 		       struct migrate *m);
+
+/* The handle's plan preview (struct migrate_options.plan_preview,
+ * @payload the struct cli): start the pre-flight of the plan seen before
+ * the lock, in its child, while the lock is taken; cli_plan_check() takes
+ * its verdict when the plan that runs is the same. */
+void cli_plan_preview(struct migrate *m,
+		      const struct migrate_plan *plan,
+		      void *payload);
+
+/* End a pre-flight started by cli_plan_preview() that no plan check took
+ * (the run stopped before it); nothing is reported. */
+void cli_preflight_discard(struct cli *c);
 
 #endif /* MIGRATE_CLI_H */

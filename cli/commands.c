@@ -283,6 +283,7 @@ run_change(struct cli *c, int direction, const char *target)
 		rc = migrate_upgrade(c->m, target);
 	else
 		rc = migrate_downgrade(c->m, target);
+	cli_preflight_discard(c);
 	cli_progress_end(c);
 	/* The pre-flight (the plan check) refused: it said why. */
 	if (rc < 0 && c->preflight_code != CLI_EXIT_OK)

@@ -385,22 +385,24 @@ read_all(int fd, char **buf, size_t *len)
 	}
 }
 
-/* The pre-flight in a child: its verdict or MIGRATE_E* code (lines
- * reported), PF_DIED or PF_BAD_EXIT (*@what: the signal or the exit
- * status) or PF_NO_CHILD. */
+/* A pre-flight child: its pid and the read end of its pipe. */
+struct pf_child {
+	pid_t pid;
+	int fd;
+};
+
+/* Start the pre-flight of @plan in a child (preflight_child()): 0, or
+ * PF_NO_CHILD. */
 static int
-preflight_forked(const struct migrate_plan *plan,
-		 struct migrate_registry *reg,
-		 struct migrate *m,
-		 int *what)
+preflight_start(struct pf_child *ch,
+		const struct migrate_plan *plan,
+		struct migrate_registry *reg,
+		struct migrate *m)
 {
 	sigset_t block, old;
-	char *buf = NULL;
-	size_t len = 0, off;
-	int fds[2], status, rc, rd;
+	int fds[2];
 	pid_t pid;
 
-	*what = 0;
 	if (pipe(fds) < 0)
 		return PF_NO_CHILD;
 	(void)fcntl(fds[0], F_SETFD, FD_CLOEXEC);
@@ -420,12 +422,27 @@ preflight_forked(const struct migrate_plan *plan,
 		close(fds[0]);
 		return PF_NO_CHILD;
 	}
+	ch->pid = pid;
+	ch->fd = fds[0];
+	return 0;
+}
+
+/* The verdict of the child @ch or its MIGRATE_E* code (lines reported),
+ * PF_DIED or PF_BAD_EXIT (*@what: the signal or the exit status). */
+static int
+preflight_finish(struct pf_child *ch, int *what)
+{
+	char *buf = NULL;
+	size_t len = 0, off;
+	int status, rc, rd;
+
+	*what = 0;
 	/* The child ends by itself (a bounded parse, or a signal); a signal
 	 * to this process only (the library cancels) does not stop the
 	 * wait, as it did not stop the parse that ran here. */
-	rd = read_all(fds[0], &buf, &len);
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0)
+	rd = read_all(ch->fd, &buf, &len);
+	close(ch->fd);
+	while (waitpid(ch->pid, &status, 0) < 0)
 		if (errno != EINTR) {
 			free(buf);
 			return MIGRATE_ERROR;
@@ -463,6 +480,126 @@ preflight_forked(const struct migrate_plan *plan,
 	return rc;
 }
 
+/*
+ * The child started on the plan seen before the lock (cli_plan_preview()),
+ * with that plan's steps: the plan check takes its verdict when the plan
+ * that runs has the same steps (the same revisions, directions and
+ * server: the same parse, the same lines), else ends it and parses the
+ * plan that runs.
+ */
+struct cli_preflight {
+	struct pf_child child;
+	struct migrate *m;
+	size_t n;
+	const struct migrate_revision **revs;
+	int *dirs;
+};
+
+static void
+early_free(struct cli_preflight *e)
+{
+	if (!e)
+		return;
+	free(e->revs);
+	free(e->dirs);
+	free(e);
+}
+
+/* Whether @e parses what the pre-flight of @plan against @m would. */
+static bool
+early_same(const struct cli_preflight *e,
+	   const struct migrate_plan *plan,
+	   const struct migrate *m)
+{
+	size_t i;
+
+	if (e->m != m || e->n != migrate_plan_count(plan))
+		return false;
+	for (i = 0; i < e->n; i++) {
+		int dir;
+
+		if (migrate_plan_step(plan, i, &dir) != e->revs[i] ||
+		    dir != e->dirs[i])
+			return false;
+	}
+	return true;
+}
+
+void
+cli_preflight_discard(struct cli *c)
+{
+	struct cli_preflight *e = c->preflight_early;
+
+	if (!e)
+		return;
+	c->preflight_early = NULL;
+	kill(e->child.pid, SIGKILL);
+	close(e->child.fd);
+	while (waitpid(e->child.pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	early_free(e);
+}
+
+void
+cli_plan_preview(struct migrate *m,
+		 const struct migrate_plan *plan,
+		 void *payload)
+{
+	struct cli *c = payload;
+	struct cli_preflight *e;
+	size_t i;
+
+	cli_preflight_discard(c);
+	if (CLI_GIVEN(c, OPT_NO_PARSE))
+		return;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return;
+	e->m = m;
+	e->n = migrate_plan_count(plan);
+	e->revs = calloc(e->n, sizeof(*e->revs));
+	e->dirs = calloc(e->n, sizeof(*e->dirs));
+	if (!e->revs || !e->dirs) {
+		early_free(e);
+		return; /* parsed under the lock then */
+	}
+	for (i = 0; i < e->n; i++)
+		e->revs[i] = migrate_plan_step(plan, i, &e->dirs[i]);
+	if (preflight_start(&e->child, plan, migrate_registry(m), m) != 0) {
+		early_free(e);
+		return;
+	}
+	c->preflight_early = e;
+}
+
+/* The pre-flight in a child: its verdict or MIGRATE_E* code (lines
+ * reported), PF_DIED or PF_BAD_EXIT (*@what: the signal or the exit
+ * status) or PF_NO_CHILD. The child started before the lock when it
+ * parses the same plan (cli_plan_preview()). */
+static int
+preflight_forked(struct cli *c,
+		 const struct migrate_plan *plan,
+		 struct migrate_registry *reg,
+		 struct migrate *m,
+		 int *what)
+{
+	struct cli_preflight *e = c ? c->preflight_early : NULL;
+	struct pf_child ch;
+	int rc;
+
+	*what = 0;
+	if (e && early_same(e, plan, m)) {
+		c->preflight_early = NULL;
+		rc = preflight_finish(&e->child, what);
+		early_free(e);
+		return rc;
+	}
+	if (c)
+		cli_preflight_discard(c);
+	rc = preflight_start(&ch, plan, reg, m);
+	return rc < 0 ? rc : preflight_finish(&ch, what);
+}
+
 int
 cli_preflight_plan(struct cli *c,
 		   const struct migrate_plan *plan,
@@ -471,7 +608,7 @@ cli_preflight_plan(struct cli *c,
 	struct migrate_registry *reg = m ? migrate_registry(m) : c->reg;
 	int rc, what;
 
-	rc = preflight_forked(plan, reg, m, &what);
+	rc = preflight_forked(c, plan, reg, m, &what);
 	if (rc == PF_NO_CHILD)
 		rc = preflight_run(plan, reg, m, preflight_line, NULL);
 	if (rc == PF_NO_MODULE)
@@ -522,6 +659,22 @@ cli_plan_check(struct migrate *m,
 }
 
 #else /* !MIGRATE_HAVE_LINT */
+
+void
+cli_plan_preview(struct migrate *m,
+		 const struct migrate_plan *plan,
+		 void *payload)
+{
+	(void)m;
+	(void)plan;
+	(void)payload;
+}
+
+void
+cli_preflight_discard(struct cli *c)
+{
+	(void)c;
+}
 
 int
 cli_preflight_plan(struct cli *c,

@@ -499,6 +499,7 @@ cli_fill_options(struct cli *c, struct migrate_options *opts)
 	opts->progress_payload = c;
 	opts->plan_check = cli_plan_check;
 	opts->plan_check_payload = c;
+	opts->plan_preview = cli_plan_preview;
 }
 
 static void

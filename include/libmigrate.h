@@ -392,7 +392,22 @@ typedef int (*migrate_plan_check_fn)(struct migrate *m,
 				     const struct migrate_plan *plan,
 				     void *payload);
 
-#define MIGRATE_OPTIONS_VERSION 3
+/**
+ * Plan preview: called by migrate_upgrade(), migrate_downgrade() and
+ * migrate_apply() before the migration lock is taken, with the plan the
+ * state read without the lock leads to (never an empty one), so that a
+ * slow plan check can start on it while the lock is taken (e.g. a parse in
+ * another process). The plan check is still called under the lock with the
+ * plan that runs, which may differ (another migrator ran meanwhile), or
+ * not at all (the run stops before it).
+ *
+ * @param plan Borrowed for the call only.
+ */
+typedef void (*migrate_plan_preview_fn)(struct migrate *m,
+					const struct migrate_plan *plan,
+					void *payload);
+
+#define MIGRATE_OPTIONS_VERSION 4
 
 /**
  * Options for migrate_open(). Initialise with MIGRATE_OPTIONS_INIT or
@@ -451,12 +466,18 @@ struct migrate_options {
 	 * costs no round trip of its own; NULL: none. */
 	migrate_plan_check_fn plan_check;
 	void *plan_check_payload;
+
+	/* Version 4. */
+
+	/** Sees the plan before the lock is taken (see
+	 * migrate_plan_preview_fn), with plan_check_payload; NULL: none. */
+	migrate_plan_preview_fn plan_preview;
 };
 
 #define MIGRATE_OPTIONS_INIT                                                   \
 	{                                                                      \
 		MIGRATE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0, 60000,     \
-			5000, 0, 3, NULL, NULL, 0, NULL, NULL                  \
+			5000, 0, 3, NULL, NULL, 0, NULL, NULL, NULL            \
 	}
 
 /**

@@ -1410,7 +1410,9 @@ check_plan(struct migrate *m, const struct migrate_plan *plan)
  * the locked path, which reads the state again under the lock and
  * decides as it always did, with the same messages: a migrator midway
  * through a run has moved the version table away from where the plan
- * would end, or left a dirty mark, so we wait for its lock. Returns 1
+ * would end, or left a dirty mark, so we wait for its lock. The plan
+ * with steps seen here goes to the plan preview (struct
+ * migrate_options.plan_preview) before the lock is taken. Returns 1
  * when done, 0 for the locked path, or a negative error when the
  * connection was lost.
  */
@@ -1429,19 +1431,25 @@ done_unlocked(struct migrate *m, const struct job *job)
 	rc = migrate__read_state(m, &st);
 	if (rc < 0 && m->poisoned)
 		return rc;
-	if (rc == 0 && st.ready && !st.dirty) {
+	/* A database never migrated (no tables: not ready) is planned from
+	 * base, for the preview only. */
+	if (rc == 0 && !st.dirty) {
 		if (plan)
-			done = plan->n_steps == 0 &&
+			done = st.ready && plan->n_steps == 0 &&
 			       same_heads(&st.heads, &plan->from_heads);
 		else if (plan_job(m, &made, &st, job) == 0)
-			done = made->n_steps == 0;
+			done = st.ready && made->n_steps == 0;
 	}
-	if (done && !plan)
+	if (!plan)
 		plan = made;
 	if (done)
 		m->have_last = strv_copy(&m->last_heads, &plan->to_heads) == 0;
 	else
 		migrate__clear_error(m);
+	/* The plan the locked path will most likely check: the plan check
+	 * may start on it while the lock is taken. */
+	if (!done && plan && plan->n_steps > 0 && m->opts.plan_preview)
+		m->opts.plan_preview(m, plan, m->opts.plan_check_payload);
 	migrate_plan_free(made);
 	migrate__state_clear(&st);
 	return done ? 1 : 0;

@@ -16,6 +16,8 @@ options_size(unsigned int version)
 		return offsetof(struct migrate_options, io_timeout_ms);
 	if (version < 3)
 		return offsetof(struct migrate_options, plan_check);
+	if (version < 4)
+		return offsetof(struct migrate_options, plan_preview);
 	return sizeof(struct migrate_options);
 }
 

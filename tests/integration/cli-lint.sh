@@ -77,6 +77,18 @@ if command -v strace >/dev/null && strace -f -qq -o /dev/null true 2>/dev/null; 
 	has "$T/f2.err" "007_r007.sql:9:1: syntax error at or near \"CREAT\"" \
 		"the error line is the same when the parse runs in-process"
 	has "$T/f2.err" "nothing applied" "and so is the refusal"
+	# The child starts on the plan seen before the lock (the plan
+	# preview), and parses while the lock is taken.
+	PGDATABASE=$DB ASAN_OPTIONS=$nolsan run "$T/f3" strace -f -qq -s 80 \
+		-e trace=clone,clone3,fork,vfork,sendto -o "$T/f3.trace" \
+		"$MIGRATE" --revisions "$D" upgrade head
+	expect 3 "traced again, the syntax error refuses the upgrade"
+	order=$(grep -n -E 'clone|fork|pg_try_advisory_lock' "$T/f3.trace" |
+		grep -v -E 'sendto.*BEGIN;$' | head -n 2 | tr '\n' ' ')
+	[[ $order == *clone*pg_try_advisory_lock* ||
+		$order == *fork*pg_try_advisory_lock* ]] ||
+		{ show trace "$T/f3.trace"; fail "the pre-flight child was not started before the lock try: $order"; }
+	ok "the pre-flight child starts before the lock try"
 else
 	note "strace cannot trace here: the child process of the pre-flight is not checked"
 fi
@@ -150,6 +162,36 @@ same "$(version_of "$DB")" "r010" "nothing was downgraded (still at r010)"
 m "$DB" "$T/d2" --revisions "$D" downgrade r009
 expect 0 "a downgrade that does not reach the broken section runs"
 same "$(version_of "$DB")" "r009" "at r009"
+
+# The pre-flight that started before the lock counts only when the plan
+# that runs is the same. A downgrade that waits for another migrator's
+# upgrade: before the lock, its plan is r001's downgrade, which parses;
+# under the lock, r002's comes first, whose downgrade does not: refused
+# (exit 3), not run into the server's own syntax error (exit 4).
+P=$T/prev
+gen_chain "$P" 2
+sed -i 's/^CREATE TABLE t_002 /SELECT pg_sleep(4);\nCREATE TABLE t_002 /; s/^DROP TABLE t_002;$/DRP TABLE t_002;/' \
+	"$P/002_r002.sql"
+grep -q '^DRP TABLE' "$P/002_r002.sql" || fail "could not break 002's downgrade"
+DBP=lint_prev
+fresh_db "$DBP"
+m "$DBP" "$T/p0" --revisions "$P" upgrade r001
+expect 0 "r001 applied"
+PGDATABASE=$DBP "$MIGRATE" --revisions "$P" upgrade r002 \
+	>"$T/p1.out" 2>"$T/p1.err" </dev/null &
+holder=$!
+t_track "$holder"
+for ((i = 0; i < 500; i++)); do
+	[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$DBP' AND query LIKE '%pg_sleep(4)%' AND state = 'active' AND pid <> pg_backend_pid()")" = 1 ] && break
+	sleep 0.02
+done
+[ "$i" -lt 500 ] || fail "the upgrade to r002 did not start its step"
+m "$DBP" "$T/p2" --revisions "$P" downgrade base
+expect 3 "the plan under the lock differs from the one seen before: parsed again, refused"
+has "$T/p2.err" "002_r002.sql:" "the refusal names r002's file"
+has "$T/p2.err" "syntax error at or near \"DRP\"" "and its syntax error"
+wait "$holder" || fail "the upgrade to r002 failed: $(cat "$T/p1.err")"
+same "$(version_of "$DBP")" "r002" "nothing was downgraded"
 
 # A newer server (PostgreSQL 16+): libpg_query speaks 15's grammar, so a
 # parse failure is only a warning and the run goes on to the server. With

@@ -1781,6 +1781,54 @@ START_TEST(test_plan_check)
 
 END_TEST
 
+/* The plan preview: called before the lock with the plan the unlocked
+ * read leads to (a never-migrated database too), never for a run with
+ * nothing to do, nor for stamp; the plan check still gets the plan that
+ * runs. */
+static void
+plan_preview_record(struct migrate *m,
+		    const struct migrate_plan *plan,
+		    void *payload)
+{
+	struct plan_check_seen *seen = payload;
+
+	seen->calls += 100;
+	seen->steps = migrate_plan_count(plan);
+	seen->locked = m->locked;
+}
+
+START_TEST(test_plan_preview)
+{
+	struct plan_check_seen seen = { 0, 0, true, 0 };
+	struct migrate_options opts = MIGRATE_OPTIONS_INIT;
+	struct migrate_backend *be;
+	struct migrate *m = NULL;
+
+	ck_assert_int_eq(migrate_backend_memory_new(&be), 0);
+	opts.plan_preview = plan_preview_record;
+	opts.plan_check_payload = &seen;
+	assert_ok(m, migrate_open(&m, chain(3), be, &opts));
+	assert_ok(m, migrate_upgrade(m, "+2"));
+	ck_assert_int_eq(seen.calls, 100);
+	ck_assert_uint_eq(seen.steps, 2);
+	ck_assert(!seen.locked);
+	ck_assert_str_eq(current(m), "002");
+	/* nothing to do, a stamp: no preview */
+	assert_ok(m, migrate_upgrade(m, "002"));
+	assert_ok(m, migrate_stamp(m, "001"));
+	ck_assert_int_eq(seen.calls, 100);
+	/* with the plan check: the preview first, unlocked */
+	m->opts.plan_check = plan_check_record;
+	seen.locked = true;
+	assert_ok(m, migrate_downgrade(m, "base"));
+	ck_assert_int_eq(seen.calls, 201);
+	ck_assert_uint_eq(seen.steps, 1);
+	ck_assert(seen.locked);
+	migrate_close(m);
+}
+
+END_TEST
+
 /* migrate_last_position(): where the last run left the database, from
  * under the lock, unknown before a run and after a failed one. */
 static const char *
@@ -1874,6 +1922,7 @@ apply_suite(void)
 	add_test(s, test_open_refuses_long_names);
 	add_test(s, test_history_stops);
 	add_test(s, test_plan_check);
+	add_test(s, test_plan_preview);
 	add_test(s, test_last_position);
 	return s;
 }
