@@ -1504,7 +1504,8 @@ lock_rows(struct pq_backend *pq,
 	struct lock_read *lr = payload;
 
 	if (index == LOCK_TRY_INDEX) {
-		/* The last column: migrate__pg_log_id_has_default(). */
+		/* The last column: migrate__pg_log_exists() when probing,
+		 * else migrate__pg_log_id_has_default(). */
 		int last = PQnfields(res) - 1;
 		bool missing;
 
@@ -1512,8 +1513,16 @@ lock_rows(struct pq_backend *pq,
 			PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
 		if (!lr->granted)
 			return 0;
+		if (lr->probe) {
+			/* A missing table is created in this format; the
+			 * format of one that exists is learnt before the
+			 * first write (learn_log_ids()). */
+			lr->log_missing = PQgetvalue(res, 0, last)[0] != 't';
+			pq->log_ids.source = MIGRATE_PG_ID_COUNTER;
+			pq->log_ids_known = lr->log_missing;
+			return 0;
+		}
 		missing = PQgetisnull(res, 0, last);
-		lr->log_missing = lr->probe && missing;
 		/* A missing table is created in this format. */
 		pq->log_ids.source = MIGRATE_PG_ID_COUNTER;
 		if (!missing && PQgetvalue(res, 0, last)[0] == 't')
@@ -1551,14 +1560,20 @@ lock_try(struct pq_backend *pq, struct migrate_backend_error *err)
 			&b,
 			", set_config('idle_session_timeout', '%d', false), set_config('idle_in_transaction_session_timeout', '%d', false)",
 			pq->io_timeout_ms, pq->io_timeout_ms);
-	/* The format of the history table (how its rows get their ids), and
-	 * whether it is missing: in a first run (the last read found no
-	 * version table), the tables are then made with plain DDL (see
-	 * ensure_sql()). */
+	/* The format of the history table (how its rows get their ids); in
+	 * a first run (the last read found no version table), whether it is
+	 * missing instead: the tables are then made with plain DDL (see
+	 * ensure_sql()), and the format of one that exists (another version
+	 * table's) is learnt before the first write, so that a first run
+	 * does not plan a query of pg_attribute (~1 ms in a fresh
+	 * session). */
 	memset(&lr, 0, sizeof(lr));
 	lr.probe = read && pq->vt_missing_seen && !pq->schema_given;
 	buf_puts(&b, ", ");
-	migrate__pg_log_id_has_default(&b, &pq->names);
+	if (lr.probe)
+		migrate__pg_log_exists(&b, &pq->names);
+	else
+		migrate__pg_log_id_has_default(&b, &pq->names);
 	buf_puts(&b, ";\nCOMMIT;\n");
 	if (read) {
 		pq->log_ids.next = 1;

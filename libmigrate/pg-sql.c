@@ -86,6 +86,14 @@ migrate__pg_log_id_has_default(struct buf *b, const struct migrate_pg_names *n)
 }
 
 void
+migrate__pg_log_exists(struct buf *b, const struct migrate_pg_names *n)
+{
+	buf_puts(b, "to_regclass(");
+	qualified_literal(b, n, n->log_table);
+	buf_puts(b, ") IS NOT NULL");
+}
+
+void
 migrate__pg_log_id_start(struct buf *b, const struct migrate_pg_names *n)
 {
 	struct buf body = BUF_INIT;

@@ -99,6 +99,11 @@ void migrate__pg_log_is_scoped(struct buf *b, const struct migrate_pg_names *n);
 void migrate__pg_log_id_has_default(struct buf *b,
 				    const struct migrate_pg_names *n);
 
+/* A boolean SQL expression: whether the history table exists. Unlike
+ * migrate__pg_log_id_has_default() it plans no query of pg_attribute
+ * (which costs a fresh server session about 1 ms). */
+void migrate__pg_log_exists(struct buf *b, const struct migrate_pg_names *n);
+
 /* One statement (the script's, with its ';', no result row) that starts
  * MIGRATE_PG_ID_SETTING: migrate.log_id becomes the largest id of this
  * version table's history rows, or '' when the history table takes its
