@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <libmigrate.h>
 
@@ -82,6 +83,11 @@ struct cli {
 	int preflight_code; /* the pre-flight's exit code when it refused */
 	/* The pre-flight started before the lock (cli_plan_preview()). */
 	struct cli_preflight *preflight_early;
+	/* Pre-flight children that sent their verdict, still exiting: reaped
+	 * by cli_preflight_discard(). */
+#define CLI_PREFLIGHT_EXITED_MAX 4
+	pid_t preflight_exited[CLI_PREFLIGHT_EXITED_MAX];
+	size_t n_preflight_exited;
 };
 
 /* Start and end the one JSON document of a command on stdout. */
@@ -183,7 +189,8 @@ void cli_plan_preview(struct migrate *m,
 		      void *payload);
 
 /* End a pre-flight started by cli_plan_preview() that no plan check took
- * (the run stopped before it); nothing is reported. */
+ * (the run stopped before it), nothing reported, and reap the pre-flight
+ * children that are still exiting. */
 void cli_preflight_discard(struct cli *c);
 
 #endif /* MIGRATE_CLI_H */

@@ -241,6 +241,7 @@ offline(struct cli *c, int direction, const char *spec)
 	 * the ones before it: refuse it now (the server is unknown). */
 	if (!CLI_GIVEN(c, OPT_NO_PARSE)) {
 		code = cli_preflight_plan(c, plan, NULL);
+		cli_preflight_discard(c);
 		if (code != CLI_EXIT_OK)
 			goto out;
 	}

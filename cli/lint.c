@@ -286,9 +286,12 @@ preflight_run(const struct migrate_plan *plan,
  * into the child only, never into the migrating process, and they leave
  * with it. The child inherits the plan (fork), sends each line to report
  * through a pipe (a 4-byte length, then the bytes) and says the verdict,
- * or the error, by its exit status. It touches neither the connection nor
- * stdio and leaves with _exit(). Where no child can be made, the parse
- * runs in this process, as it did before.
+ * or the error, by its exit status, which it also sends last through the
+ * pipe (PF_FRAME_EXIT, then the status as one byte): the parent goes on
+ * from there while the child's exit (unmapping the parser) runs, and
+ * reaps it later (cli_preflight_discard()). It touches neither the
+ * connection nor stdio and leaves with _exit(). Where no child can be
+ * made, the parse runs in this process, as it did before.
  */
 #define PF_NO_CHILD       INT_MIN       /* no child: parse here */
 #define PF_DIED           (INT_MIN + 1) /* *what: the signal */
@@ -297,6 +300,7 @@ preflight_run(const struct migrate_plan *plan,
 #define PF_EXIT_VERDICT   100           /* exit status 100 + the verdict */
 #define PF_EXIT_FAIL      116 /* exit status 116 + -rc: a MIGRATE_E* code */
 #define PF_EXIT_MAX       (PF_EXIT_FAIL - MIGRATE_ECANCELED)
+#define PF_FRAME_EXIT     UINT32_MAX /* as a length: the exit status */
 
 static bool
 write_all(int fd, const void *buf, size_t n)
@@ -332,9 +336,11 @@ preflight_child(int fd,
 		struct migrate_registry *reg,
 		struct migrate *m)
 {
+	uint32_t frame = PF_FRAME_EXIT;
 	struct sigaction sa;
+	unsigned char byte;
 	sigset_t none;
-	int rc;
+	int rc, status;
 
 	/* Ctrl-C ends the child; the parent's handler (which cancels its
 	 * connection) is not the child's. Blocked across the fork. */
@@ -347,20 +353,55 @@ preflight_child(int fd,
 	pthread_sigmask(SIG_SETMASK, &none, NULL);
 	rc = preflight_run(plan, reg, m, child_line, &fd);
 	if (rc == PF_NO_MODULE)
-		_exit(PF_EXIT_NO_MODULE);
-	if (rc < MIGRATE_ECANCELED)
-		rc = MIGRATE_ERROR;
-	_exit(rc >= 0 ? PF_EXIT_VERDICT + rc : PF_EXIT_FAIL - rc);
+		status = PF_EXIT_NO_MODULE;
+	else if (rc < MIGRATE_ECANCELED)
+		status = PF_EXIT_FAIL - MIGRATE_ERROR;
+	else
+		status = rc >= 0 ? PF_EXIT_VERDICT + rc : PF_EXIT_FAIL - rc;
+	byte = (unsigned char)status;
+	/* The parent reads the status here, or from the exit when this
+	 * frame does not arrive. */
+	if (write_all(fd, &frame, sizeof(frame)))
+		write_all(fd, &byte, 1);
+	close(fd);
+	_exit(status);
 }
 
-/* Read @fd to its end into *@buf (*@len bytes; NULL when empty). */
+/* Whether the frames in @buf (@len bytes) end with a complete exit frame;
+ * *@status then holds its status. */
+static bool
+has_exit_frame(const char *buf, size_t len, int *status)
+{
+	size_t off = 0;
+
+	while (off + sizeof(uint32_t) <= len) {
+		uint32_t n;
+
+		memcpy(&n, buf + off, sizeof(n));
+		off += sizeof(n);
+		if (n == PF_FRAME_EXIT) {
+			if (off + 1 > len)
+				return false;
+			*status = (unsigned char)buf[off];
+			return true;
+		}
+		if (n > len - off)
+			return false;
+		off += n;
+	}
+	return false;
+}
+
+/* Read @fd into *@buf (*@len bytes; NULL when empty) up to the child's
+ * exit frame (*@status its status, else -1) or the end. */
 static int
-read_all(int fd, char **buf, size_t *len)
+read_frames(int fd, char **buf, size_t *len, int *status)
 {
 	size_t cap = 0;
 
 	*buf = NULL;
 	*len = 0;
+	*status = -1;
 	for (;;) {
 		char chunk[4096];
 		ssize_t r = read(fd, chunk, sizeof(chunk));
@@ -382,6 +423,8 @@ read_all(int fd, char **buf, size_t *len)
 		}
 		memcpy(*buf + *len, chunk, (size_t)r);
 		*len += (size_t)r;
+		if (has_exit_frame(*buf, *len, status))
+			return 0;
 	}
 }
 
@@ -427,10 +470,26 @@ preflight_start(struct pf_child *ch,
 	return 0;
 }
 
+/* Reap the children that sent their exit status (preflight_finish()). */
+static void
+reap_children(struct cli *c)
+{
+	size_t i;
+	int status;
+
+	for (i = 0; i < c->n_preflight_exited; i++)
+		while (waitpid(c->preflight_exited[i], &status, 0) < 0 &&
+		       errno == EINTR)
+			;
+	c->n_preflight_exited = 0;
+}
+
 /* The verdict of the child @ch or its MIGRATE_E* code (lines reported),
- * PF_DIED or PF_BAD_EXIT (*@what: the signal or the exit status). */
+ * PF_DIED or PF_BAD_EXIT (*@what: the signal or the exit status). A child
+ * that sent its exit status is reaped later (reap_children()) unless it
+ * is gone already. */
 static int
-preflight_finish(struct pf_child *ch, int *what)
+preflight_finish(struct cli *c, struct pf_child *ch, int *what)
 {
 	char *buf = NULL;
 	size_t len = 0, off;
@@ -440,19 +499,28 @@ preflight_finish(struct pf_child *ch, int *what)
 	/* The child ends by itself (a bounded parse, or a signal); a signal
 	 * to this process only (the library cancels) does not stop the
 	 * wait, as it did not stop the parse that ran here. */
-	rd = read_all(ch->fd, &buf, &len);
+	rd = read_frames(ch->fd, &buf, &len, &rc);
 	close(ch->fd);
-	while (waitpid(ch->pid, &status, 0) < 0)
-		if (errno != EINTR) {
+	if (rc >= 0 && waitpid(ch->pid, &status, WNOHANG) == 0 &&
+	    c->n_preflight_exited < CLI_PREFLIGHT_EXITED_MAX) {
+		/* Still exiting: reaped later. */
+		c->preflight_exited[c->n_preflight_exited++] = ch->pid;
+	} else if (rc < 0) {
+		while (waitpid(ch->pid, &status, 0) < 0)
+			if (errno != EINTR) {
+				free(buf);
+				return MIGRATE_ERROR;
+			}
+		if (WIFSIGNALED(status)) {
 			free(buf);
-			return MIGRATE_ERROR;
+			*what = WTERMSIG(status);
+			return PF_DIED;
 		}
-	if (WIFSIGNALED(status)) {
-		free(buf);
-		*what = WTERMSIG(status);
-		return PF_DIED;
+		rc = WEXITSTATUS(status);
+	} else if (c->n_preflight_exited == CLI_PREFLIGHT_EXITED_MAX) {
+		while (waitpid(ch->pid, &status, 0) < 0 && errno == EINTR)
+			;
 	}
-	rc = WEXITSTATUS(status);
 	if (rc >= PF_EXIT_FAIL && rc <= PF_EXIT_MAX)
 		rc = PF_EXIT_FAIL - rc;
 	else if (rc >= PF_EXIT_VERDICT && rc < PF_EXIT_FAIL)
@@ -471,7 +539,7 @@ preflight_finish(struct pf_child *ch, int *what)
 
 		memcpy(&n, buf + off, sizeof(n));
 		off += sizeof(n);
-		if (n > len - off)
+		if (n == PF_FRAME_EXIT || n > len - off)
 			break;
 		cli_errorf("%.*s", (int)n, buf + off);
 		off += n;
@@ -530,6 +598,7 @@ cli_preflight_discard(struct cli *c)
 {
 	struct cli_preflight *e = c->preflight_early;
 
+	reap_children(c);
 	if (!e)
 		return;
 	c->preflight_early = NULL;
@@ -590,14 +659,14 @@ preflight_forked(struct cli *c,
 	*what = 0;
 	if (e && early_same(e, plan, m)) {
 		c->preflight_early = NULL;
-		rc = preflight_finish(&e->child, what);
+		rc = preflight_finish(c, &e->child, what);
 		early_free(e);
 		return rc;
 	}
 	if (c)
 		cli_preflight_discard(c);
 	rc = preflight_start(&ch, plan, reg, m);
-	return rc < 0 ? rc : preflight_finish(&ch, what);
+	return rc < 0 ? rc : preflight_finish(c, &ch, what);
 }
 
 int

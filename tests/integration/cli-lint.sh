@@ -89,6 +89,18 @@ if command -v strace >/dev/null && strace -f -qq -o /dev/null true 2>/dev/null; 
 		$order == *fork*pg_try_advisory_lock* ]] ||
 		{ show trace "$T/f3.trace"; fail "the pre-flight child was not started before the lock try: $order"; }
 	ok "the pre-flight child starts before the lock try"
+	# A child that dies before it says its verdict (killed as it opens
+	# the lint component): the parent waits for its exit and says how
+	# it ended.
+	PGDATABASE=$DB ASAN_OPTIONS=$nolsan run "$T/f4" strace -f -qq \
+		-P "$(dirname "$MIGRATE")/../libmigrate/lint/migrate-lint.so" \
+		-e trace=openat -e inject=openat:signal=SIGKILL -o "$T/f4.trace" \
+		"$MIGRATE" --revisions "$D" upgrade head
+	expect 4 "a pre-flight child killed before its verdict fails the run"
+	has "$T/f4.err" "pre-flight parse: the parser process ended by signal 9" \
+		"the run says how the child ended"
+	same "$(table_exists "$DB" alembic_version && echo yes || echo no)" no \
+		"nothing applied"
 else
 	note "strace cannot trace here: the child process of the pre-flight is not checked"
 fi
