@@ -1132,8 +1132,10 @@ cmd_show(struct cli *c)
 				     ? migrate_revision_message(rev)
 				     : "(no message)");
 	if (c->verbose) {
-		printf("\n-- migrate:upgrade\n%s\n",
-		       migrate_revision_upgrade_sql(rev));
+		/* NULL: written in C, or its file changed since the load. */
+		const char *up = migrate_revision_upgrade_sql(rev);
+
+		printf("\n-- migrate:upgrade\n%s\n", up ? up : "");
 		if (down)
 			printf("\n-- migrate:downgrade\n%s\n", down);
 	}
