@@ -207,16 +207,22 @@ void migrate__revision_free(struct migrate_revision *rev);
  * caller's (for migrate__registry_add_rev() or migrate__revision_free()).
  * On failure *out is NULL and @diag says "FILE:LINE: cause". It touches
  * nothing but its arguments, so revision-dir.c runs it on several files
- * at once, one diag per thread. With @sql_in_file the sections' SQL is
- * checked and hashed but not kept (in_file; @filename must then name the
- * file to read it from again).
+ * at once, one diag per thread. @flags: MIGRATE__PARSE_* below.
  */
 int migrate__revision_parse(struct migrate_revision **out,
 			    const char *filename,
 			    const char *buf,
 			    size_t len,
-			    bool sql_in_file,
+			    unsigned int flags,
 			    struct migrate_diag *diag);
+
+/* The sections' SQL is checked and hashed but not kept (in_file;
+ * @filename must then name the file to read it from again). */
+#define MIGRATE__PARSE_SQL_IN_FILE (1u << 0)
+/* The file is read again for SQL whose checksum the caller compares with
+ * the one of its load, which split it already: no split (an unterminated
+ * quote now is a changed checksum). */
+#define MIGRATE__PARSE_RELOAD (1u << 1)
 
 /*
  * The SQL of one section, for as long as a step or a message needs it:

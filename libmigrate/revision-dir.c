@@ -269,7 +269,7 @@ load_one(struct load_worker *w, size_t i)
 	if (rc)
 		return rc;
 	return migrate__revision_parse(&job->revs[i], w->path.data, w->buf, len,
-				       true, &w->diag);
+				       MIGRATE__PARSE_SQL_IN_FILE, &w->diag);
 }
 
 static void *
@@ -574,7 +574,8 @@ migrate__section_sql(struct migrate_sql_ref *ref,
 	rc = read_whole(rev->file, &text, &len, diag);
 	if (rc)
 		return rc;
-	rc = migrate__revision_parse(&again, rev->file, text, len, false, &err);
+	rc = migrate__revision_parse(&again, rev->file, text, len,
+				     MIGRATE__PARSE_RELOAD, &err);
 	free(text);
 	if (rc == MIGRATE_ENOMEM)
 		return migrate__fail(diag, rc, "out of memory");

@@ -517,18 +517,20 @@ check_section_sql(struct parser *p,
 }
 
 /*
- * The revision of @p. Its SQL is kept (copied, CR LF turned into LF) unless
- * @sql_in_file; either way it is split once here, so that an unterminated
- * quote, dollar quote or comment is reported with its file line before
- * anything touches a database, and hashed. The file's text itself is both
+ * The revision of @p. Its SQL is kept (copied, CR LF turned into LF)
+ * unless MIGRATE__PARSE_SQL_IN_FILE; either way it is hashed, and split
+ * (but for MIGRATE__PARSE_RELOAD) so that an unterminated quote, dollar
+ * quote or comment is reported with its file line before anything touches
+ * a database. The file's text itself is both
  * split and hashed (CR LF and LF alike: the splitter counts lines by LF
  * and treats CR as space; the hash normalises line ends).
  */
 static int
 build_revision(struct migrate_revision **out,
 	       struct parser *p,
-	       bool sql_in_file)
+	       unsigned int flags)
 {
+	bool sql_in_file = (flags & MIGRATE__PARSE_SQL_IN_FILE) != 0;
 	struct migrate_revision *rev;
 	const char *body[2] = { NULL, NULL };
 	size_t body_len[2] = { 0, 0 };
@@ -543,6 +545,8 @@ build_revision(struct migrate_revision **out,
 			continue;
 		body[i] = p->buf + si->body_start;
 		body_len[i] = si->body_end - si->body_start;
+		if (flags & MIGRATE__PARSE_RELOAD)
+			continue;
 		rc = check_section_sql(p, body[i], body_len[i],
 				       si->opts.first_line, section_names[i]);
 		if (rc < 0)
@@ -596,7 +600,7 @@ migrate__revision_parse(struct migrate_revision **out,
 			const char *filename,
 			const char *buf,
 			size_t len,
-			bool sql_in_file,
+			unsigned int flags,
 			struct migrate_diag *diag)
 {
 	struct parser p;
@@ -675,7 +679,7 @@ migrate__revision_parse(struct migrate_revision **out,
 			goto out;
 		}
 	}
-	rc = build_revision(out, &p, sql_in_file);
+	rc = build_revision(out, &p, flags);
 
 out:
 	strv_clear(&p.parents);
@@ -695,8 +699,7 @@ migrate_registry_parse(struct migrate_registry *reg,
 	if (!reg)
 		return MIGRATE_EINVAL;
 	migrate__registry_clear_error(reg);
-	rc = migrate__revision_parse(&rev, filename, buf, len, false,
-				     &reg->diag);
+	rc = migrate__revision_parse(&rev, filename, buf, len, 0, &reg->diag);
 	if (rc)
 		return rc;
 	return migrate__registry_add_rev(reg, rev);

@@ -1774,6 +1774,10 @@ static const char lazy002_changed[] =
 	"-- Users\n-- Revision ID: 002\n"
 	"-- Revises: 001\n\n"
 	"-- migrate:upgrade\nCREATE TABLE c ();\n";
+static const char lazy002_unterminated[] =
+	"-- Users\n-- Revision ID: 002\n"
+	"-- Revises: 001\n\n"
+	"-- migrate:upgrade\nCREATE TABLE b ('\n";
 static const char lazy003[] = "-- Index\n-- Revision ID: 003\n"
 			      "-- Revises: 002\n\n"
 			      "-- migrate:upgrade transaction=false\n"
@@ -1950,6 +1954,13 @@ changed_after_load_body(unsigned int flags, bool run_step)
 				want);
 		migrate_plan_free(plan);
 	}
+
+	/* Read again, a file is not split again: SQL that would not split
+	 * now is a changed file, said so. */
+	rewrite(p002, lazy002_unterminated);
+	ck_assert_int_eq(migrate_upgrade(m, "002"), MIGRATE_EVERIFY);
+	ck_assert_msg(strncmp(migrate_errmsg(m), want, strlen(want)) == 0, "%s",
+		      migrate_errmsg(m));
 
 	/* Same SQL, other header: it runs. */
 	rewrite(p002, lazy002_same_sql);
