@@ -612,6 +612,8 @@ START_TEST(test_pg_unlock_with_last_commit)
 		"-- migrate:downgrade\nDROP TABLE c;\n",
 		NULL,
 	};
+	/* the same chain, its last revision failing before its COMMIT */
+	const char *failing[sizeof(files) / sizeof(files[0])];
 	struct migrate_options single = MIGRATE_OPTIONS_INIT;
 	struct migrate *m;
 	PGconn *c;
@@ -640,6 +642,21 @@ START_TEST(test_pg_unlock_with_last_commit)
 	assert_ok(m, migrate_stamp(m, "001"));
 	assert_unlocked(off, false);
 	assert_ok(m, migrate_stamp(m, "002"));
+	migrate_close(m);
+	/* a last step that fails before its COMMIT: the query stops there,
+	 * the unlock goes on its own */
+	memcpy(failing, files, sizeof(files));
+	failing[5] =
+		"-- Revision ID: 003\n-- Revises: 002\n-- migrate:upgrade\n"
+		"CREATE TABLE c (x integer);\nSELECT 1 / 0;\n"
+		"-- migrate:downgrade\nDROP TABLE c;\n";
+	m = pgt_open(pgt_registry(failing), NULL, NULL);
+	off = log_size();
+	ck_assert_int_eq(migrate_upgrade(m, "003"), MIGRATE_EBACKEND);
+	assert_unlocked(off, true);
+	ck_assert_str_eq(
+		pgt_value(c, "SELECT version_num FROM alembic_version"), "002");
+	ck_assert_str_eq(pgt_value(c, "SELECT to_regclass('c') IS NULL"), "t");
 	migrate_close(m);
 	/* a single transaction: with the COMMIT; and after a failed
 	 * COMMIT, on its own */
