@@ -585,11 +585,13 @@ migrate__section_sql(struct migrate_sql_ref *ref,
 			"%s (the file changed since the revisions were loaded)",
 			err.msg);
 	if (strcmp(again->checksum, rev->checksum) != 0) {
-		migrate__revision_free(again);
-		return migrate__fail(
+		/* The message quotes @again's checksum: free it after. */
+		rc = migrate__fail(
 			diag, MIGRATE_EVERIFY,
 			"%s: the file changed since the revisions were loaded (revision %s: checksum %.12s... then, %.12s... now); load them again",
 			rev->file, rev->id, rev->checksum, again->checksum);
+		migrate__revision_free(again);
+		return rc;
 	}
 	sec = direction == MIGRATE_DOWN ? &again->down : &again->up;
 	ref->sql = sec->sql ? sec->sql : "";

@@ -591,6 +591,16 @@ END_TEST
  * single transaction's, a stamp's, a non-transactional step's
  * bookkeeping), never on its own then; and a run whose last commit
  * failed still releases it. */
+/* The single value @sql gives is @want. */
+static void
+expect_value(PGconn *c, const char *sql, const char *want)
+{
+	char *v = pgt_value(c, sql);
+
+	ck_assert_str_eq(v, want);
+	free(v);
+}
+
 START_TEST(test_pg_unlock_with_last_commit)
 {
 	static const char *const files[] = {
@@ -635,8 +645,7 @@ START_TEST(test_pg_unlock_with_last_commit)
 	ck_assert_int_lt(migrate_upgrade(m, "003"), 0);
 	assert_unlocked(off, true);
 	c = pgt_connect(NULL);
-	ck_assert_str_eq(
-		pgt_value(c, "SELECT version_num FROM alembic_version"), "002");
+	expect_value(c, "SELECT version_num FROM alembic_version", "002");
 	/* a stamp */
 	off = log_size();
 	assert_ok(m, migrate_stamp(m, "001"));
@@ -654,9 +663,8 @@ START_TEST(test_pg_unlock_with_last_commit)
 	off = log_size();
 	ck_assert_int_eq(migrate_upgrade(m, "003"), MIGRATE_EBACKEND);
 	assert_unlocked(off, true);
-	ck_assert_str_eq(
-		pgt_value(c, "SELECT version_num FROM alembic_version"), "002");
-	ck_assert_str_eq(pgt_value(c, "SELECT to_regclass('c') IS NULL"), "t");
+	expect_value(c, "SELECT version_num FROM alembic_version", "002");
+	expect_value(c, "SELECT to_regclass('c') IS NULL", "t");
 	migrate_close(m);
 	/* a single transaction: with the COMMIT; and after a failed
 	 * COMMIT, on its own */
@@ -672,8 +680,7 @@ START_TEST(test_pg_unlock_with_last_commit)
 	off = log_size();
 	ck_assert_int_lt(migrate_upgrade(m, "003"), 0);
 	assert_unlocked(off, true);
-	ck_assert_str_eq(
-		pgt_value(c, "SELECT version_num FROM alembic_version"), "002");
+	expect_value(c, "SELECT version_num FROM alembic_version", "002");
 	migrate_close(m);
 	PQfinish(c);
 }
