@@ -100,9 +100,15 @@ struct pq_backend {
 	bool unlock_hint;
 	/* ... and did: unlock() has nothing to send. */
 	bool unlocked;
+	/* begin() sent nothing yet: BEGIN goes first in run_steps()' next
+	 * batch, or alone before any other query (flush_begin()). */
+	bool begin_pending;
 };
 
 static int ensure_now(struct pq_backend *pq, struct migrate_backend_error *err);
+static int flush_begin(struct pq_backend *pq,
+		       struct migrate_backend_error *err,
+		       bool tables);
 static int open_conn(struct pq_backend *pq,
 		     PGconn **out,
 		     struct migrate_backend_error *err);
@@ -1372,6 +1378,9 @@ pq_read_state(struct migrate_backend *be,
 	if (!pq->conn)
 		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
 					     "not connected");
+	rc = flush_begin(pq, err, true);
+	if (rc < 0)
+		return rc;
 	/* Read with the lock try, nothing sent since: the rows move. */
 	if (pq->pre_valid && pq->pre_sent == pq->n_sent) {
 		pq->pre_valid = false;
@@ -1467,6 +1476,9 @@ pq_lock_holder(struct migrate_backend *be,
 	if (!pq->conn)
 		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
 					     "not connected");
+	rc = flush_begin(pq, err, true);
+	if (rc < 0)
+		return rc;
 	buf_puts(&b, "WITH k AS (SELECT ");
 	migrate__pg_lock_key_value(&b, &pq->names);
 	buf_puts(&b, " AS k) SELECT h.* FROM ");
@@ -1645,6 +1657,9 @@ pq_lock(struct migrate_backend *be,
 	if (!pq->conn)
 		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
 					     "not connected");
+	rc = flush_begin(pq, err, true);
+	if (rc < 0)
+		return rc;
 	pq->tables_seen = false;
 	pq->log_missing = false;
 	pq->pre_valid = false;
@@ -1699,6 +1714,9 @@ pq_unlock(struct migrate_backend *be, struct migrate_backend_error *err)
 	if (!pq->conn)
 		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
 					     "not connected");
+	rc = flush_begin(pq, err, true);
+	if (rc < 0)
+		return rc;
 	pq->unlock_hint = false;
 	/* Known under the lock only. */
 	pq->log_missing = false;
@@ -1983,14 +2001,38 @@ static int
 pq_begin(struct migrate_backend *be, struct migrate_backend_error *err)
 {
 	struct pq_backend *pq = pq_of(be);
-	struct buf b = BUF_INIT;
-	int rc;
 
 	txn_ended(pq, false);
 	if (pq->read_only)
 		return exec_sql(pq, "BEGIN READ ONLY", err);
+	if (!pq->conn)
+		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
+					     "not connected");
+	/* Sent with the next query: a single-transaction run's first batch
+	 * of steps carries it, with the pending tables (one round trip
+	 * less); anything else sends it first, with them, as begin() did
+	 * (flush_begin()). */
+	pq->begin_pending = true;
+	return 0;
+}
+
+/* Send the BEGIN that begin() left pending, alone: with the pending
+ * tables as begin() made them before (@tables), or bare (it then fails
+ * only with the connection; the transaction's first write makes the
+ * tables). */
+static int
+flush_begin(struct pq_backend *pq,
+	    struct migrate_backend_error *err,
+	    bool tables)
+{
+	struct buf b = BUF_INIT;
+	int rc;
+
+	if (!pq->begin_pending)
+		return 0;
+	pq->begin_pending = false;
 	buf_puts(&b, "BEGIN;\n");
-	if (ensure_sql(pq, &b))
+	if (tables && ensure_sql(pq, &b))
 		pq->ensure = ENSURE_IN_TXN;
 	rc = exec_buf(pq, &b, err);
 	if (rc < 0) {
@@ -2013,6 +2055,11 @@ pq_commit(struct migrate_backend *be, struct migrate_backend_error *err)
 	if (!pq->conn)
 		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
 					     "not connected");
+	rc = flush_begin(pq, err, true);
+	if (rc < 0) {
+		pq->unlock_hint = false;
+		return rc;
+	}
 	/* The lock goes with the last COMMIT (unlock_at_commit()), only
 	 * after it, so only when the transaction can commit (one that
 	 * failed would "commit" as ROLLBACK and the unlock run all the same)
@@ -2071,6 +2118,11 @@ pq_rollback(struct migrate_backend *be, struct migrate_backend_error *err)
 
 	pq->unlock_hint = false;
 	txn_ended(pq, false);
+	/* A BEGIN never sent: nothing to roll back. */
+	if (pq->begin_pending) {
+		pq->begin_pending = false;
+		return 0;
+	}
 	return exec_sql(pq, "ROLLBACK", err);
 }
 
@@ -2082,15 +2134,17 @@ pq_set_timeouts(struct migrate_backend *be,
 {
 	struct pq_backend *pq = pq_of(be);
 	struct buf b = BUF_INIT;
-	/* SET LOCAL inside a transaction; a session setting outside one
-	 * (a transaction=false section), which the engine resets after the
-	 * section. */
+	/* SET LOCAL inside a transaction (the pending BEGIN sent first); a
+	 * session setting outside one (a transaction=false section), which
+	 * the engine resets after the section. */
+	int rc = flush_begin(pq, err, true);
 	bool local = pq->conn && PQtransactionStatus(pq->conn) != PQTRANS_IDLE;
 
 	int lock_ms = lock_timeout_ms < 0 ? 0 : lock_timeout_ms;
 	int stmt_ms = statement_timeout_ms < 0 ? 0 : statement_timeout_ms;
-	int rc;
 
+	if (rc < 0)
+		return rc;
 	pq->stmt_timeout_ms = stmt_ms;
 	migrate__pg_step_settings(&b, lock_ms, stmt_ms, local);
 	rc = exec_buf(pq, &b, err);
@@ -2141,8 +2195,10 @@ pq_exec(struct migrate_backend *be,
 	struct migrate_backend_error *err)
 {
 	struct pq_backend *pq = pq_of(be);
-	int rc = ensure_now(pq, err);
+	int rc = flush_begin(pq, err, true);
 
+	if (rc == 0)
+		rc = ensure_now(pq, err);
 	if (rc < 0)
 		return rc;
 	rc = exec_until(pq, sql ? sql : "",
@@ -2163,6 +2219,8 @@ pq_record(struct migrate_backend *be,
 	bool in_txn;
 	int rc = ready_to_write(pq, err);
 
+	if (rc == 0)
+		rc = flush_begin(pq, err, true);
 	if (rc < 0)
 		return rc;
 	in_txn = PQtransactionStatus(pq->conn) != PQTRANS_IDLE;
@@ -2270,6 +2328,8 @@ pq_run_step(struct migrate_backend *be,
 		pq->unlock_hint = false;
 	}
 	rc = ready_to_write(pq, err);
+	if (rc == 0)
+		rc = flush_begin(pq, err, true);
 	if (rc < 0)
 		return rc;
 	if (!step->sql || !step->record)
@@ -2400,11 +2460,19 @@ pq_run_steps(struct migrate_backend *be,
 					     "out of memory");
 	while (first < n) {
 		size_t last = first, n_pre = 0, results = 0, ahead = 0;
-		bool ensure = false;
+		bool ensure = false, begin = pq->begin_pending;
 		struct batch bt;
 		double t0, budget = 0;
 
 		b.len = 0;
+		/* The BEGIN that begin() left pending: this batch's first
+		 * statement (a failure here is the batch's, and the caller
+		 * rolls back). */
+		if (begin) {
+			buf_puts(&b, "BEGIN;\n");
+			n_pre++;
+			pq->begin_pending = false;
+		}
 		/* Kept history rows beyond DEFERRED_ROWS_MAX go ahead, all
 		 * but the last (commit() needs a row to carry the version
 		 * check). */
@@ -2603,6 +2671,9 @@ pq_read_history(struct migrate_backend *be,
 	if (!pq->conn)
 		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
 					     "not connected");
+	rc = flush_begin(pq, err, true);
+	if (rc < 0)
+		return rc;
 	hr.fn = fn;
 	hr.payload = payload;
 	hr.index = pq_first_index(pq);
@@ -2638,7 +2709,15 @@ again:
 static void *
 pq_native(struct migrate_backend *be)
 {
-	return pq_of(be)->conn;
+	struct pq_backend *pq = pq_of(be);
+	struct migrate_backend_error ignored;
+
+	/* A step callback runs its SQL in the open transaction; a bare
+	 * BEGIN fails only with the connection, which the next call
+	 * reports. */
+	memset(&ignored, 0, sizeof(ignored));
+	flush_begin(pq, &ignored, false);
+	return pq->conn;
 }
 
 /* Async-signal-safe (PQcancel() is, with a PGcancel made beforehand). */

@@ -549,7 +549,9 @@ assert_unlocked(long off, bool alone)
  * only reads the state. */
 START_TEST(test_pg_round_trips)
 {
+	struct migrate_options single = MIGRATE_OPTIONS_INIT;
 	struct migrate *m;
+	PGconn *c;
 	long off;
 
 	log_all();
@@ -582,6 +584,18 @@ START_TEST(test_pg_round_trips)
 	assert_ok(m, migrate_upgrade(m, "001"));
 	ck_assert_int_eq(statements_since(off, ""), 1);
 	ck_assert_int_eq(statements_since(off, "alembic_version"), 1);
+	migrate_close(m);
+	/* a single transaction's first run: the BEGIN (and the tables) go
+	 * with the steps, the unlock with the COMMIT */
+	c = pgt_connect(NULL);
+	pgt_exec(c, "DROP TABLE alembic_version, migrate_log, items");
+	PQfinish(c);
+	single.flags |= MIGRATE_OPEN_SINGLE_TRANSACTION;
+	m = pgt_open(pgt_chain(), NULL, &single);
+	off = log_size();
+	assert_ok(m, migrate_upgrade(m, "002"));
+	ck_assert_int_eq(statements_since(off, ""), 4);
+	assert_unlocked(off, false);
 	migrate_close(m);
 }
 
