@@ -266,8 +266,6 @@ quiet_rollback(struct migrate *m)
 		m->poisoned = true;
 }
 
-/* Write one history row (no version table change) in its own transaction,
- * best effort. */
 /* The transaction about to end is the last thing this run does under the
  * migration lock: the backend may release the lock with its commit, in
  * the same round trip (unlock_at_commit in libmigrate-backend.h);
@@ -280,6 +278,8 @@ unlock_at_commit(struct migrate *m)
 		m->be->unlock_at_commit(m->be);
 }
 
+/* Write one history row (no version table change) in its own transaction,
+ * best effort. */
 static void
 quiet_record(struct migrate *m,
 	     const struct migrate_step *st,

@@ -109,6 +109,7 @@ static int ensure_now(struct pq_backend *pq, struct migrate_backend_error *err);
 static int flush_begin(struct pq_backend *pq,
 		       struct migrate_backend_error *err,
 		       bool tables);
+static int talk_ready(struct pq_backend *pq, struct migrate_backend_error *err);
 static int open_conn(struct pq_backend *pq,
 		     PGconn **out,
 		     struct migrate_backend_error *err);
@@ -1375,10 +1376,7 @@ pq_read_state(struct migrate_backend *be,
 	bool legacy = false;
 	int rc = 0;
 
-	if (!pq->conn)
-		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
-					     "not connected");
-	rc = flush_begin(pq, err, true);
+	rc = talk_ready(pq, err);
 	if (rc < 0)
 		return rc;
 	/* Read with the lock try, nothing sent since: the rows move. */
@@ -1473,10 +1471,7 @@ pq_lock_holder(struct migrate_backend *be,
 	PGresult *res;
 	int rc;
 
-	if (!pq->conn)
-		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
-					     "not connected");
-	rc = flush_begin(pq, err, true);
+	rc = talk_ready(pq, err);
 	if (rc < 0)
 		return rc;
 	buf_puts(&b, "WITH k AS (SELECT ");
@@ -1654,10 +1649,7 @@ pq_lock(struct migrate_backend *be,
 	int rc;
 
 	(void)wait_ms;
-	if (!pq->conn)
-		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
-					     "not connected");
-	rc = flush_begin(pq, err, true);
+	rc = talk_ready(pq, err);
 	if (rc < 0)
 		return rc;
 	pq->tables_seen = false;
@@ -1711,10 +1703,7 @@ pq_unlock(struct migrate_backend *be, struct migrate_backend_error *err)
 	struct buf b = BUF_INIT;
 	int rc;
 
-	if (!pq->conn)
-		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
-					     "not connected");
-	rc = flush_begin(pq, err, true);
+	rc = talk_ready(pq, err);
 	if (rc < 0)
 		return rc;
 	pq->unlock_hint = false;
@@ -2042,6 +2031,17 @@ flush_begin(struct pq_backend *pq,
 	return rc;
 }
 
+/* What every call that talks to the server needs before its own query:
+ * the connection, and the BEGIN that begin() left pending sent first. */
+static int
+talk_ready(struct pq_backend *pq, struct migrate_backend_error *err)
+{
+	if (!pq->conn)
+		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
+					     "not connected");
+	return flush_begin(pq, err, true);
+}
+
 static int
 pq_commit(struct migrate_backend *be, struct migrate_backend_error *err)
 {
@@ -2052,10 +2052,7 @@ pq_commit(struct migrate_backend *be, struct migrate_backend_error *err)
 	bool unlock;
 	int rc = 0;
 
-	if (!pq->conn)
-		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
-					     "not connected");
-	rc = flush_begin(pq, err, true);
+	rc = talk_ready(pq, err);
 	if (rc < 0) {
 		pq->unlock_hint = false;
 		return rc;
@@ -2668,10 +2665,7 @@ pq_read_history(struct migrate_backend *be,
 	bool legacy = false;
 	int rc = 0;
 
-	if (!pq->conn)
-		return migrate__backend_fail(err, MIGRATE_EBACKEND, NULL,
-					     "not connected");
-	rc = flush_begin(pq, err, true);
+	rc = talk_ready(pq, err);
 	if (rc < 0)
 		return rc;
 	hr.fn = fn;

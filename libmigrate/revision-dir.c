@@ -88,6 +88,20 @@ struct load_worker {
 	struct migrate_diag diag;
 };
 
+/* A revision file of @st at @path over MAX_FILE_SIZE: MIGRATE_ERROR with
+ * the cause in @diag (the load and a later read say it alike), else 0. */
+static int
+refuse_too_large(const struct stat *st,
+		 const char *path,
+		 struct migrate_diag *diag)
+{
+	if ((uintmax_t)st->st_size <= MAX_FILE_SIZE)
+		return 0;
+	return migrate__fail(diag, MIGRATE_ERROR,
+			     "%s: file too large (%jd bytes, at most %zu)",
+			     path, (intmax_t)st->st_size, MAX_FILE_SIZE);
+}
+
 static void
 errno_text(int e, char *out, size_t outlen)
 {
@@ -186,14 +200,9 @@ read_file(struct load_worker *w, size_t i, size_t *outlen)
 				rc = 1;
 				goto out;
 			}
-			if ((uintmax_t)st.st_size > MAX_FILE_SIZE) {
-				rc = migrate__fail(
-					&w->diag, MIGRATE_ERROR,
-					"%s: file too large (%jd bytes, at most %zu)",
-					path, (intmax_t)st.st_size,
-					MAX_FILE_SIZE);
+			rc = refuse_too_large(&st, path, &w->diag);
+			if (rc < 0)
 				goto out;
-			}
 			want = (size_t)st.st_size;
 			if (len >= want)
 				break;
@@ -510,13 +519,9 @@ read_whole(const char *path, char **out, size_t *len, struct migrate_diag *diag)
 				   "%s: no longer a regular file", path);
 		goto out;
 	}
-	if ((uintmax_t)st.st_size > MAX_FILE_SIZE) {
-		rc = migrate__fail(
-			diag, MIGRATE_ERROR,
-			"%s: file too large (%jd bytes, at most %zu)", path,
-			(intmax_t)st.st_size, MAX_FILE_SIZE);
+	rc = refuse_too_large(&st, path, diag);
+	if (rc < 0)
 		goto out;
-	}
 	want = (size_t)st.st_size;
 	buf = malloc(want + 1);
 	if (!buf) {

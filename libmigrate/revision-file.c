@@ -521,9 +521,9 @@ check_section_sql(struct parser *p,
  * unless MIGRATE__PARSE_SQL_IN_FILE; either way it is hashed, and split
  * (but for MIGRATE__PARSE_RELOAD) so that an unterminated quote, dollar
  * quote or comment is reported with its file line before anything touches
- * a database. The file's text itself is both
- * split and hashed (CR LF and LF alike: the splitter counts lines by LF
- * and treats CR as space; the hash normalises line ends).
+ * a database. The file's text itself is both split and hashed (CR LF and
+ * LF alike: the splitter counts lines by LF and treats CR as space; the
+ * hash normalises line ends).
  */
 static int
 build_revision(struct migrate_revision **out,
