@@ -30,7 +30,8 @@
 # env:   BENCH_NS ("1 100 1000"; add 10000 on request), BENCH_REPEAT (5),
 #        BENCH_CHECK_REPEAT (21), BENCH_COUNT_NS (= BENCH_NS),
 #        BENCH_VERIFY_ITERS (2000), BENCH_DBMATE (1; 0 skips dbmate),
-#        BENCH_OUT (bench/RESULTS.md),
+#        BENCH_OUT (bench/RESULTS.md), BENCH_DBMATE_BIN (a dbmate
+#        binary to use instead of fetching one),
 #        BENCH_SMOKE=1: a tiny run (N=2, one repeat, no dbmate) into a
 #        temporary file, accepted on a non-durable server (the test suite).
 set -euo pipefail
@@ -102,11 +103,16 @@ if q -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null 2>&1 &&
 	have_pgss=1
 fi
 
-# dbmate: the native binary of the npm package, fetched now.
+# dbmate: the native binary of the npm package, fetched now (or the one
+# in BENCH_DBMATE_BIN, fetched earlier: bench/device.sh, no network there).
 DBMATE=""
 dbmate_note=""
 if [ "$DBMATE_WANTED" = 1 ]; then
-	if command -v npm >/dev/null &&
+	if [ -n "${BENCH_DBMATE_BIN:-}" ] && [ -x "$BENCH_DBMATE_BIN" ]; then
+		DBMATE=$BENCH_DBMATE_BIN
+		dbmate_ver=$("$DBMATE" --version 2>/dev/null | awk '{ print $NF }')
+		dbmate_note="dbmate $dbmate_ver (npm @dbmate/linux-x64)"
+	elif command -v npm >/dev/null &&
 		(cd "$work" && timeout 120 npm pack --silent @dbmate/linux-x64 >npm.log 2>&1); then
 		tar -xzf "$work"/dbmate-linux-x64-*.tgz -C "$work"
 		DBMATE=$(find "$work/package" -type f -name dbmate | head -n1)
