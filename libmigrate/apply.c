@@ -331,9 +331,8 @@ fill_record(struct migrate_record *rec,
 	rec->direction = st->direction;
 	rec->operation =
 		operation ? operation : migrate__direction_name(st->direction);
-	rec->remove_heads = (const char *const *)st->remove_heads;
+	migrate__step_heads(st, &rec->remove_heads, &rec->add_heads);
 	rec->n_remove = st->n_remove;
-	rec->add_heads = (const char *const *)st->add_heads;
 	rec->n_add = st->n_add;
 	rec->checksum = st->rev->checksum;
 	rec->started_at = started_at;

@@ -39,8 +39,9 @@ struct planner {
 	bool *applied;            /* by topo: in the applied set */
 	bool *in_h;               /* by topo: in the simulated version table */
 	bool *mark;               /* by topo: scratch for walks */
-	size_t *applied_children; /* by topo: number of applied children */
-	struct migrate_revision **stack; /* n entries, walk stack */
+	uint32_t *applied_children; /* by topo: number of applied children */
+	/* n + 1 entries: the walks' stack, then simulate()'s added rows */
+	struct migrate_revision **stack;
 	struct migrate_revision **cur;   /* version table rows, deduplicated */
 	size_t n_cur;
 	struct migrate_revision **order; /* revisions of the steps, in order */
@@ -535,16 +536,26 @@ order_down(struct planner *p, struct migrate_revision *t)
 			p->order[p->n_order++] = p->reg->topo[i];
 }
 
-/* The ids are the registry's (a plan borrows it); the arrays are slices
- * of plan->heads (issue 8: no small blocks per step). */
-static void
-step_push(char ***v, size_t *n, char *id)
+/* Whether parent @par of a step's revision changes rows: up, a parent that
+ * is a row is replaced; down, an applied parent left without an applied
+ * child (its count is about to drop by one) becomes a row again (a branch
+ * point that still has another applied child does not). */
+static bool
+parent_moves(const struct planner *p,
+	     const struct migrate_revision *par,
+	     int direction)
 {
-	(*v)[(*n)++] = id;
+	uint32_t t = par->topo;
+
+	if (direction == MIGRATE_UP)
+		return p->in_h[t];
+	return p->applied_children[t] == 1 && p->applied[t] && !p->in_h[t];
 }
 
 /* Fill step @st for revision @r, updating the simulated version table;
- * revisions that become rows are appended to @added. */
+ * revisions that become rows are appended to @added. The ids go to *@pool
+ * (plan->heads) only when some but not all of several parents change rows;
+ * otherwise the step names its revision's own (migrate__step_heads()). */
 static void
 simulate_step(struct planner *p,
 	      struct migrate_step *st,
@@ -554,20 +565,21 @@ simulate_step(struct planner *p,
 	      size_t *n_added,
 	      char ***pool)
 {
-	size_t j, np = r->n_parents;
+	uint32_t j, np = r->n_parents, moving = 0;
+	bool up = direction == MIGRATE_UP;
 
-	/* Up removes at most the parents and adds one row; down removes
-	 * at most one and adds at most the parents: np + 1 slots. */
 	st->rev = r;
 	st->direction = direction;
-	st->remove_heads = *pool;
-	*pool += direction == MIGRATE_UP ? np : 1;
-	st->add_heads = *pool;
-	*pool += direction == MIGRATE_UP ? 1 : np;
+	for (j = 0; j < np; j++)
+		moving += parent_moves(p, r->parent_revs[j], direction);
+	if (moving && moving < np) {
+		st->ids = *pool;
+		*pool += np; /* at most np - 1 parents and the revision */
+	}
 
-	if (direction == MIGRATE_UP) {
-		/* Parents that are rows are replaced: one is an UPDATE,
-		 * several a merge, none a new branch (INSERT). */
+	/* Up: the rows among the parents go (one is an UPDATE, several a
+	 * merge, none a new branch), the revision is a row. */
+	if (up) {
 		for (j = 0; j < np; j++) {
 			struct migrate_revision *par = r->parent_revs[j];
 
@@ -575,32 +587,39 @@ simulate_step(struct planner *p,
 			if (!p->in_h[par->topo])
 				continue;
 			p->in_h[par->topo] = false;
-			step_push(&st->remove_heads, &st->n_remove, par->id);
+			if (st->ids)
+				st->ids[st->n_remove] = par->id;
+			st->n_remove++;
 		}
 		p->applied[r->topo] = true;
 		p->in_h[r->topo] = true;
 		added[(*n_added)++] = r;
-		step_push(&st->add_heads, &st->n_add, r->id);
+		if (st->ids)
+			st->ids[st->n_remove] = r->id;
+		st->n_add = 1;
 		return;
 	}
 
-	/* Down: the row goes; each applied parent left without an applied
-	 * child becomes a row again (a branch point that still has another
-	 * applied child does not). */
+	/* Down: the row goes; the parents that moving says become rows. */
 	p->applied[r->topo] = false;
 	if (p->in_h[r->topo]) {
 		p->in_h[r->topo] = false;
-		step_push(&st->remove_heads, &st->n_remove, r->id);
+		if (st->ids)
+			st->ids[0] = r->id;
+		st->n_remove = 1;
 	}
 	for (j = 0; j < np; j++) {
 		struct migrate_revision *par = r->parent_revs[j];
+		bool moves = parent_moves(p, par, direction);
 
-		if (--p->applied_children[par->topo] ||
-		    !p->applied[par->topo] || p->in_h[par->topo])
+		p->applied_children[par->topo]--;
+		if (!moves)
 			continue;
 		p->in_h[par->topo] = true;
 		added[(*n_added)++] = par;
-		step_push(&st->add_heads, &st->n_add, par->id);
+		if (st->ids)
+			st->ids[st->n_remove + st->n_add] = par->id;
+		st->n_add++;
 	}
 }
 
@@ -610,23 +629,27 @@ static int
 simulate(struct planner *p, struct migrate_plan *plan, int direction)
 {
 	struct migrate_revision **added;
-	size_t i, n_added = 0, slots = 1;
+	size_t i, n_added = 0, slots = 0;
 	char **pool;
 	int rc = MIGRATE_ENOMEM;
 
 	/* A revision becomes a row at most once per plan: up adds each
 	 * step's revision, down adds a parent when its last applied child
-	 * goes, and an unapplied revision never comes back. */
-	added = malloc((p->n + 1) * sizeof(*added));
-	if (!added)
-		goto out;
-	/* At most n + edges + 1: the graph block of build_graph() is larger
-	 * and did not overflow. */
+	 * goes, and an unapplied revision never comes back. The walks are
+	 * over: their stack (n + 1 entries) holds them. */
+	added = p->stack;
+	/* Only a step of a revision with several parents may need slots
+	 * (simulate_step()); at most n + edges: the graph block of
+	 * build_graph() is larger and did not overflow. */
 	for (i = 0; i < p->n_order; i++)
-		slots += p->order[i]->n_parents + 1;
-	plan->heads = pool = malloc(slots * sizeof(char *));
-	if (!pool)
-		goto out;
+		if (p->order[i]->n_parents > 1)
+			slots += p->order[i]->n_parents;
+	if (slots) {
+		plan->heads = malloc(slots * sizeof(char *));
+		if (!plan->heads)
+			goto out;
+	}
+	pool = plan->heads;
 	if (p->n_order) {
 		plan->steps = calloc(p->n_order, sizeof(*plan->steps));
 		if (!plan->steps)
@@ -660,7 +683,6 @@ simulate(struct planner *p, struct migrate_plan *plan, int direction)
 	}
 	rc = 0;
 out:
-	free(added);
 	if (rc < 0)
 		return fail(p, rc, "out of memory");
 	return 0;
@@ -696,10 +718,8 @@ one_step(struct planner *p,
 		st = &plan->steps[0];
 		st->rev = t;
 		st->direction = direction;
-		plan->heads = malloc(sizeof(char *));
-		st->remove_heads = st->add_heads = plan->heads;
-		if (!plan->heads ||
-		    strv_copy(&plan->to_heads, &plan->from_heads) < 0)
+		/* No ids: n_remove and n_add stay 0. */
+		if (strv_copy(&plan->to_heads, &plan->from_heads) < 0)
 			return fail(p, MIGRATE_ENOMEM, "out of memory");
 		return 0;
 	}
@@ -753,7 +773,7 @@ plan_one_way(struct migrate_plan **out,
 	p.in_h = calloc(p.n, sizeof(*p.in_h));
 	p.mark = calloc(p.n, sizeof(*p.mark));
 	p.applied_children = calloc(p.n, sizeof(*p.applied_children));
-	p.stack = malloc(p.n * sizeof(*p.stack));
+	p.stack = malloc((p.n + 1) * sizeof(*p.stack));
 	p.cur = malloc((n_current ? n_current : 1) * sizeof(*p.cur));
 	p.order = malloc(p.n * sizeof(*p.order));
 	plan = calloc(1, sizeof(*plan));

@@ -305,15 +305,43 @@ int migrate__section_options(struct migrate_section *sec,
 
 /* One step: a revision, a direction and the version-table change it makes
  * (Alembic semantics: one removed + one added = UPDATE; a new branch only
- * adds; a merge removes several and adds one; ...). */
+ * adds; a merge removes several and adds one; ...). 32 bytes (issue 8:
+ * 48, and two pool slots a step): the ids are read with
+ * migrate__step_heads(). */
 struct migrate_step {
 	const struct migrate_revision *rev;
+	/* n_remove then n_add ids in plan->heads; NULL in the usual case,
+	 * where the change is the revision's own: up removes all its parents
+	 * (n_remove = n_parents) or none and adds its id, down removes its id
+	 * (n_remove 1) or nothing and adds all its parents or none. */
+	char **ids;
+	uint32_t n_remove;
+	uint32_t n_add;
 	int direction;
-	char **remove_heads;
-	size_t n_remove;
-	char **add_heads;
-	size_t n_add;
 };
+
+/* The version-table change of @st: the ids it removes and adds (borrowed
+ * from the plan or the registry). */
+static inline void
+migrate__step_heads(const struct migrate_step *st,
+		    const char *const **remove,
+		    const char *const **add)
+{
+	const struct migrate_revision *r = st->rev;
+	const char *const *parents = (const char *const *)r->parents;
+	const char *const *self = (const char *const *)&r->id;
+
+	if (st->ids) {
+		*remove = (const char *const *)st->ids;
+		*add = (const char *const *)st->ids + st->n_remove;
+	} else if (st->direction == MIGRATE_DOWN) {
+		*remove = self;
+		*add = parents;
+	} else {
+		*remove = parents;
+		*add = self;
+	}
+}
 
 /* "upgrade" or "downgrade". */
 static inline const char *
@@ -334,7 +362,8 @@ struct migrate_plan {
 	int direction;
 	struct migrate_step *steps;
 	size_t n_steps;
-	char **heads;           /* every step's remove_heads and add_heads (ids
+	char **heads;           /* the ids of the steps whose change is not
+				   their revision's own (struct migrate_step;
 				   borrowed from the registry) */
 	struct strv from_heads; /* version table before the plan */
 	struct strv to_heads;   /* version table after the plan */

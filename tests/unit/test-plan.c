@@ -162,17 +162,19 @@ change(size_t i)
 {
 	static char out[512];
 	const struct migrate_step *st;
+	const char *const *rm, *const *add;
 	size_t j, len = 0;
 
 	ck_assert_uint_lt(i, plan->n_steps);
 	st = &plan->steps[i];
+	migrate__step_heads(st, &rm, &add);
 	out[0] = '\0';
 	for (j = 0; j < st->n_remove; j++)
 		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s-%s",
-					len ? " " : "", st->remove_heads[j]);
+					len ? " " : "", rm[j]);
 	for (j = 0; j < st->n_add; j++)
 		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s+%s",
-					len ? " " : "", st->add_heads[j]);
+					len ? " " : "", add[j]);
 	return out;
 }
 
@@ -220,34 +222,49 @@ START_TEST(test_plan_linear_up)
 
 END_TEST
 
-/* Every id of every step's version-table change is the registry's own
- * string, in arrays that are slices of the plan's one block (issue 8:
- * before, each step had two arrays and a copy of each id). */
+/* Every id of every step's version-table change is borrowed from the
+ * registry (its revisions' ids and parent lists); a step has ids of its own
+ * in the plan's one block only when some but not all of several parents
+ * change rows, so @pooled says how many steps do (issue 8: before, each
+ * step had two arrays and a copy of each id, then np + 1 slots of the
+ * block). */
 static void
-assert_heads_borrowed(void)
+assert_heads_borrowed(size_t pooled)
 {
-	size_t i, j, slots = 1;
+	size_t i, j, slots = 0, n_pooled = 0;
 
 	for (i = 0; i < plan->n_steps; i++)
-		slots += plan->steps[i].rev->n_parents + 1;
+		if (plan->steps[i].rev->n_parents > 1)
+			slots += plan->steps[i].rev->n_parents;
 	for (i = 0; i < plan->n_steps; i++) {
 		const struct migrate_step *st = &plan->steps[i];
-		char **lists[2] = { st->remove_heads, st->add_heads };
+		const char *const *lists[2];
 		size_t ns[2] = { st->n_remove, st->n_add }, k;
 
+		migrate__step_heads(st, &lists[0], &lists[1]);
+		if (st->ids) {
+			n_pooled++;
+			ck_assert(st->ids >= plan->heads &&
+				  st->ids + ns[0] + ns[1] <=
+					  plan->heads + slots);
+		}
 		for (k = 0; k < 2; k++) {
-			ck_assert(ns[k] == 0 ||
-				  (lists[k] >= plan->heads &&
-				   lists[k] + ns[k] <= plan->heads + slots));
 			for (j = 0; j < ns[k]; j++) {
 				struct migrate_revision *r =
 					migrate__registry_get(reg, lists[k][j]);
 
 				ck_assert_ptr_nonnull(r);
-				ck_assert_ptr_eq(lists[k][j], r->id);
+				ck_assert(lists[k][j] == r->id ||
+					  (lists[k] ==
+						   (const char *const *)st->rev
+							   ->parents &&
+					   j < st->rev->n_parents));
 			}
 		}
 	}
+	ck_assert_uint_eq(n_pooled, pooled);
+	if (!slots)
+		ck_assert_ptr_null(plan->heads);
 }
 
 START_TEST(test_plan_heads_borrowed)
@@ -256,10 +273,30 @@ START_TEST(test_plan_heads_borrowed)
 	make(MIGRATE_UP, NULL, "head");
 	assert_steps("+001 +002a +002b +003 +004");
 	assert_change(3, "-002a -002b +003");
-	assert_heads_borrowed();
+	assert_heads_borrowed(0);
 	make(MIGRATE_DOWN, "004", "001");
 	assert_change(1, "-003 +002a +002b");
-	assert_heads_borrowed();
+	assert_heads_borrowed(0);
+}
+
+END_TEST
+
+/* A merge of which only some parents are rows (the other has an applied
+ * child): its steps name their ids in the plan's block. */
+START_TEST(test_plan_merge_partial)
+{
+	build_branches();
+	add_rev("m", "002a,002b");
+	make(MIGRATE_UP, "003a,002b", "m");
+	assert_steps("+m");
+	assert_change(0, "-002b +m");
+	assert_to("003a,m");
+	assert_heads_borrowed(1);
+	make(MIGRATE_DOWN, "003a,m", "002b");
+	assert_steps("-m");
+	assert_change(0, "-m +002b");
+	assert_to("003a,002b");
+	assert_heads_borrowed(1);
 }
 
 END_TEST
@@ -1022,6 +1059,7 @@ plan_suite(void)
 	T(test_plan_linear_up);
 	T(test_plan_linear_down);
 	T(test_plan_heads_borrowed);
+	T(test_plan_merge_partial);
 	T(test_plan_full_id_and_prefix);
 	T(test_plan_empty_plans);
 	T(test_plan_relative_current);
