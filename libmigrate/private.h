@@ -198,6 +198,11 @@ void migrate__checksum_spans(const char *up,
 int migrate__registry_add_rev(struct migrate_registry *reg,
 			      struct migrate_revision *rev);
 
+/* Room for @n more revisions (the arrays and the hash table sized once
+ * for a directory's files, not doubled as they come: issue 8). 0 or
+ * MIGRATE_ENOMEM with the registry's message. */
+int migrate__registry_reserve(struct migrate_registry *reg, size_t n);
+
 /* Free a revision and everything it owns. NULL is a no-op. */
 void migrate__revision_free(struct migrate_revision *rev);
 

@@ -264,6 +264,34 @@ has_duplicate(char *const *ids, size_t n, size_t *dup)
 	return 0;
 }
 
+/* Make reg->revs hold @cap entries (more than it does). */
+static bool
+revs_reserve(struct migrate_registry *reg, size_t cap)
+{
+	struct migrate_revision **revs;
+
+	if (cap <= reg->cap_revs)
+		return true;
+	if (cap > SIZE_MAX / sizeof(*revs))
+		return false;
+	revs = realloc(reg->revs, cap * sizeof(*revs));
+	if (!revs)
+		return false;
+	reg->revs = revs;
+	reg->cap_revs = cap;
+	return true;
+}
+
+int
+migrate__registry_reserve(struct migrate_registry *reg, size_t n)
+{
+	if (n > SIZE_MAX - reg->n_revs ||
+	    !revs_reserve(reg, reg->n_revs + n) ||
+	    !table_reserve(reg, reg->n_revs + n))
+		return oom(reg);
+	return 0;
+}
+
 int
 migrate__registry_add_rev(struct migrate_registry *reg,
 			  struct migrate_revision *rev)
@@ -322,21 +350,10 @@ migrate__registry_add_rev(struct migrate_registry *reg,
 		rc = oom(reg);
 		goto fail;
 	}
-	if (reg->n_revs == reg->cap_revs) {
-		size_t cap = reg->cap_revs ? reg->cap_revs * 2 : 16;
-		struct migrate_revision **revs;
-
-		if (cap > SIZE_MAX / sizeof(*revs)) {
-			rc = oom(reg);
-			goto fail;
-		}
-		revs = realloc(reg->revs, cap * sizeof(*revs));
-		if (!revs) {
-			rc = oom(reg);
-			goto fail;
-		}
-		reg->revs = revs;
-		reg->cap_revs = cap;
+	if (reg->n_revs == reg->cap_revs &&
+	    !revs_reserve(reg, reg->cap_revs ? reg->cap_revs * 2 : 16)) {
+		rc = oom(reg);
+		goto fail;
 	}
 	if (!table_reserve(reg, reg->n_revs + 1)) {
 		rc = oom(reg);

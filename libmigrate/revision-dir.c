@@ -56,17 +56,75 @@
 #define FILES_PER_THREAD 32
 #define MAX_THREADS      8
 
-struct entry {
-	char *name;
-	unsigned char type; /* d_type */
+/*
+ * The names of a directory's files (issue 8: one block of 32 KB for a few
+ * hundred names, not a block and a 16-byte entry a name): each name is
+ * kept after its d_type byte, in blocks that never move, so that an entry
+ * is the name's pointer and name[-1] its type.
+ */
+struct name_block {
+	struct name_block *next;
+	size_t used, cap;
+	char data[];
 };
+
+#define NAME_BLOCK_SIZE 32768
+
+/* Copy @name (@len bytes) with its @type into @*pool; NULL when out of
+ * memory. */
+static char *
+name_put(struct name_block **pool,
+	 const char *name,
+	 size_t len,
+	 unsigned char type)
+{
+	struct name_block *b = *pool;
+	char *at;
+
+	if (!b || b->cap - b->used < len + 2) {
+		size_t cap = len + 2 > NAME_BLOCK_SIZE ? len + 2
+						       : NAME_BLOCK_SIZE;
+
+		b = malloc(sizeof(*b) + cap);
+		if (!b)
+			return NULL;
+		b->next = *pool;
+		b->used = 0;
+		b->cap = cap;
+		*pool = b;
+	}
+	at = b->data + b->used;
+	at[0] = (char)type;
+	memcpy(at + 1, name, len);
+	at[len + 1] = '\0';
+	b->used += len + 2;
+	return at + 1;
+}
+
+static void
+names_free(struct name_block *pool)
+{
+	while (pool) {
+		struct name_block *next = pool->next;
+
+		free(pool);
+		pool = next;
+	}
+}
+
+/* The d_type of a name of the pool. */
+static unsigned char
+name_type(const char *name)
+{
+	return (unsigned char)name[-1];
+}
 
 struct load_job {
 	const char *dir; /* as given: file names in messages and revisions */
 	size_t dir_len;
 	bool slash; /* add '/' between dir and name */
 	int dirfd;
-	struct entry *files; /* name order */
+	char **files; /* name order (name_put(): the type before each) */
 	size_t n;
 	struct migrate_revision **revs; /* n slots; NULL: skipped or not read */
 	atomic_size_t next;             /* next index to claim */
@@ -114,8 +172,7 @@ errno_text(int e, char *out, size_t outlen)
 static int
 cmp_entries(const void *a, const void *b)
 {
-	return strcmp(((const struct entry *)a)->name,
-		      ((const struct entry *)b)->name);
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Make w->buf hold at least @need bytes. */
@@ -151,8 +208,8 @@ static int
 read_file(struct load_worker *w, size_t i, size_t *outlen)
 {
 	const struct load_job *job = w->job;
-	const char *name = job->files[i].name, *path = w->path.data;
-	bool need_stat = job->files[i].type != DT_REG, sized = false;
+	const char *name = job->files[i], *path = w->path.data;
+	bool need_stat = name_type(name) != DT_REG, sized = false;
 	size_t len = 0, want = SIZE_MAX;
 	struct stat st;
 	char ebuf[256];
@@ -269,7 +326,7 @@ load_one(struct load_worker *w, size_t i)
 	buf_append(&w->path, job->dir, job->dir_len);
 	if (job->slash)
 		buf_append(&w->path, "/", 1);
-	buf_puts(&w->path, job->files[i].name);
+	buf_puts(&w->path, job->files[i]);
 	if (w->path.oom)
 		return migrate__fail(&w->diag, MIGRATE_ENOMEM, "out of memory");
 	rc = read_file(w, i, &len);
@@ -364,6 +421,7 @@ load_files(struct migrate_registry *reg, struct load_job *job)
 			failed = &workers[i];
 	}
 	bad = failed ? failed->bad : job->n;
+	rc = migrate__registry_reserve(reg, bad);
 	for (i = 0; i < job->n; i++) {
 		struct migrate_revision *rev = job->revs[i];
 
@@ -400,8 +458,9 @@ migrate__registry_load_dir(struct migrate_registry *reg,
 			   void *tick_arg)
 {
 	struct load_job job;
-	struct entry *files = NULL;
-	size_t n = 0, cap = 0, i;
+	struct name_block *names = NULL;
+	char **files = NULL;
+	size_t n = 0, cap = 0;
 	char ebuf[256];
 	struct dirent *de;
 	DIR *dir;
@@ -445,7 +504,7 @@ migrate__registry_load_dir(struct migrate_registry *reg,
 			continue;
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
-			struct entry *bigger = NULL;
+			char **bigger = NULL;
 
 			if (ncap <= SIZE_MAX / sizeof(*files))
 				bigger = realloc(files, ncap * sizeof(*files));
@@ -457,9 +516,8 @@ migrate__registry_load_dir(struct migrate_registry *reg,
 			files = bigger;
 			cap = ncap;
 		}
-		files[n].name = xstrndup(de->d_name, nlen);
-		files[n].type = de->d_type;
-		if (!files[n].name) {
+		files[n] = name_put(&names, de->d_name, nlen, de->d_type);
+		if (!files[n]) {
 			rc = migrate__registry_error(reg, MIGRATE_ENOMEM,
 						     "out of memory");
 			break;
@@ -483,8 +541,7 @@ migrate__registry_load_dir(struct migrate_registry *reg,
 		rc = load_files(reg, &job);
 	}
 	closedir(dir);
-	for (i = 0; i < n; i++)
-		free(files[i].name);
+	names_free(names);
 	free(files);
 	if (!rc)
 		migrate__registry_clear_error(reg);
