@@ -115,11 +115,12 @@ location(char *out,
 	 long pos)
 {
 	const struct migrate_section *sec = migrate__step_section(st);
+	const char *file = migrate__revision_file(st->rev);
 	struct migrate_sql_ref ref;
 	size_t line, col;
 	bool found;
 
-	if (!st->rev->file) {
+	if (!file) {
 		xsnprintf(out, size, "revision %s (%s): ", st->rev->id,
 			  migrate__direction_name(st->direction));
 		return;
@@ -132,16 +133,14 @@ location(char *out,
 					      &line, &col);
 		migrate__sql_ref_drop(&ref);
 		if (found) {
-			xsnprintf(out, size, "%s:%zu:%zu: ", st->rev->file,
-				  line, col);
+			xsnprintf(out, size, "%s:%zu:%zu: ", file, line, col);
 			return;
 		}
 	}
 	if (sec->first_line)
-		xsnprintf(out, size, "%s:%zu: ", st->rev->file,
-			  (size_t)sec->first_line);
+		xsnprintf(out, size, "%s:%zu: ", file, (size_t)sec->first_line);
 	else
-		xsnprintf(out, size, "%s: ", st->rev->file);
+		xsnprintf(out, size, "%s: ", file);
 }
 
 /*
@@ -201,7 +200,7 @@ step_backend_error(struct migrate *m,
 	if (rc >= 0)
 		rc = MIGRATE_EBACKEND;
 	migrate__backend_error(m, rc, prefix);
-	if (st->rev->file && !e->in_bookkeeping)
+	if (st->rev->has_file && !e->in_bookkeeping)
 		msg_add(m->diag.msg, sizeof(m->diag.msg),
 			"\n  in revision %s (%s)", st->rev->id,
 			migrate__direction_name(st->direction));
@@ -290,6 +289,7 @@ quiet_record(struct migrate *m,
 {
 	struct migrate_backend_error err;
 	struct migrate_record rec;
+	char hex[65];
 
 	if (m->poisoned)
 		return;
@@ -297,7 +297,8 @@ quiet_record(struct migrate *m,
 	rec.revision = st->rev->id;
 	rec.direction = st->direction;
 	rec.operation = operation;
-	rec.checksum = st->rev->checksum;
+	migrate__revision_hex(st->rev, hex);
+	rec.checksum = hex;
 	rec.started_at = started_at;
 	rec.duration_ms = duration_ms;
 	rec.success = 0;
@@ -320,11 +321,13 @@ fail:
 		m->poisoned = true;
 }
 
+/* @hex holds the checksum's text for as long as @rec is used. */
 static void
 fill_record(struct migrate_record *rec,
 	    const struct migrate_step *st,
 	    const char *operation,
-	    double started_at)
+	    double started_at,
+	    char hex[65])
 {
 	memset(rec, 0, sizeof(*rec));
 	rec->revision = st->rev->id;
@@ -334,7 +337,8 @@ fill_record(struct migrate_record *rec,
 	migrate__step_heads(st, &rec->remove_heads, &rec->add_heads);
 	rec->n_remove = st->n_remove;
 	rec->n_add = st->n_add;
-	rec->checksum = st->rev->checksum;
+	migrate__revision_hex(st->rev, hex);
+	rec->checksum = hex;
 	rec->started_at = started_at;
 	rec->success = 1;
 	rec->error = "";
@@ -412,23 +416,25 @@ run_tx_step(struct migrate *m,
 	    double t0)
 {
 	const struct migrate_section *sec = migrate__step_section(st);
+	migrate_step_fn fn = migrate__revision_fn(st->rev, st->direction);
 	struct migrate_backend *be = m->be;
 	struct migrate_sql_ref ref = { "", NULL };
 	struct migrate_record rec;
+	char hex[65];
 	bool opened = false;
 	bool sql_failed = false;
 	int rc;
 
 	/* Read from the file only now, and let go once the step is done. */
-	if (!sec->fn) {
+	if (!fn) {
 		rc = migrate__section_sql(&ref, st->rev, st->direction,
 					  &m->diag);
 		if (rc < 0)
 			return rc;
 	}
-	fill_record(&rec, st, NULL, started_at);
+	fill_record(&rec, st, NULL, started_at, hex);
 	berr_clear(m);
-	if (!sec->fn && be->run_step) {
+	if (!fn && be->run_step) {
 		struct migrate_backend_step bs;
 
 		rec.duration_ms = clock_ms() - t0;
@@ -455,9 +461,9 @@ run_tx_step(struct migrate *m,
 		if (rc < 0)
 			goto fail;
 	}
-	if (sec->fn) {
+	if (fn) {
 		m->in_callback = true;
-		rc = sec->fn(m, st->rev->payload);
+		rc = fn(m, st->rev->code->payload);
 		m->in_callback = false;
 		if (rc != 0) {
 			rc = step_callback_error(m, st, rc, NULL);
@@ -579,11 +585,12 @@ run_nontx_step(struct migrate *m,
 	       double t0)
 {
 	const struct migrate_section *sec = migrate__step_section(st);
+	migrate_step_fn fn = migrate__revision_fn(st->rev, st->direction);
 	struct migrate_sql_ref ref = { "", NULL };
 	const char *sql = "";
 	struct migrate_sql_stmt *stmts = NULL;
 	struct migrate_record rec;
-	char extra[640], advice[512];
+	char extra[640], advice[512], hex[65];
 	struct migrate_diag err;
 	char *detail;
 	size_t n = 0, i = 0, counted = 0;
@@ -591,7 +598,7 @@ run_nontx_step(struct migrate *m,
 	long base = 0;
 	int rc;
 
-	if (!sec->fn) {
+	if (!fn) {
 		/* Before the "dirty" row: a file that cannot be used any more
 		 * leaves the database as it was. */
 		rc = migrate__section_sql(&ref, st->rev, st->direction,
@@ -617,7 +624,7 @@ run_nontx_step(struct migrate *m,
 		}
 	}
 
-	fill_record(&rec, st, "dirty", started_at);
+	fill_record(&rec, st, "dirty", started_at, hex);
 	rec.n_remove = rec.n_add = 0;
 	rec.success = 0;
 	rec.error = "started";
@@ -629,9 +636,9 @@ run_nontx_step(struct migrate *m,
 			      st->direction);
 	xsnprintf(extra, sizeof(extra), "\nthe database is now dirty: %s",
 		  advice);
-	if (sec->fn) {
+	if (fn) {
 		m->in_callback = true;
-		rc = sec->fn(m, st->rev->payload);
+		rc = fn(m, st->rev->code->payload);
 		m->in_callback = false;
 		if (rc != 0) {
 			rc = step_callback_error(m, st, rc, NULL);
@@ -683,7 +690,7 @@ run_nontx_step(struct migrate *m,
 	}
 
 	reset_session_timeouts(m, &timeouts_set);
-	fill_record(&rec, st, NULL, started_at);
+	fill_record(&rec, st, NULL, started_at, hex);
 	rec.duration_ms = clock_ms() - t0;
 	if (last)
 		unlock_at_commit(m);
@@ -818,6 +825,7 @@ run_sql_steps(struct migrate *m,
 	struct migrate_backend_step *bs;
 	struct migrate_sql_ref *refs;
 	struct migrate_record *rec;
+	char(*hex)[65];
 	size_t n = 0, k, done = 0;
 	double t0 = clock_ms(), started_at = clock_wall();
 	int rc;
@@ -826,17 +834,20 @@ run_sql_steps(struct migrate *m,
 	if (be->version < 3 || !be->run_steps)
 		return 0;
 	while (from + n < plan->n_steps && n < SQL_STEPS_CHUNK &&
-	       !migrate__step_section(&plan->steps[from + n])->fn)
+	       !migrate__revision_fn(plan->steps[from + n].rev,
+				     plan->steps[from + n].direction))
 		n++;
 	if (n == 0)
 		return 0;
 	bs = calloc(n, sizeof(*bs));
 	rec = calloc(n, sizeof(*rec));
 	refs = calloc(n, sizeof(*refs));
-	if (!bs || !rec || !refs) {
+	hex = calloc(n, sizeof(*hex));
+	if (!bs || !rec || !refs || !hex) {
 		free(bs);
 		free(rec);
 		free(refs);
+		free(hex);
 		return 0; /* one by one then */
 	}
 	/* The SQL of this chunk only (at most SQL_STEPS_CHUNK files read at
@@ -852,7 +863,7 @@ run_sql_steps(struct migrate *m,
 		const struct migrate_step *st = &plan->steps[from + k];
 		const struct migrate_section *sec = migrate__step_section(st);
 
-		fill_record(&rec[k], st, NULL, started_at);
+		fill_record(&rec[k], st, NULL, started_at, hex[k]);
 		bs[k].sql = refs[k].sql;
 		bs[k].lock_timeout_ms = lock_timeout_of(m, sec);
 		bs[k].statement_timeout_ms = statement_timeout_of(m, sec);
@@ -866,6 +877,7 @@ run_sql_steps(struct migrate *m,
 	free(refs);
 	free(bs);
 	free(rec);
+	free(hex);
 	if (n == 0)
 		return 0; /* the first step's file: run alone, it says why */
 	if (done > n)
@@ -1015,6 +1027,7 @@ run_bookkeeping(struct migrate *m,
 		const struct strv *purge)
 {
 	struct migrate_record rec;
+	char hex[65];
 	size_t i;
 	int rc;
 
@@ -1040,7 +1053,10 @@ run_bookkeeping(struct migrate *m,
 		rec.operation = operation;
 		rec.remove_heads = one;
 		rec.n_remove = 1;
-		rec.checksum = rev ? rev->checksum : "";
+		hex[0] = '\0';
+		if (rev)
+			migrate__revision_hex(rev, hex);
+		rec.checksum = hex;
 		rec.started_at = clock_wall();
 		rec.success = 1;
 		rec.error = "";
@@ -1059,7 +1075,7 @@ run_bookkeeping(struct migrate *m,
 
 		if (report)
 			progress(m, st, MIGRATE_PROGRESS_START, 0);
-		fill_record(&rec, st, operation, clock_wall());
+		fill_record(&rec, st, operation, clock_wall(), hex);
 		rc = m->be->record(m->be, &rec, &m->berr);
 		if (rc < 0) {
 			m->berr.in_bookkeeping = 1;

@@ -236,10 +236,22 @@ sha256_update(struct sha256 *c, const void *data, size_t len)
 	}
 }
 
-static void
-sha256_final_hex(struct sha256 *c, char out[65])
+void
+migrate__hex(const unsigned char *bytes, size_t n, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[bytes[i] >> 4];
+		out[2 * i + 1] = hex[bytes[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static void
+sha256_final(struct sha256 *c, unsigned char out[32])
+{
 	uint64_t bits = c->total * 8;
 	unsigned char pad[72];
 	size_t npad;
@@ -252,14 +264,17 @@ sha256_final_hex(struct sha256 *c, char out[65])
 	for (i = 0; i < 8; i++)
 		pad[npad + (size_t)i] = (unsigned char)(bits >> (56 - 8 * i));
 	sha256_update(c, pad, npad + 8);
-	for (i = 0; i < 32; i++) {
-		unsigned char byte =
-			(unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
+	for (i = 0; i < 32; i++)
+		out[i] = (unsigned char)(c->h[i / 4] >> (24 - 8 * (i % 4)));
+}
 
-		out[2 * i] = hex[byte >> 4];
-		out[2 * i + 1] = hex[byte & 15];
-	}
-	out[64] = '\0';
+static void
+sha256_final_hex(struct sha256 *c, char out[65])
+{
+	unsigned char sum[32];
+
+	sha256_final(c, sum);
+	migrate__hex(sum, sizeof(sum), out);
 }
 
 void
@@ -326,21 +341,19 @@ hash_normalised(struct sha256 *c, const char *s, size_t len)
 	}
 }
 
-void
+bool
 migrate__checksum_spans(const char *up,
 			size_t up_len,
 			const char *down,
 			size_t down_len,
-			char out[65])
+			unsigned char out[32])
 {
 	static const char marker[] = "\n-- migrate:downgrade\n";
 	struct sha256 c;
 
 	/* Revisions written in C have no text whose changes we could see. */
-	if (!up && !down) {
-		out[0] = '\0';
-		return;
-	}
+	if (!up && !down)
+		return false;
 	sha256_init(&c);
 	if (up)
 		hash_normalised(&c, up, up_len);
@@ -348,7 +361,8 @@ migrate__checksum_spans(const char *up,
 		sha256_update(&c, marker, sizeof(marker) - 1);
 		hash_normalised(&c, down, down_len);
 	}
-	sha256_final_hex(&c, out);
+	sha256_final(&c, out);
+	return true;
 }
 
 void
@@ -356,6 +370,16 @@ migrate__revision_checksum(struct migrate_revision *rev)
 {
 	const char *up = rev->up.sql, *down = rev->down.sql;
 
-	migrate__checksum_spans(up, up ? strlen(up) : 0, down,
-				down ? strlen(down) : 0, rev->checksum);
+	rev->has_checksum =
+		migrate__checksum_spans(up, up ? strlen(up) : 0, down,
+					down ? strlen(down) : 0, rev->checksum);
+}
+
+void
+migrate__revision_hex(const struct migrate_revision *r, char out[65])
+{
+	if (r->has_checksum)
+		migrate__hex(r->checksum, sizeof(r->checksum), out);
+	else
+		out[0] = '\0';
 }

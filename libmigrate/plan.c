@@ -36,13 +36,13 @@ enum target_kind {
 struct planner {
 	struct migrate_registry *reg;
 	size_t n;
-	bool *applied;            /* by topo: in the applied set */
-	bool *in_h;               /* by topo: in the simulated version table */
-	bool *mark;               /* by topo: scratch for walks */
+	bool *applied; /* by topo: in the applied set */
+	bool *in_h;    /* by topo: in the simulated version table */
+	bool *mark;    /* by topo: scratch for walks */
 	uint32_t *applied_children; /* by topo: number of applied children */
 	/* n + 1 entries: the walks' stack, then simulate()'s added rows */
 	struct migrate_revision **stack;
-	struct migrate_revision **cur;   /* version table rows, deduplicated */
+	struct migrate_revision **cur; /* version table rows, deduplicated */
 	size_t n_cur;
 	struct migrate_revision **order; /* revisions of the steps, in order */
 	size_t n_order;
@@ -1102,8 +1102,8 @@ migrate_plan_text(struct migrate_plan *plan)
 		}
 		if (r->n_parents > 1)
 			buf_puts(&b, " (merge)");
-		if (r->message && r->message[0])
-			buf_printf(&b, ", %s", r->message);
+		if (*migrate__revision_message(r))
+			buf_printf(&b, ", %s", migrate__revision_message(r));
 		buf_puts(&b, "\n");
 	}
 	plan->text = buf_steal(&b);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <libmigrate-backend.h>
 #include <libmigrate.h>
@@ -86,13 +87,12 @@ struct migrate_section {
 	 * asks (read then, kept in a block of its own; set atomically):
 	 * read it with migrate__section_sql(). */
 	char *sql;
-	migrate_step_fn fn; /* C callback instead of sql */
 	/* 1-based file line of sql[0]; 0 if not from a file (a file has at
 	 * most 1 GB, so 32 bits hold it: issue 8, a smaller revision). */
 	uint32_t first_line;
 	int lock_timeout_ms;      /* -1: the handle's default */
 	int statement_timeout_ms; /* -1: the handle's default */
-	bool present;             /* the section exists (sql or fn) */
+	bool present;             /* the section exists (sql or a C callback) */
 	bool transactional;
 	bool empty; /* "empty=true": no SQL on purpose (a merge revision) */
 	/* The SQL stays in the revision's file (loaded by
@@ -109,21 +109,33 @@ migrate__section_has_sql(const struct migrate_section *sec)
 	return sec->sql || sec->in_file;
 }
 
+/* The C callbacks of a revision added in memory with them (in the
+ * revision's block: migrate__revision_alloc()). */
+struct migrate_revision_code {
+	migrate_step_fn up;
+	migrate_step_fn down;
+	void *payload;
+};
+
 /*
- * A revision. Counts, indexes and lines are 32 bits (issue 8: 272 -> 224
- * bytes a revision): a registry holds fewer than 2^32 revisions
- * (migrate__registry_add_rev() refuses more), a revision fewer than 2^32
- * parents (checked where it is made) and a file at most 1 GB.
+ * A revision, in one block (migrate__revision_alloc()). Counts, indexes
+ * and lines are 32 bits (issue 8: 272 -> 224 -> 168 bytes a revision): a
+ * registry holds fewer than 2^32 revisions (migrate__registry_add_rev()
+ * refuses more), a revision fewer than 2^32 parents (checked where it is
+ * made) and a file at most 1 GB. The strings follow each other in the
+ * block: id, message, create date, file (migrate__revision_message() and
+ * the others below find them), then the parents.
  */
 struct migrate_revision {
 	char *id;
-	char **parents;    /* n_parents ids, in the order written */
-	char *message;     /* never NULL ("" if none) */
-	char *create_date; /* never NULL ("" if none) */
-	char *file;        /* NULL when added in memory */
+	char **parents; /* n_parents ids, in the order written */
 	struct migrate_section up;
 	struct migrate_section down; /* down.present == false: irreversible */
-	void *payload;               /* for up.fn / down.fn */
+	/* C callbacks (migrate_registry_add()), or NULL. */
+	const struct migrate_revision_code *code;
+	/* migrate_revision_checksum()'s text, made when it is first asked
+	 * for (set atomically; freed with the revision), or NULL. */
+	char *checksum_hex;
 
 	/* Graph, filled by migrate_registry_validate(). */
 	struct migrate_revision **parent_revs; /* n_parents entries */
@@ -133,15 +145,55 @@ struct migrate_revision {
 	uint32_t index; /* insertion index */
 	uint32_t topo;  /* position in the topological order */
 	uint32_t n_children;
-	uint32_t cap_children;
 
 	/* File lines of the Revision ID: and Revises: headers (0 when added
 	 * in memory), for messages about duplicates and unknown parents. */
 	uint32_t id_line;
 	uint32_t revises_line;
 
-	char checksum[65]; /* hex SHA-256 or "" */
+	unsigned char checksum[32]; /* SHA-256 (migrate__checksum_spans()) */
+	bool has_checksum;          /* false: a revision written in C */
+	bool has_file;              /* loaded from a file */
 };
+
+/* The one-line message ("" if none), the Create Date ("" if none) and the
+ * file (NULL when added in memory) of @r: the strings after its id. */
+static inline const char *
+migrate__revision_message(const struct migrate_revision *r)
+{
+	return r->id + strlen(r->id) + 1;
+}
+
+static inline const char *
+migrate__revision_date(const struct migrate_revision *r)
+{
+	const char *m = migrate__revision_message(r);
+
+	return m + strlen(m) + 1;
+}
+
+static inline const char *
+migrate__revision_file(const struct migrate_revision *r)
+{
+	const char *d;
+
+	if (!r->has_file)
+		return NULL;
+	d = migrate__revision_date(r);
+	return d + strlen(d) + 1;
+}
+
+/* The C callback of @r's section in @direction, or NULL. */
+static inline migrate_step_fn
+migrate__revision_fn(const struct migrate_revision *r, int direction)
+{
+	if (!r->code)
+		return NULL;
+	return direction == MIGRATE_DOWN ? r->code->down : r->code->up;
+}
+
+/* @r's checksum as 64 hex digits, or "" for a revision written in C. */
+void migrate__revision_hex(const struct migrate_revision *r, char out[65]);
 
 struct migrate_registry {
 	struct migrate_revision **revs; /* insertion order */
@@ -180,12 +232,14 @@ void migrate__revision_checksum(struct migrate_revision *rev);
 
 /* The same checksum from the two sections' text as spans (@up NULL: no
  * upgrade SQL; @down NULL: none for downgrade); CR LF and lone CR count as
- * line ends, as in the copied text. */
-void migrate__checksum_spans(const char *up,
+ * line ends, as in the copied text. false (@out untouched) when there is
+ * neither: a revision written in C has no text whose changes we could
+ * see. */
+bool migrate__checksum_spans(const char *up,
 			     size_t up_len,
 			     const char *down,
 			     size_t down_len,
-			     char out[65]);
+			     unsigned char out[32]);
 
 /*
  * Add a fully built revision (registry.c owns the duplicate check and the
@@ -275,20 +329,27 @@ size_t migrate__cpus(void);
 /*
  * A revision in one allocation (issue 8: ~1 KB a revision was the struct,
  * eight small strings and their malloc overhead): the zeroed struct, its
- * parents array (@n_parents entries, rev->parents set) and @strings bytes
- * for every string with its NUL, which *@at points to; fill them with
- * migrate__revision_put(). migrate__revision_free() frees it whole.
- * NULL when out of memory or when the size overflows.
+ * parents array (@n_parents entries, rev->parents set), with @code a
+ * zeroed struct migrate_revision_code (*@code set, rev->code too), and
+ * @strings bytes for every string with its NUL, which *@at points to; fill
+ * them with migrate__revision_put(), in the order struct migrate_revision
+ * says. migrate__revision_free() frees it whole. NULL when out of memory
+ * or when the size overflows.
  */
 struct migrate_revision *
-migrate__revision_alloc(size_t n_parents, size_t strings, char **at);
+migrate__revision_alloc(size_t n_parents,
+			struct migrate_revision_code **code,
+			size_t strings,
+			char **at);
 
 /* Copy @len bytes of @s and a NUL to *@at, advance *@at; the copy. */
 char *migrate__revision_put(char **at, const char *s, size_t len);
 
 /* Lower-case hex SHA-256 of @len bytes (FIPS 180-4); with the CPU's SHA
  * instructions where it has them. _generic: the portable code only (for
- * the tests that compare both). */
+ * the tests that compare both). migrate__hex(): @n bytes as 2 @n
+ * lower-case hex digits and a NUL. */
+void migrate__hex(const unsigned char *bytes, size_t n, char *out);
 void migrate__sha256_hex(const void *data, size_t len, char out[65]);
 void migrate__sha256_hex_generic(const void *data, size_t len, char out[65]);
 

@@ -127,7 +127,6 @@ graph_clear(struct migrate_registry *reg)
 		rev->parent_revs = NULL;
 		rev->children = NULL;
 		rev->n_children = 0;
-		rev->cap_children = 0;
 		rev->topo = 0;
 	}
 	free(reg->topo);
@@ -148,18 +147,26 @@ migrate__revision_free(struct migrate_revision *rev)
 		free(rev->up.sql);
 	if (rev->down.in_file)
 		free(rev->down.sql);
+	free(rev->checksum_hex);
 	free(rev); /* one block: migrate__revision_alloc() */
 }
 
 struct migrate_revision *
-migrate__revision_alloc(size_t n_parents, size_t strings, char **at)
+migrate__revision_alloc(size_t n_parents,
+			struct migrate_revision_code **code,
+			size_t strings,
+			char **at)
 {
 	struct migrate_revision *rev;
-	size_t head = sizeof(*rev);
+	size_t head = sizeof(*rev), code_at;
 
 	if (n_parents > (SIZE_MAX - head) / sizeof(char *))
 		return NULL;
 	head += n_parents * sizeof(char *);
+	/* The pointers above keep the callbacks' struct aligned. */
+	code_at = head;
+	if (code)
+		head += sizeof(**code);
 	if (strings > SIZE_MAX - head)
 		return NULL;
 	rev = calloc(1, head + strings);
@@ -167,6 +174,11 @@ migrate__revision_alloc(size_t n_parents, size_t strings, char **at)
 		return NULL;
 	if (n_parents)
 		rev->parents = (char **)(void *)(rev + 1);
+	if (code) {
+		*code = (struct migrate_revision_code *)(void *)((char *)rev +
+								 code_at);
+		rev->code = *code;
+	}
 	*at = (char *)rev + head;
 	return rev;
 }
@@ -219,11 +231,12 @@ oom(struct migrate_registry *reg)
 static void
 where(const struct migrate_revision *rev, char *out, size_t outlen)
 {
-	if (rev->file && rev->id_line)
-		snprintf(out, outlen, "%s:%zu", rev->file,
-			 (size_t)rev->id_line);
-	else if (rev->file)
-		snprintf(out, outlen, "%s", rev->file);
+	const char *file = migrate__revision_file(rev);
+
+	if (file && rev->id_line)
+		snprintf(out, outlen, "%s:%zu", file, (size_t)rev->id_line);
+	else if (file)
+		snprintf(out, outlen, "%s", file);
 	else
 		snprintf(out, outlen, "a revision added in memory");
 }
@@ -285,8 +298,7 @@ revs_reserve(struct migrate_registry *reg, size_t cap)
 int
 migrate__registry_reserve(struct migrate_registry *reg, size_t n)
 {
-	if (n > SIZE_MAX - reg->n_revs ||
-	    !revs_reserve(reg, reg->n_revs + n) ||
+	if (n > SIZE_MAX - reg->n_revs || !revs_reserve(reg, reg->n_revs + n) ||
 	    !table_reserve(reg, reg->n_revs + n))
 		return oom(reg);
 	return 0;
@@ -306,11 +318,12 @@ migrate__registry_add_rev(struct migrate_registry *reg,
 		goto fail;
 	}
 	if (rc > 0) {
-		if (rev->file)
+		if (rev->has_file)
 			rc = migrate__registry_error(
 				reg, MIGRATE_EPARSE,
 				"%s:%zu: revision %s lists parent '%s' twice",
-				rev->file, (size_t)rev->revises_line, rev->id,
+				migrate__revision_file(rev),
+				(size_t)rev->revises_line, rev->id,
 				rev->parents[dup]);
 		else
 			rc = migrate__registry_error(
@@ -323,11 +336,11 @@ migrate__registry_add_rev(struct migrate_registry *reg,
 	if (existing) {
 		char a[1024], b[1024];
 
-		if (!existing->file && !rev->file) {
+		if (!existing->has_file && !rev->has_file) {
 			rc = migrate__registry_error(
 				reg, MIGRATE_ECONFLICT,
 				"duplicate revision id '%s'", rev->id);
-		} else if (rev->file) {
+		} else if (rev->has_file) {
 			/* Lead with the new file's position, like every other
 			 * revision-file error, and name the first one. */
 			where(existing, a, sizeof(a));
@@ -361,7 +374,7 @@ migrate__registry_add_rev(struct migrate_registry *reg,
 	}
 	/* Nothing can fail from here on: the registry changes only now. A
 	 * parsed file comes with its checksum (migrate__revision_parse()). */
-	if (!rev->checksum[0])
+	if (!rev->has_checksum)
 		migrate__revision_checksum(rev);
 	/* Graph arrays exist only while validated (a failed build frees
 	 * them), so this is O(1) on the usual add-add-add-validate path. */
@@ -484,7 +497,9 @@ int
 migrate_registry_add(struct migrate_registry *reg,
 		     const struct migrate_revision_def *def)
 {
+	struct migrate_revision_code *code = NULL;
 	struct migrate_revision *rev;
+	bool with_code;
 	size_t i, len;
 	char *at;
 	int rc;
@@ -505,24 +520,26 @@ migrate_registry_add(struct migrate_registry *reg,
 		len = add_len(len, strlen(def->upgrade_sql));
 	if (def->downgrade_sql)
 		len = add_len(len, strlen(def->downgrade_sql));
-	rev = len ? migrate__revision_alloc(def->n_parents, len, &at) : NULL;
+	with_code = def->upgrade_fn || def->downgrade_fn || def->payload;
+	rev = len ? migrate__revision_alloc(def->n_parents,
+					    with_code ? &code : NULL, len, &at)
+		  : NULL;
 	if (!rev)
 		return oom(reg);
+	/* In the order of struct migrate_revision: id, message, date. */
 	rev->id = migrate__revision_put(&at, def->id, strlen(def->id));
+	migrate__revision_put(&at, def->message ? def->message : "",
+			      def->message ? strlen(def->message) : 0);
+	migrate__revision_put(&at, "", 0);
 	rev->n_parents = (uint32_t)def->n_parents; /* check_def() */
 	for (i = 0; i < def->n_parents; i++)
 		rev->parents[i] = migrate__revision_put(
 			&at, def->parents[i], strlen(def->parents[i]));
-	rev->message =
-		migrate__revision_put(&at, def->message ? def->message : "",
-				      def->message ? strlen(def->message) : 0);
-	rev->create_date = migrate__revision_put(&at, "", 0);
 
 	rev->up.present = true;
 	rev->up.transactional = !(def->flags & MIGRATE_REV_UP_NO_TRANSACTION);
 	rev->up.lock_timeout_ms = def->up_lock_timeout_ms;
 	rev->up.statement_timeout_ms = def->up_statement_timeout_ms;
-	rev->up.fn = def->upgrade_fn;
 	if (def->upgrade_sql)
 		rev->up.sql = migrate__revision_put(&at, def->upgrade_sql,
 						    strlen(def->upgrade_sql));
@@ -531,11 +548,14 @@ migrate_registry_add(struct migrate_registry *reg,
 		!(def->flags & MIGRATE_REV_DOWN_NO_TRANSACTION);
 	rev->down.lock_timeout_ms = def->down_lock_timeout_ms;
 	rev->down.statement_timeout_ms = def->down_statement_timeout_ms;
-	rev->down.fn = def->downgrade_fn;
 	if (def->downgrade_sql)
 		rev->down.sql = migrate__revision_put(
 			&at, def->downgrade_sql, strlen(def->downgrade_sql));
-	rev->payload = def->payload;
+	if (code) {
+		code->up = def->upgrade_fn;
+		code->down = def->downgrade_fn;
+		code->payload = def->payload;
+	}
 	return migrate__registry_add_rev(reg, rev);
 }
 
@@ -584,11 +604,12 @@ unknown_parent(struct migrate_registry *reg,
 	       const struct migrate_revision *rev,
 	       const char *parent)
 {
-	if (rev->file)
+	if (rev->has_file)
 		return migrate__registry_error(
 			reg, MIGRATE_ECONFLICT,
 			"%s:%zu: revision %s revises unknown revision '%s'",
-			rev->file, (size_t)rev->revises_line, rev->id, parent);
+			migrate__revision_file(rev), (size_t)rev->revises_line,
+			rev->id, parent);
 	return migrate__registry_error(
 		reg, MIGRATE_ECONFLICT,
 		"revision %s revises unknown revision '%s'", rev->id, parent);
@@ -662,10 +683,11 @@ cycle_error(struct migrate_registry *reg,
 					 "%s%s", i ? " -> " : "", r->id);
 	}
 	first = cycle_member(path, start, len, lo);
-	if (first->file)
+	if (first->has_file)
 		return migrate__registry_error(
 			reg, MIGRATE_ECONFLICT, "%s:%zu: revision cycle: %s",
-			first->file, (size_t)first->revises_line, list);
+			migrate__revision_file(first),
+			(size_t)first->revises_line, list);
 	return migrate__registry_error(reg, MIGRATE_ECONFLICT,
 				       "revision cycle: %s", list);
 }
@@ -712,15 +734,16 @@ build_graph(struct migrate_registry *reg)
 				goto fail;
 			}
 			rev->parent_revs[j] = p;
-			p->cap_children++;
+			p->n_children++; /* counted here, filled below */
 		}
 	}
 	/* Children, in insertion order of the child. */
 	for (i = 0; i < n; i++) {
 		struct migrate_revision *rev = reg->revs[i];
 
-		rev->children = rev->cap_children ? children : NULL;
-		children += rev->cap_children;
+		rev->children = rev->n_children ? children : NULL;
+		children += rev->n_children;
+		rev->n_children = 0;
 	}
 	for (i = 0; i < n; i++) {
 		struct migrate_revision *rev = reg->revs[i];
@@ -937,21 +960,21 @@ MIGRATE_EXPORT
 const char *
 migrate_revision_message(const struct migrate_revision *rev)
 {
-	return rev && rev->message ? rev->message : "";
+	return rev ? migrate__revision_message(rev) : "";
 }
 
 MIGRATE_EXPORT
 const char *
 migrate_revision_create_date(const struct migrate_revision *rev)
 {
-	return rev && rev->create_date ? rev->create_date : "";
+	return rev ? migrate__revision_date(rev) : "";
 }
 
 MIGRATE_EXPORT
 const char *
 migrate_revision_file(const struct migrate_revision *rev)
 {
-	return rev ? rev->file : NULL;
+	return rev ? migrate__revision_file(rev) : NULL;
 }
 
 MIGRATE_EXPORT
@@ -1078,9 +1101,29 @@ migrate_revision_is_transactional(const struct migrate_revision *rev,
 	return !sec->present || sec->transactional ? 1 : 0;
 }
 
+/* The text is made on the first call and kept (the revision holds 32
+ * bytes, not 65: issue 8), set atomically as section_sql_kept() does; ""
+ * when it cannot be allocated. */
 MIGRATE_EXPORT
 const char *
 migrate_revision_checksum(const struct migrate_revision *rev)
 {
-	return rev ? rev->checksum : "";
+	char *held, *copy, *expected = NULL;
+
+	if (!rev || !rev->has_checksum)
+		return "";
+	held = __atomic_load_n(&rev->checksum_hex, __ATOMIC_ACQUIRE);
+	if (held)
+		return held;
+	copy = malloc(65);
+	if (!copy)
+		return "";
+	migrate__revision_hex(rev, copy);
+	if (!__atomic_compare_exchange_n((char **)&rev->checksum_hex, &expected,
+					 copy, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		free(copy); /* another thread was first */
+		return expected;
+	}
+	return copy;
 }

@@ -82,8 +82,8 @@ name_put(struct name_block **pool,
 	char *at;
 
 	if (!b || b->cap - b->used < len + 2) {
-		size_t cap = len + 2 > NAME_BLOCK_SIZE ? len + 2
-						       : NAME_BLOCK_SIZE;
+		size_t cap =
+			len + 2 > NAME_BLOCK_SIZE ? len + 2 : NAME_BLOCK_SIZE;
 
 		b = malloc(sizeof(*b) + cap);
 		if (!b)
@@ -621,8 +621,8 @@ migrate__section_sql(struct migrate_sql_ref *ref,
 		direction == MIGRATE_DOWN ? &rev->down : &rev->up;
 	struct migrate_revision *again = NULL;
 	struct migrate_diag err;
-	const char *held;
-	char *text;
+	const char *held, *file = migrate__revision_file(rev);
+	char *text, then[65], now[65];
 	size_t len;
 	int rc;
 
@@ -633,10 +633,10 @@ migrate__section_sql(struct migrate_sql_ref *ref,
 		ref->sql = held ? held : "";
 		return 0;
 	}
-	rc = read_whole(rev->file, &text, &len, diag);
+	rc = read_whole(file, &text, &len, diag);
 	if (rc)
 		return rc;
-	rc = migrate__revision_parse(&again, rev->file, text, len,
+	rc = migrate__revision_parse(&again, file, text, len,
 				     MIGRATE__PARSE_RELOAD, &err);
 	free(text);
 	if (rc == MIGRATE_ENOMEM)
@@ -646,12 +646,14 @@ migrate__section_sql(struct migrate_sql_ref *ref,
 			diag, rc,
 			"%s (the file changed since the revisions were loaded)",
 			err.msg);
-	if (strcmp(again->checksum, rev->checksum) != 0) {
-		/* The message quotes @again's checksum: free it after. */
+	if (again->has_checksum != rev->has_checksum ||
+	    memcmp(again->checksum, rev->checksum, sizeof(rev->checksum))) {
+		migrate__revision_hex(rev, then);
+		migrate__revision_hex(again, now);
 		rc = migrate__fail(
 			diag, MIGRATE_EVERIFY,
 			"%s: the file changed since the revisions were loaded (revision %s: checksum %.12s... then, %.12s... now); load them again",
-			rev->file, rev->id, rev->checksum, again->checksum);
+			file, rev->id, then, now);
 		migrate__revision_free(again);
 		return rc;
 	}

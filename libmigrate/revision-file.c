@@ -560,15 +560,16 @@ build_revision(struct migrate_revision **out,
 	for (i = 0; i < 2 && !sql_in_file; i++)
 		if (body[i])
 			len += body_len[i] + 1;
-	rev = migrate__revision_alloc(p->parents.n, len, &at);
+	rev = migrate__revision_alloc(p->parents.n, NULL, len, &at);
 	if (!rev)
 		return migrate__fail(p->diag, MIGRATE_ENOMEM, "out of memory");
+	/* In the order of struct migrate_revision. */
 	rev->id = migrate__revision_put(&at, p->id.s, p->id.len);
-	rev->message = migrate__revision_put(
-		&at, p->message.s ? p->message.s : "", p->message.len);
-	rev->create_date = migrate__revision_put(
-		&at, p->date.s ? p->date.s : "", p->date.len);
-	rev->file = migrate__revision_put(&at, p->file, strlen(p->file));
+	migrate__revision_put(&at, p->message.s ? p->message.s : "",
+			      p->message.len);
+	migrate__revision_put(&at, p->date.s ? p->date.s : "", p->date.len);
+	migrate__revision_put(&at, p->file, strlen(p->file));
+	rev->has_file = true;
 	rev->n_parents = p->parents.n;
 	for (j = 0; j < p->parents.n; j++)
 		rev->parents[j] = migrate__revision_put(
@@ -589,8 +590,9 @@ build_revision(struct migrate_revision **out,
 	rev->revises_line = p->revises.line;
 	/* Here rather than when the registry takes it: the hash is the most
 	 * work per file, and revision-dir.c runs this on several threads. */
-	migrate__checksum_spans(body[SEC_UP], body_len[SEC_UP], body[SEC_DOWN],
-				body_len[SEC_DOWN], rev->checksum);
+	rev->has_checksum = migrate__checksum_spans(
+		body[SEC_UP], body_len[SEC_UP], body[SEC_DOWN],
+		body_len[SEC_DOWN], rev->checksum);
 	*out = rev;
 	return 0;
 }

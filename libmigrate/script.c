@@ -168,8 +168,11 @@ guard_stmt(struct buf *b,
 	buf_free(&msg);
 }
 
+/* @hex holds the checksum's text for as long as @rec is used. */
 static void
-fill_record(struct migrate_record *rec, const struct migrate_step *st)
+fill_record(struct migrate_record *rec,
+	    const struct migrate_step *st,
+	    char hex[65])
 {
 	memset(rec, 0, sizeof(*rec));
 	rec->revision = st->rev->id;
@@ -178,7 +181,8 @@ fill_record(struct migrate_record *rec, const struct migrate_step *st)
 	migrate__step_heads(st, &rec->remove_heads, &rec->add_heads);
 	rec->n_remove = st->n_remove;
 	rec->n_add = st->n_add;
-	rec->checksum = st->rev->checksum;
+	migrate__revision_hex(st->rev, hex);
+	rec->checksum = hex;
 	rec->success = 1;
 	rec->error = "";
 }
@@ -196,11 +200,12 @@ nontx_step(struct buf *b,
 	   int statement_timeout_ms)
 {
 	struct migrate_record rec;
+	char hex[65];
 
 	migrate__pg_step_settings(b, lock_timeout_ms, statement_timeout_ms,
 				  false);
 	migrate__pg_step_start(b);
-	fill_record(&rec, st);
+	fill_record(&rec, st, hex);
 	rec.operation = "dirty";
 	rec.success = 0;
 	rec.error = "started";
@@ -209,7 +214,7 @@ nontx_step(struct buf *b,
 	buf_puts(b, sql);
 	buf_puts(b, "\n;\n");
 	migrate__pg_step_settings(b, 0, 0, false);
-	fill_record(&rec, st);
+	fill_record(&rec, st, hex);
 	migrate__pg_bookkeeping(b, n, &rec, MIGRATE_PG_TIMING_SETTING);
 }
 
@@ -278,9 +283,9 @@ migrate_plan_sql(char **out,
 
 		buf_printf(&b, "--   %s %s",
 			   migrate__direction_name(st->direction), st->rev->id);
-		if (st->rev->message && *st->rev->message) {
+		if (*migrate__revision_message(st->rev)) {
 			buf_puts(&b, ": ");
-			comment_text(&b, st->rev->message);
+			comment_text(&b, migrate__revision_message(st->rev));
 		}
 		buf_puts(&b, "\n");
 	}
@@ -306,14 +311,15 @@ migrate_plan_sql(char **out,
 		struct migrate_pg_step_layout lay;
 		struct migrate_pg_step_opts o;
 		struct migrate_record rec;
+		char hex[65];
 		struct migrate_sql_ref ref;
 		int rc;
 
 		buf_printf(&b, "\n-- %s %s",
 			   migrate__direction_name(st->direction), st->rev->id);
-		if (st->rev->message && *st->rev->message) {
+		if (*migrate__revision_message(st->rev)) {
 			buf_puts(&b, ": ");
-			comment_text(&b, st->rev->message);
+			comment_text(&b, migrate__revision_message(st->rev));
 		}
 		buf_printf(&b, "\n\\echo %s %s\n",
 			   migrate__direction_name(st->direction), st->rev->id);
@@ -336,7 +342,7 @@ migrate_plan_sql(char **out,
 			migrate__sql_ref_drop(&ref);
 			continue;
 		}
-		fill_record(&rec, st);
+		fill_record(&rec, st, hex);
 		bs.sql = ref.sql;
 		bs.record = &rec;
 		bs.in_transaction = single ? 1 : 0;

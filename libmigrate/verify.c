@@ -92,6 +92,7 @@ changed_revision(struct migrate *m,
 		 bool *oom)
 {
 	const struct migrate_revision *first = NULL;
+	char hex[65];
 	size_t i;
 
 	*count = 0;
@@ -101,8 +102,10 @@ changed_revision(struct migrate *m,
 		const struct migrate_revision *rev =
 			migrate__registry_get(m->reg, a->id);
 
-		if (!rev || !a->checksum[0] || !rev->checksum[0] ||
-		    strcmp(a->checksum, rev->checksum) == 0)
+		if (!rev || !a->checksum[0] || !rev->has_checksum)
+			continue;
+		migrate__revision_hex(rev, hex);
+		if (strcmp(a->checksum, hex) == 0)
 			continue;
 		(*count)++;
 		if (strv_push(&m->verify_changed, rev->id) < 0 ||
@@ -354,14 +357,15 @@ migrate_verify(int *status,
 		}
 		if (changed && ((flags & MIGRATE_VERIFY_ALLOW_CHANGED) == 0 ||
 				acceptable(s, flags))) {
-			char more[64] = "";
+			char more[64] = "", now[65];
 
+			migrate__revision_hex(changed, now);
 			if (n_changed > 1)
 				xsnprintf(more, sizeof(more), " (and %zu more)",
 					  n_changed - 1);
 			say(m,
 			    "revision %s changed since it was applied (applied sha256 %.12s..., now %.12s...)%s",
-			    changed->id, applied_sum, changed->checksum, more);
+			    changed->id, applied_sum, now, more);
 			migrate__state_clear(&st);
 			return finish(m, MIGRATE_STATUS_CHANGED,
 				      (flags & MIGRATE_VERIFY_ALLOW_CHANGED) !=

@@ -255,9 +255,8 @@ assert_heads_borrowed(size_t pooled)
 
 				ck_assert_ptr_nonnull(r);
 				ck_assert(lists[k][j] == r->id ||
-					  (lists[k] ==
-						   (const char *const *)st->rev
-							   ->parents &&
+					  (lists[k] == (const char *const *)st
+							       ->rev->parents &&
 					   j < st->rev->n_parents));
 			}
 		}
