@@ -115,6 +115,7 @@ location(char *out,
 	 long pos)
 {
 	const struct migrate_section *sec = migrate__step_section(st);
+	const char *dir = migrate__revision_dir(st->rev);
 	const char *file = migrate__revision_file(st->rev);
 	struct migrate_sql_ref ref;
 	size_t line, col;
@@ -133,14 +134,16 @@ location(char *out,
 					      &line, &col);
 		migrate__sql_ref_drop(&ref);
 		if (found) {
-			xsnprintf(out, size, "%s:%zu:%zu: ", file, line, col);
+			xsnprintf(out, size, "%s%s:%zu:%zu: ", dir, file, line,
+				  col);
 			return;
 		}
 	}
 	if (sec->first_line)
-		xsnprintf(out, size, "%s:%zu: ", file, (size_t)sec->first_line);
+		xsnprintf(out, size, "%s%s:%zu: ", dir, file,
+			  (size_t)sec->first_line);
 	else
-		xsnprintf(out, size, "%s: ", file);
+		xsnprintf(out, size, "%s%s: ", dir, file);
 }
 
 /*
@@ -463,7 +466,7 @@ run_tx_step(struct migrate *m,
 	}
 	if (fn) {
 		m->in_callback = true;
-		rc = fn(m, st->rev->code->payload);
+		rc = fn(m, migrate__revision_code(st->rev)->payload);
 		m->in_callback = false;
 		if (rc != 0) {
 			rc = step_callback_error(m, st, rc, NULL);
@@ -638,7 +641,7 @@ run_nontx_step(struct migrate *m,
 		  advice);
 	if (fn) {
 		m->in_callback = true;
-		rc = fn(m, st->rev->code->payload);
+		rc = fn(m, migrate__revision_code(st->rev)->payload);
 		m->in_callback = false;
 		if (rc != 0) {
 			rc = step_callback_error(m, st, rc, NULL);

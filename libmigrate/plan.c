@@ -40,11 +40,12 @@ struct planner {
 	bool *in_h;    /* by topo: in the simulated version table */
 	bool *mark;    /* by topo: scratch for walks */
 	uint32_t *applied_children; /* by topo: number of applied children */
-	/* n + 1 entries: the walks' stack, then simulate()'s added rows */
-	struct migrate_revision **stack;
+	/* Revisions by topo (4 bytes, not a pointer: issue 8). n + 1
+	 * entries: the walks' stack, then simulate()'s added rows. */
+	uint32_t *stack;
 	struct migrate_revision **cur; /* version table rows, deduplicated */
 	size_t n_cur;
-	struct migrate_revision **order; /* revisions of the steps, in order */
+	uint32_t *order; /* revisions of the steps, in order, by topo */
 	size_t n_order;
 	struct migrate_diag *diag; /* where a failure is reported */
 };
@@ -83,6 +84,23 @@ list_revs(char *dst, size_t dstlen, struct migrate_revision *const *v, size_t n)
 			return;
 		len += (size_t)w;
 	}
+}
+
+/* list_revs() of @r's children (@children) or parents. */
+static void
+list_edges(char *dst,
+	   size_t dstlen,
+	   const struct migrate_registry *reg,
+	   const struct migrate_revision *r,
+	   bool children)
+{
+	struct migrate_revision *v[LIST_MAX + 1];
+	size_t n = children ? r->n_children : r->n_parents, i;
+
+	for (i = 0; i < n && i <= LIST_MAX; i++)
+		v[i] = children ? migrate__child(reg, r, i)
+				: migrate__parent(reg, r, i);
+	list_revs(dst, dstlen, v, i);
 }
 
 static const char *
@@ -142,20 +160,21 @@ load_current(struct planner *p,
 			return fail(p, MIGRATE_ENOMEM, "out of memory");
 		if (!p->applied[r->topo]) {
 			p->applied[r->topo] = true;
-			p->stack[sp++] = r;
+			p->stack[sp++] = r->topo;
 		}
 	}
 
 	/* Ancestors of the rows; the applied set is closed downwards. */
 	while (sp) {
-		struct migrate_revision *r = p->stack[--sp];
+		struct migrate_revision *r = p->reg->topo[p->stack[--sp]];
 
 		for (i = 0; i < r->n_parents; i++) {
-			struct migrate_revision *par = r->parent_revs[i];
+			struct migrate_revision *par =
+				migrate__parent(p->reg, r, i);
 
 			if (!p->applied[par->topo]) {
 				p->applied[par->topo] = true;
-				p->stack[sp++] = par;
+				p->stack[sp++] = par->topo;
 			}
 		}
 	}
@@ -167,7 +186,8 @@ load_current(struct planner *p,
 		if (!p->applied[i])
 			continue;
 		for (j = 0; j < r->n_parents; j++)
-			p->applied_children[r->parent_revs[j]->topo]++;
+			p->applied_children[migrate__parent(p->reg, r, j)
+						    ->topo]++;
 	}
 	return 0;
 }
@@ -307,15 +327,15 @@ walk(struct planner *p,
 					"cannot go %lu step%s up from %s: %s is a head",
 					steps, plural(steps), from, r->id);
 			if (r->n_children > 1) {
-				list_revs(names, sizeof(names), r->children,
-					  r->n_children);
+				list_edges(names, sizeof(names), p->reg, r,
+					   true);
 				return fail(
 					p, MIGRATE_EAMBIGUOUS,
 					"cannot go %lu step%s up from %s: %s branches into %s; name one",
 					steps, plural(steps), from, r->id,
 					names);
 			}
-			r = r->children[0];
+			r = migrate__child(p->reg, r, 0);
 		} else {
 			if (!r)
 				return fail(
@@ -324,15 +344,15 @@ walk(struct planner *p,
 					steps, plural(steps), from, i,
 					plural(i));
 			if (r->n_parents > 1) {
-				list_revs(names, sizeof(names), r->parent_revs,
-					  r->n_parents);
+				list_edges(names, sizeof(names), p->reg, r,
+					   false);
 				return fail(
 					p, MIGRATE_EAMBIGUOUS,
 					"cannot go %lu step%s down from %s: %s merges %s; name one",
 					steps, plural(steps), from, r->id,
 					names);
 			}
-			r = r->n_parents ? r->parent_revs[0] : NULL;
+			r = r->n_parents ? migrate__parent(p->reg, r, 0) : NULL;
 		}
 	}
 	*pos = r;
@@ -478,26 +498,27 @@ order_up(struct planner *p, struct migrate_revision *const *targets, size_t n)
 		if (p->applied[t->topo] || p->mark[t->topo])
 			continue;
 		p->mark[t->topo] = true;
-		p->stack[sp++] = t;
+		p->stack[sp++] = t->topo;
 		count++;
 	}
 	while (sp) {
-		struct migrate_revision *r = p->stack[--sp];
+		struct migrate_revision *r = p->reg->topo[p->stack[--sp]];
 
 		for (i = 0; i < r->n_parents; i++) {
-			struct migrate_revision *par = r->parent_revs[i];
+			struct migrate_revision *par =
+				migrate__parent(p->reg, r, i);
 
 			/* Ancestors of applied revisions are applied. */
 			if (p->applied[par->topo] || p->mark[par->topo])
 				continue;
 			p->mark[par->topo] = true;
-			p->stack[sp++] = par;
+			p->stack[sp++] = par->topo;
 			count++;
 		}
 	}
 	for (i = 0; i < p->n && p->n_order < count; i++)
 		if (p->mark[i])
-			p->order[p->n_order++] = p->reg->topo[i];
+			p->order[p->n_order++] = (uint32_t)i;
 }
 
 /*
@@ -513,27 +534,28 @@ order_down(struct planner *p, struct migrate_revision *t)
 	if (!t) {
 		for (i = p->n; i-- > 0;)
 			if (p->applied[i])
-				p->order[p->n_order++] = p->reg->topo[i];
+				p->order[p->n_order++] = (uint32_t)i;
 		return;
 	}
-	p->stack[sp++] = t;
+	p->stack[sp++] = t->topo;
 	while (sp) {
-		struct migrate_revision *r = p->stack[--sp];
+		struct migrate_revision *r = p->reg->topo[p->stack[--sp]];
 
 		for (i = 0; i < r->n_children; i++) {
-			struct migrate_revision *c = r->children[i];
+			struct migrate_revision *c =
+				migrate__child(p->reg, r, i);
 
 			if (!p->applied[c->topo] || p->mark[c->topo])
 				continue;
 			p->mark[c->topo] = true;
-			p->stack[sp++] = c;
+			p->stack[sp++] = c->topo;
 			count++;
 		}
 	}
 	lo = t->topo + 1;
 	for (i = p->n; i-- > lo && p->n_order < count;)
 		if (p->mark[i])
-			p->order[p->n_order++] = p->reg->topo[i];
+			p->order[p->n_order++] = (uint32_t)i;
 }
 
 /* Whether parent @par of a step's revision changes rows: up, a parent that
@@ -561,7 +583,7 @@ simulate_step(struct planner *p,
 	      struct migrate_step *st,
 	      struct migrate_revision *r,
 	      int direction,
-	      struct migrate_revision **added,
+	      uint32_t *added,
 	      size_t *n_added,
 	      char ***pool)
 {
@@ -571,7 +593,8 @@ simulate_step(struct planner *p,
 	st->rev = r;
 	st->direction = direction;
 	for (j = 0; j < np; j++)
-		moving += parent_moves(p, r->parent_revs[j], direction);
+		moving += parent_moves(p, migrate__parent(p->reg, r, j),
+				       direction);
 	if (moving && moving < np) {
 		st->ids = *pool;
 		*pool += np; /* at most np - 1 parents and the revision */
@@ -581,7 +604,8 @@ simulate_step(struct planner *p,
 	 * merge, none a new branch), the revision is a row. */
 	if (up) {
 		for (j = 0; j < np; j++) {
-			struct migrate_revision *par = r->parent_revs[j];
+			struct migrate_revision *par =
+				migrate__parent(p->reg, r, j);
 
 			p->applied_children[par->topo]++;
 			if (!p->in_h[par->topo])
@@ -593,7 +617,7 @@ simulate_step(struct planner *p,
 		}
 		p->applied[r->topo] = true;
 		p->in_h[r->topo] = true;
-		added[(*n_added)++] = r;
+		added[(*n_added)++] = r->topo;
 		if (st->ids)
 			st->ids[st->n_remove] = r->id;
 		st->n_add = 1;
@@ -609,14 +633,14 @@ simulate_step(struct planner *p,
 		st->n_remove = 1;
 	}
 	for (j = 0; j < np; j++) {
-		struct migrate_revision *par = r->parent_revs[j];
+		struct migrate_revision *par = migrate__parent(p->reg, r, j);
 		bool moves = parent_moves(p, par, direction);
 
 		p->applied_children[par->topo]--;
 		if (!moves)
 			continue;
 		p->in_h[par->topo] = true;
-		added[(*n_added)++] = par;
+		added[(*n_added)++] = par->topo;
 		if (st->ids)
 			st->ids[st->n_remove + st->n_add] = par->id;
 		st->n_add++;
@@ -628,7 +652,7 @@ simulate_step(struct planner *p,
 static int
 simulate(struct planner *p, struct migrate_plan *plan, int direction)
 {
-	struct migrate_revision **added;
+	uint32_t *added;
 	size_t i, n_added = 0, slots = 0;
 	char **pool;
 	int rc = MIGRATE_ENOMEM;
@@ -642,8 +666,8 @@ simulate(struct planner *p, struct migrate_plan *plan, int direction)
 	 * (simulate_step()); at most n + edges: the graph block of
 	 * build_graph() is larger and did not overflow. */
 	for (i = 0; i < p->n_order; i++)
-		if (p->order[i]->n_parents > 1)
-			slots += p->order[i]->n_parents;
+		if (p->reg->topo[p->order[i]]->n_parents > 1)
+			slots += p->reg->topo[p->order[i]]->n_parents;
 	if (slots) {
 		plan->heads = malloc(slots * sizeof(char *));
 		if (!plan->heads)
@@ -657,8 +681,8 @@ simulate(struct planner *p, struct migrate_plan *plan, int direction)
 	}
 	for (i = 0; i < p->n_order; i++) {
 		plan->n_steps = i + 1;
-		simulate_step(p, &plan->steps[i], p->order[i], direction, added,
-			      &n_added, &pool);
+		simulate_step(p, &plan->steps[i], p->reg->topo[p->order[i]],
+			      direction, added, &n_added, &pool);
 	}
 
 	/* Rows that stay keep their order; new rows follow in the order the
@@ -673,7 +697,7 @@ simulate(struct planner *p, struct migrate_plan *plan, int direction)
 			goto out;
 	}
 	for (i = 0; i < n_added; i++) {
-		struct migrate_revision *r = added[i];
+		struct migrate_revision *r = p->reg->topo[added[i]];
 
 		if (!p->in_h[r->topo])
 			continue;
@@ -728,7 +752,7 @@ one_step(struct planner *p,
 		return fail(p, MIGRATE_ECONFLICT,
 			    "the version table already shows the %s of %s",
 			    migrate__direction_name(direction), t->id);
-	p->order[p->n_order++] = t;
+	p->order[p->n_order++] = t->topo;
 	return simulate(p, plan, direction);
 }
 
@@ -826,13 +850,13 @@ plan_one_way(struct migrate_plan **out,
 		}
 		order_down(&p, kind == TARGET_REV ? t : NULL);
 		for (i = 0; i < p.n_order; i++) {
-			if (p.order[i]->down.present ||
+			if (reg->topo[p.order[i]]->down.present ||
 			    (flags & MIGRATE__PLAN_BOOKKEEPING_ONLY))
 				continue;
 			rc = fail(
 				&p, MIGRATE_EIRREVERSIBLE,
 				"revision %s has no downgrade; cannot downgrade through it",
-				p.order[i]->id);
+				reg->topo[p.order[i]]->id);
 			goto out;
 		}
 	}

@@ -131,15 +131,21 @@ struct migrate_revision {
 	char **parents; /* n_parents ids, in the order written */
 	struct migrate_section up;
 	struct migrate_section down; /* down.present == false: irreversible */
-	/* C callbacks (migrate_registry_add()), or NULL. */
-	const struct migrate_revision_code *code;
-	/* migrate_revision_checksum()'s text, made when it is first asked
-	 * for (set atomically; freed with the revision), or NULL. */
-	char *checksum_hex;
+	/* The directory part of the file, its '/' included: one string of
+	 * the registry for every revision of a migrate_registry_load_dir()
+	 * (issue 8: not copied into each), or NULL (the block holds the
+	 * whole file name). */
+	const char *dir;
+	/* The getters' texts (struct migrate_revision_text), made when
+	 * migrate_revision_checksum() or migrate_revision_file() first asks
+	 * (set atomically; freed with the revision), or NULL. */
+	struct migrate_revision_text *text;
 
-	/* Graph, filled by migrate_registry_validate(). */
-	struct migrate_revision **parent_revs; /* n_parents entries */
-	struct migrate_revision **children;
+	/* Graph, filled by migrate_registry_validate(): where the revision's
+	 * n_parents parents and n_children children start in the registry's
+	 * edges (migrate__parent(), migrate__child()). */
+	uint32_t parents_at;
+	uint32_t children_at;
 
 	uint32_t n_parents;
 	uint32_t index; /* insertion index */
@@ -154,10 +160,19 @@ struct migrate_revision {
 	unsigned char checksum[32]; /* SHA-256 (migrate__checksum_spans()) */
 	bool has_checksum;          /* false: a revision written in C */
 	bool has_file;              /* loaded from a file */
+	bool has_code;              /* C callbacks (migrate__revision_code()) */
+};
+
+/* What migrate_revision_checksum() and migrate_revision_file() return,
+ * made on their first call. */
+struct migrate_revision_text {
+	char checksum[65]; /* hex, or "" */
+	char file[];       /* dir and name, or "" */
 };
 
 /* The one-line message ("" if none), the Create Date ("" if none) and the
- * file (NULL when added in memory) of @r: the strings after its id. */
+ * file (NULL when added in memory; after r->dir, see
+ * migrate__revision_dir()) of @r: the strings after its id. */
 static inline const char *
 migrate__revision_message(const struct migrate_revision *r)
 {
@@ -183,13 +198,38 @@ migrate__revision_file(const struct migrate_revision *r)
 	return d + strlen(d) + 1;
 }
 
+/* The directory part of @r's file ("" when the file is whole in the
+ * block): a message says "%s%s", dir, file. */
+static inline const char *
+migrate__revision_dir(const struct migrate_revision *r)
+{
+	return r->dir ? r->dir : "";
+}
+
+/* @r's file, its directory and its name (malloc'ed: free()), or NULL when
+ * out of memory; "" when @r has no file. */
+char *migrate__revision_path(const struct migrate_revision *r);
+
+/* The C callbacks of @r (after its parents array in its block), or NULL. */
+static inline const struct migrate_revision_code *
+migrate__revision_code(const struct migrate_revision *r)
+{
+	if (!r->has_code)
+		return NULL;
+	return (const struct migrate_revision_code
+			*)(const void *)((const char *)(r + 1) +
+					 r->n_parents * sizeof(char *));
+}
+
 /* The C callback of @r's section in @direction, or NULL. */
 static inline migrate_step_fn
 migrate__revision_fn(const struct migrate_revision *r, int direction)
 {
-	if (!r->code)
+	const struct migrate_revision_code *code = migrate__revision_code(r);
+
+	if (!code)
 		return NULL;
-	return direction == MIGRATE_DOWN ? r->code->down : r->code->up;
+	return direction == MIGRATE_DOWN ? code->down : code->up;
 }
 
 /* @r's checksum as 64 hex digits, or "" for a revision written in C. */
@@ -199,17 +239,42 @@ struct migrate_registry {
 	struct migrate_revision **revs; /* insertion order */
 	size_t n_revs;
 	size_t cap_revs;
-	/* Open-addressing hash table id -> revision (size a power of 2). */
-	struct migrate_revision **table;
+	/* Open-addressing hash table id -> revision (size a power of 2):
+	 * index in revs + 1, 0 for a free slot (4 bytes a slot: issue 8). */
+	uint32_t *table;
 	size_t table_size;
 
 	bool validated; /* graph below is valid for the current revs */
 	struct migrate_revision **topo; /* n_revs entries */
+	/* Every revision's parents, then every revision's children, as
+	 * indexes in revs (4 bytes an edge: issue 8). */
+	uint32_t *edges;
 	struct migrate_revision **heads;
 	size_t n_heads;
 
+	/* The directories of migrate_registry_load_dir(), each with its
+	 * '/', which revisions point to (struct migrate_revision.dir). */
+	struct strv dirs;
+
 	struct migrate_diag diag; /* migrate_registry_errmsg() */
 };
+
+/* The @j-th parent and child of @r, a revision of the validated @reg. */
+static inline struct migrate_revision *
+migrate__parent(const struct migrate_registry *reg,
+		const struct migrate_revision *r,
+		size_t j)
+{
+	return reg->revs[reg->edges[r->parents_at + j]];
+}
+
+static inline struct migrate_revision *
+migrate__child(const struct migrate_registry *reg,
+	       const struct migrate_revision *r,
+	       size_t j)
+{
+	return reg->revs[reg->edges[r->children_at + j]];
+}
 
 /* Exact lookup by full id; NULL when absent. O(1). */
 struct migrate_revision *
@@ -266,10 +331,13 @@ void migrate__revision_free(struct migrate_revision *rev);
  * caller's (for migrate__registry_add_rev() or migrate__revision_free()).
  * On failure *out is NULL and @diag says "FILE:LINE: cause". It touches
  * nothing but its arguments, so revision-dir.c runs it on several files
- * at once, one diag per thread. @flags: MIGRATE__PARSE_* below.
+ * at once, one diag per thread. @flags: MIGRATE__PARSE_* below. @dir, when
+ * not NULL, is how @filename starts (a string that outlives the revision,
+ * the registry's): the revision points to it and keeps only the rest.
  */
 int migrate__revision_parse(struct migrate_revision **out,
 			    const char *filename,
+			    const char *dir,
 			    const char *buf,
 			    size_t len,
 			    unsigned int flags,
@@ -330,7 +398,7 @@ size_t migrate__cpus(void);
  * A revision in one allocation (issue 8: ~1 KB a revision was the struct,
  * eight small strings and their malloc overhead): the zeroed struct, its
  * parents array (@n_parents entries, rev->parents set), with @code a
- * zeroed struct migrate_revision_code (*@code set, rev->code too), and
+ * zeroed struct migrate_revision_code (*@code set, rev->has_code), and
  * @strings bytes for every string with its NUL, which *@at points to; fill
  * them with migrate__revision_put(), in the order struct migrate_revision
  * says. migrate__revision_free() frees it whole. NULL when out of memory

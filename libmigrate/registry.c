@@ -66,21 +66,19 @@ migrate__registry_get(const struct migrate_registry *reg, const char *id)
 		return NULL;
 	mask = reg->table_size - 1;
 	for (i = migrate__hash_id(id) & mask; reg->table[i]; i = (i + 1) & mask)
-		if (strcmp(reg->table[i]->id, id) == 0)
-			return reg->table[i];
+		if (strcmp(reg->revs[reg->table[i] - 1]->id, id) == 0)
+			return reg->revs[reg->table[i] - 1];
 	return NULL;
 }
 
 static void
-table_insert(struct migrate_revision **table,
-	     size_t size,
-	     struct migrate_revision *rev)
+table_insert(uint32_t *table, size_t size, const struct migrate_revision *rev)
 {
 	size_t mask = size - 1, i;
 
 	for (i = migrate__hash_id(rev->id) & mask; table[i]; i = (i + 1) & mask)
 		;
-	table[i] = rev;
+	table[i] = rev->index + 1;
 }
 
 /* Make room for @n entries with a load factor of at most 3/4 (linear
@@ -89,7 +87,7 @@ table_insert(struct migrate_revision **table,
 static bool
 table_reserve(struct migrate_registry *reg, size_t n)
 {
-	struct migrate_revision **table;
+	uint32_t *table;
 	size_t size = reg->table_size ? reg->table_size : 16, i;
 
 	while (size - size / 4 < n) {
@@ -113,8 +111,8 @@ table_reserve(struct migrate_registry *reg, size_t n)
 /*
  * Drop the graph (after an add, or when building it failed). Callers keep
  * the invariant that graph arrays exist only while reg->validated. The
- * revisions' parent_revs and children point into reg->topo's block (one
- * allocation for the whole graph), so they are not freed one by one.
+ * revisions' parents and children are offsets in reg->edges (one block for
+ * every edge), so nothing is freed one by one.
  */
 static void
 graph_clear(struct migrate_registry *reg)
@@ -124,13 +122,15 @@ graph_clear(struct migrate_registry *reg)
 	for (i = 0; i < reg->n_revs; i++) {
 		struct migrate_revision *rev = reg->revs[i];
 
-		rev->parent_revs = NULL;
-		rev->children = NULL;
+		rev->parents_at = 0;
+		rev->children_at = 0;
 		rev->n_children = 0;
 		rev->topo = 0;
 	}
 	free(reg->topo);
 	reg->topo = NULL;
+	free(reg->edges);
+	reg->edges = NULL;
 	free(reg->heads);
 	reg->heads = NULL;
 	reg->n_heads = 0;
@@ -147,7 +147,7 @@ migrate__revision_free(struct migrate_revision *rev)
 		free(rev->up.sql);
 	if (rev->down.in_file)
 		free(rev->down.sql);
-	free(rev->checksum_hex);
+	free(rev->text);
 	free(rev); /* one block: migrate__revision_alloc() */
 }
 
@@ -177,7 +177,7 @@ migrate__revision_alloc(size_t n_parents,
 	if (code) {
 		*code = (struct migrate_revision_code *)(void *)((char *)rev +
 								 code_at);
-		rev->code = *code;
+		rev->has_code = true;
 	}
 	*at = (char *)rev + head;
 	return rev;
@@ -218,6 +218,7 @@ migrate_registry_free(struct migrate_registry *reg)
 		migrate__revision_free(reg->revs[i]);
 	free(reg->revs);
 	free(reg->table);
+	strv_clear(&reg->dirs);
 	free(reg);
 }
 
@@ -231,12 +232,14 @@ oom(struct migrate_registry *reg)
 static void
 where(const struct migrate_revision *rev, char *out, size_t outlen)
 {
+	const char *dir = migrate__revision_dir(rev);
 	const char *file = migrate__revision_file(rev);
 
 	if (file && rev->id_line)
-		snprintf(out, outlen, "%s:%zu", file, (size_t)rev->id_line);
+		snprintf(out, outlen, "%s%s:%zu", dir, file,
+			 (size_t)rev->id_line);
 	else if (file)
-		snprintf(out, outlen, "%s", file);
+		snprintf(out, outlen, "%s%s", dir, file);
 	else
 		snprintf(out, outlen, "a revision added in memory");
 }
@@ -321,7 +324,8 @@ migrate__registry_add_rev(struct migrate_registry *reg,
 		if (rev->has_file)
 			rc = migrate__registry_error(
 				reg, MIGRATE_EPARSE,
-				"%s:%zu: revision %s lists parent '%s' twice",
+				"%s%s:%zu: revision %s lists parent '%s' twice",
+				migrate__revision_dir(rev),
 				migrate__revision_file(rev),
 				(size_t)rev->revises_line, rev->id,
 				rev->parents[dup]);
@@ -607,9 +611,9 @@ unknown_parent(struct migrate_registry *reg,
 	if (rev->has_file)
 		return migrate__registry_error(
 			reg, MIGRATE_ECONFLICT,
-			"%s:%zu: revision %s revises unknown revision '%s'",
-			migrate__revision_file(rev), (size_t)rev->revises_line,
-			rev->id, parent);
+			"%s%s:%zu: revision %s revises unknown revision '%s'",
+			migrate__revision_dir(rev), migrate__revision_file(rev),
+			(size_t)rev->revises_line, rev->id, parent);
 	return migrate__registry_error(
 		reg, MIGRATE_ECONFLICT,
 		"revision %s revises unknown revision '%s'", rev->id, parent);
@@ -650,8 +654,11 @@ cycle_error(struct migrate_registry *reg,
 		mark[v->index] = len + 1;
 		path[len++] = v;
 		for (i = 0; i < v->n_parents; i++) {
-			if (indeg[v->parent_revs[i]->index]) {
-				next = v->parent_revs[i];
+			struct migrate_revision *par =
+				migrate__parent(reg, v, i);
+
+			if (indeg[par->index]) {
+				next = par;
 				break;
 			}
 		}
@@ -685,7 +692,8 @@ cycle_error(struct migrate_registry *reg,
 	first = cycle_member(path, start, len, lo);
 	if (first->has_file)
 		return migrate__registry_error(
-			reg, MIGRATE_ECONFLICT, "%s:%zu: revision cycle: %s",
+			reg, MIGRATE_ECONFLICT, "%s%s:%zu: revision cycle: %s",
+			migrate__revision_dir(first),
 			migrate__revision_file(first),
 			(size_t)first->revises_line, list);
 	return migrate__registry_error(reg, MIGRATE_ECONFLICT,
@@ -695,7 +703,8 @@ cycle_error(struct migrate_registry *reg,
 static int
 build_graph(struct migrate_registry *reg)
 {
-	struct migrate_revision **block, **parents, **children, **heads;
+	struct migrate_revision **heads;
+	uint32_t parents = 0, children;
 	size_t n = reg->n_revs, i, j, edges = 0, *indeg = NULL, *heap = NULL;
 	size_t nheap = 0, ntopo = 0, nheads = 0;
 	int rc;
@@ -703,27 +712,25 @@ build_graph(struct migrate_registry *reg)
 	if (n == 0)
 		return migrate__registry_error(reg, MIGRATE_EINVAL,
 					       "no revisions");
+	/* Edges are 32-bit offsets (struct migrate_revision). */
 	for (i = 0; i < n; i++) {
-		if (reg->revs[i]->n_parents > SIZE_MAX / 8 - edges)
+		if (reg->revs[i]->n_parents > UINT32_MAX / 2 - edges)
 			return oom(reg);
 		edges += reg->revs[i]->n_parents;
 	}
-	if (n > SIZE_MAX / 8 - 2 * edges)
-		return oom(reg);
-	/* One block: the topological order, then every revision's
-	 * parent_revs, then every revision's children. */
-	block = calloc(n + 2 * edges, sizeof(*block));
-	if (!block)
-		return oom(reg);
-	reg->topo = block;
-	parents = block + n;
-	children = parents + edges;
+	reg->topo = calloc(n, sizeof(*reg->topo));
+	reg->edges = calloc(2 * edges + 1, sizeof(*reg->edges));
+	if (!reg->topo || !reg->edges) {
+		rc = oom(reg);
+		goto fail;
+	}
+	children = (uint32_t)edges;
 
 	/* Resolve parents, count children. */
 	for (i = 0; i < n; i++) {
 		struct migrate_revision *rev = reg->revs[i];
 
-		rev->parent_revs = parents;
+		rev->parents_at = parents;
 		parents += rev->n_parents;
 		for (j = 0; j < rev->n_parents; j++) {
 			struct migrate_revision *p =
@@ -733,7 +740,7 @@ build_graph(struct migrate_registry *reg)
 				rc = unknown_parent(reg, rev, rev->parents[j]);
 				goto fail;
 			}
-			rev->parent_revs[j] = p;
+			reg->edges[rev->parents_at + j] = p->index;
 			p->n_children++; /* counted here, filled below */
 		}
 	}
@@ -741,7 +748,7 @@ build_graph(struct migrate_registry *reg)
 	for (i = 0; i < n; i++) {
 		struct migrate_revision *rev = reg->revs[i];
 
-		rev->children = rev->n_children ? children : NULL;
+		rev->children_at = children;
 		children += rev->n_children;
 		rev->n_children = 0;
 	}
@@ -749,9 +756,11 @@ build_graph(struct migrate_registry *reg)
 		struct migrate_revision *rev = reg->revs[i];
 
 		for (j = 0; j < rev->n_parents; j++) {
-			struct migrate_revision *p = rev->parent_revs[j];
+			struct migrate_revision *p =
+				migrate__parent(reg, rev, j);
 
-			p->children[p->n_children++] = rev;
+			reg->edges[p->children_at + p->n_children++] =
+				rev->index;
 		}
 	}
 
@@ -774,7 +783,7 @@ build_graph(struct migrate_registry *reg)
 		rev->topo = ntopo;
 		reg->topo[ntopo++] = rev;
 		for (j = 0; j < rev->n_children; j++) {
-			size_t c = rev->children[j]->index;
+			size_t c = reg->edges[rev->children_at + j];
 
 			if (--indeg[c] == 0)
 				heap_push(heap, &nheap, c);
@@ -949,6 +958,55 @@ migrate_registry_find(const struct migrate_revision **out,
 /* Revision getters                                                    */
 /* ------------------------------------------------------------------ */
 
+char *
+migrate__revision_path(const struct migrate_revision *rev)
+{
+	const char *dir = migrate__revision_dir(rev);
+	const char *file = migrate__revision_file(rev);
+	size_t d = strlen(dir), f = file ? strlen(file) : 0;
+	char *path = malloc(d + f + 1);
+
+	if (!path)
+		return NULL;
+	memcpy(path, dir, d);
+	memcpy(path + d, file ? file : "", f + 1);
+	return path;
+}
+
+/*
+ * The texts of migrate_revision_checksum() and migrate_revision_file(),
+ * made on the first call and kept (the revision holds the checksum in 32
+ * bytes and its directory once for all: issue 8), set atomically as
+ * section_sql_kept() does; NULL when out of memory.
+ */
+static const struct migrate_revision_text *
+revision_text(const struct migrate_revision *rev)
+{
+	struct migrate_revision_text *held, *made, *expected = NULL;
+	const char *dir = migrate__revision_dir(rev);
+	const char *file = migrate__revision_file(rev);
+	size_t d = strlen(dir), f = file ? strlen(file) : 0;
+
+	held = __atomic_load_n(&rev->text, __ATOMIC_ACQUIRE);
+	if (held)
+		return held;
+	made = malloc(sizeof(*made) + d + f + 1);
+	if (!made)
+		return NULL;
+	migrate__revision_hex(rev, made->checksum);
+	memcpy(made->file, dir, d);
+	memcpy(made->file + d, file ? file : "", f + 1);
+	/* The registry is not written through a getter but for this one
+	 * cache, which the revision owns (migrate__revision_free()). */
+	if (!__atomic_compare_exchange_n(
+		    (struct migrate_revision_text **)&rev->text, &expected,
+		    made, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		free(made); /* another thread was first */
+		return expected;
+	}
+	return made;
+}
+
 MIGRATE_EXPORT
 const char *
 migrate_revision_id(const struct migrate_revision *rev)
@@ -974,7 +1032,13 @@ MIGRATE_EXPORT
 const char *
 migrate_revision_file(const struct migrate_revision *rev)
 {
-	return rev ? migrate__revision_file(rev) : NULL;
+	const struct migrate_revision_text *text;
+
+	if (!rev || !rev->dir)
+		return rev ? migrate__revision_file(rev) : NULL;
+	text = revision_text(rev);
+	/* Out of memory: the name without its directory. */
+	return text ? text->file : migrate__revision_file(rev);
 }
 
 MIGRATE_EXPORT
@@ -1101,29 +1165,14 @@ migrate_revision_is_transactional(const struct migrate_revision *rev,
 	return !sec->present || sec->transactional ? 1 : 0;
 }
 
-/* The text is made on the first call and kept (the revision holds 32
- * bytes, not 65: issue 8), set atomically as section_sql_kept() does; ""
- * when it cannot be allocated. */
 MIGRATE_EXPORT
 const char *
 migrate_revision_checksum(const struct migrate_revision *rev)
 {
-	char *held, *copy, *expected = NULL;
+	const struct migrate_revision_text *text;
 
 	if (!rev || !rev->has_checksum)
 		return "";
-	held = __atomic_load_n(&rev->checksum_hex, __ATOMIC_ACQUIRE);
-	if (held)
-		return held;
-	copy = malloc(65);
-	if (!copy)
-		return "";
-	migrate__revision_hex(rev, copy);
-	if (!__atomic_compare_exchange_n((char **)&rev->checksum_hex, &expected,
-					 copy, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE)) {
-		free(copy); /* another thread was first */
-		return expected;
-	}
-	return copy;
+	text = revision_text(rev);
+	return text ? text->checksum : "";
 }

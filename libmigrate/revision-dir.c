@@ -123,8 +123,14 @@ struct load_job {
 	const char *dir; /* as given: file names in messages and revisions */
 	size_t dir_len;
 	bool slash; /* add '/' between dir and name */
+	/* dir and its '/', the registry's (struct migrate_revision.dir) */
+	const char *prefix;
 	int dirfd;
 	char **files; /* name order (name_put(): the type before each) */
+	/* The caller's names and files: freed (and set NULL) once read, so
+	 * that the registry's arrays do not add to them (issue 8). */
+	struct name_block **names;
+	char ***files_owner;
 	size_t n;
 	struct migrate_revision **revs; /* n slots; NULL: skipped or not read */
 	atomic_size_t next;             /* next index to claim */
@@ -334,8 +340,9 @@ load_one(struct load_worker *w, size_t i)
 		return 0;
 	if (rc)
 		return rc;
-	return migrate__revision_parse(&job->revs[i], w->path.data, w->buf, len,
-				       MIGRATE__PARSE_SQL_IN_FILE, &w->diag);
+	return migrate__revision_parse(&job->revs[i], w->path.data, job->prefix,
+				       w->buf, len, MIGRATE__PARSE_SQL_IN_FILE,
+				       &w->diag);
 }
 
 static void *
@@ -421,6 +428,16 @@ load_files(struct migrate_registry *reg, struct load_job *job)
 			failed = &workers[i];
 	}
 	bad = failed ? failed->bad : job->n;
+	for (i = 0; i < nw; i++) {
+		free(workers[i].buf);
+		workers[i].buf = NULL;
+		buf_free(&workers[i].path);
+	}
+	names_free(*job->names);
+	*job->names = NULL;
+	free(*job->files_owner);
+	*job->files_owner = NULL;
+	job->files = NULL;
 	rc = migrate__registry_reserve(reg, bad);
 	for (i = 0; i < job->n; i++) {
 		struct migrate_revision *rev = job->revs[i];
@@ -435,13 +452,26 @@ load_files(struct migrate_registry *reg, struct load_job *job)
 		reg->diag = failed->diag;
 		rc = failed->rc;
 	}
-	for (i = 0; i < nw; i++) {
-		free(workers[i].buf);
-		buf_free(&workers[i].path);
-	}
 	free(job->revs);
 	job->revs = NULL;
 	return rc;
+}
+
+/* A '/' after the last string of @sv; false when out of memory (the
+ * string is then as it was). */
+static bool
+add_slash(struct strv *sv)
+{
+	char **last = &sv->v[sv->n - 1];
+	size_t n = strlen(*last);
+	char *t = realloc(*last, n + 2);
+
+	if (!t)
+		return false;
+	t[n] = '/';
+	t[n + 1] = '\0';
+	*last = t;
+	return true;
 }
 
 MIGRATE_EXPORT
@@ -531,14 +561,25 @@ migrate__registry_load_dir(struct migrate_registry *reg,
 		job.dir = path;
 		job.dir_len = strlen(path);
 		job.slash = path[job.dir_len - 1] != '/';
+		/* Every revision of this load points to one copy of the
+		 * directory, kept by the registry until it is freed. */
+		if (strv_push(&reg->dirs, path) < 0 ||
+		    (job.slash && !add_slash(&reg->dirs)))
+			rc = migrate__registry_error(reg, MIGRATE_ENOMEM,
+						     "out of memory");
+		else
+			job.prefix = reg->dirs.v[reg->dirs.n - 1];
 		job.dirfd = dirfd(dir);
 		job.files = files;
+		job.names = &names;
+		job.files_owner = &files;
 		job.n = n;
 		job.tick = tick;
 		job.tick_arg = tick_arg;
 		if (tick)
 			tick(tick_arg);
-		rc = load_files(reg, &job);
+		if (!rc)
+			rc = load_files(reg, &job);
 	}
 	closedir(dir);
 	names_free(names);
@@ -621,8 +662,8 @@ migrate__section_sql(struct migrate_sql_ref *ref,
 		direction == MIGRATE_DOWN ? &rev->down : &rev->up;
 	struct migrate_revision *again = NULL;
 	struct migrate_diag err;
-	const char *held, *file = migrate__revision_file(rev);
-	char *text, then[65], now[65];
+	const char *held;
+	char *text, *file, then[65], now[65];
 	size_t len;
 	int rc;
 
@@ -633,19 +674,26 @@ migrate__section_sql(struct migrate_sql_ref *ref,
 		ref->sql = held ? held : "";
 		return 0;
 	}
+	file = migrate__revision_path(rev);
+	if (!file)
+		return migrate__fail(diag, MIGRATE_ENOMEM, "out of memory");
 	rc = read_whole(file, &text, &len, diag);
-	if (rc)
+	if (rc) {
+		free(file);
 		return rc;
-	rc = migrate__revision_parse(&again, file, text, len,
+	}
+	rc = migrate__revision_parse(&again, file, NULL, text, len,
 				     MIGRATE__PARSE_RELOAD, &err);
 	free(text);
-	if (rc == MIGRATE_ENOMEM)
-		return migrate__fail(diag, rc, "out of memory");
-	if (rc)
+	if (rc) {
+		free(file);
+		if (rc == MIGRATE_ENOMEM)
+			return migrate__fail(diag, rc, "out of memory");
 		return migrate__fail(
 			diag, rc,
 			"%s (the file changed since the revisions were loaded)",
 			err.msg);
+	}
 	if (again->has_checksum != rev->has_checksum ||
 	    memcmp(again->checksum, rev->checksum, sizeof(rev->checksum))) {
 		migrate__revision_hex(rev, then);
@@ -654,9 +702,11 @@ migrate__section_sql(struct migrate_sql_ref *ref,
 			diag, MIGRATE_EVERIFY,
 			"%s: the file changed since the revisions were loaded (revision %s: checksum %.12s... then, %.12s... now); load them again",
 			file, rev->id, then, now);
+		free(file);
 		migrate__revision_free(again);
 		return rc;
 	}
+	free(file);
 	sec = direction == MIGRATE_DOWN ? &again->down : &again->up;
 	ref->sql = sec->sql ? sec->sql : "";
 	ref->owner = again;

@@ -46,6 +46,7 @@ struct section_info {
 struct parser {
 	struct migrate_diag *diag; /* where a failure is described */
 	const char *file;
+	const char *dir; /* how file starts, kept by the registry; or NULL */
 	const char *buf; /* after the BOM */
 	size_t len;
 	struct span id, revises, date, message;
@@ -532,7 +533,7 @@ build_revision(struct migrate_revision **out,
 {
 	bool sql_in_file = (flags & MIGRATE__PARSE_SQL_IN_FILE) != 0;
 	struct migrate_revision *rev;
-	const char *body[2] = { NULL, NULL };
+	const char *body[2] = { NULL, NULL }, *name;
 	size_t body_len[2] = { 0, 0 };
 	size_t len, j;
 	char *at;
@@ -554,7 +555,8 @@ build_revision(struct migrate_revision **out,
 	}
 	/* One block (migrate__revision_alloc()): the sizes first. Every
 	 * span lies in the buffer, so the sum cannot overflow. */
-	len = p->id.len + p->message.len + p->date.len + strlen(p->file) + 4;
+	name = p->dir ? p->file + strlen(p->dir) : p->file;
+	len = p->id.len + p->message.len + p->date.len + strlen(name) + 4;
 	for (j = 0; j < p->parents.n; j++)
 		len += strlen(p->parents.v[j]) + 1;
 	for (i = 0; i < 2 && !sql_in_file; i++)
@@ -568,8 +570,9 @@ build_revision(struct migrate_revision **out,
 	migrate__revision_put(&at, p->message.s ? p->message.s : "",
 			      p->message.len);
 	migrate__revision_put(&at, p->date.s ? p->date.s : "", p->date.len);
-	migrate__revision_put(&at, p->file, strlen(p->file));
+	migrate__revision_put(&at, name, strlen(name));
 	rev->has_file = true;
+	rev->dir = p->dir;
 	rev->n_parents = p->parents.n;
 	for (j = 0; j < p->parents.n; j++)
 		rev->parents[j] = migrate__revision_put(
@@ -600,6 +603,7 @@ build_revision(struct migrate_revision **out,
 int
 migrate__revision_parse(struct migrate_revision **out,
 			const char *filename,
+			const char *dir,
 			const char *buf,
 			size_t len,
 			unsigned int flags,
@@ -613,6 +617,8 @@ migrate__revision_parse(struct migrate_revision **out,
 	memset(&p, 0, sizeof(p));
 	p.diag = diag;
 	p.file = filename ? filename : "<input>";
+	if (filename && dir && strncmp(filename, dir, strlen(dir)) == 0)
+		p.dir = dir;
 	p.cur = SEC_NONE;
 	if (!buf && len)
 		return migrate__fail(diag, MIGRATE_EINVAL,
@@ -701,7 +707,8 @@ migrate_registry_parse(struct migrate_registry *reg,
 	if (!reg)
 		return MIGRATE_EINVAL;
 	migrate__registry_clear_error(reg);
-	rc = migrate__revision_parse(&rev, filename, buf, len, 0, &reg->diag);
+	rc = migrate__revision_parse(&rev, filename, NULL, buf, len, 0,
+				     &reg->diag);
 	if (rc)
 		return rc;
 	return migrate__registry_add_rev(reg, rev);

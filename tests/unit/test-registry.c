@@ -128,8 +128,9 @@ assert_one_block(const struct migrate_revision *r)
 	if (migrate_revision_file(r))
 		assert_inside(migrate_revision_file(r), lo, hi,
 			      "the file name");
-	if (r->code)
-		assert_inside(r->code, lo, hi, "the callbacks");
+	if (r->has_code)
+		assert_inside(migrate__revision_code(r), lo, hi,
+			      "the callbacks");
 	if (r->n_parents)
 		assert_inside(r->parents, lo, hi, "the parents array");
 	for (i = 0; i < r->n_parents; i++)
@@ -184,8 +185,8 @@ START_TEST(test_registry_revision_one_block)
 		"huge.sql: file too large (4294967295 bytes, at most 4294967294)");
 	/* issue 8: the compact revision (32-bit counts and lines; the
 	 * checksum in binary; the callbacks, message, date and file not
-	 * pointed to) */
-	ck_assert_uint_le(sizeof(struct migrate_revision), 160);
+	 * pointed to; the directory shared; the edges as offsets) */
+	ck_assert_uint_le(sizeof(struct migrate_revision), 152);
 	migrate_registry_free(reg);
 #endif
 }
@@ -319,8 +320,8 @@ START_TEST(test_registry_callbacks)
 	ck_assert_int_eq(migrate_revision_is_reversible(r), 1);
 	/* C revisions have no text to checksum */
 	ck_assert_str_eq(migrate_revision_checksum(r), "");
-	ck_assert_ptr_nonnull(r->code);
-	ck_assert_ptr_eq(r->code->payload, &payload);
+	ck_assert_ptr_nonnull(migrate__revision_code(r));
+	ck_assert_ptr_eq(migrate__revision_code(r)->payload, &payload);
 	ck_assert(migrate__revision_fn(r, MIGRATE_UP) == step_fn);
 	ck_assert(migrate__revision_fn(r, MIGRATE_DOWN) == step_fn);
 	ck_assert(r->up.present);
@@ -551,8 +552,8 @@ START_TEST(test_registry_linear)
 	r = migrate_registry_at(reg, 1);
 	ck_assert_uint_eq(r->topo, 1);
 	ck_assert_uint_eq(r->n_children, 1);
-	ck_assert_str_eq(r->children[0]->id, "003");
-	ck_assert_str_eq(r->parent_revs[0]->id, "001");
+	ck_assert_str_eq(migrate__child(reg, r, 0)->id, "003");
+	ck_assert_str_eq(migrate__parent(reg, r, 0)->id, "001");
 	migrate_registry_free(reg);
 }
 
@@ -609,7 +610,7 @@ START_TEST(test_registry_branches_and_merge)
 	ck_assert_uint_eq(migrate_revision_parent_count(m), 2);
 	ck_assert_str_eq(migrate_revision_parent(m, 0), "a3");
 	ck_assert_str_eq(migrate_revision_parent(m, 1), "b2");
-	ck_assert_str_eq(m->parent_revs[1]->id, "b2");
+	ck_assert_str_eq(migrate__parent(reg, m, 1)->id, "b2");
 	migrate_registry_free(reg);
 }
 
@@ -636,7 +637,8 @@ START_TEST(test_registry_unknown_parent)
 		strstr(migrate_registry_errmsg(reg), "unknown revision 'zzz'"));
 	/* the graph was dropped: nothing dangling */
 	ck_assert_ptr_null(reg->topo);
-	ck_assert_ptr_null(reg->revs[1]->parent_revs);
+	ck_assert_ptr_null(reg->edges);
+	ck_assert_uint_eq(reg->revs[1]->parents_at, 0);
 	migrate_registry_free(reg);
 
 	reg = new_reg();

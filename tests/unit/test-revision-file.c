@@ -1043,9 +1043,17 @@ START_TEST(test_revfile_load_dir)
 	r = get(reg, "003");
 	snprintf(want, sizeof(want), "%s/003_link.sql", dir);
 	ck_assert_str_eq(migrate_revision_file(r), want);
+	/* a borrowed, stable pointer */
+	ck_assert_ptr_eq(migrate_revision_file(r), migrate_revision_file(r));
 	ck_assert_str_eq(migrate_revision_message(r), "Linked");
 	ck_assert_str_eq(migrate_revision_id(migrate_registry_head(reg, 0)),
 			 "003");
+	/* issue 8: the directory is kept once, the revisions point to it
+	 * and hold only their file's name */
+	snprintf(want, sizeof(want), "%s/", dir);
+	ck_assert_str_eq(r->dir, want);
+	ck_assert_ptr_eq(get(reg, "001")->dir, r->dir);
+	ck_assert_str_eq(migrate__revision_file(r), "003_link.sql");
 	migrate_registry_free(reg);
 
 	/* a trailing slash does not double */
