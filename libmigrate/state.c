@@ -20,12 +20,8 @@ rows_clear(struct migrate_state *st)
 {
 	size_t i;
 
-	for (i = 0; i < st->n_rows; i++) {
+	for (i = 0; i < st->n_rows; i++)
 		free(st->rows[i].revision);
-		free(st->rows[i].operation);
-		free(st->rows[i].checksum);
-		free(st->rows[i].error);
-	}
 	free(st->rows);
 	st->rows = NULL;
 	st->n_rows = st->cap_rows = 0;
@@ -38,10 +34,8 @@ migrate__state_clear(struct migrate_state *st)
 
 	strv_clear(&st->heads);
 	rows_clear(st);
-	for (i = 0; i < st->n_applied; i++) {
-		free(st->applied[i].id);
-		free(st->applied[i].checksum);
-	}
+	for (i = 0; i < st->n_applied; i++)
+		free(st->applied[i].id); /* and its checksum */
 	free(st->applied);
 	free(st->dirty_revision);
 	free(st->dirty_detail);
@@ -77,6 +71,40 @@ migrate_state_add_head(struct migrate_state *st, const char *id)
 	return 0;
 }
 
+/* The strings of a row after its revision (struct migrate_state_row). */
+static const char *
+row_checksum(const struct migrate_state_row *r)
+{
+	return r->revision + strlen(r->revision) + 1;
+}
+
+static const char *
+row_error(const struct migrate_state_row *r)
+{
+	const char *sum = row_checksum(r);
+
+	return sum + strlen(sum) + 1;
+}
+
+/* @n strings, each with its NUL, in one block; NULL when out of memory. */
+static char *
+strings_block(const char *const *v, size_t n)
+{
+	size_t len = 0, i, k;
+	char *block, *at;
+
+	for (i = 0; i < n; i++)
+		len += strlen(v[i]) + 1;
+	block = malloc(len);
+	if (!block)
+		return NULL;
+	for (i = 0, at = block; i < n; i++, at += k) {
+		k = strlen(v[i]) + 1;
+		memcpy(at, v[i], k);
+	}
+	return block;
+}
+
 MIGRATE_EXPORT
 int
 migrate_state_add_history(struct migrate_state *st,
@@ -84,6 +112,7 @@ migrate_state_add_history(struct migrate_state *st,
 			  const struct migrate_history_entry *row)
 {
 	struct migrate_state_row *r;
+	const char *text[3];
 	bool dirty;
 
 	if (!st || !row || !row->revision || !row->operation)
@@ -108,17 +137,13 @@ migrate_state_add_history(struct migrate_state *st,
 		row->direction == MIGRATE_DOWN ? MIGRATE_DOWN : MIGRATE_UP;
 	r->success = row->success != 0;
 	r->dirty = dirty;
-	r->revision = xstrdup(row->revision);
-	r->operation = xstrdup(row->operation);
-	r->checksum = xstrdup(row->checksum ? row->checksum : "");
-	r->error = xstrdup(row->error ? row->error : "");
-	if (!r->revision || !r->operation || !r->checksum || !r->error) {
-		free(r->revision);
-		free(r->operation);
-		free(r->checksum);
-		free(r->error);
+	/* The operation is not kept: only "dirty" counts, in r->dirty. */
+	text[0] = row->revision;
+	text[1] = row->checksum ? row->checksum : "";
+	text[2] = row->error ? row->error : "";
+	r->revision = strings_block(text, 3);
+	if (!r->revision)
 		goto oom;
-	}
 	st->n_rows++;
 	return 0;
 oom:
@@ -146,6 +171,7 @@ int
 migrate__state_derive(struct migrate_state *st)
 {
 	const struct migrate_state_row *newest = NULL;
+	const char *text[2];
 	size_t i, n = 0;
 
 	for (i = 0; i < st->n_rows; i++)
@@ -155,7 +181,7 @@ migrate__state_derive(struct migrate_state *st)
 		st->dirty = true;
 		st->dirty_direction = newest->direction;
 		st->dirty_revision = xstrdup(newest->revision);
-		st->dirty_detail = xstrdup(newest->error);
+		st->dirty_detail = xstrdup(row_error(newest));
 		if (!st->dirty_revision || !st->dirty_detail)
 			return MIGRATE_ENOMEM;
 	}
@@ -188,13 +214,12 @@ migrate__state_derive(struct migrate_state *st)
 			continue;
 		st->has_history = true;
 		a = &st->applied[st->n_applied];
-		a->id = xstrdup(r->revision);
-		a->checksum = xstrdup(r->checksum);
-		if (!a->id || !a->checksum) {
-			free(a->id);
-			free(a->checksum);
+		text[0] = r->revision;
+		text[1] = row_checksum(r);
+		a->id = strings_block(text, 2);
+		if (!a->id)
 			return MIGRATE_ENOMEM;
-		}
+		a->checksum = a->id + strlen(a->id) + 1;
 		st->n_applied++;
 	}
 	rows_clear(st);

@@ -278,6 +278,18 @@ START_TEST(test_memory_applied_and_dirty)
 	ck_assert(st.has_history);
 	ck_assert_str_eq(st.applied[0].checksum, "c0ffee");
 	ck_assert_str_eq(st.applied[1].checksum, "beef");
+	/* issue 8: an applied revision is one block (its id, then its
+	 * checksum), as is each history row until derived */
+	ck_assert_ptr_eq(st.applied[1].checksum,
+			 st.applied[1].id + strlen(st.applied[1].id) + 1);
+	ck_assert_uint_eq(st.n_rows, 0);
+	migrate__state_clear(&st);
+	migrate__state_init(&st);
+	be_ok(be->read_state(be, &st, &err));
+	ck_assert_uint_eq(st.n_rows, 2);
+	ck_assert_str_eq(st.rows[1].revision, "002");
+	ck_assert_str_eq(st.rows[1].revision + 4, "beef");
+	ck_assert_str_eq(st.rows[1].revision + 9, "");
 	migrate__state_clear(&st);
 
 	/* Down: no longer applied. */
