@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "backend-memory.h"
 #include "private.h"
@@ -1076,6 +1079,67 @@ START_TEST(test_revfile_load_dir)
 
 END_TEST
 
+/*
+ * Issue 8 (peak RSS at N = 10,000): what a revision loaded from a
+ * directory costs does not grow with the directory's name (the registry
+ * keeps it once) and stays within its struct, its parent pointer and its
+ * short strings (id, message, date, file name, parent id), whatever the
+ * size of its SQL: the block of each one is measured (bench revisions,
+ * bench/gen-revisions.sh).
+ */
+START_TEST(test_revfile_load_dir_compact)
+{
+#ifdef __GLIBC__
+	static const char long_name[] =
+		"a-revisions-directory-with-a-rather-long-name-"
+		"0123456789012345678901234567890123456789012345678901234567";
+	struct migrate_registry *reg = new_reg();
+	char dir[400], name[256], text[1024], parent[8];
+	size_t i, size;
+	struct tmp t;
+
+	tmp_init(&t);
+	tmp_dir(&t, long_name);
+	snprintf(dir, sizeof(dir), "%s/%s", t.root, long_name);
+	for (i = 1; i <= 30; i++) {
+		snprintf(name, sizeof(name), "%s/%04zu_bench_%04zu.sql",
+			 long_name, i, i);
+		snprintf(parent, sizeof(parent), "%04zu", i - 1);
+		snprintf(
+			text, sizeof(text),
+			"-- bench revision %zu\n--\n-- Revision ID: %04zu\n"
+			"-- Revises: %s\n-- Create Date: 2026-01-31\n\n"
+			"-- migrate:upgrade\nCREATE TABLE bench_%04zu (\n"
+			"    id bigint PRIMARY KEY,\n"
+			"    name text NOT NULL\n);\n"
+			"CREATE INDEX bench_%04zu_name ON bench_%04zu (name);\n"
+			"\n-- migrate:downgrade\nDROP TABLE bench_%04zu;\n",
+			i, i, i > 1 ? parent : "", i, i, i, i);
+		tmp_file(&t, name, text);
+	}
+	assert_reg_ok(reg, migrate_registry_load_dir(reg, dir));
+	assert_reg_ok(reg, migrate_registry_validate(reg));
+	ck_assert_uint_eq(migrate_registry_count(reg), 30);
+	for (i = 0; i < reg->n_revs; i++) {
+		const struct migrate_revision *r = reg->revs[i];
+
+		/* At most "0030", "bench revision 30", "2026-01-31",
+		 * "0030_bench_0030.sql" and "0029", each with its NUL (59
+		 * bytes), and malloc's rounding. */
+		size = malloc_usable_size((void *)(uintptr_t)r);
+		ck_assert_msg(size <= sizeof(*r) +
+					      r->n_parents * sizeof(char *) +
+					      59 + 16,
+			      "revision %s: a block of %zu bytes", r->id, size);
+	}
+	ck_assert_uint_le(sizeof(struct migrate_revision), 152);
+	migrate_registry_free(reg);
+	tmp_cleanup(&t);
+#endif
+}
+
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* migrate_open_dir(): the load hidden behind the connection           */
 /* ------------------------------------------------------------------ */
@@ -2045,6 +2109,7 @@ revision_file_suite(void)
 	add_test(s, test_revfile_big_file);
 	add_test(s, test_revfile_many_markers_linear);
 	add_test(s, test_revfile_load_dir);
+	add_test(s, test_revfile_load_dir_compact);
 	add_test(s, test_revfile_load_dir_missing);
 	add_test(s, test_revfile_open_dir);
 	add_test(s, test_revfile_open_dir_bad_file_first);
