@@ -86,6 +86,12 @@ struct pq_backend {
 	/* The last state read found no version table: the next lock try
 	 * asks whether the history table exists. */
 	bool vt_missing_seen;
+	/* The connect query found no version table (open_session()): the
+	 * read_state() right after it, nothing sent since (@connect_sent),
+	 * says so without a round trip, and without the error that reading
+	 * a missing table logs on the server. */
+	bool vt_missing_at_connect;
+	unsigned long connect_sent;
 	/* Under the lock: the history table does not exist, so the tables
 	 * are created with plain DDL (ensure_sql()). */
 	bool log_missing;
@@ -870,6 +876,7 @@ open_session(struct pq_backend *pq,
 {
 	struct buf b = BUF_INIT;
 	long port = local_port(pq->conn);
+	bool probe = !(cfg->schema && *cfg->schema);
 	PGresult *res;
 	int rc;
 
@@ -878,6 +885,13 @@ open_session(struct pq_backend *pq,
 	/* A unix socket: the port we dialled is the server's own? */
 	if (port == 0)
 		buf_puts(&b, ", current_setting('port')");
+	/* Last: whether the version table exists (a first run then skips
+	 * its unlocked read); a schema given may not exist yet, so only in
+	 * current_schema(), as the lock try's probe (lock_try()). */
+	if (probe) {
+		buf_puts(&b, ", ");
+		migrate__pg_exists_in_current_schema(&b, cfg->version_table);
+	}
 	res = query_rows(pq, &b, 1, err, &rc);
 	if (!res)
 		return rc;
@@ -896,9 +910,12 @@ open_session(struct pq_backend *pq,
 		return migrate__backend_fail(err, MIGRATE_ENOMEM, NULL,
 					     "out of memory");
 	}
+	pq->vt_missing_at_connect =
+		probe && PQgetvalue(res, 0, PQnfields(res) - 1)[0] != 't';
 	rc = check_session(pq, port, PQgetvalue(res, 0, 1),
 			   port == 0 ? PQgetvalue(res, 0, 2) : "", err);
 	PQclear(res);
+	pq->connect_sent = pq->n_sent;
 	return rc;
 }
 
@@ -1386,6 +1403,18 @@ pq_read_state(struct migrate_backend *be,
 		migrate__state_init(&pq->pre);
 		return 0;
 	}
+	/* What reading no version table says (state_outcome()); a table
+	 * made since is found by the lock try, which looks again. */
+	if (pq->vt_missing_at_connect && pq->connect_sent == pq->n_sent) {
+		pq->vt_missing_at_connect = false;
+		pq->vt_missing_seen = true;
+		pq->log_ids.next = 1;
+		rc = migrate_state_set_uninitialised(st);
+		return rc < 0 ? migrate__backend_fail(err, rc, NULL,
+						      "out of memory")
+			      : 0;
+	}
+	pq->vt_missing_at_connect = false;
 	sr.st = st;
 	sr.version_index = pq->read_only ? 1 : 0;
 	sr.history_index = sr.version_index + 1;
@@ -1496,9 +1525,9 @@ pq_lock_holder(struct migrate_backend *be,
 
 struct lock_read {
 	bool granted;
-	bool probe;       /* whether to learn if the history table is
-			     missing */
-	bool log_missing; /* ... and it is */
+	bool probe;       /* whether to learn if the tables are missing */
+	bool log_missing; /* ... the history table is */
+	bool vt_missing;  /* ... the version table is */
 	struct state_read sr;
 };
 
@@ -1511,8 +1540,9 @@ lock_rows(struct pq_backend *pq,
 	struct lock_read *lr = payload;
 
 	if (index == LOCK_TRY_INDEX) {
-		/* The last column: migrate__pg_log_exists() when probing,
-		 * else migrate__pg_log_id_has_default(). */
+		/* The last columns: migrate__pg_log_exists() and
+		 * migrate__pg_version_table_exists() when probing, else
+		 * migrate__pg_log_id_has_default(). */
 		int last = PQnfields(res) - 1;
 		bool missing;
 
@@ -1524,7 +1554,9 @@ lock_rows(struct pq_backend *pq,
 			/* A missing table is created in this format; the
 			 * format of one that exists is learnt before the
 			 * first write (learn_log_ids()). */
-			lr->log_missing = PQgetvalue(res, 0, last)[0] != 't';
+			lr->log_missing =
+				PQgetvalue(res, 0, last - 1)[0] != 't';
+			lr->vt_missing = PQgetvalue(res, 0, last)[0] != 't';
 			pq->log_ids.source = MIGRATE_PG_ID_COUNTER;
 			pq->log_ids_known = lr->log_missing;
 			return 0;
@@ -1568,21 +1600,26 @@ lock_try(struct pq_backend *pq, struct migrate_backend_error *err)
 			", set_config('idle_session_timeout', '%d', false), set_config('idle_in_transaction_session_timeout', '%d', false)",
 			pq->io_timeout_ms, pq->io_timeout_ms);
 	/* The format of the history table (how its rows get their ids); in
-	 * a first run (the last read found no version table), whether it is
-	 * missing instead: the tables are then made with plain DDL (see
-	 * ensure_sql()), and the format of one that exists (another version
-	 * table's) is learnt before the first write, so that a first run
-	 * does not plan a query of pg_attribute (~1 ms in a fresh
-	 * session). */
+	 * a first run (the last read found no version table), whether each
+	 * table is missing instead: the tables are then made with plain DDL
+	 * (see ensure_sql()), the format of a history table that exists
+	 * (another version table's) is learnt before the first write, so
+	 * that a first run does not plan a query of pg_attribute (~1 ms in
+	 * a fresh session), and the state is read only if the version table
+	 * exists by now (reading a missing one logs an error on the
+	 * server). */
 	memset(&lr, 0, sizeof(lr));
 	lr.probe = read && pq->vt_missing_seen && !pq->schema_given;
 	buf_puts(&b, ", ");
-	if (lr.probe)
+	if (lr.probe) {
 		migrate__pg_log_exists(&b, &pq->names);
-	else
+		buf_puts(&b, ", ");
+		migrate__pg_version_table_exists(&b, &pq->names);
+	} else {
 		migrate__pg_log_id_has_default(&b, &pq->names);
+	}
 	buf_puts(&b, ";\nCOMMIT;\n");
-	if (read) {
+	if (read && !lr.probe) {
 		pq->log_ids.next = 1;
 		migrate__pg_read_state(&b, &pq->names, false, false);
 	}
@@ -1609,10 +1646,17 @@ lock_try(struct pq_backend *pq, struct migrate_backend_error *err)
 		return MIGRATE_ELOCKED;
 	}
 	pq->log_missing = lr.log_missing;
-	/* Kept when it says what read_state() would; anything else (an old
-	 * history table, no privilege, ...) is read again there. */
-	if (read &&
-	    (!bt.failed || state_missing_table(&bt, LOCK_STATE_INDEX))) {
+	if (lr.probe) {
+		/* Still no version table: what reading it would say. One made
+		 * since the last read is read by read_state(). */
+		pq->pre_valid = lr.vt_missing &&
+				migrate_state_set_uninitialised(&pq->pre) == 0;
+		pq->pre_sent = pq->n_sent;
+	} else if (read &&
+		   (!bt.failed || state_missing_table(&bt, LOCK_STATE_INDEX))) {
+		/* Kept when it says what read_state() would; anything else
+		 * (an old history table, no privilege, ...) is read again
+		 * there. */
 		struct migrate_backend_error ignored;
 
 		memset(&ignored, 0, sizeof(ignored));

@@ -85,12 +85,43 @@ migrate__pg_log_id_has_default(struct buf *b, const struct migrate_pg_names *n)
 	log_column(b, n, "atthasdef", "id");
 }
 
+static void
+table_exists(struct buf *b, const struct migrate_pg_names *n, const char *table)
+{
+	buf_puts(b, "to_regclass(");
+	qualified_literal(b, n, table);
+	buf_puts(b, ") IS NOT NULL");
+}
+
 void
 migrate__pg_log_exists(struct buf *b, const struct migrate_pg_names *n)
 {
-	buf_puts(b, "to_regclass(");
-	qualified_literal(b, n, n->log_table);
+	table_exists(b, n, n->log_table);
+}
+
+void
+migrate__pg_version_table_exists(struct buf *b,
+				 const struct migrate_pg_names *n)
+{
+	table_exists(b, n, n->version_table);
+}
+
+void
+migrate__pg_exists_in_current_schema(struct buf *b, const char *table)
+{
+	struct buf name = BUF_INIT;
+
+	/* quote_ident(NULL) is NULL, and so is the whole name then. */
+	buf_sql_ident(&name, table);
+	if (name.oom) {
+		b->oom = true;
+		buf_free(&name);
+		return;
+	}
+	buf_puts(b, "to_regclass(quote_ident(current_schema()) || '.' || ");
+	buf_sql_literal(b, name.data);
 	buf_puts(b, ") IS NOT NULL");
+	buf_free(&name);
 }
 
 void

@@ -104,6 +104,15 @@ void migrate__pg_log_id_has_default(struct buf *b,
  * (which costs a fresh server session about 1 ms). */
 void migrate__pg_log_exists(struct buf *b, const struct migrate_pg_names *n);
 
+/* A boolean SQL expression: whether the version table exists. */
+void migrate__pg_version_table_exists(struct buf *b,
+				      const struct migrate_pg_names *n);
+
+/* A boolean SQL expression: whether @table exists in current_schema()
+ * (false when no schema of the search_path exists), for the connect query,
+ * which learns the schema in the same statement. */
+void migrate__pg_exists_in_current_schema(struct buf *b, const char *table);
+
 /* One statement (the script's, with its ';', no result row) that starts
  * MIGRATE_PG_ID_SETTING: migrate.log_id becomes the largest id of this
  * version table's history rows, or '' when the history table takes its

@@ -75,6 +75,26 @@ statements_since(long off, const char *needle)
 	return n;
 }
 
+/* Lines of the server log since @off that report an error (of any
+ * session: the tests of this file run one at a time). */
+static int
+errors_since(long off)
+{
+	char path[512], line[4096];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/server.log", pgt_env("PGHOST"));
+	f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	fseek(f, off, SEEK_SET);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, " ERROR:  "))
+			n++;
+	fclose(f);
+	return n;
+}
+
 /* Whether another session can take the migration lock of the default
  * names now (and gives it back at once). */
 static bool
@@ -543,10 +563,12 @@ assert_unlocked(long off, bool alone)
 }
 
 /* What a writer's run sends (deterministic counts; log_statement = all
- * for the test's database): a first run reads the state (nothing there),
- * tries the lock and reads again in one round trip, runs its step and
- * unlocks after its commit in the same query; a run with nothing to do
- * only reads the state. */
+ * for the test's database): the connect query says there is no version
+ * table yet, so a first run reads no state before the lock: it tries the
+ * lock (and asks again whether the tables exist), runs its step and
+ * unlocks after its commit in the same query, and reads no missing table
+ * (which would log an error on the server); a run with nothing to do only
+ * reads the state. */
 START_TEST(test_pg_round_trips)
 {
 	struct migrate_options single = MIGRATE_OPTIONS_INIT;
@@ -563,8 +585,9 @@ START_TEST(test_pg_round_trips)
 	ck_assert_int_eq(statements_since(off, "migrate.session"), 0);
 	off = log_size();
 	assert_ok(m, migrate_upgrade(m, "001"));
-	ck_assert_int_eq(statements_since(off, ""), 3);
+	ck_assert_int_eq(statements_since(off, ""), 2);
 	ck_assert_int_eq(statements_since(off, "pg_try_advisory_lock"), 1);
+	ck_assert_int_eq(errors_since(off), 0);
 	/* the unlock in the step's query, after its COMMIT (the lock try's
 	 * and the step's) */
 	assert_unlocked(off, false);
@@ -594,17 +617,14 @@ START_TEST(test_pg_round_trips)
 	m = pgt_open(pgt_chain(), NULL, &single);
 	off = log_size();
 	assert_ok(m, migrate_upgrade(m, "002"));
-	ck_assert_int_eq(statements_since(off, ""), 4);
+	ck_assert_int_eq(statements_since(off, ""), 3);
+	ck_assert_int_eq(errors_since(off), 0);
 	assert_unlocked(off, false);
 	migrate_close(m);
 }
 
 END_TEST
 
-/* The lock goes with the last commit of a run (the step's, the
- * single transaction's, a stamp's, a non-transactional step's
- * bookkeeping), never on its own then; and a run whose last commit
- * failed still releases it. */
 /* The single value @sql gives is @want. */
 static void
 expect_value(PGconn *c, const char *sql, const char *want)
@@ -615,6 +635,54 @@ expect_value(PGconn *c, const char *sql, const char *want)
 	free(v);
 }
 
+/* While a first run waits to take the lock (its plan preview, the
+ * moment after its unlocked read), another migrator upgrades to 001. */
+static void
+upgrade_elsewhere(struct migrate *m,
+		  const struct migrate_plan *plan,
+		  void *payload)
+{
+	struct migrate *other = pgt_open(pgt_chain(), NULL, NULL);
+
+	(void)m;
+	(void)plan;
+	*(int *)payload += 1;
+	assert_ok(other, migrate_upgrade(other, "001"));
+	migrate_close(other);
+}
+
+/* The connect query found no version table, and another migrator makes
+ * the tables before the lock is taken: the lock try sees them, the run
+ * reads the state under the lock and applies only what is left. */
+START_TEST(test_pg_tables_made_after_connect)
+{
+	struct migrate_options opts = MIGRATE_OPTIONS_INIT;
+	struct migrate *m;
+	PGconn *c;
+	int previews = 0;
+
+	opts.plan_preview = upgrade_elsewhere;
+	opts.plan_check_payload = &previews;
+	m = pgt_open(pgt_chain(), NULL, &opts);
+	assert_ok(m, migrate_upgrade(m, "002"));
+	ck_assert_int_eq(previews, 1);
+	migrate_close(m);
+	c = pgt_connect(NULL);
+	expect_value(c, "SELECT version_num FROM alembic_version", "002");
+	/* 001 once (by the other migrator), then 002 by this run */
+	expect_value(c,
+		     "SELECT string_agg(revision, ',' ORDER BY id) FROM "
+		     "migrate_log WHERE success",
+		     "001,002");
+	PQfinish(c);
+}
+
+END_TEST
+
+/* The lock goes with the last commit of a run (the step's, the
+ * single transaction's, a stamp's, a non-transactional step's
+ * bookkeeping), never on its own then; and a run whose last commit
+ * failed still releases it. */
 START_TEST(test_pg_unlock_with_last_commit)
 {
 	static const char *const files[] = {
@@ -1249,6 +1317,7 @@ pg_apply_suite(void)
 	add_test(s, test_pg_lock_held_elsewhere);
 	add_test(s, test_pg_lock_key_same_as_server);
 	add_test(s, test_pg_round_trips);
+	add_test(s, test_pg_tables_made_after_connect);
 	add_test(s, test_pg_unlock_with_last_commit);
 	add_test(s, test_pg_lock_waits_for_release);
 	add_test(s, test_pg_checksums_recorded);
