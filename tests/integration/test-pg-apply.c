@@ -26,39 +26,45 @@ count_tables(PGconn *c, const char *schema)
 	return pgt_long(c, sql);
 }
 
-/* The server log (pg-harness.sh: $PGHOST/server.log): its size now, and
- * the statements logged since @off (log_statement = all) with @needle in
- * their first line ("" for all). */
-static long
-log_size(void)
+/* The server log (pg-harness.sh: $PGHOST/server.log), opened at @off
+ * (-1: at its end). */
+static FILE *
+open_log(long off)
 {
 	char path[512];
 	FILE *f;
-	long n;
 
 	snprintf(path, sizeof(path), "%s/server.log", pgt_env("PGHOST"));
 	f = fopen(path, "rb");
 	ck_assert_msg(f != NULL, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
+	if (off < 0)
+		fseek(f, 0, SEEK_END);
+	else
+		fseek(f, off, SEEK_SET);
+	return f;
+}
+
+/* The server log's size now: where the lines of what follows start. */
+static long
+log_size(void)
+{
+	FILE *f = open_log(-1);
+	long n = ftell(f);
+
 	fclose(f);
 	return n;
 }
 
-/* Statements logged since @off whose text (continuation lines too)
- * holds @needle. */
+/* Statements logged since @off (log_statement = all) whose text
+ * (continuation lines too) holds @needle ("" for all). */
 static int
 statements_since(long off, const char *needle)
 {
-	char path[512], line[4096];
+	char line[4096];
 	bool in_stmt = false, counted = false;
-	FILE *f;
+	FILE *f = open_log(off);
 	int n = 0;
 
-	snprintf(path, sizeof(path), "%s/server.log", pgt_env("PGHOST"));
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	fseek(f, off, SEEK_SET);
 	while (fgets(line, sizeof(line), f)) {
 		if (strstr(line, "LOG:  statement: ")) {
 			in_stmt = true;
@@ -80,14 +86,10 @@ statements_since(long off, const char *needle)
 static int
 errors_since(long off)
 {
-	char path[512], line[4096];
-	FILE *f;
+	char line[4096];
+	FILE *f = open_log(off);
 	int n = 0;
 
-	snprintf(path, sizeof(path), "%s/server.log", pgt_env("PGHOST"));
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	fseek(f, off, SEEK_SET);
 	while (fgets(line, sizeof(line), f))
 		if (strstr(line, " ERROR:  "))
 			n++;
