@@ -348,7 +348,9 @@ marker_line(struct parser *p,
 	sec->opts.transactional = true;
 	sec->opts.lock_timeout_ms = -1;
 	sec->opts.statement_timeout_ms = -1;
-	sec->opts.first_line = line + 1;
+	/* The body starts on the next line, or at the end of this one when
+	 * the file ends without its newline (an empty last section). */
+	sec->opts.first_line = p->buf[body_start - 1] == '\n' ? line + 1 : line;
 	if (migrate__section_options(&sec->opts, s + n, len - n, &err) != 0)
 		return perr(p, line, "%s", err.msg);
 	if (!p->first_marker_line)

@@ -157,6 +157,25 @@ START_TEST(test_revfile_empty_downgrade)
 
 END_TEST
 
+START_TEST(test_revfile_empty_last_section_without_newline)
+{
+	/* The file ends on the marker, with no newline (found by the lint
+	 * fuzzer): the empty section starts on the marker's line, not on a
+	 * line the file does not have. */
+	static const char f[] = "-- Revision ID: 002\n-- Revises: 001\n"
+				"-- migrate:upgrade\nSELECT 1;\n"
+				"-- migrate:downgrade";
+	struct migrate_registry *reg = parse_one("002.sql", f, strlen(f));
+	const struct migrate_revision *r = get(reg, "002");
+
+	ck_assert_int_eq(migrate_revision_is_reversible(r), 1);
+	ck_assert_str_eq(migrate_revision_downgrade_sql(r), "");
+	ck_assert_uint_eq(r->down.first_line, 5);
+	migrate_registry_free(reg);
+}
+
+END_TEST
+
 START_TEST(test_revfile_downgrade_first)
 {
 	/* sections may come in either order */
@@ -2095,6 +2114,7 @@ revision_file_suite(void)
 	add_test(s, test_revfile_merge);
 	add_test(s, test_revfile_empty_marker);
 	add_test(s, test_revfile_empty_downgrade);
+	add_test(s, test_revfile_empty_last_section_without_newline);
 	add_test(s, test_revfile_downgrade_first);
 	add_test(s, test_revfile_header_details);
 	add_test(s, test_revfile_body_kept_exactly);
