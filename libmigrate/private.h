@@ -119,7 +119,7 @@ struct migrate_revision_code {
 
 /*
  * A revision, in one block (migrate__revision_alloc()). Counts, indexes
- * and lines are 32 bits (issue 8: 272 -> 224 -> 168 bytes a revision): a
+ * and lines are 32 bits (issue 8: 272 -> 224 -> 152 bytes a revision): a
  * registry holds fewer than 2^32 revisions (migrate__registry_add_rev()
  * refuses more), a revision fewer than 2^32 parents (checked where it is
  * made) and a file at most 1 GB. The strings follow each other in the

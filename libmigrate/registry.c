@@ -958,18 +958,38 @@ migrate_registry_find(const struct migrate_revision **out,
 /* Revision getters                                                    */
 /* ------------------------------------------------------------------ */
 
-char *
-migrate__revision_path(const struct migrate_revision *rev)
+/* The length of @rev's file: its directory and its name (0: no file). */
+static size_t
+path_len(const struct migrate_revision *rev)
+{
+	const char *file = migrate__revision_file(rev);
+
+	return file ? strlen(migrate__revision_dir(rev)) + strlen(file) : 0;
+}
+
+/* @rev's file into @out (path_len() + 1 bytes). */
+static void
+path_copy(char *out, const struct migrate_revision *rev)
 {
 	const char *dir = migrate__revision_dir(rev);
 	const char *file = migrate__revision_file(rev);
-	size_t d = strlen(dir), f = file ? strlen(file) : 0;
-	char *path = malloc(d + f + 1);
+	size_t d = strlen(dir);
 
-	if (!path)
-		return NULL;
-	memcpy(path, dir, d);
-	memcpy(path + d, file ? file : "", f + 1);
+	if (!file) {
+		*out = '\0';
+		return;
+	}
+	memcpy(out, dir, d);
+	memcpy(out + d, file, strlen(file) + 1);
+}
+
+char *
+migrate__revision_path(const struct migrate_revision *rev)
+{
+	char *path = malloc(path_len(rev) + 1);
+
+	if (path)
+		path_copy(path, rev);
 	return path;
 }
 
@@ -983,19 +1003,15 @@ static const struct migrate_revision_text *
 revision_text(const struct migrate_revision *rev)
 {
 	struct migrate_revision_text *held, *made, *expected = NULL;
-	const char *dir = migrate__revision_dir(rev);
-	const char *file = migrate__revision_file(rev);
-	size_t d = strlen(dir), f = file ? strlen(file) : 0;
 
 	held = __atomic_load_n(&rev->text, __ATOMIC_ACQUIRE);
 	if (held)
 		return held;
-	made = malloc(sizeof(*made) + d + f + 1);
+	made = malloc(sizeof(*made) + path_len(rev) + 1);
 	if (!made)
 		return NULL;
 	migrate__revision_hex(rev, made->checksum);
-	memcpy(made->file, dir, d);
-	memcpy(made->file + d, file ? file : "", f + 1);
+	path_copy(made->file, rev);
 	/* The registry is not written through a getter but for this one
 	 * cache, which the revision owns (migrate__revision_free()). */
 	if (!__atomic_compare_exchange_n(
